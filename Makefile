@@ -1,0 +1,70 @@
+# The README's commands. `make run` serves the site; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run dev demo demo-clear test test-postgres lint format bench translations browser clean
+
+$(BIN)/activate: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+translations: venv
+	@$(BIN)/pybabel compile --use-fuzzy -q -d buurt/translations 2>/dev/null || $(BIN)/pybabel compile -q -d buurt/translations
+
+## run: create/upgrade the database, then serve the site with gunicorn on http://127.0.0.1:5000
+run: venv translations
+	$(FLASK) buurt init
+	@echo "BuurtWhatsApp Rijnsoever draait op http://$(HOST):$(PORT)/  (stoppen: Ctrl-C)"
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - app:app
+
+## dev: the Flask development server with reload and debugger
+dev: venv translations
+	$(FLASK) buurt init
+	$(FLASK) --debug run --host $(HOST) --port $(PORT)
+
+## demo: fill the database with fictional demo data (remove with `make demo-clear`)
+demo: venv translations
+	$(FLASK) buurt init
+	$(FLASK) buurt demo
+
+demo-clear: venv
+	$(FLASK) buurt demo --clear
+
+## browser: Debian's Chromium for the browser tests (no browser downloads)
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## test: lint and every test, browser tests included
+test: venv translations browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+## test-postgres: the whole suite again on a throwaway PostgreSQL cluster on 127.0.0.1
+test-postgres: venv translations browser
+	scripts/with_postgres.sh $(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: every benchmark; each prints one JSON object on its last line
+bench: venv translations
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

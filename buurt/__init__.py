@@ -1,0 +1,56 @@
+"""buurt: the website behind BuurtWhatsApp Rijnsoever (Katwijk)."""
+
+import logging
+import os
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from buurt.config import DEV_SECRET_KEY, Defaults
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then BUURT_* environment variables."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("BUURT_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("BUURT")
+        if os.environ.get("SQLALCHEMY_DATABASE_URI"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["SQLALCHEMY_DATABASE_URI"]
+    else:
+        app.config.update(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "buurt.sqlite")
+    _refuse_dev_secret(app)
+
+    from buurt import errors, extensions, web
+
+    extensions.init_app(app)
+    errors.init_app(app)
+    web.init_app(app)
+    logging.getLogger("buurt").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    return app
+
+
+def _refuse_dev_secret(app: Flask) -> None:
+    """Serving with the public development key would let anyone forge sessions and links.
+
+    The `flask` command line may load the app with it (that is how `flask buurt init` writes a
+    real key to instance/config.py); a WSGI server may not.
+    """
+    in_cli = click.get_current_context(silent=True) is not None
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing or in_cli):
+        raise RuntimeError(
+            "Refusing to start with the development SECRET_KEY. Run `flask --app app buurt init` "
+            "(it writes a random key to instance/config.py) or set BUURT_SECRET_KEY."
+        )

@@ -1,0 +1,149 @@
+"""Every permission rule of the site, in one place. Views and templates call these predicates.
+
+Roles (see buurt.models.Role):
+- beheerder: manages the groups they are beheerder of (queue, members, exports, meldingen).
+- coordinator: everything a beheerder does, for all groups; areas; audit log; the beheerders group.
+- wijkagent: read-only: incidents (exact), meldingen and maps; never the member list.
+- admin: everything.
+Residents have no account: they use signed, expiring links (buurt.residents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from buurt.models import Group, Role, User
+
+STAFF = (Role.BEHEERDER, Role.COORDINATOR, Role.WIJKAGENT, Role.ADMIN)
+
+
+def _role(user) -> Role | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.role
+
+
+def is_admin(user) -> bool:
+    return _role(user) == Role.ADMIN
+
+
+def is_coordinator(user) -> bool:
+    """Coordinators and admins see every group of the neighbourhood."""
+    return _role(user) in (Role.COORDINATOR, Role.ADMIN)
+
+
+def is_staff(user) -> bool:
+    return _role(user) in STAFF
+
+
+def is_beheerder_of(user, group: Group) -> bool:
+    return _role(user) == Role.BEHEERDER and any(g.id == group.id for g in user.groups)
+
+
+def can_manage_group(user, group: Group) -> bool:
+    """Queue, members, waitlist, exports and settings of one group."""
+    return is_coordinator(user) or is_beheerder_of(user, group)
+
+
+def can_view_residents(user, group: Group) -> bool:
+    """Personal data of a group's residents: its beheerders and the coordinators, never wijkagenten."""
+    return can_manage_group(user, group)
+
+
+def can_use_console(user) -> bool:
+    """The /beheer/ console: beheerders and coordinators."""
+    return _role(user) in (Role.BEHEERDER, Role.COORDINATOR, Role.ADMIN)
+
+
+def can_manage_areas(user) -> bool:
+    """Upload or split areas and confirm a new boundary generation."""
+    return is_coordinator(user)
+
+
+def can_manage_users(user) -> bool:
+    return is_coordinator(user)
+
+
+def can_read_audit(user) -> bool:
+    return is_coordinator(user)
+
+
+def can_view_coverage(user) -> bool:
+    """Coverage maps with aggregated member density (no personal data)."""
+    return can_use_console(user)
+
+
+def can_view_incidents_exact(user) -> bool:
+    """Exact incident locations, descriptions and photos."""
+    return is_staff(user)
+
+
+def can_moderate_incidents(user) -> bool:
+    """Correct, merge or hide incidents."""
+    return can_use_console(user)
+
+
+def can_export_incidents(user) -> bool:
+    return is_staff(user)
+
+
+def can_view_meldingen(user) -> bool:
+    """Meldingen list: coordinators, beheerders (their target groups), wijkagenten (read), admins."""
+    return is_staff(user)
+
+
+def can_view_melding(user, target_group_ids: set[int]) -> bool:
+    """One melding: beheerders only when one of their groups is a target."""
+    if _role(user) in (Role.COORDINATOR, Role.ADMIN, Role.WIJKAGENT):
+        return True
+    return _role(user) == Role.BEHEERDER and bool({g.id for g in user.groups} & target_group_ids)
+
+
+def can_enter_melding(user) -> bool:
+    return can_use_console(user)
+
+
+def can_forward_to(user, group: Group) -> bool:
+    return can_manage_group(user, group)
+
+
+def managed_groups(user, all_groups: list[Group]) -> list[Group]:
+    """The groups whose console this user may open."""
+    return [g for g in all_groups if can_manage_group(user, g)]
+
+
+def require(predicate: Callable[[User], bool]):
+    """View decorator: login first (redirect), then the predicate (403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from buurt.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not predicate(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = predicate  # read by the role-matrix test
+        return wrapped
+
+    return decorator
+
+
+def check(allowed: bool) -> None:
+    """In a view, after loading an object: 403 unless allowed."""
+    if not allowed:
+        abort(403)
+
+
+TEMPLATE_PREDICATES = {
+    name: obj
+    for name, obj in dict(globals()).items()
+    if callable(obj) and (name.startswith(("can_", "is_")) or name == "managed_groups")
+}

@@ -1,0 +1,68 @@
+"""`flask buurt ...` commands: thin shells over the services.
+
+Feature packages add their own commands to `buurt_cli` in their `commands.py`.
+"""
+
+import secrets
+from importlib import import_module
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+buurt_cli = AppGroup("buurt", help="BuurtWhatsApp Rijnsoever: beheer vanaf de commandoregel.")
+
+FEATURE_COMMANDS = (
+    "buurt.areas.commands",
+    "buurt.auth.commands",
+    "buurt.residents.commands",
+    "buurt.beheer.commands",
+    "buurt.meldingen.commands",
+    "buurt.incidents.commands",
+    "buurt.demo",
+)
+
+
+def ensure_instance_config(instance_path: str) -> bool:
+    """Write instance/config.py with a random SECRET_KEY if it does not exist; True if written."""
+    path = Path(instance_path) / "config.py"
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Instance configuration of this deployment; not in git. See buurt/config.py for every setting.\n"
+        f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\n"
+        "# MAIL_SERVER = 'smtp.example.org'\n"
+        "# SQLALCHEMY_DATABASE_URI = 'postgresql+psycopg://buurt@127.0.0.1/buurt'\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return True
+
+
+@buurt_cli.command("init")
+def init_command():
+    """Create or upgrade the database and load Rijnsoever if the database is empty."""
+    import flask_migrate
+
+    from buurt.areas.services import seed_default_neighbourhood
+
+    if ensure_instance_config(current_app.instance_path):
+        click.echo(f"Nieuwe geheime sleutel geschreven naar {current_app.instance_path}/config.py")
+    flask_migrate.upgrade()
+    hood = seed_default_neighbourhood()
+    if hood is not None:
+        click.echo(f"Buurt {hood.name} aangemaakt met {len(hood.groups)} groepen.")
+    else:
+        click.echo("Database is bijgewerkt; bestaande gegevens zijn behouden.")
+
+
+def init_app(app) -> None:
+    for name in FEATURE_COMMANDS:
+        try:
+            import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+    app.cli.add_command(buurt_cli)

@@ -1,0 +1,70 @@
+"""Safe, non-secret defaults. Instance config and BUURT_* environment variables override them."""
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside debug/testing
+
+
+class Defaults:
+    """Defaults for every deployment; read by create_app, never at import elsewhere."""
+
+    SECRET_KEY = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = None  # filled in by create_app: sqlite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # uploads (photos, GeoJSON); larger gets a Dutch 413 page
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600  # beheerder sessions expire after a working day
+    WTF_CSRF_TIME_LIMIT = 4 * 3600
+
+    # Language
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    LANGUAGES = ("nl", "en")
+
+    # Neighbourhood shown by default
+    NEIGHBOURHOOD_SLUG = "rijnsoever"
+    CONTACT_EMAIL = "buurtwhatsapp-rijnsoever@example.org"
+
+    # Geocoding: the address register first, then online services
+    GEOCODER_CHAIN = ("register", "pdok", "nominatim")
+    GEOCODER_USER_AGENT = "buurt-rijnsoever/1.0 (+buurtwhatsapp-rijnsoever@example.org)"
+    GEOCODER_TIMEOUT = 4.0
+    GEOCODER_MIN_DELAY = 1.0
+    PDOK_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
+    NOMINATIM_URL = "https://nominatim.openstreetmap.org"
+    BORDER_MARGIN_M = 25.0
+
+    # Groups and residents
+    DEFAULT_GROUP_CAPACITY = 256
+    CAPACITY_WARNING = 0.9
+    MINIMUM_AGE = 16
+    RETENTION_DAYS = 60
+    SIGNUP_TOKEN_MAX_AGE = 7 * 24 * 3600
+    MY_DATA_TOKEN_MAX_AGE = 24 * 3600
+    TYPICAL_ADD_TIME = "binnen een week"
+
+    # Meldingen
+    MELDING_DEFAULT_RADIUS_M = 500
+
+    # Incidents: public picture
+    PUBLIC_INCIDENT_DELAY_HOURS = 24
+    PUBLIC_GRID_M = 150
+    PUBLIC_MAX_ZOOM = 15
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+
+    # Mail: no MAIL_SERVER means no mail is sent (the site still works)
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SENDER = "BuurtWhatsApp Rijnsoever <noreply@example.org>"
+    SITE_URL = "http://127.0.0.1:5000"
+
+    # Rate limits (Flask-Limiter); use a shared storage (redis://...) with several workers
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOOKUP = "30 per minute"
+    RATELIMIT_SIGNUP = "5 per hour"
+    RATELIMIT_LOGIN = "10 per 15 minutes"

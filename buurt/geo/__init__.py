@@ -1,0 +1,1 @@
+"""Pure, framework-free geo core: coordinates, addresses, areas, point lookup, geocoding."""

@@ -1,0 +1,227 @@
+"""Folium maps whose JS/CSS come from our own static files, not from CDNs.
+
+Pure: no Flask. folium reads ``self.default_js`` / ``self.default_css`` when an
+element renders (``folium.elements.JSCSSMixin.render``), so assigning new lists
+on an *instance* shadows the class lists for that instance only. Nothing here
+touches a folium class, and ``add_js_link`` (which mutates the shared class
+list in place) is never used.
+
+    m = make_map(location=[52.205, 4.41], zoom_start=15, height="480px")
+    cluster = localize_plugin(MarkerCluster()).add_to(m)  # every plugin instance
+    html = render_map_document(m)  # full HTML document for an <iframe> route
+
+Every folium asset name must be either in ``LOCAL_FILES`` or in ``DROPPED``;
+anything else raises ``KeyError`` so a folium upgrade or a new plugin fails
+loudly instead of quietly loading from a CDN.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import folium
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+DEFAULT_PREFIX = "/static/vendor"
+CBS_ATTRIBUTION = "CBS / Kadaster, CC BY 4.0"
+
+#: folium asset name -> file under static/vendor/ (see static/vendor/README.md).
+LOCAL_FILES: dict[str, str] = {
+    # folium.Map
+    "leaflet": "leaflet/leaflet.js",
+    "leaflet_css": "leaflet/leaflet.css",
+    "jquery": "jquery/jquery.min.js",
+    "awesome_markers": "leaflet.awesome-markers/leaflet.awesome-markers.min.js",
+    "awesome_markers_css": "leaflet.awesome-markers/leaflet.awesome-markers.css",
+    "awesome_markers_font_css": "fontawesome-free/css/all.min.css",
+    "awesome_rotate_css": "folium/leaflet.awesome.rotate.min.css",
+    # plugins.MarkerCluster, plugins.FastMarkerCluster
+    "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
+    "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
+    # plugins.HeatMap
+    "leaflet-heat.js": "leaflet-heat/leaflet_heat.min.js",
+    # plugins.TimestampedGeoJson
+    "iso8601": "iso8601-js-period/iso8601.js",
+    "moment": "moment/moment.min.js",
+    "leaflet.timedimension": "leaflet-timedimension/leaflet.timedimension.min.js",
+    "leaflet.timedimension_css": "leaflet-timedimension/leaflet.timedimension.control.css",
+}
+
+#: Plugins that load a library under another key than folium.Map does. Renaming
+#: the key makes the figure header keep one <script> instead of loading it twice.
+ALIASES: dict[str, str] = {"jquery3.7.1": "jquery"}
+
+#: Asset names folium lists that no code path of ours uses.
+DROPPED: frozenset[str] = frozenset(
+    {
+        "bootstrap",  # folium's JS never calls Bootstrap
+        "bootstrap_css",
+        "glyphicons_css",  # only for Icon(prefix="glyphicon"); we use prefix="fa"
+        "jqueryui1.10.2",  # TimestampedGeoJson/TimeDimension never call jQuery UI
+        "highlight.js_css",  # code highlighting CSS, unused by TimestampedGeoJson
+    }
+)
+
+_E = TypeVar("_E", bound=Element)
+
+
+def local_assets(prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
+    """Return folium asset name -> local URL under ``prefix``."""
+    prefix = prefix.rstrip("/")
+    return {name: f"{prefix}/{path}" for name, path in LOCAL_FILES.items()}
+
+
+def localize(pairs: Iterable[tuple[str, str]], prefix: str = DEFAULT_PREFIX) -> list[tuple[str, str]]:
+    """Return folium ``(name, url)`` asset pairs rewritten to local URLs.
+
+    Dropped names are left out; an unknown name raises ``KeyError``.
+    """
+    urls = local_assets(prefix)
+    out: list[tuple[str, str]] = []
+    for name, url in pairs:
+        name = ALIASES.get(name, name)
+        if name in DROPPED:
+            continue
+        if name not in urls:
+            raise KeyError(
+                f"folium asset {name!r} ({url}) has no local copy in static/vendor; "
+                "add it to scripts/vendor_assets.sh and LOCAL_FILES"
+            )
+        if (name, urls[name]) not in out:
+            out.append((name, urls[name]))
+    return out
+
+
+def localize_plugin(element: _E, prefix: str = DEFAULT_PREFIX) -> _E:
+    """Point one folium element's JS/CSS at local files; return the element.
+
+    Works for any ``JSCSSMixin`` instance (Map, MarkerCluster, FastMarkerCluster,
+    HeatMap, TimestampedGeoJson, ...). Sets instance attributes only.
+    """
+    if not isinstance(element, JSCSSMixin):
+        raise TypeError(f"{type(element).__name__} has no JS/CSS assets to localize")
+    element.default_js = localize(element.default_js, prefix)
+    element.default_css = localize(element.default_css, prefix)
+    return element
+
+
+class ExtraAttribution(MacroElement):
+    """Add a fixed text to the map's attribution control, whatever layer shows."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            if ({{ this._parent.get_name() }}.attributionControl) {
+                {{ this._parent.get_name() }}.attributionControl.addAttribution(
+                    {{ this.text|tojson }}
+                );
+            }
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "ExtraAttribution"
+        self.text = text
+
+
+def make_map(
+    *,
+    height: str | float = "100%",
+    prefix: str = DEFAULT_PREFIX,
+    attribution: str = CBS_ATTRIBUTION,
+    **folium_kwargs,
+) -> folium.Map:
+    """Return a ``folium.Map`` that loads its assets from ``prefix``.
+
+    Defaults: OpenStreetMap tiles (with their attribution), a scale bar, full
+    width, and ``attribution`` (CBS / Kadaster boundaries) on every map.
+    """
+    folium_kwargs.setdefault("tiles", "OpenStreetMap")
+    folium_kwargs.setdefault("control_scale", True)
+    folium_kwargs.setdefault("width", "100%")
+    m = localize_plugin(folium.Map(height=height, **folium_kwargs), prefix)
+    if attribution:
+        m.add_child(ExtraAttribution(attribution), name="extra_attribution")
+    m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
+    return m
+
+
+class ExternalAssetError(ValueError):
+    """A rendered map would load a file from another site."""
+
+
+def render_map_document(m: folium.Map, *, check: bool = True) -> str:
+    """Return the map as one standalone HTML document (for an iframe ``src``).
+
+    With ``check``, raise ``ExternalAssetError`` if anything would load off-site,
+    e.g. a plugin added without ``localize_plugin``.
+    """
+    html = m.get_root().render()
+    html = html.replace("<!DOCTYPE html>\n<html>", '<!DOCTYPE html>\n<html lang="nl">', 1)
+    if check and (external := external_assets(html)):
+        raise ExternalAssetError(f"map loads off-site assets: {external}")
+    return html
+
+
+_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""")
+
+
+class _AssetCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in ("src", "href", "poster", "data", "background"):
+                self.urls.append(value)
+            elif name == "srcset":
+                self.urls.extend(part.split()[0] for part in value.split(",") if part.strip())
+            elif name == "style":
+                self.urls.extend(_CSS_URL.findall(value))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.urls.extend(_CSS_URL.findall(data))
+
+
+def is_external(url: str) -> bool:
+    """Return whether ``url`` points at another site (``data:`` and paths do not)."""
+    parts = urlsplit(url.strip())
+    return bool(parts.netloc) or parts.scheme in ("http", "https", "ftp", "ws", "wss")
+
+
+def external_assets(html: str) -> list[str]:
+    """Return every src/href (and inline CSS ``url()``) in ``html`` that is off-site.
+
+    Script bodies are not parsed, so tile URL templates and attribution links
+    inside JavaScript strings are not reported.
+    """
+    collector = _AssetCollector()
+    collector.feed(html)
+    collector.close()
+    return [url for url in collector.urls if is_external(url)]
+
+
+def local_urls(html: str) -> list[str]:
+    """Return every on-site src/href (and inline CSS ``url()``) in ``html``."""
+    collector = _AssetCollector()
+    collector.feed(html)
+    collector.close()
+    return [url for url in collector.urls if not is_external(url) and not url.startswith(("data:", "#", "javascript:"))]

@@ -1,0 +1,183 @@
+"""Folium builders: pure functions from plain data to a folium.Map (no Flask, no database).
+
+Every user-supplied string is HTML-escaped here before it reaches a tooltip or popup.
+Assets come from our own static files (buurt.geo.folium_assets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+import folium
+
+from buurt.geo.coords import lonlat_to_latlon
+from buurt.geo.folium_assets import make_map
+
+RIJNSOEVER_CENTER = (52.2118, 4.4235)  # lat, lon
+
+# Fill-level colours (colour-blind safe ramp from light to dark, plus red when full)
+FILL_STEPS = ((0.5, "#c7e9c0"), (0.75, "#74c476"), (0.9, "#31a354"), (1.0, "#d97706"))
+FULL_COLOUR = "#b42318"
+NO_DATA_COLOUR = "#9ca3af"
+
+
+def fill_colour(fill: float | None) -> str:
+    """Colour for a fill fraction (members / capacity)."""
+    if fill is None:
+        return NO_DATA_COLOUR
+    if fill >= 1.0:
+        return FULL_COLOUR
+    for limit, colour in FILL_STEPS:
+        if fill < limit:
+            return colour
+    return FULL_COLOUR
+
+
+@dataclass(frozen=True, slots=True)
+class MapArea:
+    """An area to draw: GeoJSON geometry (lon/lat), a name and tooltip lines (plain text)."""
+
+    key: str
+    name: str
+    geometry: dict
+    fill: float | None = None
+    lines: tuple[str, ...] = ()
+    colour: str | None = None
+    highlight: bool = False
+    dashed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LegendItem:
+    colour: str
+    label: str
+
+
+@dataclass(slots=True)
+class Bounds:
+    south: float = 90.0
+    west: float = 180.0
+    north: float = -90.0
+    east: float = -180.0
+    seen: bool = field(default=False)
+
+    def extend_geometry(self, geometry: dict) -> None:
+        for lon, lat in _coords(geometry):
+            self.extend(lat, lon)
+
+    def extend(self, lat: float, lon: float) -> None:
+        self.south, self.north = min(self.south, lat), max(self.north, lat)
+        self.west, self.east = min(self.west, lon), max(self.east, lon)
+        self.seen = True
+
+    def as_folium(self) -> list[list[float]]:
+        return [[self.south, self.west], [self.north, self.east]]
+
+
+def _coords(geometry: dict):
+    kind, coords = geometry["type"], geometry["coordinates"]
+    polygons = [coords] if kind == "Polygon" else coords
+    for polygon in polygons:
+        for ring in polygon:
+            yield from ring
+
+
+def tooltip_html(title: str, lines: Sequence[str]) -> str:
+    """A tooltip from plain text: escaped, title bold."""
+    body = "".join(f"<br>{escape(line)}" for line in lines)
+    return f"<strong>{escape(title)}</strong>{body}"
+
+
+def add_areas(
+    m: folium.Map | folium.FeatureGroup,
+    areas: Sequence[MapArea],
+    bounds: Bounds | None = None,
+) -> None:
+    """Draw areas as GeoJSON polygons with an escaped tooltip each."""
+    for area in areas:
+        colour = area.colour or fill_colour(area.fill)
+        style = {
+            "color": "#1f2937" if area.highlight else "#374151",
+            "weight": 4 if area.highlight else 1.5,
+            "fillColor": colour,
+            "fillOpacity": 0.55 if area.highlight else 0.4,
+            "dashArray": "6 6" if area.dashed else None,
+        }
+        folium.GeoJson(
+            {"type": "Feature", "properties": {}, "geometry": area.geometry},
+            name=escape(area.name),
+            style_function=lambda _f, s=style: s,
+            highlight_function=lambda _f: {"weight": 3},
+            tooltip=folium.Tooltip(tooltip_html(area.name, area.lines), sticky=True),
+        ).add_to(m)
+        if bounds is not None:
+            bounds.extend_geometry(area.geometry)
+
+
+def add_legend(m: folium.Map, title: str, items: Sequence[LegendItem]) -> None:
+    """A small legend box in the lower left corner (plain text, escaped)."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:14px;background:{escape(i.colour)};'
+        f'border:1px solid #555;margin-right:6px;vertical-align:middle"></span>{escape(i.label)}</div>'
+        for i in items
+    )
+    html = (
+        '<div class="map-legend" style="position:absolute;bottom:24px;left:10px;z-index:800;background:#fff;'
+        'padding:6px 8px;border:1px solid #999;border-radius:4px;font:13px/1.4 system-ui,sans-serif">'
+        f"<strong>{escape(title)}</strong>{rows}</div>"
+    )
+    m.get_root().html.add_child(folium.Element(html))
+
+
+def fill_legend(labels: dict[str, str]) -> list[LegendItem]:
+    """Legend for fill_colour; labels keyed 'lt50', 'lt75', 'lt90', 'lt100', 'full'."""
+    return [
+        LegendItem(FILL_STEPS[0][1], labels["lt50"]),
+        LegendItem(FILL_STEPS[1][1], labels["lt75"]),
+        LegendItem(FILL_STEPS[2][1], labels["lt90"]),
+        LegendItem(FILL_STEPS[3][1], labels["lt100"]),
+        LegendItem(FULL_COLOUR, labels["full"]),
+    ]
+
+
+def areas_map(
+    areas: Sequence[MapArea],
+    *,
+    legend_title: str | None = None,
+    legend: Sequence[LegendItem] = (),
+    point: tuple[float, float] | None = None,
+    point_label: str | None = None,
+    height: str = "100%",
+    max_zoom: int = 19,
+) -> folium.Map:
+    """Areas coloured by fill level, optionally with one marked point (lat, lon)."""
+    m = make_map(
+        location=list(RIJNSOEVER_CENTER),
+        zoom_start=15,
+        height=height,
+        max_zoom=max_zoom,
+    )
+    bounds = Bounds()
+    add_areas(m, areas, bounds)
+    if point is not None:
+        lat, lon = point
+        folium.Marker(
+            [lat, lon],
+            tooltip=escape(point_label) if point_label else None,
+            icon=folium.Icon(prefix="fa", icon="house", color="blue"),
+        ).add_to(m)
+        bounds.extend(lat, lon)
+    if bounds.seen:
+        m.fit_bounds(bounds.as_folium(), padding=(12, 12))
+    if legend:
+        add_legend(m, legend_title or "", legend)
+    return m
+
+
+def geometry_latlon_rings(geometry: dict) -> list[list[list[float]]]:
+    """Exterior rings as [lat, lon] lists, for folium.Polygon where GeoJson does not fit."""
+    kind, coords = geometry["type"], geometry["coordinates"]
+    polygons = [coords] if kind == "Polygon" else coords
+    return [[list(lonlat_to_latlon((lon, lat))) for lon, lat in polygon[0]] for polygon in polygons]

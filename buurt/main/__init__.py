@@ -1,0 +1,1 @@
+"""Public pages: home with the coverage map, privacy statement, group rules."""

@@ -1,0 +1,38 @@
+"""Home page, coverage map document, privacy statement and group rules."""
+
+from flask import Blueprint, Response, current_app, render_template
+
+from buurt.main import services
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    """Explain BuurtWhatsApp Rijnsoever and show the groups with their fill level."""
+    groups = services.public_groups()
+    return render_template("main/home.html", groups=groups, contact=current_app.config["CONTACT_EMAIL"])
+
+
+@bp.get("/kaart/dekking")
+def coverage_map():
+    """The public coverage map as a standalone document for an iframe (no personal data)."""
+    return Response(services.coverage_map_document(), mimetype="text/html")
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy statement: what is stored, why, how long, who sees it."""
+    return render_template("main/privacy.html", config=current_app.config)
+
+
+@bp.get("/regels")
+def rules():
+    """The group rules, with SAAR."""
+    return render_template("main/rules.html")
+
+
+@bp.get("/health")
+def health():
+    """For monitoring and benchmarks: a trivial JSON answer."""
+    return {"ok": True, "service": "buurt"}

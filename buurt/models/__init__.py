@@ -1,0 +1,17 @@
+"""All models, importable from one place: `from buurt.models import Resident`."""
+
+from buurt.models.addresses import Address
+from buurt.models.areas import Area, BoundaryGeneration, Group, Neighbourhood, group_beheerders
+from buurt.models.audit import AuditEntry
+from buurt.models.base import UTCDateTime, utcnow
+from buurt.models.incidents import Incident, IncidentCategory, IncidentStatus
+from buurt.models.meldingen import Melding, MeldingCategory, MeldingResult, MeldingTarget
+from buurt.models.residents import GroupTask, Resident, ResidentStatus, TaskKind
+from buurt.models.users import Role, User
+
+__all__ = [
+    "Address", "Area", "AuditEntry", "BoundaryGeneration", "Group", "GroupTask", "Incident",
+    "IncidentCategory", "IncidentStatus", "Melding", "MeldingCategory", "MeldingResult",
+    "MeldingTarget", "Neighbourhood", "Resident", "ResidentStatus", "Role", "TaskKind",
+    "UTCDateTime", "User", "group_beheerders", "utcnow",
+]

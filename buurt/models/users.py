@@ -1,0 +1,50 @@
+"""Accounts of beheerders, coordinators, wijkagenten and admins (residents have no password)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from buurt.extensions import db
+from buurt.models.areas import group_beheerders
+from buurt.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from buurt.models.areas import Group
+
+
+class Role(StrEnum):
+    """What an account may do; the rules live in buurt/auth/permissions.py."""
+
+    BEHEERDER = "beheerder"  # beheerder of the groups in User.groups
+    COORDINATOR = "coordinator"  # all groups of the neighbourhood
+    WIJKAGENT = "wijkagent"  # read-only: incidents, meldingen and maps, never the member list
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhood.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    groups: Mapped[list[Group]] = relationship(secondary=group_beheerders, back_populates="beheerders")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in
+        return self.active

@@ -1,0 +1,64 @@
+"""Blueprints, template helpers and CLI commands: how the features plug into the app."""
+
+from flask import url_for
+from flask_login import current_user
+from sqlalchemy import exists
+from werkzeug.routing import BuildError
+
+from buurt.auth import permissions
+
+
+def url_for_safe(endpoint: str, **values) -> str | None:
+    """url_for, or None when the endpoint does not exist (optional links in shared templates)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def demo_present() -> bool:
+    from buurt.extensions import db
+    from buurt.models import Resident
+
+    return bool(db.session.scalar(db.select(exists().where(Resident.is_demo.is_(True)))))
+
+
+def init_app(app) -> None:
+    """Register every blueprint and the helpers templates rely on."""
+    from buurt import cli
+    from buurt.api.views import bp as api_bp
+    from buurt.auth.views import bp as auth_bp
+    from buurt.beheer.views import bp as beheer_bp
+    from buurt.incidents.views import bp as incidents_bp
+    from buurt.main.views import bp as main_bp
+    from buurt.meldingen.views import bp as meldingen_bp
+    from buurt.residents.views import bp as residents_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(residents_bp)
+    app.register_blueprint(beheer_bp, url_prefix="/beheer")
+    app.register_blueprint(meldingen_bp, url_prefix="/meldingen")
+    app.register_blueprint(incidents_bp, url_prefix="/incidenten")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    cli.init_app(app)
+
+    @app.context_processor
+    def template_helpers():
+        from flask_babel import get_locale
+
+        return {
+            **permissions.TEMPLATE_PREDICATES,
+            "user": current_user,
+            "url_for_safe": url_for_safe,
+            "demo_present": demo_present,
+            "current_locale": str(get_locale()),
+        }
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Rebuild static/vendor/: every Leaflet/folium JS, CSS, image and font file the
+# site serves itself, so rendered maps load nothing from a CDN (tiles excepted).
+#
+# Run by hand from the repository root after changing a version below, then
+# review `git diff --stat static/vendor` and commit the result. CI never runs it:
+# CI only checks (tests/geo/test_folium_assets.py) that every URL folium renders
+# points at a file that exists here.
+#
+#   scripts/vendor_assets.sh [SCRATCH_DIR]
+#
+# SCRATCH_DIR (default: a fresh mktemp dir) receives the npm install; it must be
+# outside the repository. PYTHON (default .venv/bin/python) must import folium:
+# leaflet_heat.min.js is taken from the folium wheel, as folium itself serves it.
+#
+# Versions follow the CDN URLs in folium 0.20.0, except where noted in
+# static/vendor/README.md (moment, markercluster, awesome-markers).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SCRATCH=${1:-$(mktemp -d)}
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+D=$ROOT/static/vendor
+
+case "$(cd "$SCRATCH" 2>/dev/null && pwd || echo "$SCRATCH")/" in
+  "$ROOT"/*) echo "SCRATCH_DIR must be outside the repository" >&2; exit 2 ;;
+esac
+
+mkdir -p "$SCRATCH"
+(
+  cd "$SCRATCH"
+  [ -f package.json ] || npm init -y >/dev/null
+  npm install --no-audit --no-fund --ignore-scripts --save-exact \
+    leaflet@1.9.3 \
+    jquery@3.7.1 \
+    leaflet.markercluster@1.5.3 \
+    leaflet.awesome-markers@2.0.5 \
+    @fortawesome/fontawesome-free@6.2.0 \
+    leaflet-timedimension@1.1.1 \
+    iso8601-js-period@0.2.1 \
+    moment@2.29.4 \
+    bootstrap@3.4.1 \
+    leaflet.heat@0.2.0
+)
+N=$SCRATCH/node_modules
+FOLIUM=$("$PYTHON" -c 'import folium, os; print(os.path.dirname(folium.__file__))')
+FOLIUM_LICENSE=$("$PYTHON" -c 'from importlib.metadata import files; print(next(str(f.locate()) for f in files("folium") if f.name.startswith("LICENSE")))')
+
+# Keep README.md (hand-written); replace everything else.
+find "$D" -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} + 2>/dev/null || true
+mkdir -p "$D"
+
+# Leaflet 1.9.3 (BSD-2-Clause)
+mkdir -p "$D/leaflet"
+cp "$N/leaflet/dist/leaflet.js" "$N/leaflet/dist/leaflet.css" "$D/leaflet/"
+cp -r "$N/leaflet/dist/images" "$D/leaflet/"
+cp "$N/leaflet/LICENSE" "$D/leaflet/LICENSE"
+
+# jQuery 3.7.1 (MIT): folium.Popup builds its content with $(`...`)
+mkdir -p "$D/jquery"
+cp "$N/jquery/dist/jquery.min.js" "$D/jquery/"
+cp "$N/jquery/LICENSE.txt" "$D/jquery/LICENSE"
+
+# Leaflet.markercluster 1.5.3 (MIT)
+mkdir -p "$D/leaflet.markercluster"
+cp "$N/leaflet.markercluster/dist/leaflet.markercluster.js" \
+   "$N/leaflet.markercluster/dist/MarkerCluster.css" \
+   "$N/leaflet.markercluster/dist/MarkerCluster.Default.css" "$D/leaflet.markercluster/"
+cp "$N/leaflet.markercluster/MIT-LICENCE.txt" "$D/leaflet.markercluster/LICENSE"
+
+# Leaflet.awesome-markers 2.0.5 (ISC/MIT); only the image sets its CSS refers to
+mkdir -p "$D/leaflet.awesome-markers/images"
+cp "$N/leaflet.awesome-markers/dist/leaflet.awesome-markers.min.js" \
+   "$N/leaflet.awesome-markers/dist/leaflet.awesome-markers.css" "$D/leaflet.awesome-markers/"
+cp "$N"/leaflet.awesome-markers/dist/images/markers-soft*.png \
+   "$N"/leaflet.awesome-markers/dist/images/markers-shadow*.png "$D/leaflet.awesome-markers/images/"
+cp "$N/leaflet.awesome-markers/LICENSE" "$D/leaflet.awesome-markers/LICENSE"
+
+# Font Awesome Free 6.2.0: all.min.css + woff2 only (every browser we target
+# takes the woff2 entry of each @font-face src list; the .ttf fallbacks are omitted)
+mkdir -p "$D/fontawesome-free/css" "$D/fontawesome-free/webfonts"
+cp "$N/@fortawesome/fontawesome-free/css/all.min.css" "$D/fontawesome-free/css/"
+cp "$N"/@fortawesome/fontawesome-free/webfonts/*.woff2 "$D/fontawesome-free/webfonts/"
+cp "$N/@fortawesome/fontawesome-free/LICENSE.txt" "$D/fontawesome-free/LICENSE"
+
+# folium's own small assets (MIT): the rotate classes that folium.Icon(angle=...)
+# uses (generated, as upstream's file is) and Leaflet.heat as patched by folium.
+mkdir -p "$D/folium" "$D/leaflet-heat"
+"$PYTHON" -c "print(''.join('.fa-rotate-%d{transform:rotate(%ddeg)}' % (i, i) for i in range(360)))" \
+  > "$D/folium/leaflet.awesome.rotate.min.css"
+cp "$FOLIUM_LICENSE" "$D/folium/LICENSE"
+cp "$FOLIUM/templates/leaflet_heat.min.js" "$D/leaflet-heat/"
+cp "$N/leaflet.heat/LICENSE" "$D/leaflet-heat/LICENSE"
+
+# TimestampedGeoJson: Leaflet.TimeDimension 1.1.1 + iso8601-js-period + moment.
+# The control CSS loads Glyphicons from netdna.bootstrapcdn.com; point it at a
+# local copy of the Bootstrap 3.4.1 font (woff2/woff) instead.
+mkdir -p "$D/leaflet-timedimension" "$D/glyphicons" "$D/iso8601-js-period" "$D/moment"
+cp "$N/leaflet-timedimension/dist/leaflet.timedimension.min.js" "$D/leaflet-timedimension/"
+"$PYTHON" - "$N/leaflet-timedimension/dist/leaflet.timedimension.control.css" \
+  "$D/leaflet-timedimension/leaflet.timedimension.control.css" <<'PY'
+import re, sys
+src, dst = sys.argv[1:]
+css = open(src, encoding="utf-8").read()
+local = (
+    "@font-face {\n    font-family: 'Glyphicons Halflings';\n"
+    "    src: url('../glyphicons/glyphicons-halflings-regular.woff2') format('woff2'),"
+    " url('../glyphicons/glyphicons-halflings-regular.woff') format('woff');\n}"
+)
+css, n = re.subn(r"@font-face\s*\{[^}]*Glyphicons Halflings[^}]*\}", local, css)
+assert n == 1, "Glyphicons @font-face not found: check the TimeDimension CSS"
+assert "//" not in re.sub(r"/\*.*?\*/", "", css, flags=re.S), "external url left in CSS"
+open(dst, "w", encoding="utf-8").write(css)
+PY
+cp "$N/leaflet-timedimension/LICENSE" "$D/leaflet-timedimension/LICENSE"
+cp "$N"/bootstrap/dist/fonts/glyphicons-halflings-regular.woff2 \
+   "$N"/bootstrap/dist/fonts/glyphicons-halflings-regular.woff "$D/glyphicons/"
+cp "$N/bootstrap/LICENSE" "$D/glyphicons/LICENSE"
+cp "$N/iso8601-js-period/iso8601.js" "$D/iso8601-js-period/"
+# The npm package has no licence file; its header says Apache-2.0.
+cp /usr/share/common-licenses/Apache-2.0 "$D/iso8601-js-period/LICENSE"
+cp "$N/moment/min/moment.min.js" "$D/moment/"
+cp "$N/moment/LICENSE" "$D/moment/LICENSE"
+
+du -sh "$D"
+find "$D" -type f | wc -l

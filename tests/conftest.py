@@ -1,0 +1,167 @@
+"""Fixtures: an app with a temporary instance folder and a real database, client, runner, factories.
+
+The database is SQLite in the test's temporary folder, or PostgreSQL when
+BUURT_TEST_DATABASE_URI is set (CI runs the suite a second time that way).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from buurt import create_app
+from buurt.areas.services import seed_default_neighbourhood
+from buurt.auth.services import create_user
+from buurt.extensions import db
+from buurt.models import Address, Group, Resident, ResidentStatus, Role, utcnow
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
+_counter = itertools.count(1)
+
+
+def _database_uri(tmp_path) -> str:
+    return os.environ.get("BUURT_TEST_DATABASE_URI") or f"sqlite:///{tmp_path / 'buurt.sqlite'}"
+
+
+def make_test_app(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "GEOCODER_CHAIN": ("register",),
+        "MAIL_SERVER": None,
+        "SITE_URL": "http://localhost",
+    }
+    config.update(overrides)
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    return create_app(test_config=config, instance_path=str(instance))
+
+
+def _reset_schema() -> None:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.create_all()
+
+
+@pytest.fixture
+def app_config():
+    """Override per test module or test: return a dict of config values."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config):
+    """The app with a fresh database holding the default Rijnsoever setup."""
+    app = make_test_app(tmp_path, **app_config)
+    with app.app_context():
+        _reset_schema()
+        seed_default_neighbourhood()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def groups(app) -> list[Group]:
+    """The 5 default groups, in display order."""
+    return list(db.session.scalars(db.select(Group).order_by(Group.sort_order)))
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: make_user(role, groups=[...], email=None, password=PASSWORD)."""
+
+    def make(role: Role | str = Role.BEHEERDER, groups=(), email=None, password=PASSWORD, name=None):
+        n = next(_counter)
+        return create_user(
+            email or f"user{n}@example.org", name or f"Testgebruiker {n}", Role(role), password, list(groups)
+        )
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """login(user) logs the test client in through the real login form."""
+
+    def do(user, password=PASSWORD):
+        response = client.post("/inloggen", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+@pytest.fixture
+def make_resident(app):
+    """Factory for residents (fictional people)."""
+
+    def make(group: Group | None, status=ResidentStatus.PENDING, **fields):
+        n = next(_counter)
+        values = {
+            "name": f"Fictief Persoon {n}",
+            "phone_e164": f"+3161{n:07d}",
+            "postcode": "2221ZZ",
+            "house_number": n,
+            "street": "Fictieweg",
+            "place": "Katwijk",
+            "lat": 52.2115,
+            "lon": 4.4236,
+            "geocoder_source": "register",
+            "consent_privacy_at": utcnow(),
+            "consent_rules_at": utcnow(),
+            "consent_age_at": utcnow(),
+        }
+        values.update(fields)
+        resident = Resident(group_id=group.id if group else None, status=status, **values)
+        db.session.add(resident)
+        db.session.commit()
+        return resident
+
+    return make
+
+
+@pytest.fixture
+def make_address(app):
+    """Factory for fictional addresses in the register."""
+
+    def make(postcode="2221ZZ", number=1, lat=52.2115, lon=4.4236, street="Fictieweg", letter="", addition="",
+             place="Katwijk", source="test"):
+        from buurt.geo.addresses import normalize_street
+
+        address = Address(
+            postcode=postcode, house_number=number, house_letter=letter, house_addition=addition, street=street,
+            street_norm=normalize_street(street), place=place, lat=lat, lon=lon, source=source,
+        )
+        db.session.add(address)
+        db.session.commit()
+        return address
+
+    return make
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token in a rendered form."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in page"
+    return match.group(1)
