@@ -19,6 +19,8 @@ from buurt.auth.services import create_user
 from buurt.extensions import db
 from buurt.models import Address, Group, Resident, ResidentStatus, Role, utcnow
 
+pytest_plugins = ["tests.browser_support.fixtures"]
+
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
 _counter = itertools.count(1)
 
@@ -165,3 +167,48 @@ def csrf_token_from(html: str) -> str:
     )
     assert match, "no CSRF token in page"
     return match.group(1)
+
+
+# --- SMTP on 127.0.0.1 -------------------------------------------------------------------------
+
+
+class _Inbox:
+    """Messages received by the test SMTP server."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 OK"
+
+    def bodies(self) -> list[str]:
+        return [m.get_body(("plain",)).get_content() for m in self.messages]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd); `.inbox.messages` holds what arrived."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.inbox = inbox
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app_config(smtp_server):
+    """Use as `app_config` in tests that need mail: `def app_config(mail_app_config): return mail_app_config`."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port}

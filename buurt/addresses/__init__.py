@@ -1,0 +1,1 @@
+"""The address register and geocoding: addresses in, coordinates out."""

@@ -1,0 +1,102 @@
+"""Browser fixtures, loaded by tests/conftest.py: live_server, browser, page, phone_page.
+
+Tiles are stubbed with a grey PNG so no request leaves the machine; any other failed request
+or JavaScript error fails the test (see `page.errors`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("BUURT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROME_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+GREY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082"
+)
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(5)
+        self.server.server_close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over real HTTP on 127.0.0.1 (a free port) in a thread."""
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session. Fails (never skips) when Chromium is missing."""
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM}: run `make browser`"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
+        yield browser
+        browser.close()
+
+
+def _new_page(browser, **context_args):
+    context = browser.new_context(**context_args)
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
+    page.on(
+        "requestfailed",
+        lambda r: page.errors.append(f"requestfailed: {r.url} {r.failure}") if "tile" not in r.url else None,
+    )
+    # Playwright tries the most recently added route first: tiles are stubbed, anything else
+    # off-site is aborted (and shows up in page.errors).
+    context.route(
+        lambda url: not url.startswith(("http://127.0.0.1", "data:", "about:", "blob:")),
+        lambda route: route.abort(),
+    )
+    context.route(
+        "**/tile.openstreetmap.org/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=GREY_PNG),
+    )
+    page.set_default_timeout(10_000)
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh desktop-sized page; `page.errors` lists JS errors and failed requests."""
+    context, page = _new_page(browser, viewport={"width": 1200, "height": 900}, locale="nl-NL")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A fresh phone-sized page (390x844, touch), as residents use the site."""
+    context, page = _new_page(
+        browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="nl-NL"
+    )
+    yield page
+    context.close()
