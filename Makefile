@@ -18,7 +18,7 @@ $(BIN)/activate: requirements.txt
 venv: $(BIN)/activate
 
 translations: venv
-	@$(BIN)/pybabel compile --use-fuzzy -q -d buurt/translations 2>/dev/null || $(BIN)/pybabel compile -q -d buurt/translations
+	@$(BIN)/pybabel compile --use-fuzzy -d buurt/translations >/dev/null
 
 ## run: create/upgrade the database, then serve the site with gunicorn on http://127.0.0.1:5000
 run: venv translations
@@ -68,3 +68,8 @@ bench: venv translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## messages: extract Dutch strings and merge them into the English catalogue (then translate the .po)
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o buurt/translations/messages.pot .
+	$(BIN)/pybabel update -i buurt/translations/messages.pot -d buurt/translations

@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 buurt_cli = AppGroup("buurt", help="BuurtWhatsApp Rijnsoever: beheer vanaf de commandoregel.")
 
 FEATURE_COMMANDS = (
+    "buurt.addresses.commands",
     "buurt.areas.commands",
     "buurt.auth.commands",
     "buurt.residents.commands",

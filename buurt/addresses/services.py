@@ -6,6 +6,7 @@ Every address an online geocoder finds is stored in the register, so each is fet
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -13,12 +14,13 @@ from flask import current_app
 from sqlalchemy import func
 
 from buurt.extensions import db
-from buurt.geo.addresses import HouseNumber, normalize_street
+from buurt.geo.addresses import normalize_street
 from buurt.geo.geocoding import (
     AddressQuery,
-    GeocodeResult,
     GeocoderChain,
+    GeocodeResult,
     GeocoderUnavailable,
+    MemoryRegister,
     build_chain,
 )
 from buurt.geo.register_io import AddressRecord, Rejected
@@ -29,42 +31,59 @@ log = logging.getLogger(__name__)
 __all__ = ["DbRegister", "GeocoderUnavailable", "ImportReport", "geocode", "import_records"]
 
 
-def _result(a: Address, source: str = "register") -> GeocodeResult:
-    house = HouseNumber(a.house_number, a.house_letter or None, a.house_addition or None)
-    display = f"{a.street} {house}, {a.postcode[:4]} {a.postcode[4:]} {a.place}"
-    return GeocodeResult(a.lat, a.lon, display, source, a.postcode, house, a.street, a.place)
+_COLUMNS = (
+    Address.postcode,
+    Address.house_number,
+    Address.house_letter,
+    Address.house_addition,
+    Address.street,
+    Address.place,
+    Address.lat,
+    Address.lon,
+)
 
 
-def _pick(rows: list[Address], letter: str | None, addition: str | None) -> Address | None:
-    """The AddressRegister rule: exact letter/addition, or the only address with that number."""
-    letter, addition = (letter or "").upper(), (addition or "").upper()
-    if letter or addition:
-        matches = [r for r in rows if r.house_letter.upper() == letter and r.house_addition.upper() == addition]
-        return matches[0] if len(matches) == 1 else None
-    plain = [r for r in rows if not r.house_letter and not r.house_addition]
-    if len(plain) == 1:
-        return plain[0]
-    return rows[0] if len(rows) == 1 else None
+def _records(rows) -> Iterator[AddressRecord]:
+    for postcode, number, letter, addition, street, place, lat, lon in rows:
+        yield AddressRecord(postcode, number, letter or None, addition or None, street, place, lat, lon)
 
 
 class DbRegister:
-    """The address register in the database (implements buurt.geo.geocoding.AddressRegister)."""
+    """The database address register (implements buurt.geo.geocoding.AddressRegister).
+
+    Lookups are answered from an in-memory snapshot of the whole register (a MemoryRegister,
+    about 300 bytes an address), refreshed after `ttl` seconds or when this process imports;
+    a miss falls back to the database, so an address added by another process is found at
+    once. A changed or removed address can be seen stale by other processes for up to `ttl`.
+    """
+
+    def __init__(self, ttl: float = 300.0):
+        self.ttl = ttl
+        self._snapshot: MemoryRegister | None = None
+        self._loaded_at = 0.0
+
+    def invalidate(self) -> None:
+        self._snapshot = None
+
+    def _memory(self) -> MemoryRegister:
+        if self._snapshot is None or time.monotonic() - self._loaded_at > self.ttl:
+            self._snapshot = MemoryRegister(_records(db.session.execute(db.select(*_COLUMNS))))
+            self._loaded_at = time.monotonic()
+        return self._snapshot
 
     def find_exact(self, postcode: str, number: int, letter: str | None, addition: str | None):
-        rows = list(db.session.scalars(db.select(Address).filter_by(postcode=postcode, house_number=number)))
-        found = _pick(rows, letter, addition)
-        return _result(found) if found else None
+        hit = self._memory().find_exact(postcode, number, letter, addition)
+        if hit is not None:
+            return hit
+        rows = db.session.execute(db.select(*_COLUMNS).filter_by(postcode=postcode, house_number=number))
+        return MemoryRegister(_records(rows)).find_exact(postcode, number, letter, addition)
 
     def find_by_street(self, street_normalized: str, number: int, letter, addition, place):
-        query = db.select(Address).filter_by(street_norm=street_normalized, house_number=number)
-        rows = list(db.session.scalars(query))
-        if place:
-            in_place = [r for r in rows if normalize_street(r.place) == normalize_street(place)]
-            rows = in_place or rows
-        if len({r.postcode for r in rows}) > 1:  # same street name in two places: do not guess
-            return None
-        found = _pick(rows, letter, addition)
-        return _result(found) if found else None
+        hit = self._memory().find_by_street(street_normalized, number, letter, addition, place)
+        if hit is not None:
+            return hit
+        rows = db.session.execute(db.select(*_COLUMNS).filter_by(street_norm=street_normalized, house_number=number))
+        return MemoryRegister(_records(rows)).find_by_street(street_normalized, number, letter, addition, place)
 
 
 def store_result(query: AddressQuery, result: GeocodeResult) -> None:
@@ -74,17 +93,25 @@ def store_result(query: AddressQuery, result: GeocodeResult) -> None:
     house = result.house_number
     existing = db.session.scalar(
         db.select(Address).filter_by(
-            postcode=result.postcode, house_number=house.number,
-            house_letter=(house.letter or "").upper(), house_addition=(house.addition or "").upper(),
+            postcode=result.postcode,
+            house_number=house.number,
+            house_letter=(house.letter or "").upper(),
+            house_addition=(house.addition or "").upper(),
         )
     )
     if existing is None:
         db.session.add(
             Address(
-                postcode=result.postcode, house_number=house.number, house_letter=(house.letter or "").upper(),
-                house_addition=(house.addition or "").upper(), street=result.street,
-                street_norm=normalize_street(result.street), place=result.place or "", lat=result.lat,
-                lon=result.lon, source=result.source,
+                postcode=result.postcode,
+                house_number=house.number,
+                house_letter=(house.letter or "").upper(),
+                house_addition=(house.addition or "").upper(),
+                street=result.street,
+                street_norm=normalize_street(result.street),
+                place=result.place or "",
+                lat=result.lat,
+                lon=result.lon,
+                source=result.source,
             )
         )
         db.session.commit()
@@ -96,9 +123,10 @@ def _chain() -> GeocoderChain:
     key = (tuple(cfg["GEOCODER_CHAIN"]), cfg["PDOK_URL"], cfg["NOMINATIM_URL"], cfg["GEOCODER_TIMEOUT"])
     cache = current_app.extensions.setdefault("buurt.geocoder", {})
     if cache.get("key") != key:
+        cache["register"] = cache.get("register") or DbRegister()
         cache["chain"] = build_chain(
             list(cfg["GEOCODER_CHAIN"]),
-            register=DbRegister(),
+            register=cache["register"],
             user_agent=cfg["GEOCODER_USER_AGENT"],
             timeout=cfg["GEOCODER_TIMEOUT"],
             pdok_url=cfg["PDOK_URL"],
@@ -108,6 +136,19 @@ def _chain() -> GeocoderChain:
         )
         cache["key"] = key
     return cache["chain"]
+
+
+def register() -> DbRegister:
+    """This process's register (with its snapshot)."""
+    _chain()
+    return current_app.extensions["buurt.geocoder"]["register"]
+
+
+def invalidate_register() -> None:
+    """Drop this process's snapshot after the register changed (imports, demo data)."""
+    cached = current_app.extensions.get("buurt.geocoder", {}).get("register")
+    if cached is not None:
+        cached.invalidate()
 
 
 def geocode(query: AddressQuery) -> GeocodeResult | None:
@@ -137,7 +178,11 @@ def _key(postcode: str, number: int, letter: str, addition: str) -> tuple[str, i
 
 
 def import_records(
-    items: Iterable[AddressRecord | Rejected], *, source: str, is_demo: bool = False, batch_size: int = 5000,
+    items: Iterable[AddressRecord | Rejected],
+    *,
+    source: str,
+    is_demo: bool = False,
+    batch_size: int = 5000,
     progress=None,
 ) -> ImportReport:
     """Insert or update addresses; idempotent (the unique key is postcode+number+letter+addition)."""
@@ -153,14 +198,24 @@ def import_records(
             letter, addition = (r.letter or "").upper(), (r.addition or "").upper()
             key = _key(r.postcode, r.number, letter, addition)
             values = {
-                "street": r.street, "street_norm": normalize_street(r.street), "place": r.place or "",
-                "lat": round(r.lat, 7), "lon": round(r.lon, 7),
+                "street": r.street,
+                "street_norm": normalize_street(r.street),
+                "place": r.place or "",
+                "lat": round(r.lat, 7),
+                "lon": round(r.lon, 7),
             }
             current = existing.get(key)
             if current is None:
                 new_rows.append(
-                    {"postcode": r.postcode, "house_number": r.number, "house_letter": letter,
-                     "house_addition": addition, "source": source, "is_demo": is_demo, **values}
+                    {
+                        "postcode": r.postcode,
+                        "house_number": r.number,
+                        "house_letter": letter,
+                        "house_addition": addition,
+                        "source": source,
+                        "is_demo": is_demo,
+                        **values,
+                    }
                 )
                 existing[key] = Address(**new_rows[-1])  # a duplicate row later in the file updates nothing
                 report.loaded += 1
@@ -175,6 +230,7 @@ def import_records(
         db.session.commit()
         if progress is not None:
             progress(len(batch))
+    invalidate_register()
     return report
 
 

@@ -1,0 +1,94 @@
+"""The lookup answers shared by /api/v1 and `flask buurt which`: plain dicts, no personal data."""
+
+from __future__ import annotations
+
+from buurt.areas import services as areas
+from buurt.geo.coords import in_netherlands, looks_swapped
+
+HTTP_STATUS = {"found": 200, "outside": 404, "unknown": 404, "invalid": 400, "unavailable": 503}
+
+
+def _group(area_info) -> dict | None:
+    if area_info is None:
+        return None
+    return {"id": area_info.group_id, "name": area_info.group_name}
+
+
+def _area(area_info) -> dict | None:
+    if area_info is None:
+        return None
+    return {"key": area_info.key, "name": area_info.name}
+
+
+def point_error(lat: float, lon: float) -> str | None:
+    """A Dutch reason why this is not a usable point in the Netherlands, or None."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return "lat moet tussen -90 en 90 liggen en lon tussen -180 en 180."
+    if not in_netherlands(lat, lon):
+        if looks_swapped(lat, lon):
+            return "Dit punt ligt niet in Nederland; lat en lon lijken verwisseld."
+        return "Dit punt ligt niet in Nederland."
+    return None
+
+
+def lookup_point(lat: float, lon: float) -> tuple[dict, int]:
+    """The area and group covering a point."""
+    error = point_error(lat, lon)
+    if error:
+        return {"status": "invalid", "message": error}, 400
+    placed = areas.place(lat, lon)
+    if placed.area is None:
+        nearest = placed.other
+        return {
+            "status": "outside",
+            "message": "Dit punt ligt buiten de gebieden van de buurtgroepen.",
+            "lat": lat,
+            "lon": lon,
+            "nearest_group": _group(nearest),
+            "nearest_distance_m": round(placed.distance_m) if placed.distance_m is not None else None,
+        }, 404
+    return {
+        "status": "found",
+        "lat": lat,
+        "lon": lon,
+        "group": _group(placed.area),
+        "area": _area(placed.area),
+        "border": placed.is_border,
+        "border_group": _group(placed.other) if placed.is_border else None,
+        "border_distance_m": round(placed.distance_m, 1)
+        if placed.is_border and placed.distance_m is not None
+        else None,
+    }, 200
+
+
+def lookup_result_payload(result) -> tuple[dict, int]:
+    """JSON for a buurt.residents.services.LookupResult."""
+    payload = {
+        "status": result.status,
+        "message": result.message_nl,
+        "group": {"id": result.group_id, "name": result.group_name} if result.group_id else None,
+        "area": {"key": result.area_key, "name": result.area_name} if result.area_key else None,
+        "lat": result.lat,
+        "lon": result.lon,
+        "border": result.is_border,
+        "has_room": result.has_room,
+        "nearest_group": {"id": result.nearest_group_id, "name": result.nearest_group_name}
+        if result.nearest_group_id
+        else None,
+        "distance_m": round(result.distance_m) if result.distance_m is not None else None,
+        "source": result.source,
+    }
+    return payload, HTTP_STATUS.get(result.status, 400)
+
+
+def lookup_text(text: str) -> tuple[dict, int]:
+    """Geocode free text ("Voorbeeldlaan 12a", "2221 AB 12") and assign."""
+    from buurt.residents.services import lookup_address
+
+    return lookup_result_payload(lookup_address(text=text))
+
+
+def lookup_structured(postcode: str, number: str, addition: str | None) -> tuple[dict, int]:
+    from buurt.residents.services import lookup_address
+
+    return lookup_result_payload(lookup_address(postcode=postcode, house_number=number, addition=addition))
