@@ -39,13 +39,11 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if isinstance(error, CSRFError):
-            return render_error(
-                400, _("Het formulier was verlopen. Vul het opnieuw in; er is niets opgeslagen.")
-            )
+            return render_error(400, _("Het formulier was verlopen. Vul het opnieuw in; er is niets opgeslagen."))
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         db.session.rollback()
-        log.exception("unexpected error on %s %s", request.method, request.endpoint)
+        log.error("unexpected error on %s %s", request.method, request.endpoint)
         return render_error(500)

@@ -1,7 +1,7 @@
 """Signed, expiring tokens for links in e-mails (sign-up confirmation, my data, password reset)."""
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
 class InvalidToken(Exception):

@@ -95,16 +95,31 @@ def main():
         total = north.area + south.area
         hh_north = round(hh * north.area / total)
         features.append(
-            ("rijnsoever-midden-noord", "BuurtAlarm Rijnsoever-Midden Noord", code, north, hh_north,
-             "geschat naar oppervlakte")
+            (
+                "rijnsoever-midden-noord",
+                "BuurtAlarm Rijnsoever-Midden Noord",
+                code,
+                north,
+                hh_north,
+                "geschat naar oppervlakte",
+            )
         )
         features.append(
-            ("rijnsoever-midden-zuid", "BuurtAlarm Rijnsoever-Midden Zuid", code, south, hh - hh_north,
-             "geschat naar oppervlakte")
+            (
+                "rijnsoever-midden-zuid",
+                "BuurtAlarm Rijnsoever-Midden Zuid",
+                code,
+                south,
+                hh - hh_north,
+                "geschat naar oppervlakte",
+            )
         )
     order = [
-        "rijnsoever-west", "rijnsoever-midden-noord", "rijnsoever-midden-zuid",
-        "rijnsoever-noord", "rijnsoever-oost",
+        "rijnsoever-west",
+        "rijnsoever-midden-noord",
+        "rijnsoever-midden-zuid",
+        "rijnsoever-noord",
+        "rijnsoever-oost",
     ]
     features.sort(key=lambda t: order.index(t[0]))
     out = {

@@ -21,7 +21,7 @@ from buurt.models import Address, Group, Resident, ResidentStatus, Role, utcnow
 
 pytest_plugins = ["tests.browser_support.fixtures"]
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
+PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
 
 
@@ -145,13 +145,30 @@ def make_resident(app):
 def make_address(app):
     """Factory for fictional addresses in the register."""
 
-    def make(postcode="2221ZZ", number=1, lat=52.2115, lon=4.4236, street="Fictieweg", letter="", addition="",
-             place="Katwijk", source="test"):
+    def make(
+        postcode="2221ZZ",
+        number=1,
+        lat=52.2115,
+        lon=4.4236,
+        street="Fictieweg",
+        letter="",
+        addition="",
+        place="Katwijk",
+        source="test",
+    ):
         from buurt.geo.addresses import normalize_street
 
         address = Address(
-            postcode=postcode, house_number=number, house_letter=letter, house_addition=addition, street=street,
-            street_norm=normalize_street(street), place=place, lat=lat, lon=lon, source=source,
+            postcode=postcode,
+            house_number=number,
+            house_letter=letter,
+            house_addition=addition,
+            street=street,
+            street_norm=normalize_street(street),
+            place=place,
+            lat=lat,
+            lon=lon,
+            source=source,
         )
         db.session.add(address)
         db.session.commit()
@@ -178,7 +195,7 @@ class _Inbox:
     def __init__(self):
         self.messages = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         import email
         from email import policy
 

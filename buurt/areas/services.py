@@ -57,9 +57,7 @@ class Placement:
 
 def current_generation_ids() -> tuple[int, ...]:
     return tuple(
-        db.session.scalars(
-            db.select(BoundaryGeneration.id).filter_by(is_current=True).order_by(BoundaryGeneration.id)
-        )
+        db.session.scalars(db.select(BoundaryGeneration.id).filter_by(is_current=True).order_by(BoundaryGeneration.id))
     )
 
 
@@ -136,7 +134,9 @@ def group_stats(groups: list[Group] | None = None) -> dict[int, GroupStats]:
     if groups is None:
         groups = list(db.session.scalars(db.select(Group).filter_by(is_active=True)))
     rows = db.session.execute(
-        db.select(Resident.group_id, Resident.status, func.count(), func.sum(db.cast(Resident.needs_review, db.Integer)))
+        db.select(
+            Resident.group_id, Resident.status, func.count(), func.sum(db.cast(Resident.needs_review, db.Integer))
+        )
         .where(Resident.group_id.in_([g.id for g in groups]))
         .group_by(Resident.group_id, Resident.status)
     ).all()
@@ -196,7 +196,10 @@ def seed_default_neighbourhood() -> Neighbourhood | None:
         households=outline["properties"]["huishoudens_2024"],
     )
     generation = BoundaryGeneration(
-        neighbourhood=hood, number=1, is_current=True, activated_at=utcnow(),
+        neighbourhood=hood,
+        number=1,
+        is_current=True,
+        activated_at=utcnow(),
         source="CBS / Kadaster 2024 (indicatief)",
         note="Indicatieve gebieden: de 4 CBS-buurten, Rijnsoever-Midden in tweeën gedeeld.",
     )
@@ -207,9 +210,15 @@ def seed_default_neighbourhood() -> Neighbourhood | None:
         group = Group(neighbourhood=hood, slug=p["key"], name=p["naam"], capacity=capacity, sort_order=order)
         db.session.add(
             Area(
-                generation=generation, group=group, key=p["key"], name=p["naam"].removeprefix("BuurtAlarm "),
-                geometry=feature["geometry"], sort_order=order, households=p["huishoudens"],
-                households_source=p["huishoudens_bron"], area_m2=area_m2(shape(feature["geometry"])),
+                generation=generation,
+                group=group,
+                key=p["key"],
+                name=p["naam"].removeprefix("BuurtAlarm "),
+                geometry=feature["geometry"],
+                sort_order=order,
+                households=p["huishoudens"],
+                households_source=p["huishoudens_bron"],
+                area_m2=area_m2(shape(feature["geometry"])),
             )
         )
     db.session.commit()

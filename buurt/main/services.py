@@ -44,7 +44,13 @@ def public_groups() -> list[PublicGroup]:
         s = stats[g.id]
         result.append(
             PublicGroup(
-                g.id, g.name, tuple(a.name for a in mine), s.members, s.capacity, s.fill, not s.is_full,
+                g.id,
+                g.name,
+                tuple(a.name for a in mine),
+                s.members,
+                s.capacity,
+                s.fill,
+                not s.is_full,
                 sum(households) if households else None,
             )
         )
@@ -78,7 +84,10 @@ def coverage_map_document(groups: list[PublicGroup] | None = None) -> str:
             name=by_group[a.group_id].name,
             geometry=a.geometry,
             fill=by_group[a.group_id].fill,
-            lines=(a.name, *area_lines(by_group[a.group_id], by_group[a.group_id].members, by_group[a.group_id].capacity)),
+            lines=(
+                a.name,
+                *area_lines(by_group[a.group_id], by_group[a.group_id].members, by_group[a.group_id].capacity),
+            ),
         )
         for a in current.areas
         if a.group_id in by_group
