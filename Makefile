@@ -52,7 +52,7 @@ test: venv translations browser
 
 ## test-postgres: the whole suite again on a throwaway PostgreSQL cluster on 127.0.0.1
 test-postgres: venv translations browser
-	scripts/with_postgres.sh $(BIN)/python -m pytest -q
+	scripts/with_postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint:
 	$(BIN)/ruff check .

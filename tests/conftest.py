@@ -25,8 +25,29 @@ PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
 
 
+_pg_databases: set[str] = set()
+
+
 def _database_uri(tmp_path) -> str:
-    return os.environ.get("BUURT_TEST_DATABASE_URI") or f"sqlite:///{tmp_path / 'buurt.sqlite'}"
+    """SQLite in the test's folder, or PostgreSQL (one database per xdist worker)."""
+    uri = os.environ.get("BUURT_TEST_DATABASE_URI")
+    if not uri:
+        return f"sqlite:///{tmp_path / 'buurt.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return uri
+    worker_uri = f"{uri}_{worker}"
+    if worker_uri not in _pg_databases:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(uri, isolation_level="AUTOCOMMIT")
+        name = worker_uri.rsplit("/", 1)[1]
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        _pg_databases.add(worker_uri)
+    return worker_uri
 
 
 def make_test_app(tmp_path, **overrides):
