@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     errors.init_app(app)
     web.init_app(app)
     logging.getLogger("buurt").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("geopy").setLevel(logging.WARNING)  # it logs error bodies (may hold addresses) at INFO
     return app
 
 

@@ -1,0 +1,529 @@
+"""Parse, validate and normalise GeoJSON areas (group areas, buurten, outlines).
+
+Geometry is validated before anyone stores it: every problem found is collected into one
+:class:`AreaValidationError` whose :class:`AreaProblem` messages are Dutch sentences that say
+which area, what is wrong and where (as "lat, lon"), so a beheerder can fix the file.
+Surfaces are computed in RD New (m²).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.errors import ShapelyError
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+
+from buurt.geo.coords import NL_BOUNDS, looks_swapped, rd_transform
+
+__all__ = [
+    "AreaFeature",
+    "AreaProblem",
+    "AreaValidationError",
+    "area_m2",
+    "check_tiling",
+    "find_overlaps",
+    "parse_area_collection",
+    "to_feature_collection",
+    "to_rd_geometry",
+]
+
+Area = Polygon | MultiPolygon
+
+DEFAULT_MAX_BYTES = 5_000_000
+#: Overlays in check_tiling snap to this grid (degrees, about 1 cm) so float noise such as
+#: 52.20 + 0.02 != 52.22 does not turn a gap into a hairline channel.
+GRID_DEG = 1e-7
+
+_VALIDITY_RE = re.compile(r"^(?P<reason>[^\[]+?)\s*\[(?P<x>[-+0-9.eE]+)\s+(?P<y>[-+0-9.eE]+)\]$")
+_VALIDITY_NL = {
+    "Self-intersection": "zelfdoorsnijding: de rand kruist zichzelf (bijvoorbeeld een vlinderdas)",
+    "Ring Self-intersection": "een ring raakt of kruist zichzelf",
+    "Hole lies outside shell": "een gat ligt buiten de buitenrand",
+    "Holes are nested": "een gat ligt in een ander gat",
+    "Interior is disconnected": "het gebied valt in losse stukken uiteen door een gat",
+    "Nested shells": "een deel van het multipolygoon ligt binnen een ander deel",
+    "Duplicate Rings": "dezelfde ring komt twee keer voor",
+    "Too few points in geometry component": "een ring heeft te weinig punten",
+    "Invalid Coordinate": "een coördinaat is geen geldig getal",
+    "Ring is not closed": "een ring is niet gesloten",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AreaFeature:
+    """One area: a stable ``key``, a display ``name``, a WGS84 (lon/lat) polygonal geometry."""
+
+    key: str
+    name: str
+    geometry: Area
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AreaProblem:
+    """One thing wrong with an area file; ``message`` is Dutch, ``code`` is for programs."""
+
+    code: str
+    message: str
+    feature_index: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class AreaValidationError(ValueError):
+    """The area file cannot be used; ``problems`` lists every reason found."""
+
+    def __init__(self, problems: Sequence[AreaProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(problem.message for problem in self.problems))
+
+    @property
+    def message(self) -> str:
+        """All problems as one Dutch text, one per line."""
+        return "\n".join(problem.message for problem in self.problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def to_rd_geometry(geom: shapely.Geometry) -> shapely.Geometry:
+    """A new geometry in RD New metres from a WGS84 (lon/lat) one."""
+    return shapely.transform(geom, rd_transform)
+
+
+def area_m2(geom: shapely.Geometry) -> float:
+    """Surface in m², computed in RD New."""
+    return float(shapely.area(to_rd_geometry(geom)))
+
+
+def _where(lat: float, lon: float) -> str:
+    return f"{lat:.5f}, {lon:.5f}"
+
+
+def _label(name: str | None, index: int) -> str:
+    return f"gebied '{name}' (nr. {index + 1})" if name else f"gebied nr. {index + 1}"
+
+
+def _explain_invalid(geom: shapely.Geometry) -> tuple[str, float | None, float | None]:
+    """Dutch reason and (lat, lon) of the first invalidity shapely finds."""
+    reason = shapely.is_valid_reason(geom)
+    match = _VALIDITY_RE.match(reason or "")
+    if match is None:
+        return f"ongeldige vorm ({reason})", None, None
+    english = match.group("reason").strip()
+    lon, lat = float(match.group("x")), float(match.group("y"))
+    dutch = _VALIDITY_NL.get(english, f"ongeldige vorm ({english})")
+    return f"{dutch} bij {_where(lat, lon)}", lat, lon
+
+
+def _check_coordinates(geom: shapely.Geometry, label: str, index: int) -> AreaProblem | None:
+    coords = shapely.get_coordinates(geom)
+    if not np.isfinite(coords).all():
+        return AreaProblem(
+            "invalid_coordinates",
+            f"In {label} staat een coördinaat die geen getal is.",
+            index,
+        )
+    lon, lat = coords[:, 0], coords[:, 1]
+    inside = (
+        (lon >= NL_BOUNDS.min_lon)
+        & (lon <= NL_BOUNDS.max_lon)
+        & (lat >= NL_BOUNDS.min_lat)
+        & (lat <= NL_BOUNDS.max_lat)
+    )
+    if inside.all():
+        return None
+    bad = int(np.argmin(inside))
+    bad_lat, bad_lon = float(lat[bad]), float(lon[bad])
+    if all(looks_swapped(float(y), float(x)) for x, y in coords):
+        return AreaProblem(
+            "swapped_coordinates",
+            f"De coördinaten van {label} liggen buiten Nederland (bijvoorbeeld {_where(bad_lat, bad_lon)}); "
+            "ze lijken lat/lon verwisseld. GeoJSON gebruikt de volgorde [lengtegraad, breedtegraad], "
+            "dus [4.42, 52.21] en niet [52.21, 4.42].",
+            index,
+            bad_lat,
+            bad_lon,
+        )
+    return AreaProblem(
+        "outside_netherlands",
+        f"{label[0].upper()}{label[1:]} ligt (deels) buiten Nederland, bijvoorbeeld bij "
+        f"{_where(bad_lat, bad_lon)}. Gebruik WGS84-coördinaten (lengtegraad, breedtegraad).",
+        index,
+        bad_lat,
+        bad_lon,
+    )
+
+
+def _load(data: Mapping[str, Any] | str | bytes, max_bytes: int) -> Any:
+    if isinstance(data, Mapping):
+        return data
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
+    if size > max_bytes:
+        raise AreaValidationError(
+            [
+                AreaProblem(
+                    "too_large",
+                    f"Het bestand is te groot ({_size(size)}); "
+                    f"het mag hoogstens {_size(max_bytes)} zijn. "
+                    "Vereenvoudig de vormen of splits het bestand.",
+                )
+            ]
+        )
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        position = f" (regel {exc.lineno}, kolom {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise AreaValidationError(
+            [
+                AreaProblem(
+                    "not_json",
+                    f"Het bestand is geen geldige GeoJSON (geen JSON){position}.",
+                )
+            ]
+        ) from None
+
+
+def _features(document: Any) -> list[Any]:
+    if isinstance(document, Mapping) and document.get("type") == "FeatureCollection":
+        features = document.get("features")
+        if isinstance(features, list):
+            return features
+    elif isinstance(document, Mapping) and document.get("type") == "Feature":
+        return [document]
+    raise AreaValidationError(
+        [
+            AreaProblem(
+                "not_feature_collection",
+                "Het bestand is geen GeoJSON FeatureCollection (of losse Feature) met gebieden.",
+            )
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def parse_area_collection(
+    data: Mapping[str, Any] | str | bytes,
+    *,
+    name_property: str = "naam",
+    key_property: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    overlap_tolerance_m2: float = 1.0,
+) -> list[AreaFeature]:
+    """Read a GeoJSON FeatureCollection (or one Feature) of Polygon/MultiPolygon areas.
+
+    ``key`` comes from ``properties[key_property]`` when given, else the feature ``id``, else
+    the name. Geometries are made 2D and oriented (exterior counter-clockwise, RFC 7946).
+    Raises :class:`AreaValidationError` listing every problem: not JSON, too large (only checked
+    for ``str``/``bytes`` input), not a FeatureCollection, no areas, missing or duplicate names
+    and keys, non-polygon or empty geometry, invalid geometry (with the place), coordinates
+    outside the Netherlands (with a hint when lat/lon look swapped) and overlaps above
+    ``overlap_tolerance_m2`` (gaps are checked separately by :func:`check_tiling`).
+    """
+    features = _features(_load(data, max_bytes))
+    if not features:
+        raise AreaValidationError([AreaProblem("no_features", "Het bestand bevat geen gebieden.")])
+
+    problems: list[AreaProblem] = []
+    areas: list[AreaFeature] = []
+    names_seen: dict[str, int] = {}
+    keys_seen: dict[str, int] = {}
+    for index, feature in enumerate(features):
+        if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+            problems.append(
+                AreaProblem(
+                    "not_a_feature",
+                    f"Onderdeel nr. {index + 1} is geen GeoJSON Feature.",
+                    index,
+                )
+            )
+            continue
+        properties = feature.get("properties") or {}
+        if not isinstance(properties, Mapping):
+            properties = {}
+        raw_name = properties.get(name_property)
+        name = str(raw_name).strip() if raw_name is not None else ""
+        label = _label(name, index)
+        if not name:
+            problems.append(
+                AreaProblem(
+                    "missing_name",
+                    f"Gebied nr. {index + 1} heeft geen naam (eigenschap '{name_property}').",
+                    index,
+                )
+            )
+        elif name.casefold() in names_seen:
+            first = names_seen[name.casefold()]
+            problems.append(
+                AreaProblem(
+                    "duplicate_name",
+                    f"De naam '{name}' komt twee keer voor: gebied nr. {first + 1} en nr. {index + 1}. "
+                    "Geef elk gebied een eigen naam.",
+                    index,
+                )
+            )
+        else:
+            names_seen[name.casefold()] = index
+
+        raw_key = properties.get(key_property) if key_property is not None else feature.get("id", name)
+        key = str(raw_key).strip() if raw_key is not None else ""
+        if key_property is not None and not key:
+            problems.append(
+                AreaProblem(
+                    "missing_key",
+                    f"{label[0].upper()}{label[1:]} mist de eigenschap '{key_property}'.",
+                    index,
+                )
+            )
+        elif key and key in keys_seen:
+            problems.append(
+                AreaProblem(
+                    "duplicate_key",
+                    f"De sleutel '{key}' komt twee keer voor: gebied nr. {keys_seen[key] + 1} en nr. {index + 1}.",
+                    index,
+                )
+            )
+        elif key:
+            keys_seen[key] = index
+
+        geometry_json = feature.get("geometry")
+        geometry_type = geometry_json.get("type") if isinstance(geometry_json, Mapping) else None
+        if geometry_type not in ("Polygon", "MultiPolygon"):
+            shown = geometry_type or "geen geometrie"
+            problems.append(
+                AreaProblem(
+                    "geometry_type",
+                    f"{label[0].upper()}{label[1:]} is een {shown}; "
+                    "alleen Polygon en MultiPolygon kunnen een gebied zijn.",
+                    index,
+                )
+            )
+            continue
+        try:
+            geom = shape(geometry_json)
+        except (
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+            AttributeError,
+            ShapelyError,
+        ):
+            problems.append(
+                AreaProblem(
+                    "invalid_coordinates",
+                    f"De coördinaten van {label} zijn niet goed opgebouwd "
+                    "(ringen van [lengtegraad, breedtegraad]-paren).",
+                    index,
+                )
+            )
+            continue
+        if geom.is_empty:
+            problems.append(AreaProblem("empty", f"{label[0].upper()}{label[1:]} is leeg.", index))
+            continue
+        geom = shapely.force_2d(geom)
+        coordinate_problem = _check_coordinates(geom, label, index)
+        if coordinate_problem is not None:
+            problems.append(coordinate_problem)
+            continue
+        if not shapely.is_valid(geom):
+            reason, lat, lon = _explain_invalid(geom)
+            problems.append(
+                AreaProblem(
+                    "invalid_geometry",
+                    f"De vorm van {label} is ongeldig: {reason}. Teken de rand opnieuw zonder kruisingen.",
+                    index,
+                    lat,
+                    lon,
+                )
+            )
+            continue
+        geom = shapely.orient_polygons(geom)
+        areas.append(AreaFeature(key=key or name, name=name, geometry=geom, properties=dict(properties)))
+
+    if not problems:
+        problems.extend(find_overlaps(areas, tolerance_m2=overlap_tolerance_m2))
+    if problems:
+        raise AreaValidationError(problems)
+    return areas
+
+
+def find_overlaps(areas: Sequence[AreaFeature], *, tolerance_m2: float = 1.0) -> list[AreaProblem]:
+    """Pairs of areas that overlap by more than ``tolerance_m2`` (m², measured in RD New).
+
+    The overlay itself is done in lon/lat, the space the point lookup works in.
+    """
+    geoms = [area.geometry for area in areas]
+    if len(geoms) < 2:
+        return []
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = sorted({(int(a), int(b)) for a, b in zip(left, right, strict=True) if a < b})
+    problems: list[AreaProblem] = []
+    for i, j in pairs:
+        overlap = shapely.intersection(geoms[i], geoms[j])
+        surface = area_m2(overlap)
+        if surface <= tolerance_m2:
+            continue
+        lat, lon = _representative_latlon(overlap)
+        problems.append(
+            AreaProblem(
+                "overlap",
+                f"De gebieden '{areas[i].name}' en '{areas[j].name}' overlappen elkaar "
+                f"over {_m2(surface)} m² (bij {_where(lat, lon)}). Een adres mag maar in "
+                "één gebied liggen.",
+                i,
+                lat,
+                lon,
+            )
+        )
+    return problems
+
+
+def _representative_latlon(geom: shapely.Geometry) -> tuple[float, float]:
+    point = shapely.point_on_surface(geom)
+    return float(point.y), float(point.x)
+
+
+def _polygon_parts(geom: shapely.Geometry) -> list[Polygon]:
+    if isinstance(geom, Polygon):
+        return [] if geom.is_empty else [geom]
+    if isinstance(geom, MultiPolygon):
+        return list(geom.geoms)
+    if isinstance(geom, shapely.GeometryCollection):
+        return [part for sub in geom.geoms for part in _polygon_parts(sub)]
+    return []
+
+
+def check_tiling(
+    areas: Sequence[AreaFeature],
+    outline: shapely.Geometry | None = None,
+    gap_tolerance_m2: float = 1.0,
+) -> list[AreaProblem]:
+    """Gaps in a set of areas that should tile a neighbourhood; an empty list means it tiles.
+
+    * ``gap``: a hole in the union of the areas (an island no area covers; a deliberate
+      hole in one area that no other area fills counts too: nobody there gets a group);
+    * with ``outline`` (WGS84 lon/lat, e.g. the buurt boundary): ``uncovered`` for parts
+      of the outline along its edge that no area covers, and ``outside_outline`` for area
+      parts that stick out of it.
+
+    Overlays are done in lon/lat (like the point lookup); pieces of at most
+    ``gap_tolerance_m2`` (m², RD New) are ignored as rounding slivers. Overlaps are
+    reported by :func:`find_overlaps` (and by :func:`parse_area_collection`).
+    """
+    if not areas:
+        return [AreaProblem("no_features", "Er zijn geen gebieden.")]
+    problems: list[AreaProblem] = []
+    union = shapely.union_all([area.geometry for area in areas], grid_size=GRID_DEG)
+    shells = []
+    for part in _polygon_parts(union):
+        shells.append(Polygon(part.exterior))
+        for ring in part.interiors:
+            hole = Polygon(ring)
+            surface = area_m2(hole)
+            if surface <= gap_tolerance_m2:
+                continue
+            lat, lon = _representative_latlon(hole)
+            problems.append(
+                AreaProblem(
+                    "gap",
+                    f"Tussen de gebieden ligt een gat van {_m2(surface)} m² "
+                    f"(bij {_where(lat, lon)}) dat bij geen enkel gebied hoort.",
+                    None,
+                    lat,
+                    lon,
+                )
+            )
+    if outline is None:
+        return problems
+    filled = shapely.union_all(shells, grid_size=GRID_DEG)
+    uncovered = shapely.difference(outline, filled, grid_size=GRID_DEG)
+    for part in _polygon_parts(uncovered):
+        surface = area_m2(part)
+        if surface <= gap_tolerance_m2:
+            continue
+        lat, lon = _representative_latlon(part)
+        problems.append(
+            AreaProblem(
+                "uncovered",
+                f"Een deel van de buurt ({_m2(surface)} m², bij {_where(lat, lon)}) valt in geen enkel gebied.",
+                None,
+                lat,
+                lon,
+            )
+        )
+    for index, area in enumerate(areas):
+        outside = shapely.difference(area.geometry, outline, grid_size=GRID_DEG)
+        surface = area_m2(outside)
+        if surface <= gap_tolerance_m2:
+            continue
+        lat, lon = _representative_latlon(outside)
+        problems.append(
+            AreaProblem(
+                "outside_outline",
+                f"Gebied '{area.name}' steekt {_m2(surface)} m² buiten de buurtgrens uit (bij {_where(lat, lon)}).",
+                index,
+                lat,
+                lon,
+            )
+        )
+    return problems
+
+
+def _size(n_bytes: int) -> str:
+    if n_bytes >= 1_000_000:
+        return f"{n_bytes / 1_000_000:.1f} MB".replace(".", ",")
+    return f"{max(1, round(n_bytes / 1000))} kB"
+
+
+def _m2(surface: float) -> str:
+    return f"{surface:,.0f}".replace(",", ".")
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def _round_coords(coords: np.ndarray) -> np.ndarray:
+    return np.round(coords, 6)
+
+
+def to_feature_collection(areas: Sequence[AreaFeature], *, name_property: str = "naam") -> dict[str, Any]:
+    """GeoJSON FeatureCollection (lon/lat, 6 decimals ≈ 0.1 m) with ``id`` = key."""
+    features = []
+    for area in areas:
+        geom = shapely.transform(area.geometry, _round_coords)
+        properties = dict(area.properties)
+        properties[name_property] = area.name
+        features.append(
+            {
+                "type": "Feature",
+                "id": area.key,
+                "properties": properties,
+                "geometry": _plain(mapping(geom)),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _plain(value: Any) -> Any:
+    """shapely's mapping() gives tuples; GeoJSON wants lists (and JSON-safe floats)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("non-finite coordinate")
+    return value

@@ -1,0 +1,468 @@
+"""geocoding, online adapters against a fake HTTP service on 127.0.0.1 (never the internet)."""
+
+import json
+import logging
+import socket
+import socketserver
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from buurt.geo.addresses import HouseNumber
+from buurt.geo.geocoding import (
+    AddressQuery,
+    GeocoderUnavailable,
+    MemoryRegister,
+    NominatimGeocoder,
+    PDOKGeocoder,
+    PDOKLocatieserver,
+    build_chain,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Fake HTTP service on 127.0.0.1
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the fake service answers: status, JSON body (or raw text) and a delay in seconds."""
+
+    status: int = 200
+    body: Any = None
+    delay: float = 0.0
+    raw: str | None = None
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    """One request the fake service received."""
+
+    path: str
+    params: dict[str, list[str]]
+    headers: dict[str, str]
+
+    def param(self, name: str) -> str:
+        """The single value of a query parameter."""
+        (value,) = self.params[name]
+        return value
+
+
+@dataclass
+class FakeService:
+    """A tiny HTTP server; set ``reply`` to choose the answer for each request."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    reply: Callable[[SeenRequest], Reply] = lambda _request: Reply(404, {"error": "no reply configured"})
+    requests: list[SeenRequest] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def netloc(self) -> str:
+        """``127.0.0.1:PORT`` (geopy's ``domain``)."""
+        return f"{self.host}:{self.port}"
+
+    def answer(self, *replies: Reply) -> None:
+        """Answer the given replies in order, repeating the last one."""
+        queue = list(replies)
+
+        def next_reply(_request: SeenRequest) -> Reply:
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+        self.reply = next_reply
+
+
+def _handler_for(service: FakeService) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            request = SeenRequest(parts.path, parse_qs(parts.query), dict(self.headers.items()))
+            service.requests.append(request)
+            reply = service.reply(request)
+            if reply.delay:
+                service.stop.wait(reply.delay)
+            body = (reply.raw if reply.raw is not None else json.dumps(reply.body)).encode("utf-8")
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timeout test)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), a (slow) DNS lookup; not needed here.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out closes its socket; not a test failure
+
+
+@pytest.fixture
+def fake_service() -> Iterator[FakeService]:
+    """A fake geocoding service on 127.0.0.1 (free port), stopped after the test."""
+    service = FakeService()
+    server = _QuietServer(("127.0.0.1", 0), _handler_for(service))
+    service.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield service
+    finally:
+        service.stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def refused_port() -> int:
+    """A local port nobody listens on (connections are refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---------------------------------------------------------------------------------------------
+
+USER_AGENT = "buurt-tests/1.0 (beheer@example.invalid)"
+PDOK_PATH = "/bzk/locatieserver/search/v3_1"
+
+
+def pdok_doc(number=12, letter=None, addition=None, postcode="2221AB", lon=4.4201, lat=52.2101, street="Voorbeeldlaan"):
+    house = f"{number}{letter or ''}{'-' + addition if addition else ''}"
+    doc = {
+        "type": "adres",
+        "weergavenaam": f"{street} {house}, {postcode[:4]}{postcode[4:]} Katwijk",
+        "centroide_ll": f"POINT({lon} {lat})",
+        "centroide_rd": "POINT(88875.5 469552.1)",
+        "postcode": postcode,
+        "huisnummer": number,
+        "straatnaam": street,
+        "woonplaatsnaam": "Katwijk",
+        "score": 7.5,
+    }
+    if letter:
+        doc["huisletter"] = letter
+    if addition:
+        doc["huisnummertoevoeging"] = addition
+    return doc
+
+
+def pdok_reply(*docs):
+    return Reply(200, {"response": {"numFound": len(docs), "start": 0, "maxScore": 7.5, "docs": list(docs)}})
+
+
+def nominatim_place(house_number="12a", postcode="2221 AB", road="Voorbeeldlaan", lat="52.2101", lon="4.4201"):
+    return {
+        "place_id": 1,
+        "licence": "Data © OpenStreetMap contributors, ODbL 1.0.",
+        "osm_type": "node",
+        "osm_id": 1,
+        "lat": lat,
+        "lon": lon,
+        "class": "place",
+        "type": "house",
+        "display_name": f"{house_number}, {road}, Katwijk, Zuid-Holland, Nederland, {postcode}",
+        "address": {
+            "house_number": house_number,
+            "road": road,
+            "town": "Katwijk",
+            "state": "Zuid-Holland",
+            "postcode": postcode,
+            "country": "Nederland",
+            "country_code": "nl",
+        },
+    }
+
+
+@pytest.fixture
+def pdok(fake_service):
+    return PDOKGeocoder(
+        user_agent=USER_AGENT,
+        timeout=0.5,
+        domain=fake_service.netloc,
+        path=PDOK_PATH,
+        scheme="http",
+        min_delay_seconds=0,
+    )
+
+
+@pytest.fixture
+def nominatim(fake_service):
+    return NominatimGeocoder(
+        user_agent=USER_AGENT, timeout=0.5, domain=fake_service.netloc, scheme="http", min_delay_seconds=0
+    )
+
+
+# -- PDOK -------------------------------------------------------------------------------------
+
+
+def test_pdok_finds_the_requested_house(fake_service, pdok):
+    fake_service.answer(pdok_reply(pdok_doc(12, "A", "3")))
+    result = pdok.geocode(AddressQuery.structured("2221AB", "12a-3"))
+    assert (result.lat, result.lon, result.source) == (52.2101, 4.4201, "pdok")
+    assert (result.postcode, result.house_number, result.street, result.place) == (
+        "2221AB",
+        HouseNumber(12, "A", "3"),
+        "Voorbeeldlaan",
+        "Katwijk",
+    )
+    assert result.display_name == "Voorbeeldlaan 12A-3, 2221AB Katwijk"
+    (request,) = fake_service.requests
+    assert request.path == PDOK_PATH + "/free"
+    assert request.param("q") == "2221AB 12a-3"
+    assert request.param("fq") == "type:adres AND postcode:2221AB"
+    assert request.param("rows") == "10"
+    assert request.headers["User-Agent"] == USER_AGENT
+
+
+def test_pdok_street_query_checks_the_street(fake_service, pdok):
+    fake_service.answer(pdok_reply(pdok_doc(3, street="Van Beethovenstraat")))
+    result = pdok.geocode(AddressQuery.from_text("v. Beethovenstr. 3, Katwijk"))
+    assert result.street == "Van Beethovenstraat"
+    assert fake_service.requests[0].param("fq") == "type:adres"
+    fake_service.answer(pdok_reply(pdok_doc(3, street="Mozartlaan")))
+    assert pdok.geocode(AddressQuery.from_text("v. Beethovenstr. 3, Katwijk")) is None
+
+
+def test_pdok_not_found(fake_service, pdok):
+    fake_service.answer(pdok_reply())
+    assert pdok.geocode(AddressQuery.structured("2221AB", 12)) is None
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        pdok_doc(14),  # neighbour
+        pdok_doc(12, "B"),  # other letter
+        pdok_doc(12, None, "3"),  # other addition
+        pdok_doc(12, postcode="2221AC"),  # same number in another postcode
+        {**pdok_doc(12), "type": "weg"},
+        {**pdok_doc(12), "centroide_ll": "POINT(52.2101 4.4201)"},  # swapped: outside NL
+    ],
+)
+def test_pdok_rejects_a_different_house(fake_service, pdok, doc):
+    fake_service.answer(pdok_reply(doc))
+    assert pdok.geocode(AddressQuery.structured("2221AB", "12a")) is None
+
+
+def test_pdok_takes_the_matching_doc_among_fuzzy_ones(fake_service, pdok):
+    fake_service.answer(pdok_reply(pdok_doc(12), pdok_doc(12, "A", lat=52.2199), pdok_doc(14, "A")))
+    assert pdok.geocode(AddressQuery.structured("2221AB", "12A")).lat == 52.2199
+
+
+def test_pdok_skips_malformed_docs(fake_service, pdok):
+    fake_service.answer(pdok_reply({"weergavenaam": "kapot"}, "geen dict", pdok_doc(12)))
+    assert pdok.geocode(AddressQuery.structured("2221AB", 12)).lat == 52.2101
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(500, {"error": "intern"}),
+        Reply(503, {"error": "onderhoud"}),
+        Reply(429, {"error": "te veel verzoeken"}),
+        Reply(200, raw="<html>geen json</html>"),
+    ],
+    ids=["500", "503", "429", "not-json"],
+)
+def test_pdok_server_errors_are_unavailable(fake_service, pdok, reply):
+    fake_service.answer(reply)
+    with pytest.raises(GeocoderUnavailable) as caught:
+        pdok.geocode(AddressQuery.structured("2221AB", 12))
+    assert caught.value.message.startswith("De adreszoeker is nu niet bereikbaar")
+
+
+def test_pdok_timeout_is_unavailable(fake_service, pdok):
+    fake_service.answer(Reply(200, {"response": {"docs": []}}, delay=5))
+    with pytest.raises(GeocoderUnavailable) as caught:
+        pdok.geocode(AddressQuery.structured("2221AB", 12))
+    assert "Timed" in caught.value.detail
+
+
+def test_pdok_connection_refused_is_unavailable(refused_port):
+    geocoder = PDOKGeocoder(
+        user_agent=USER_AGENT, timeout=0.5, domain=f"127.0.0.1:{refused_port}", scheme="http", min_delay_seconds=0
+    )
+    with pytest.raises(GeocoderUnavailable):
+        geocoder.geocode(AddressQuery.structured("2221AB", 12))
+
+
+def test_pdok_retries_when_asked(fake_service):
+    geocoder = PDOKGeocoder(
+        user_agent=USER_AGENT,
+        timeout=0.5,
+        domain=fake_service.netloc,
+        path=PDOK_PATH,
+        scheme="http",
+        min_delay_seconds=0,
+        max_retries=1,
+        retry_wait_seconds=0,
+    )
+    fake_service.answer(Reply(503, {}), pdok_reply(pdok_doc(12)))
+    assert geocoder.geocode(AddressQuery.structured("2221AB", 12)).lat == 52.2101
+    assert len(fake_service.requests) == 2
+
+
+def test_failures_never_log_the_address_above_debug(fake_service, pdok, caplog):
+    fake_service.answer(Reply(500, {"error": "intern"}))
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(GeocoderUnavailable):
+        pdok.geocode(AddressQuery.structured("2221AB", 12))
+    loud = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG]
+    assert loud  # the failure itself is logged ...
+    assert not any("2221" in message for message in loud)  # ... without the address
+    assert any("2221" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+
+
+def test_pdok_locatieserver_is_a_plain_geopy_geocoder(fake_service):
+    fake_service.answer(pdok_reply(pdok_doc(12), pdok_doc(14)))
+    client = PDOKLocatieserver(domain=fake_service.netloc, scheme="http", user_agent=USER_AGENT, timeout=1)
+    location = client.geocode("2221AB 12")
+    assert (location.latitude, location.longitude) == (52.2101, 4.4201)
+    assert location.raw["postcode"] == "2221AB"
+    assert len(client.geocode("2221AB 12", exactly_one=False)) == 2
+    assert fake_service.requests[0].param("rows") == "1"
+
+
+# -- Nominatim --------------------------------------------------------------------------------
+
+
+def test_nominatim_structured_street_query(fake_service, nominatim):
+    fake_service.answer(Reply(200, [nominatim_place("12a")]))
+    result = nominatim.geocode(AddressQuery.from_text("Voorbeeldlaan 12a 2221AB Katwijk"))
+    assert (result.lat, result.lon, result.source) == (52.2101, 4.4201, "nominatim")
+    assert (result.postcode, result.house_number, result.street, result.place) == (
+        "2221AB",
+        HouseNumber(12, "A"),
+        "Voorbeeldlaan",
+        "Katwijk",
+    )
+    (request,) = fake_service.requests
+    assert request.path == "/search"
+    assert request.param("street") == "12a Voorbeeldlaan"
+    assert request.param("postalcode") == "2221 AB"
+    assert request.param("city") == "Katwijk"
+    assert request.param("countrycodes") == "nl"
+    assert request.param("addressdetails") == "1"
+    assert request.param("format") == "json"
+    assert request.headers["User-Agent"] == USER_AGENT
+
+
+def test_nominatim_postcode_query_is_free_text(fake_service, nominatim):
+    fake_service.answer(Reply(200, [nominatim_place("12")]))
+    assert nominatim.geocode(AddressQuery.structured("2221AB", 12)).house_number == HouseNumber(12)
+    assert fake_service.requests[0].param("q") == "2221AB 12"
+
+
+def test_nominatim_postcode_query_needs_the_postcode_in_the_answer(fake_service, nominatim):
+    place = nominatim_place("12")
+    del place["address"]["postcode"]
+    fake_service.answer(Reply(200, [place]))
+    assert nominatim.geocode(AddressQuery.structured("2221AB", 12)) is None
+
+
+def test_nominatim_not_found(fake_service, nominatim):
+    fake_service.answer(Reply(200, []))
+    assert nominatim.geocode(AddressQuery.structured("2221AB", 12)) is None
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        nominatim_place("14"),
+        nominatim_place("12b"),
+        nominatim_place("12a", postcode="2221 AC"),
+        nominatim_place("12a", road="Andere straat"),
+        {**nominatim_place("12a"), "address": {"road": "Voorbeeldlaan", "country_code": "nl"}},  # street centroid
+    ],
+)
+def test_nominatim_rejects_a_different_house(fake_service, nominatim, place):
+    fake_service.answer(Reply(200, [place]))
+    assert nominatim.geocode(AddressQuery.from_text("Voorbeeldlaan 12a 2221AB Katwijk")) is None
+
+
+def test_nominatim_server_error_timeout_and_refused_are_unavailable(fake_service, nominatim, refused_port):
+    fake_service.answer(Reply(500, {"error": "intern"}))
+    with pytest.raises(GeocoderUnavailable):
+        nominatim.geocode(AddressQuery.structured("2221AB", 12))
+    fake_service.answer(Reply(200, [], delay=5))
+    with pytest.raises(GeocoderUnavailable):
+        nominatim.geocode(AddressQuery.structured("2221AB", 12))
+    refused = NominatimGeocoder(
+        user_agent=USER_AGENT, timeout=0.5, domain=f"127.0.0.1:{refused_port}", scheme="http", min_delay_seconds=0
+    )
+    with pytest.raises(GeocoderUnavailable):
+        refused.geocode(AddressQuery.structured("2221AB", 12))
+
+
+def test_nominatim_needs_a_user_agent():
+    with pytest.raises(ValueError, match="user_agent"):
+        NominatimGeocoder(user_agent="")
+
+
+# -- chain over HTTP --------------------------------------------------------------------------
+
+
+def test_chain_fetches_each_address_online_at_most_once(fake_service):
+    register = MemoryRegister()
+    chain = build_chain(
+        ["register", "pdok", "nominatim"],
+        register=register,
+        user_agent=USER_AGENT,
+        timeout=0.5,
+        pdok_url=fake_service.base_url + PDOK_PATH,
+        nominatim_url=fake_service.base_url,
+        min_delay_seconds=0,
+        on_online_result=lambda _query, result: register.add_result(result),
+    )
+    fake_service.answer(pdok_reply(pdok_doc(12)))
+    query = AddressQuery.structured("2221AB", 12)
+    assert chain.geocode(query).source == "pdok"
+    again = chain.geocode(query)
+    assert (again.lat, again.source) == (52.2101, "pdok")  # served by the register, source kept
+    assert len(fake_service.requests) == 1
+
+
+def test_chain_falls_back_to_nominatim_when_pdok_is_down(fake_service):
+    def reply(request):
+        if request.path.endswith("/free"):
+            return Reply(503, {})
+        return Reply(200, [nominatim_place("12", postcode="2221 AB")])
+
+    fake_service.reply = reply
+    chain = build_chain(
+        ["pdok", "nominatim"],
+        register=None,
+        user_agent=USER_AGENT,
+        timeout=0.5,
+        pdok_url=fake_service.base_url + PDOK_PATH,
+        nominatim_url=fake_service.base_url,
+        min_delay_seconds=0,
+    )
+    assert chain.geocode(AddressQuery.structured("2221AB", 12)).source == "nominatim"
+    fake_service.reply = lambda _request: Reply(503, {})
+    with pytest.raises(GeocoderUnavailable):
+        chain.geocode(AddressQuery.structured("2221AB", 12))
