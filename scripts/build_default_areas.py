@@ -43,9 +43,6 @@ GROUPS = {
 }
 
 
-def _rounded(geom):
-    return shapely.set_precision(geom, 1e-6)
-
 
 def split_in_halves(poly_wgs):
     """Cut a polygon in two parts of equal surface, across its long axis (in RD New)."""
@@ -139,7 +136,7 @@ def main():
                     "huishoudens": hh,
                     "huishoudens_bron": src,
                 },
-                "geometry": mapping(_rounded(geom)),
+                "geometry": mapping(geom),
             }
             for key, name, code, geom, hh, src in features
         ],
