@@ -61,20 +61,22 @@ def lookup_point(lat: float, lon: float) -> tuple[dict, int]:
     }, 200
 
 
+def _ref(ref) -> dict | None:
+    return {"id": ref.id, "name": ref.name} if ref is not None else None
+
+
 def lookup_result_payload(result) -> tuple[dict, int]:
-    """JSON for a buurt.residents.services.LookupResult."""
+    """JSON for a buurt.residents.services.LookupResult (no personal data: it is the asker's own address)."""
     payload = {
         "status": result.status,
         "message": result.message_nl,
-        "group": {"id": result.group_id, "name": result.group_name} if result.group_id else None,
-        "area": {"key": result.area_key, "name": result.area_name} if result.area_key else None,
+        "group": _ref(result.group),
+        "area": {"key": result.area.key, "name": result.area.name} if result.area is not None else None,
         "lat": result.lat,
         "lon": result.lon,
         "border": result.is_border,
         "has_room": result.has_room,
-        "nearest_group": {"id": result.nearest_group_id, "name": result.nearest_group_name}
-        if result.nearest_group_id
-        else None,
+        "nearest_group": _ref(result.nearest_group),
         "distance_m": round(result.distance_m) if result.distance_m is not None else None,
         "source": result.source,
     }
@@ -85,10 +87,16 @@ def lookup_text(text: str) -> tuple[dict, int]:
     """Geocode free text ("Voorbeeldlaan 12a", "2221 AB 12") and assign."""
     from buurt.residents.services import lookup_address
 
-    return lookup_result_payload(lookup_address(text=text))
+    return lookup_result_payload(lookup_address(text))
 
 
 def lookup_structured(postcode: str, number: str, addition: str | None) -> tuple[dict, int]:
-    from buurt.residents.services import lookup_address
+    """Geocode postcode + house number (+ addition) and assign."""
+    from buurt.geo.addresses import InvalidAddress
+    from buurt.residents.services import lookup_address, make_query
 
-    return lookup_result_payload(lookup_address(postcode=postcode, house_number=number, addition=addition))
+    try:
+        query = make_query(postcode=postcode, house_number=number, addition=addition)
+    except InvalidAddress as error:
+        return {"status": "invalid", "message": error.message}, 400
+    return lookup_result_payload(lookup_address(query))

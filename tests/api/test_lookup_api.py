@@ -1,0 +1,115 @@
+"""GET /api/v1/lookup: geocode an address and assign a group; clear JSON errors; rate-limited."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from buurt.areas.services import seed_default_neighbourhood
+from buurt.extensions import db
+from tests.conftest import _reset_schema, make_test_app
+
+OOST = (52.2093, 4.4325)
+HOORNES = (52.2060, 4.4120)
+
+
+@pytest.fixture
+def addresses(make_address):
+    make_address(postcode="2221ZA", number=12, letter="A", lat=OOST[0], lon=OOST[1], street="Fictieweg")
+    make_address(postcode="2221ZH", number=3, lat=HOORNES[0], lon=HOORNES[1], street="Buitenverzinpad")
+
+
+def test_lookup_by_postcode_and_number(client, groups, addresses):
+    response = client.get("/api/v1/lookup?postcode=2221za&huisnummer=12&toevoeging=a")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "found"
+    assert body["group"]["name"] == groups[4].name
+    assert body["area"]["key"] == "rijnsoever-oost"
+    assert body["source"] == "register"
+    assert body["lat"] == pytest.approx(OOST[0])
+    assert body["has_room"] is True
+
+
+def test_lookup_free_text(client, groups, addresses):
+    body = client.get("/api/v1/lookup?q=Fictieweg 12a").get_json()
+    assert body["status"] == "found"
+    assert body["group"]["id"] == groups[4].id
+
+
+def test_lookup_outside_rijnsoever(client, addresses):
+    response = client.get("/api/v1/lookup?postcode=2221ZH&huisnummer=3")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["status"] == "outside"
+    assert body["nearest_group"]["name"]
+
+
+def test_lookup_unknown_address(client, addresses):
+    response = client.get("/api/v1/lookup?postcode=2221ZA&huisnummer=99")
+    assert response.status_code == 404
+    assert response.get_json()["status"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "postcode=0221AB&huisnummer=1",
+        "postcode=2221SS&huisnummer=1",
+        "postcode=2221AB&huisnummer=nul",
+        "",
+        "q=" + "x" * 300,
+    ],
+)
+def test_lookup_invalid_input_is_400_with_reason(client, query):
+    response = client.get(f"/api/v1/lookup?{query}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["status"] == "invalid"
+    assert body["message"]
+
+
+class _Broken(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(503)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_lookup_geocoder_unavailable_is_503(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        app = make_test_app(
+            tmp_path,
+            GEOCODER_CHAIN=("register", "pdok"),
+            PDOK_URL=f"http://127.0.0.1:{server.server_port}/bzk/locatieserver/search/v3_1",
+            GEOCODER_MIN_DELAY=0,
+        )
+        with app.app_context():
+            _reset_schema()
+            seed_default_neighbourhood()
+            response = app.test_client().get("/api/v1/lookup?postcode=2221ZA&huisnummer=1")
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert "niet bereikbaar" in body["message"]
+
+
+@pytest.fixture
+def app_config(request):
+    return {"RATELIMIT_ENABLED": True, "RATELIMIT_LOOKUP": "3 per minute"} if "ratelimit" in request.node.name else {}
+
+
+def test_lookup_ratelimit_per_client(client, addresses):
+    codes = [client.get("/api/v1/lookup?postcode=2221ZA&huisnummer=12&toevoeging=a").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert client.get("/api/v1/lookup?postcode=2221ZA&huisnummer=12").get_json()["status"] == 429
