@@ -4,12 +4,15 @@ import io
 
 from buurt.addresses import services
 from buurt.extensions import db
-from buurt.geo.geocoding import AddressQuery, GeocodeResult
 from buurt.geo.addresses import HouseNumber
+from buurt.geo.geocoding import AddressQuery, GeocodeResult
 from buurt.geo.register_io import read_bagadres_csv
 from buurt.models import Address
 
-HEADER = "openbareruimte;huisnummer;huisletter;huisnummertoevoeging;postcode;woonplaats;gemeente;provincie;object_id;object_type;nevenadres;x;y;lon;lat\n"
+HEADER = (
+    "openbareruimte;huisnummer;huisletter;huisnummertoevoeging;postcode;woonplaats;gemeente;provincie;"
+    "object_id;object_type;nevenadres;x;y;lon;lat\n"
+)
 
 
 def _csv(rows: list[str]) -> io.StringIO:
@@ -71,12 +74,14 @@ def test_import_cli_prints_counts(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Nieuw: 1" in result.output
     found = services.DbRegister().find_exact("2221ZB", 9, None, None)
-    assert 52.1 < found.lat < 52.3 and 4.3 < found.lon < 4.5  # RD x/y converted
+    assert 52.1 < found.lat < 52.3  # RD x/y converted
+    assert 4.3 < found.lon < 4.5
 
 
 def test_online_hits_are_stored_once(app):
-    result = GeocodeResult(52.2102, 4.4203, "Fictieweg 5", "pdok", "2221ZC", HouseNumber(5, None, None),
-                           "Fictieweg", "Katwijk")
+    result = GeocodeResult(
+        52.2102, 4.4203, "Fictieweg 5", "pdok", "2221ZC", HouseNumber(5, None, None), "Fictieweg", "Katwijk"
+    )
     query = AddressQuery.structured("2221ZC", "5")
     services.store_result(query, result)
     services.store_result(query, result)
