@@ -2,7 +2,6 @@
 
 import io
 import json
-import time
 
 import pytest
 
@@ -136,19 +135,17 @@ def test_csv_wrong_header_is_a_file_error(text, reason):
     assert reason in caught.value.message
 
 
-def test_csv_100k_rows_parse_quickly():
+def test_csv_many_rows_with_rd_only_all_convert():
+    """Batch RD conversion keeps every row (speed is measured in bench/, not here)."""
     x, y = to_rd(4.4201, 52.2101)
     rows = [
         row(number=str(1 + i % 9999), postcode=f"{2221 + i // 9999}AB", x=f"{x:.3f}", y=f"{y:.3f}", lon="", lat="")
-        for i in range(100_000)
+        for i in range(5_000)
     ]
-    text = csv_text(*rows)
-    start = time.perf_counter()
-    records = list(read_bagadres_csv(text))
-    elapsed = time.perf_counter() - start
-    assert len(records) == 100_000
+    records = list(read_bagadres_csv(csv_text(*rows)))
+    assert len(records) == 5_000
     assert all(isinstance(r, AddressRecord) for r in records)
-    assert elapsed < 5.0, f"{elapsed:.2f}s for 100k rows"
+    assert all(abs(r.lat - 52.2101) < 1e-5 and abs(r.lon - 4.4201) < 1e-5 for r in records)
 
 
 # -- GeoJSON points ---------------------------------------------------------------------------
