@@ -11,6 +11,7 @@ import os
 import re
 
 import pytest
+from flask import request_started
 from sqlalchemy import text
 
 from buurt import create_app
@@ -64,7 +65,21 @@ def make_test_app(tmp_path, **overrides):
     config.update(overrides)
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
-    return create_app(test_config=config, instance_path=str(instance))
+    app = create_app(test_config=config, instance_path=str(instance))
+    request_started.connect(_fresh_g, app)
+    return app
+
+
+def _fresh_g(sender, **extra):
+    """Each request starts with an empty `g`, as in production.
+
+    The `app` fixture keeps an app context pushed for the whole test (so tests can use
+    db.session); Flask reuses that context for test-client requests, which would otherwise
+    carry `g` (the logged-in user, the CSRF token) from one request to the next.
+    """
+    from flask import g
+
+    g.__dict__.clear()
 
 
 def _reset_schema() -> None:
