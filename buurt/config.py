@@ -43,14 +43,35 @@ class Defaults:
     MY_DATA_TOKEN_MAX_AGE = 24 * 3600
     TYPICAL_ADD_TIME = "binnen een week"
 
+    # Beheer (issue 5): accounts, console, coverage maps, areas
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_RESET_MAX_AGE = 2 * 3600  # a reset link works this long, and only once
+    WHATSAPP_MAX_GROUP_SIZE = 1024  # WhatsApp's current cap on group members
+    COVERAGE_GRID_M = 100  # member density cells (RD New metres)
+    COVERAGE_MIN_CELL = 5  # cells with fewer members are not shown
+    AREA_UPLOAD_MAX_BYTES = 2_000_000  # GeoJSON upload of new areas
+    AREA_GAP_TOLERANCE_M2 = 10.0  # gaps/uncovered pieces up to this size are rounding slivers
+    AUDIT_PAGE_SIZE = 100
+
     # Meldingen
     MELDING_DEFAULT_RADIUS_M = 500
+    MELDING_NEIGHBOUR_MARGIN_M = 500  # neighbours: groups within radius + max(radius, this) that are no target
 
     # Incidents: public picture
     PUBLIC_INCIDENT_DELAY_HOURS = 24
     PUBLIC_GRID_M = 150
     PUBLIC_MAX_ZOOM = 15
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    # Incidents (buurt.incidents)
+    PUBLIC_MIN_ADDRESSES = 5  # a public grid cell needs at least this many register addresses
+    INCIDENT_MAX_AGE_DAYS = 365  # older reports are refused
+    INCIDENT_DESCRIPTION_MAX = 2000
+    INCIDENT_PAGE_SIZE = 50
+    INCIDENT_DUPLICATE_M = 100.0  # possible duplicates: within this distance ...
+    INCIDENT_DUPLICATE_MINUTES = 60  # ... and this much time
+    UPLOAD_MAX_PIXELS = 40_000_000  # photos with more pixels are refused (decompression bombs)
+    REPORT_TOKEN_MAX_AGE = 365 * 24 * 3600  # residents' personal report link
+    RATELIMIT_INCIDENT_REPORT = "20 per hour"
 
     # Mail: no MAIL_SERVER means no mail is sent (the site still works)
     MAIL_SERVER = None

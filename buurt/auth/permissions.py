@@ -73,8 +73,33 @@ def can_read_audit(user) -> bool:
 
 
 def can_view_coverage(user) -> bool:
-    """Coverage maps with aggregated member density (no personal data)."""
-    return can_use_console(user)
+    """Coverage maps with aggregated member density (no personal data); wijkagenten too (read-only)."""
+    return is_staff(user)
+
+
+def can_view_overview(user) -> bool:
+    """The overview of all groups (counts only): coordinators, admins and wijkagenten."""
+    return is_coordinator(user) or _role(user) == Role.WIJKAGENT
+
+
+def can_view_pending_layer(user, group: Group) -> bool:
+    """Where a group's open sign-ups are (aggregated per grid cell): those who manage the group."""
+    return can_manage_group(user, group)
+
+
+def can_edit_group(user, group: Group) -> bool:
+    """Name, capacity and WhatsApp invite link of a group."""
+    return can_manage_group(user, group)
+
+
+def can_assign_beheerders(user) -> bool:
+    """Choose who is beheerder of a group."""
+    return is_coordinator(user)
+
+
+def can_view_area_history(user) -> bool:
+    """Boundary generations (current and old), read-only: anyone who may see the coverage maps."""
+    return can_view_coverage(user)
 
 
 def can_view_incidents_exact(user) -> bool:
@@ -89,6 +114,22 @@ def can_moderate_incidents(user) -> bool:
 
 def can_export_incidents(user) -> bool:
     return is_staff(user)
+
+
+def can_report_incident(user) -> bool:
+    """Log an incident while logged in (beheerders also log what was reported in WhatsApp)."""
+    return can_use_console(user)
+
+
+def can_moderate_incident(user, incident) -> bool:
+    """Correct, merge or hide one incident: coordinators, or a beheerder of the incident's group."""
+    if is_coordinator(user):
+        return True
+    return (
+        _role(user) == Role.BEHEERDER
+        and incident.group_id is not None
+        and any(g.id == incident.group_id for g in user.groups)
+    )
 
 
 def can_view_meldingen(user) -> bool:
@@ -111,9 +152,54 @@ def can_forward_to(user, group: Group) -> bool:
     return can_manage_group(user, group)
 
 
+def _melding_group_ids(melding) -> set[int]:
+    """Groups a melding is for: its targets, plus neighbours it was forwarded to after all."""
+    return {t.group_id for t in melding.targets if not t.is_neighbour or t.forwarded_at is not None}
+
+
+def can_open_melding(user, melding) -> bool:
+    """One stored melding: can_view_melding over the groups it is for, or the beheerder who entered it."""
+    if can_view_melding(user, _melding_group_ids(melding)):
+        return True
+    return _role(user) == Role.BEHEERDER and melding.created_by_id == user.id
+
+
+def can_close_melding(user, melding) -> bool:
+    """Afmelden: coordinators, admins and beheerders of a group the melding is for (never wijkagenten)."""
+    if is_coordinator(user):
+        return True
+    return _role(user) == Role.BEHEERDER and bool({g.id for g in user.groups} & _melding_group_ids(melding))
+
+
 def managed_groups(user, all_groups: list[Group]) -> list[Group]:
     """The groups whose console this user may open."""
     return [g for g in all_groups if can_manage_group(user, g)]
+
+
+#: Endpoints anyone may open without logging in (fnmatch patterns). Every other endpoint must be
+#: wrapped in ``require(...)``; tests/test_role_matrix.py fails for an endpoint that is neither.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
+    {
+        "static",
+        "main.*",
+        "residents.*",
+        "api.*",
+        "auth.login",
+        "auth.logout",
+        "auth.reset_request",
+        "auth.reset_password",
+        "incidents.public",
+        "incidents.public_*",
+        "incidents.report_resident",  # residents report through a signed link, no account
+        "incidents.thanks",
+    }
+)
+
+
+def is_public_endpoint(endpoint: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(endpoint, pattern) for pattern in PUBLIC_ENDPOINTS)
 
 
 def require(predicate: Callable[[User], bool]):

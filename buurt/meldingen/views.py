@@ -1,14 +1,214 @@
-"""Police alerts (meldingen). (Filled in by the meldingen issue.)"""
+"""Police alerts (meldingen): enter, route to groups, forward, close, and the history."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
 
-from buurt.auth.permissions import can_view_meldingen, require
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from buurt.auth.forms import EmptyForm
+from buurt.auth.permissions import (
+    can_close_melding,
+    can_enter_melding,
+    can_forward_to,
+    can_open_melding,
+    can_view_meldingen,
+    check,
+    require,
+)
+from buurt.extensions import db
+from buurt.meldingen import services
+from buurt.meldingen.forms import MeldingCloseForm, MeldingCreateForm, MeldingFilterForm
+from buurt.models import Melding, MeldingCategory
 
 bp = Blueprint("meldingen", __name__)
+
+
+def _filters(form: MeldingFilterForm) -> services.MeldingFilter:
+    valid = form.validate()
+    category = form.category.data if form.category.data in {c.value for c in MeldingCategory} else None
+    group = form.group.data if form.group.data in {value for value, _label in form.group.choices[1:]} else None
+    status = form.status.data if form.status.data in ("open", "closed") else None
+    return services.MeldingFilter(
+        since=form.since.data if valid else None,
+        until=form.until.data if valid else None,
+        category=MeldingCategory(category) if category else None,
+        group_id=int(group) if group else None,
+        status=status,
+    )
 
 
 @bp.get("/")
 @require(can_view_meldingen)
 def index():
-    """List of meldingen."""
-    return render_template("placeholder.html", title="Meldingen")
+    """The meldingen this user may see, with filters on period, category, group and status."""
+    form = MeldingFilterForm(request.args)
+    form.group.choices = [("", _("Alle groepen"))] + [(str(g.id), g.name) for g in services.filter_groups(current_user)]
+    page = request.args.get("pagina", 1, type=int) or 1
+    pagination = services.list_meldingen(current_user, _filters(form), page=max(page, 1))
+    args = {k: v for k, v in request.args.items() if k != "pagina" and v}
+    return render_template("meldingen/index.html", form=form, pagination=pagination, args=args, services=services)
+
+
+def _suggestions(form: MeldingCreateForm) -> list[services.Suggestion]:
+    if (form.location.data or "").strip() or form.lat.data is not None:
+        return []
+    return services.suggest_locations(form.received_text.data or "")
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+@require(can_enter_melding)
+def new():
+    """Enter a melding: the text as received, category, time, location and radius."""
+    form = MeldingCreateForm()
+    chosen = request.form.get("use_location")
+    if chosen:  # a suggestion taken without JavaScript: fill it in and show the form again
+        form.location.data = chosen[:200]
+        form.lat.data = form.lon.data = None
+        return render_template("meldingen/new.html", form=form, suggestions=[])
+    if request.form.get("action") == "suggest":
+        suggestions = services.suggest_locations(form.received_text.data or "")
+        if not suggestions:
+            flash(_("In de tekst staat geen straat uit het adresregister. Vul de locatie zelf in."), "warning")
+        return render_template("meldingen/new.html", form=form, suggestions=suggestions)
+    if form.validate_on_submit():
+        try:
+            location = services.resolve_location(
+                form.location.data, form.lat.data, form.lon.data, received_text=form.received_text.data
+            )
+            melding = services.create_melding(
+                user=current_user,
+                received_text=form.received_text.data,
+                category=form.category.data,
+                occurred_at=form.occurred_at.data,
+                location=location,
+                radius_m=form.radius_m.data,
+            )
+        except services.MeldingError as error:
+            db.session.rollback()
+            form.location.errors = [*form.location.errors, error.message]
+        else:
+            flash(_("De melding is opgeslagen. Stuur de tekst door naar de groepen hieronder."), "success")
+            return redirect(url_for(".detail", melding_id=melding.id))
+    status = 200 if request.method == "GET" else 422
+    return render_template("meldingen/new.html", form=form, suggestions=_suggestions(form)), status
+
+
+@bp.post("/locatie-voorstel")
+@require(can_enter_melding)
+def suggest():
+    """Streets and addresses from the register that a pasted police text mentions (JSON)."""
+    data = request.get_json(silent=True) or {}
+    text = data.get("text") if isinstance(data.get("text"), str) else ""
+    suggestions = services.suggest_locations(text[:4000])
+    return jsonify(suggestions=[{"value": s.value, "label": s.label} for s in suggestions])
+
+
+def _load(melding_id: int) -> Melding:
+    melding = db.get_or_404(Melding, melding_id)
+    check(can_open_melding(current_user, melding))
+    return melding
+
+
+def _load_target(melding: Melding, group_id: int):
+    target = services.get_target(melding, group_id)
+    if target is None:
+        abort(404)
+    check(can_forward_to(current_user, target.group))
+    return target
+
+
+@bp.get("/<int:melding_id>")
+@require(can_view_meldingen)
+def detail(melding_id: int):
+    """One melding: the map and list of groups, a text per group, who forwarded it, and the timeline."""
+    melding = _load(melding_id)
+    return render_template(
+        "meldingen/detail.html",
+        melding=melding,
+        services=services,
+        forward_texts=services.forward_texts(melding),
+        closing_texts=services.closing_texts(melding),
+        waiting=services.waiting_groups(melding),
+        timeline=services.timeline(melding),
+        no_target=services.melding_no_target_message(melding),
+        close_form=MeldingCloseForm(),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.get("/<int:melding_id>/kaart")
+@require(can_view_meldingen)
+def map_document(melding_id: int):
+    """The result map of one melding as a document for an iframe."""
+    melding = _load(melding_id)
+    return Response(services.melding_map_document(melding), mimetype="text/html")
+
+
+@bp.post("/<int:melding_id>/doorgestuurd/<int:group_id>")
+@require(can_view_meldingen)
+def forward(melding_id: int, group_id: int):
+    """Mark the melding as forwarded into one group."""
+    melding = _load(melding_id)
+    target = _load_target(melding, group_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        changed = services.mark_forwarded(melding, target, current_user)
+    except services.MeldingError as error:
+        flash(error.message, "warning")
+    else:
+        if changed:
+            flash(_("Gemarkeerd: doorgestuurd naar %(group)s.", group=target.group.name), "success")
+        else:
+            flash(_("%(group)s was al gemarkeerd als doorgestuurd.", group=target.group.name), "warning")
+    return redirect(url_for(".detail", melding_id=melding.id) + f"#groep-{group_id}")
+
+
+@bp.post("/<int:melding_id>/afmelden")
+@require(can_view_meldingen)
+def close(melding_id: int):
+    """Close the melding with a result; the closing texts per group follow."""
+    melding = _load(melding_id)
+    check(can_close_melding(current_user, melding))
+    form = MeldingCloseForm()
+    if form.validate_on_submit():
+        try:
+            services.close_melding(melding, current_user, form.result.data, form.note.data)
+        except services.MeldingError as error:
+            flash(error.message, "warning")
+        else:
+            flash(_("De melding is afgemeld. Stuur de afmelding door naar de groepen."), "success")
+        return redirect(url_for(".detail", melding_id=melding.id) + "#afmelding")
+    return render_template(
+        "meldingen/detail.html",
+        melding=melding,
+        services=services,
+        forward_texts=services.forward_texts(melding),
+        closing_texts=[],
+        waiting=services.waiting_groups(melding),
+        timeline=services.timeline(melding),
+        no_target=services.melding_no_target_message(melding),
+        close_form=form,
+        action_form=EmptyForm(),
+    ), 422
+
+
+@bp.post("/<int:melding_id>/afmelding-doorgestuurd/<int:group_id>")
+@require(can_view_meldingen)
+def close_forward(melding_id: int, group_id: int):
+    """Mark the closing text as forwarded into one group."""
+    melding = _load(melding_id)
+    target = _load_target(melding, group_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        changed = services.mark_close_forwarded(melding, target, current_user)
+    except services.MeldingError as error:
+        flash(error.message, "warning")
+    else:
+        if changed:
+            flash(_("Gemarkeerd: afmelding doorgestuurd naar %(group)s.", group=target.group.name), "success")
+        else:
+            flash(_("De afmelding voor %(group)s was al gemarkeerd.", group=target.group.name), "warning")
+    return redirect(url_for(".detail", melding_id=melding.id) + f"#afmelding-{group_id}")

@@ -45,7 +45,10 @@ class Melding(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     lat: Mapped[float] = mapped_column()
     lon: Mapped[float] = mapped_column()
-    location_label: Mapped[str | None] = mapped_column(String(200))
+    location_label: Mapped[str | None] = mapped_column(String(200))  # as resolved, for beheerders
+    # What the group texts say about where: the street, a house number only when the police text has it
+    location_street: Mapped[str | None] = mapped_column(String(200))
+    location_kind: Mapped[str | None] = mapped_column(String(10))  # "adres", "straat", "kaart", "punt"
     radius_m: Mapped[int] = mapped_column(Integer, default=500)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -56,9 +59,12 @@ class Melding(db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False, index=True)
 
     targets: Mapped[list[MeldingTarget]] = relationship(
-        back_populates="melding", cascade="all, delete-orphan", order_by="MeldingTarget.distance_m"
+        back_populates="melding",
+        cascade="all, delete-orphan",
+        order_by="[MeldingTarget.is_neighbour, MeldingTarget.distance_m, MeldingTarget.id]",
     )
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
 
     @property
     def is_open(self) -> bool:

@@ -1,0 +1,120 @@
+"""Which groups a melding goes to: a pure function over the current areas (no database, no Flask).
+
+Targets are the groups with an area within the radius of the point (distance 0 when the point is
+inside); neighbours are the groups within a wider range that are not targets. Several areas of one
+group make one entry (the smallest distance). Nearest first; equal distances (a point on a shared
+border) are ordered by the group order given, then by group id, so the answer never depends on
+load order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from buurt.areas.services import CurrentAreas
+
+__all__ = ["RoutedGroup", "Routing", "neighbour_range", "route_point"]
+
+#: Distances are compared at centimetre precision, so float noise on a border never reorders groups.
+_PRECISION = 2
+#: A point this close to an area counts as in it: a point on a border (WGS84) lands micrometres off
+#: the edge after projection to RD New, and it belongs to both areas.
+_ON_BORDER_M = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedGroup:
+    """A group the melding reaches (or nearly reaches) and how far its nearest area is."""
+
+    group_id: int
+    group_name: str
+    distance_m: float
+    area_ids: tuple[int, ...]
+    area_names: tuple[str, ...]
+
+    @property
+    def is_inside(self) -> bool:
+        return self.distance_m <= 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """The answer: target groups, neighbours to consider, and the nearest group when nothing is hit."""
+
+    lat: float
+    lon: float
+    radius_m: float
+    neighbour_range_m: float
+    targets: tuple[RoutedGroup, ...]
+    neighbours: tuple[RoutedGroup, ...]
+    nearest: RoutedGroup | None  # only when there are no targets: the nearest group at any distance
+
+    @property
+    def groups(self) -> tuple[RoutedGroup, ...]:
+        return self.targets + self.neighbours
+
+
+def neighbour_range(radius_m: float, margin_m: float = 500.0) -> float:
+    """How far to look for neighbours: the radius plus the larger of the radius and the margin."""
+    return radius_m + max(radius_m, margin_m)
+
+
+def route_point(
+    areas: CurrentAreas,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    *,
+    neighbour_range_m: float | None = None,
+    group_order: Mapping[int, Any] | None = None,
+) -> Routing:
+    """Route a point: targets within ``radius_m``, neighbours up to ``neighbour_range_m``.
+
+    ``group_order`` maps group id -> a sortable key (e.g. (neighbourhood id, sort order)); when given,
+    groups not in it (inactive groups) are left out.
+    """
+    if not (math.isfinite(lat) and math.isfinite(lon)) or not math.isfinite(radius_m) or radius_m < 0:
+        raise ValueError("lat, lon and a non-negative radius are required")
+    wide = neighbour_range(radius_m) if neighbour_range_m is None else max(neighbour_range_m, radius_m)
+    by_group = _aggregate(areas, areas.index.within_radius(lat, lon, wide), group_order)
+    ordered = sorted(by_group.values(), key=lambda g: _sort_key(g, group_order))
+    targets = tuple(g for g in ordered if g.distance_m <= radius_m)
+    neighbours = tuple(g for g in ordered if g.distance_m > radius_m)
+    nearest = None
+    if not targets:
+        everything = _aggregate(areas, areas.index.within_radius(lat, lon, math.inf), group_order)
+        if everything:
+            nearest = min(everything.values(), key=lambda g: _sort_key(g, group_order))
+    return Routing(lat, lon, float(radius_m), float(wide), targets, neighbours, nearest)
+
+
+def _sort_key(group: RoutedGroup, group_order: Mapping[int, Any] | None):
+    order = group_order.get(group.group_id) if group_order is not None else None
+    return (round(group.distance_m, _PRECISION), order is None, order if order is not None else 0, group.group_id)
+
+
+def _aggregate(
+    areas: CurrentAreas, hits: list[tuple[int, float]], group_order: Mapping[int, Any] | None
+) -> dict[int, RoutedGroup]:
+    found: dict[int, RoutedGroup] = {}
+    for area_id, distance in hits:
+        info = areas.by_id(area_id)
+        if group_order is not None and info.group_id not in group_order:
+            continue
+        distance = float(distance) if distance >= _ON_BORDER_M else 0.0  # on a border: in both areas
+        seen = found.get(info.group_id)
+        if seen is None:
+            found[info.group_id] = RoutedGroup(info.group_id, info.group_name, distance, (info.id,), (info.name,))
+        else:
+            found[info.group_id] = RoutedGroup(
+                info.group_id,
+                info.group_name,
+                min(seen.distance_m, distance),
+                (*seen.area_ids, info.id),
+                (*seen.area_names, info.name),
+            )
+    return found

@@ -1,0 +1,147 @@
+"""Creating, forwarding and closing meldingen: stored routing, audit log, timeline, mail, map data."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from buurt.extensions import db
+from buurt.meldingen import services
+from buurt.models import AuditEntry, MeldingResult
+
+pytestmark = pytest.mark.usefixtures("request_ctx")
+
+
+def audit_actions():
+    return [
+        (e.action, e.target_id, e.details) for e in db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id))
+    ]
+
+
+def test_create_stores_targets_and_neighbours_nearest_first(make_melding):
+    melding = make_melding(lat=52.213456, lon=4.424538, radius=100)  # Noord, 76 m from both Midden groups
+    targets = [t for t in melding.targets if not t.is_neighbour]
+    neighbours = [t for t in melding.targets if t.is_neighbour]
+    assert next(t.group.name for t in targets) == "BuurtAlarm Rijnsoever-Noord"
+    assert len(targets) == 3
+    assert {t.group.name for t in neighbours} == {"BuurtAlarm Rijnsoever-Oost", "BuurtAlarm Rijnsoever-West"}
+    assert melding.occurred_at == datetime(2025, 3, 4, 13, 5, tzinfo=UTC)  # 14:05 Amsterdam, stored UTC
+    assert melding.is_open
+    assert audit_actions()[-1] == (
+        "melding.create",
+        melding.id,
+        {"targets": 3, "neighbours": 2, "category": "verdachte_situatie"},
+    )
+    assert [t.group_id for t in services.waiting_groups(melding)] == [t.group_id for t in targets]
+
+
+def test_received_text_is_cleaned_and_capped(make_melding):
+    melding = make_melding(text="Tekst\x00 met controle\x07tekens " + "x" * 5000)
+    assert "\x00" not in melding.received_text
+    assert len(melding.received_text) == 4000
+
+
+def test_forward_is_logged_once_and_shows_in_the_timeline(make_melding, make_user, groups):
+    melding = make_melding(lat=52.2127, lon=4.413965, radius=100)  # West
+    west = groups[0]
+    beheerder = make_user("beheerder", groups=[west], name="Beheerder Fictief")
+    target = services.get_target(melding, west.id)
+    assert services.mark_forwarded(melding, target, beheerder) is True
+    assert services.mark_forwarded(melding, target, beheerder) is False  # second click changes nothing
+    assert target.forwarded_by.name == "Beheerder Fictief"
+    assert services.waiting_groups(melding) == []
+    forwards = [a for a in audit_actions() if a[0] == "melding.forward"]
+    assert forwards == [("melding.forward", melding.id, {"group_id": west.id, "neighbour": False})]
+    events = services.timeline(melding)
+    assert [e.kind for e in events] == ["created", "forward"]
+    assert events[1].text == "Doorgestuurd naar BuurtAlarm Rijnsoever-West"
+    assert events[1].who == "Beheerder Fictief"
+
+
+def test_close_then_close_forward(make_melding, coordinator, groups):
+    melding = make_melding(lat=52.2127, lon=4.413965, radius=100)
+    west = services.get_target(melding, groups[0].id)
+    services.mark_forwarded(melding, west, coordinator)
+    with pytest.raises(services.MeldingStillOpen):
+        services.mark_close_forwarded(melding, west, coordinator)
+    services.close_melding(melding, coordinator, MeldingResult.FOUND, "Man \x00aangehouden.")
+    assert melding.result == MeldingResult.FOUND
+    assert melding.result_note == "Man aangehouden."
+    with pytest.raises(services.MeldingClosed):
+        services.close_melding(melding, coordinator, "ingetrokken", None)
+    with pytest.raises(services.MeldingClosed):
+        services.mark_forwarded(melding, services.get_target(melding, groups[1].id), coordinator)
+    closing = services.closing_texts(melding)
+    assert [c.group_id for c in closing] == [groups[0].id]  # only the groups it went to
+    assert "Afgemeld: gevonden" in closing[0].text
+    assert "Man aangehouden." in closing[0].text
+    assert services.mark_close_forwarded(melding, west, coordinator) is True
+    assert services.mark_close_forwarded(melding, west, coordinator) is False
+    actions = [a[0] for a in audit_actions()]
+    assert actions == ["melding.create", "melding.forward", "melding.close", "melding.close_forward"]
+    assert [e.kind for e in services.timeline(melding)] == ["created", "forward", "close", "close_forward"]
+
+
+def test_a_neighbour_forwarded_after_all_counts_as_reached(make_melding, coordinator, groups):
+    melding = make_melding(lat=52.2127, lon=4.413965, radius=100)
+    neighbour = next(t for t in melding.targets if t.is_neighbour)
+    assert neighbour not in services.reached_targets(melding)
+    services.mark_forwarded(melding, neighbour, coordinator)
+    assert neighbour in services.reached_targets(melding)
+    assert neighbour not in services.waiting_groups(melding)
+
+
+def test_forward_texts_per_group(make_melding):
+    melding = make_melding(lat=52.213456, lon=4.424538, radius=100)
+    texts = services.forward_texts(melding)
+    assert len(texts) == len(melding.targets)
+    assert "In of aan de rand van jullie gebied" in texts[0].text
+    assert "Ca. 80 m van jullie gebied" in texts[1].text
+    assert all("*Verdachte situatie*" in t.text and "Omgeving Fictieweg, Katwijk" in t.text for t in texts)
+
+
+def test_meldingen_for_map(make_melding, groups):
+    inside = make_melding(lat=52.2127, lon=4.413965, radius=100)  # West only
+    far = make_melding(lat=52.2030, lon=4.3950, radius=100)  # no group
+    since = datetime(2025, 3, 1, tzinfo=UTC)
+    until = datetime(2025, 3, 5, tzinfo=UTC)
+    rows = services.meldingen_for_map(since, until)
+    assert [r["id"] for r in rows] == [inside.id, far.id]
+    assert rows[0] == {
+        "lat": 52.2127,
+        "lon": 4.413965,
+        "category": "verdachte_situatie",
+        "occurred_at": datetime(2025, 3, 4, 13, 5, tzinfo=UTC),
+        "id": inside.id,
+    }
+    assert [r["id"] for r in services.meldingen_for_map(since, until, group_ids=[groups[0].id])] == [inside.id]
+    assert services.meldingen_for_map(since, until, group_ids=[groups[4].id]) == []  # Oost: not a target
+    assert services.meldingen_for_map(until, until + timedelta(days=1)) == []
+
+
+class TestMail:
+    @pytest.fixture
+    def app_config(self, mail_app_config):
+        return mail_app_config
+
+    def test_beheerders_of_target_groups_get_the_text(self, make_melding, make_user, groups, smtp_server):
+        west_beheerder = make_user("beheerder", groups=[groups[0]], email="west@example.org")
+        make_user("beheerder", groups=[groups[4]], email="oost@example.org")  # Oost: not a target
+        melding = make_melding(lat=52.2127, lon=4.413965, radius=100)
+        messages = smtp_server.inbox.messages
+        assert [m["To"] for m in messages] == [west_beheerder.email]
+        assert messages[0]["Subject"] == "Politiebericht voor BuurtAlarm Rijnsoever-West: Verdachte situatie"
+        body = messages[0].get_body(("plain",)).get_content()
+        assert "*Politiebericht* 🚨" in body
+        assert "Zie je iets? Bel 112. Reageer niet in de groep." in body
+        assert f"http://localhost/meldingen/{melding.id}" in body
+        services.close_melding(melding, west_beheerder, "niet_gevonden", None)
+        assert len(messages) == 2
+        assert " ".join(messages[1]["Subject"].split()).startswith(
+            "Afmelding politiebericht voor BuurtAlarm Rijnsoever-West"
+        )
+
+
+def test_no_mail_without_smtp(make_melding, make_user, groups):
+    make_user("beheerder", groups=[groups[0]])
+    melding = make_melding(lat=52.2127, lon=4.413965, radius=100)
+    assert services.notify_beheerders(melding) == 0
