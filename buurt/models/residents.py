@@ -72,6 +72,8 @@ class Resident(db.Model):
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removal_reason: Mapped[str | None] = mapped_column(Text)
+    # when this sign-up was counted in a beheerders' digest mail (buurt.residents.services.send_signup_digest)
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(default=False, index=True)
 
     group: Mapped[Group | None] = relationship(foreign_keys=[group_id])

@@ -1,17 +1,245 @@
-"""Residents: which group covers my address, sign-up, my data. (Filled in by the residents issue.)"""
+"""Residents: which group covers my address, the street lists, signing up, and "Mijn gegevens"."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from buurt.extensions import db, limiter
+from buurt.models import Resident
+from buurt.residents import forms, services
+from buurt.tokens import InvalidToken
 
 bp = Blueprint("residents", __name__)
 
+LAST_SIGNUP = "residents.last_signup"
+PREFILL = "residents.prefill"
 
-@bp.get("/welke-groep")
+
+def _lookup_limit() -> str:
+    return current_app.config["RATELIMIT_LOOKUP"]
+
+
+def _signup_limit() -> str:
+    return current_app.config["RATELIMIT_SIGNUP"]
+
+
+def _counts_as_signup(response) -> bool:
+    """Only finished sign-ups (and honeypot hits) use up the limit, not a form with a typo."""
+    return response.status_code == 302
+
+
+def _private(response):
+    """Pages with someone's own data: never cached, never sent on as a referrer."""
+    response = current_app.make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _link_error(error: InvalidToken, *, purpose: str):
+    """A Dutch page for a broken or expired link, with a way forward."""
+    if error.expired:
+        message = _("Deze link is verlopen.")
+    else:
+        message = _("Deze link klopt niet (meer). Misschien is hij niet helemaal gekopieerd, of al gebruikt.")
+    return render_template("residents/link_error.html", message=message, purpose=purpose), 400
+
+
+@bp.route("/welke-groep", methods=["GET", "POST"])
+@limiter.limit(_lookup_limit, methods=["POST"])
 def lookup():
-    """Which group covers my address."""
-    return render_template("placeholder.html", title="Welke groep?")
+    """Which group covers my address: a text answer first, then a map of this answer only."""
+    form = forms.AddressLookupForm()
+    result = map_document = None
+    if form.validate_on_submit():
+        result = services.lookup_address(form.query())
+        map_document = services.lookup_map_document(result)
+        if result.found:
+            session[PREFILL] = {
+                "postcode": result.postcode or form.postcode.data,
+                "house_number": form.house_number.data,
+                "addition": form.addition.data,
+            }
+    response = render_template(
+        "residents/lookup.html",
+        form=form,
+        result=result,
+        map_document=map_document,
+        typical=current_app.config["TYPICAL_ADD_TIME"],
+    )
+    return _private(response)
 
 
-@bp.get("/aanmelden")
+@bp.get("/welke-groep/straten")
+def streets():
+    """Which streets belong to which group, from the address register (text, no map)."""
+    return render_template("residents/streets.html", groups=services.street_list())
+
+
+@bp.route("/aanmelden", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"], deduct_when=_counts_as_signup)
 def signup():
-    """Sign up for a group."""
-    return render_template("placeholder.html", title="Aanmelden")
+    """The sign-up form; on success a redirect to the confirmation page (no double posts)."""
+    form = forms.ResidentSignupForm()
+    if request.method == "GET" and session.get(PREFILL):
+        prefill = session[PREFILL]
+        form.postcode.data = prefill.get("postcode")
+        form.house_number.data = prefill.get("house_number")
+        form.addition.data = prefill.get("addition")
+    outside = None
+    show_pick = bool(form.picked_point())
+    if form.validate_on_submit():
+        if form.website.data:  # honeypot: say nothing, store nothing
+            session.pop(LAST_SIGNUP, None)
+            return redirect(url_for(".signup_done"))
+        try:
+            outcome = services.sign_up(form.to_data())
+        except services.DuplicatePhone as error:
+            form.phone.errors.append(error.message)
+        except services.AddressNotFound as error:
+            form.house_number.errors.append(error.message)
+            show_pick = True
+        except services.OutsideCoverage as error:
+            outside = error.lookup
+        else:
+            session.pop(PREFILL, None)
+            session[LAST_SIGNUP] = {"id": outcome.resident_id, "mail": outcome.mail_sent}
+            return redirect(url_for(".signup_done"))
+    response = render_template(
+        "residents/signup.html",
+        form=form,
+        outside=outside,
+        show_pick=show_pick,
+        typical=current_app.config["TYPICAL_ADD_TIME"],
+    )
+    return _private(response)
+
+
+@bp.get("/aanmelden/ontvangen")
+def signup_done():
+    """What happened to the sign-up just sent from this browser: group, status, what next."""
+    last = session.get(LAST_SIGNUP) or {}
+    resident = db.session.get(Resident, last.get("id")) if last.get("id") else None
+    outcome = services.outcome_of(resident, mail_sent=last.get("mail", False)) if resident else None
+    response = render_template(
+        "residents/signup_done.html", outcome=outcome, typical=current_app.config["TYPICAL_ADD_TIME"]
+    )
+    return _private(response)
+
+
+@bp.route("/aanmelden/bevestigen/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """Double opt-in: the link from the e-mail shows a button; the button confirms."""
+    form = forms.SignupConfirmForm()
+    try:
+        if form.validate_on_submit():
+            outcome = services.confirm_signup(token)
+            return _private(
+                render_template(
+                    "residents/confirmed.html", outcome=outcome, typical=current_app.config["TYPICAL_ADD_TIME"]
+                )
+            )
+        resident = services.confirmable(token)
+    except InvalidToken as error:
+        return _link_error(error, purpose="signup")
+    return _private(render_template("residents/confirm.html", form=form, already=resident.email_confirmed_at))
+
+
+@bp.route("/mijn-gegevens", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def my_data_request():
+    """Ask for a signed link to one's own data; the answer is the same whether or not we know you."""
+    form = forms.MyDataRequestForm()
+    sent = False
+    if form.validate_on_submit():
+        services.request_my_data_link(form.contact.data)
+        sent = True
+    return render_template("residents/my_data_request.html", form=form, sent=sent)
+
+
+def _my_data_page(token, resident, data, correct_form=None, delete_form=None, status=200, changed=None):
+    if correct_form is None:
+        correct_form = forms.MyDataCorrectForm(
+            formdata=None,
+            name=resident.name,
+            phone=services.display_phone(resident.phone_e164),
+            email=resident.email,
+            postcode=resident.postcode,
+            house_number=str(resident.house_number or ""),
+            addition=" ".join(p for p in (resident.house_letter, resident.house_addition) if p),
+            household_size=resident.household_size,
+        )
+    response = render_template(
+        "residents/my_data.html",
+        token=token,
+        resident=resident,
+        data=data,
+        correct_form=correct_form,
+        delete_form=delete_form or forms.MyDataDeleteForm(formdata=None),
+        changed=changed,
+        status_label=services.status_label(resident.status),
+        address=services.format_address_of(resident),
+        phone=services.display_phone(resident.phone_e164),
+    )
+    return _private((response, status))
+
+
+@bp.get("/mijn-gegevens/<token>")
+def my_data(token: str):
+    """Everything we store about the holder of the link, with correct and delete forms."""
+    try:
+        resident, data = services.view_my_data(token)
+    except InvalidToken as error:
+        return _link_error(error, purpose="mydata")
+    return _my_data_page(token, resident, data, changed=request.args.get("gewijzigd"))
+
+
+@bp.get("/mijn-gegevens/<token>/download")
+def my_data_download(token: str):
+    """The same data as a JSON file."""
+    try:
+        resident, data = services.view_my_data(token, download=True)
+    except InvalidToken as error:
+        return _link_error(error, purpose="mydata")
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="mijn-gegevens-{resident.id}.json"'
+    return _private(response)
+
+
+@bp.post("/mijn-gegevens/<token>/wijzigen")
+def my_data_correct(token: str):
+    """Correct one's own data; a new address is looked up again and may move you to another group."""
+    form = forms.MyDataCorrectForm()
+    try:
+        if form.validate_on_submit():
+            try:
+                services.correct_my_data(token, form.to_correction())
+            except services.DuplicatePhone as error:
+                form.phone.errors.append(error.message)
+            except (services.AddressNotFound, services.LookupUnavailable, services.OutsideCoverage) as error:
+                form.house_number.errors.append(error.message)
+            else:
+                return redirect(url_for(".my_data", token=token, gewijzigd=1))
+        resident, data = services.view_my_data(token)
+    except InvalidToken as error:
+        return _link_error(error, purpose="mydata")
+    return _my_data_page(token, resident, data, correct_form=form, status=400)
+
+
+@bp.post("/mijn-gegevens/<token>/verwijderen")
+def my_data_delete(token: str):
+    """Delete one's own data (after ticking the confirmation)."""
+    form = forms.MyDataDeleteForm()
+    try:
+        if form.validate_on_submit():
+            services.delete_my_data(token)
+            session.pop(LAST_SIGNUP, None)
+            return _private(render_template("residents/my_data_deleted.html"))
+        resident, data = services.view_my_data(token)
+    except InvalidToken as error:
+        return _link_error(error, purpose="mydata")
+    return _my_data_page(token, resident, data, delete_form=form, status=400)

@@ -1,0 +1,146 @@
+"""Double opt-in by e-mail against an SMTP server on 127.0.0.1, and the beheerders' digest."""
+
+import re
+
+import pytest
+
+from buurt.models import ResidentStatus, Role
+from buurt.residents.services import send_signup_digest
+from tests.residents.conftest import form, residents
+
+
+@pytest.fixture
+def app_config(mail_app_config):
+    return mail_app_config
+
+
+def link_in(body: str) -> str:
+    return re.search(r"http://localhost(/\S+)", body).group(1)
+
+
+def test_signup_with_email_waits_for_the_link_then_becomes_pending(client, addresses, smtp_server):
+    assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
+    [r] = residents()
+    assert r.status == ResidentStatus.UNCONFIRMED
+    assert r.email_confirmed_at is None
+    assert "Bijna klaar" in client.get("/aanmelden/ontvangen").get_data(as_text=True)
+
+    [message] = smtp_server.inbox.messages
+    assert message["To"] == "fictief@example.org"
+    path = link_in(smtp_server.inbox.bodies()[0])
+    assert path.startswith("/aanmelden/bevestigen/")
+
+    page = client.get(path)  # a mail scanner opening the link confirms nothing
+    assert page.status_code == 200
+    assert "Ja, bevestig mijn aanmelding" in page.get_data(as_text=True)
+    assert residents()[0].status == ResidentStatus.UNCONFIRMED
+
+    done = client.post(path)
+    assert done.status_code == 200
+    assert "uw e-mailadres is bevestigd" in done.get_data(as_text=True)
+    [r] = residents()
+    assert r.status == ResidentStatus.PENDING
+    assert r.email_confirmed_at is not None
+
+    again = client.post(path)  # a second click is harmless
+    assert again.status_code == 200
+    assert residents()[0].status == ResidentStatus.PENDING
+
+
+def test_group_full_at_confirmation_means_waitlist(client, addresses, smtp_server, group_by_key, make_resident):
+    client.post("/aanmelden", data=form(email="fictief@example.org"))
+    west = group_by_key["rijnsoever-west"]
+    west.capacity = 1
+    make_resident(west, status=ResidentStatus.ADDED)
+    html = client.post(link_in(smtp_server.inbox.bodies()[0])).get_data(as_text=True)
+    assert "U staat op de wachtlijst" in html
+    assert "plaats 1" in html
+    assert residents()[0].status == ResidentStatus.WAITLIST
+
+
+def test_expired_link_gets_a_dutch_message_and_a_way_forward(app, client, addresses, smtp_server):
+    client.post("/aanmelden", data=form(email="fictief@example.org"))
+    path = link_in(smtp_server.inbox.bodies()[0])
+    app.config["SIGNUP_TOKEN_MAX_AGE"] = -1
+    response = client.post(path)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Deze link is verlopen." in html
+    assert "Opnieuw aanmelden" in html
+    assert residents()[0].status == ResidentStatus.UNCONFIRMED
+
+
+def test_expired_unconfirmed_signup_does_not_block_a_new_one(app, client, addresses, smtp_server):
+    client.post("/aanmelden", data=form(email="fictief@example.org"))
+    app.config["SIGNUP_TOKEN_MAX_AGE"] = -1
+    assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
+    assert len(residents()) == 1
+
+
+def test_forged_link_gets_a_dutch_message(client, addresses, smtp_server):
+    client.post("/aanmelden", data=form(email="fictief@example.org"))
+    path = link_in(smtp_server.inbox.bodies()[0])
+    for forged in (path[:-3] + "abc", "/aanmelden/bevestigen/niet-echt"):
+        response = client.get(forged)
+        assert response.status_code == 400
+        assert "Deze link klopt niet" in response.get_data(as_text=True)
+    assert residents()[0].status == ResidentStatus.UNCONFIRMED
+
+
+def test_a_my_data_link_is_no_confirmation_link(client, addresses, smtp_server):
+    from buurt.residents.services import my_data_link
+
+    client.post("/aanmelden", data=form(email="fictief@example.org"))
+    token = my_data_link(residents()[0]).rsplit("/", 1)[1]
+    assert client.post(f"/aanmelden/bevestigen/{token}").status_code == 400
+
+
+def test_digest_tells_beheerders_counts_without_personal_data(
+    client, runner, addresses, smtp_server, make_user, group_by_key, make_resident
+):
+    west = group_by_key["rijnsoever-west"]
+    beheerder = make_user(Role.BEHEERDER, groups=[west], email="beheerder-west@example.org")
+    west.capacity = 1
+    client.post("/aanmelden", data=form(phone="06 11111111"))  # pending
+    client.post("/aanmelden", data=form(phone="06 22222222", name="Fictief Wachtend"))  # waitlist
+    make_resident(west, status=ResidentStatus.UNCONFIRMED)  # not confirmed: not in the digest
+
+    result = runner.invoke(args=["buurt", "digest"])
+    assert result.exit_code == 0, result.output
+    assert "1 nieuw, 1 wachtlijst" in result.output
+    [message] = smtp_server.inbox.messages
+    assert beheerder.email in message["To"]
+    body = smtp_server.inbox.bodies()[0]
+    assert "1 om toe te voegen" in body
+    assert "1 op de wachtlijst" in body
+    assert "http://localhost/beheer/" in body
+    for secret in ("Fictief", "0611111111", "+31611111111", "2221", "Fictieweg"):
+        assert secret not in body
+        assert secret not in message["Subject"]
+
+    assert send_signup_digest() == []  # already told
+    assert len(smtp_server.inbox.messages) == 1
+
+
+def test_group_without_beheerders_goes_to_the_coordinators(client, addresses, smtp_server, make_user):
+    make_user(Role.COORDINATOR, email="coordinator@example.org")
+    client.post("/aanmelden", data=form())
+    [line] = send_signup_digest()
+    assert line.sent
+    assert "coordinator@example.org" in smtp_server.inbox.messages[0]["To"]
+
+
+class TestWithoutMail:
+    @pytest.fixture
+    def app_config(self):
+        return {"MAIL_SERVER": None}
+
+    def test_no_smtp_no_optin_no_digest_site_still_works(self, client, runner, addresses, make_user, group_by_key):
+        make_user(Role.BEHEERDER, groups=[group_by_key["rijnsoever-west"]])
+        assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
+        [r] = residents()
+        assert r.status == ResidentStatus.PENDING
+        assert r.email == "fictief@example.org"
+        assert send_signup_digest() == []
+        assert "Geen MAIL_SERVER" in runner.invoke(args=["buurt", "digest"]).output
+        assert residents()[0].digest_sent_at is None
