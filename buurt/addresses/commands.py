@@ -35,7 +35,7 @@ def import_command(path: Path, source: str | None):
         handle.close()
     click.echo(
         f"Nieuw: {report.loaded}  bijgewerkt: {report.updated}  ongewijzigd: {report.unchanged}  "
-        f"afgewezen: {len(report.rejected)}"
+        f"dubbel in bestand: {report.duplicates}  afgewezen: {len(report.rejected)}"
     )
     for reason, count in sorted(report.reasons.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {count:>6} × {reason}")
