@@ -41,7 +41,7 @@ class Defaults:
     RETENTION_DAYS = 60
     SIGNUP_TOKEN_MAX_AGE = 7 * 24 * 3600
     MY_DATA_TOKEN_MAX_AGE = 24 * 3600
-    TYPICAL_ADD_TIME = "binnen een week"
+    TYPICAL_ADD_DAYS = 7  # shown to residents: "a beheerder usually adds you within N days"
 
     # Beheer (issue 5): accounts, console, coverage maps, areas
     PASSWORD_MIN_LENGTH = 10

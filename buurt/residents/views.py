@@ -68,7 +68,7 @@ def lookup():
         form=form,
         result=result,
         map_document=map_document,
-        typical=current_app.config["TYPICAL_ADD_TIME"],
+        typical=_typical_add_time(),
     )
     return _private(response)
 
@@ -113,7 +113,7 @@ def signup():
         form=form,
         outside=outside,
         show_pick=show_pick,
-        typical=current_app.config["TYPICAL_ADD_TIME"],
+        typical=_typical_add_time(),
     )
     return _private(response)
 
@@ -125,7 +125,7 @@ def signup_done():
     resident = db.session.get(Resident, last.get("id")) if last.get("id") else None
     outcome = services.outcome_of(resident, mail_sent=last.get("mail", False)) if resident else None
     response = render_template(
-        "residents/signup_done.html", outcome=outcome, typical=current_app.config["TYPICAL_ADD_TIME"]
+        "residents/signup_done.html", outcome=outcome, typical=_typical_add_time()
     )
     return _private(response)
 
@@ -139,7 +139,7 @@ def confirm(token: str):
             outcome = services.confirm_signup(token)
             return _private(
                 render_template(
-                    "residents/confirmed.html", outcome=outcome, typical=current_app.config["TYPICAL_ADD_TIME"]
+                    "residents/confirmed.html", outcome=outcome, typical=_typical_add_time()
                 )
             )
         resident = services.confirmable(token)
@@ -243,3 +243,8 @@ def my_data_delete(token: str):
     except InvalidToken as error:
         return _link_error(error, purpose="mydata")
     return _my_data_page(token, resident, data, delete_form=form, status=400)
+
+
+def _typical_add_time() -> str:
+    """'binnen 7 dagen' in the page's language, from config TYPICAL_ADD_DAYS."""
+    return _("binnen %(days)d dagen", days=current_app.config["TYPICAL_ADD_DAYS"])

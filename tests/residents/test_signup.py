@@ -29,7 +29,7 @@ def test_signup_stores_a_pending_resident_with_group_and_source(client, addresse
     assert not r.needs_review
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "U bent aangemeld voor BuurtAlarm Rijnsoever-West" in html
-    assert "Een beheerder voegt u toe in WhatsApp, meestal binnen een week" in html
+    assert "Een beheerder voegt u toe in WhatsApp, meestal binnen 7 dagen" in html
 
 
 def test_signup_is_audited_without_personal_data(client, addresses):
