@@ -1,29 +1,53 @@
-"""Accounts: creating, checking passwords, disabling."""
+"""Accounts: creating, checking passwords, password reset links, disabling.
+
+Hasher: werkzeug's ``generate_password_hash`` (scrypt, maintained with Flask, salted; the
+parameters travel inside the hash so a later werkzeug can raise them without a migration).
+"""
+
+from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from buurt.extensions import db
+from buurt.mail import send_mail
 from buurt.models import Group, Role, User, utcnow
+from buurt.tokens import InvalidToken, make_token, read_token
 
 log = logging.getLogger(__name__)
 
 # A real hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-password")
+RESET_PURPOSE = "reset"
 
 
 class AccountError(Exception):
     """A user-facing problem with an account action (message in Dutch)."""
 
 
+class WrongPassword(AccountError):
+    """The current password given does not match."""
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password)  # werkzeug's scrypt
 
 
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(db.select(User).filter_by(email=normalize_email(email)))
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None."""
-    user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
+    user = user_by_email(email)
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -34,14 +58,49 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def check_password_strength(password: str) -> None:
+    """Raise AccountError when a new password is too weak (length is what counts)."""
+    minimum = current_app.config.get("PASSWORD_MIN_LENGTH", 10)
+    if len(password or "") < minimum:
+        raise AccountError(_("Kies een wachtwoord van minstens %(n)d tekens.", n=minimum))
+    if len(password) > 200:
+        raise AccountError(_("Dit wachtwoord is te lang (hoogstens 200 tekens)."))
+    if len(set(password)) < 4:
+        raise AccountError(_("Dit wachtwoord is te eenvoudig. Gebruik bijvoorbeeld een zin van een paar woorden."))
+
+
+def find_groups(names: Sequence[str]) -> list[Group]:
+    """Groups by slug or name (case-insensitive); AccountError naming the one not found."""
+    groups = list(db.session.scalars(db.select(Group)))
+    found = []
+    for name in names:
+        wanted = name.strip().casefold()
+        match = next((g for g in groups if wanted in (g.slug.casefold(), g.name.casefold())), None)
+        if match is None:
+            raise AccountError(f"Groep '{name}' bestaat niet. Bestaande groepen: {', '.join(g.slug for g in groups)}.")
+        found.append(match)
+    return found
+
+
 def create_user(
-    email: str, name: str, role: Role, password: str | None = None, groups: list[Group] = (), is_demo=False
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None = None,
+    groups: Sequence[Group] = (),
+    is_demo=False,
 ) -> User:
     """Create an account; the e-mail is stored lower-case and must be unique."""
-    email = email.strip().lower()
+    email = normalize_email(email)
+    if not email or "@" not in email:
+        raise AccountError(f"'{email}' is geen e-mailadres.")
     if db.session.scalar(db.select(User.id).filter_by(email=email)):
         raise AccountError(f"Er bestaat al een account met e-mailadres {email}.")
-    user = User(email=email, name=name, role=Role(role), is_demo=is_demo)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"Onbekende rol '{role}'. Kies uit: {', '.join(r.value for r in Role)}.") from None
+    user = User(email=email, name=name or email.split("@")[0], role=role, is_demo=is_demo)
     if password:
         user.password_hash = hash_password(password)
         user.password_changed_at = utcnow()
@@ -50,3 +109,86 @@ def create_user(
     db.session.commit()
     log.info("account %s created with role %s", user.id, user.role.value)
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new password; every other session and every reset link of this user stops working."""
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    db.session.commit()
+    log.info("password changed for account %s", user.id)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise WrongPassword(_("Het huidige wachtwoord klopt niet."))
+    set_password(user, new)
+
+
+def set_active(user: User, active: bool) -> None:
+    user.active = active
+    db.session.commit()
+    log.info("account %s %s", user.id, "enabled" if active else "disabled")
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(db.select(User).order_by(User.role, User.email)))
+
+
+def beheerder_choices() -> list[User]:
+    """Active accounts with the beheerder role (for the group settings form)."""
+    return list(
+        db.session.scalars(db.select(User).filter_by(role=Role.BEHEERDER, active=True).order_by(User.name, User.email))
+    )
+
+
+# --- password reset ------------------------------------------------------------------------------
+
+
+def reset_token(user: User) -> str:
+    """A signed link token bound to the current password: it dies once the password changes."""
+    return make_token(RESET_PURPOSE, {"u": user.id, "f": user.credential_fingerprint(RESET_PURPOSE)})
+
+
+def reset_url(user: User) -> str:
+    base = current_app.config["SITE_URL"].rstrip("/")
+    token = reset_token(user)
+    if has_request_context():
+        return base + url_for("auth.reset_password", token=token)
+    with current_app.test_request_context():  # from the CLI
+        return base + url_for("auth.reset_password", token=token)
+
+
+def user_from_reset_token(token: str) -> User:
+    """The user a reset link belongs to; AccountError (Dutch) when broken, expired or used."""
+    try:
+        data = read_token(RESET_PURPOSE, token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except InvalidToken as error:
+        if error.expired:
+            raise AccountError(_("Deze link is verlopen. Vraag hieronder een nieuwe aan.")) from None
+        raise AccountError(_("Deze link klopt niet. Vraag hieronder een nieuwe aan.")) from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or not user.active or data.get("f") != user.credential_fingerprint(RESET_PURPOSE):
+        raise AccountError(_("Deze link is al gebruikt of niet meer geldig. Vraag hieronder een nieuwe aan."))
+    return user
+
+
+def send_reset_mail(email: str) -> bool:
+    """Mail a reset link when the address belongs to an active account; the caller says the same either way."""
+    user = user_by_email(email)
+    if user is None or not user.active:
+        log.info("password reset asked for an unknown or disabled address")
+        return False
+    hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
+    body = _(
+        "Hallo %(name)s,\n\nMet deze link kiest u een nieuw wachtwoord voor BuurtWhatsApp Rijnsoever:\n\n%(url)s\n\n"
+        "De link werkt %(hours)d uur en één keer. Heeft u dit niet gevraagd? Dan kunt u deze mail negeren; "
+        "uw wachtwoord blijft hetzelfde.\n",
+        name=user.name,
+        url=reset_url(user),
+        hours=max(hours, 1),
+    )
+    sent = send_mail(user.email, _("Nieuw wachtwoord kiezen"), body)
+    log.info("password reset mail for account %s: %s", user.id, "sent" if sent else "not sent")
+    return sent

@@ -1,45 +1,79 @@
-"""Login and logout."""
+"""Login, logout, password reset by e-mail and password change."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 from urllib.parse import urlsplit
 
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
 from buurt.auth import services
-from buurt.auth.forms import EmptyForm, LoginForm
+from buurt.auth.forms import EmptyForm, LoginForm, PasswordChangeForm, PasswordSetForm, ResetRequestForm
+from buurt.auth.permissions import can_use_console, can_view_incidents_exact, is_staff, require
 from buurt.extensions import db, limiter, login_manager
 from buurt.models import User
+from buurt.web import url_for_safe
 
 bp = Blueprint("auth", __name__)
 
 
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    """Session id is "<id>:<fingerprint>"; a changed password or disabled account ends the session."""
+    raw_id, _sep, fingerprint = user_id.partition(":")
+    user = db.session.get(User, int(raw_id)) if raw_id.isdigit() else None
+    if user is None or not user.active or fingerprint != user.credential_fingerprint("session"):
+        return None
+    return user
 
 
-def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+def landing_url(user) -> str:
+    """Where a user starts after logging in."""
+    if can_use_console(user):
+        return url_for("beheer.index")
+    if can_view_incidents_exact(user) and (target := url_for_safe("incidents.index")):
         return target
-    return url_for("beheer.index")
+    return url_for("main.home")
+
+
+def _safe_next(target: str | None, user) -> str:
+    if (
+        target
+        and not urlsplit(target).netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
+        return target
+    return landing_url(user)
+
+
+def _start_session(user: User) -> None:
+    session.clear()
+    login_user(user)
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])
-@limiter.limit(lambda: __import__("flask").current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def login():
     """Log in with e-mail and password."""
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append(_("Dit e-mailadres en wachtwoord horen niet bij elkaar, of het account staat uit."))
+            form.password.errors.append(
+                _("Dit e-mailadres en wachtwoord horen niet bij elkaar, of het account staat uit.")
+            )
         else:
-            login_user(user)
-            from flask import session
-
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
+            lang = session.get("lang")
+            _start_session(user)
+            if lang:
+                session["lang"] = lang
+            return redirect(_safe_next(request.args.get("next"), user))
     return render_template("auth/login.html", form=form)
 
 
@@ -48,5 +82,64 @@ def logout():
     """Log out (a POST with CSRF, so no other site can log you out)."""
     if EmptyForm().validate_on_submit():
         logout_user()
+        session.clear()
         flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("main.home"))
+
+
+@bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_request():
+    """Ask for a link to choose a new password."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.send_reset_mail(form.email.data)
+        flash(
+            _(
+                "Als dit adres bij een account hoort, is er nu een mail met een link onderweg. "
+                "Geen mail binnen 10 minuten? Kijk in de spammap of vraag de coördinator."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/wachtwoord-herstellen/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password through a link from the reset mail."""
+    try:
+        user = services.user_from_reset_token(token)
+    except services.AccountError as error:
+        flash(str(error), "error")
+        return redirect(url_for("auth.reset_request"))
+    form = PasswordSetForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(user, form.password.data)
+        except services.AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            _start_session(user)
+            flash(_("Uw nieuwe wachtwoord is opgeslagen. U bent ingelogd."), "info")
+            return redirect(landing_url(user))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/account/wachtwoord", methods=["GET", "POST"])
+@require(is_staff)
+def change_password():
+    """Change your own password; your other sessions end."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except services.AccountError as error:
+            target = form.current if isinstance(error, services.WrongPassword) else form.password
+            target.errors.append(str(error))
+        else:
+            _start_session(current_user._get_current_object())
+            flash(_("Uw wachtwoord is gewijzigd. Andere sessies zijn afgemeld."), "info")
+            return redirect(landing_url(current_user))
+    return render_template("auth/change_password.html", form=form)

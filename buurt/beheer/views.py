@@ -1,14 +1,461 @@
-"""The beheerders' console. (Filled in by the beheerders issue.)"""
+"""The beheerders' console: groups, queue, members, exports, coverage maps, areas, audit log."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
 
-from buurt.auth.permissions import can_use_console, require
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from buurt import audit
+from buurt.areas import imports
+from buurt.areas.split import SplitImpossible, split_proposal
+from buurt.auth.forms import EmptyForm
+from buurt.auth.permissions import (
+    can_assign_beheerders,
+    can_edit_group,
+    can_manage_areas,
+    can_manage_group,
+    can_read_audit,
+    can_use_console,
+    can_view_area_history,
+    can_view_coverage,
+    can_view_overview,
+    check,
+    require,
+)
+from buurt.beheer import coverage, maps, services
+from buurt.beheer.forms import AreaUploadForm, GroupSettingsForm, ResidentRemoveForm
+from buurt.extensions import db
+from buurt.geo.polygons import AreaValidationError, area_m2
+from buurt.models import BoundaryGeneration, Group, Resident
 
 bp = Blueprint("beheer", __name__)
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _group(group_id: int) -> Group:
+    group = db.session.get(Group, group_id)
+    if group is None:
+        abort(404)
+    return group
+
+
+def _map(html: str) -> Response:
+    return Response(html, mimetype="text/html")
+
+
+# --- overview -----------------------------------------------------------------------------------------
 
 
 @bp.get("/")
 @require(can_use_console)
 def index():
-    """Overview of the groups this user manages."""
-    return render_template("placeholder.html", title="Beheer")
+    """The groups this user manages, with counts and warnings."""
+    groups = services.visible_groups(current_user)
+    return render_template("beheer/index.html", summaries=services.summaries(groups))
+
+
+@bp.get("/overzicht")
+@require(can_view_overview)
+def overview():
+    """All groups in one table and one map (counts only)."""
+    data = coverage.coverage_data(current_user)
+    return render_template("beheer/overview.html", data=data)
+
+
+@bp.get("/dekking")
+@require(can_view_coverage)
+def coverage_page():
+    """Coverage map with fill, participation, member density and open sign-ups, and the same numbers as a table."""
+    data = coverage.coverage_data(current_user)
+    return render_template("beheer/coverage.html", data=data, focus=None)
+
+
+@bp.get("/groep/<int:group_id>/dekking")
+@require(can_view_coverage)
+def group_coverage(group_id: int):
+    """Coverage of one group: its area highlighted, density and sign-ups of that group only."""
+    group = _group(group_id)
+    data = coverage.coverage_data(current_user, focus=group)
+    return render_template("beheer/coverage.html", data=data, focus=group)
+
+
+@bp.get("/dekking/kaart")
+@require(can_view_coverage)
+def coverage_map():
+    """The coverage map as a standalone document for an iframe (?groep=<id> to focus on one group)."""
+    focus = None
+    if request.args.get("groep"):
+        focus = _group(request.args.get("groep", type=int) or 0)
+    return _map(coverage.coverage_document(coverage.coverage_data(current_user, focus=focus)))
+
+
+# --- the console of one group --------------------------------------------------------------------------
+
+
+@bp.get("/groep/<int:group_id>")
+@require(can_use_console)
+def group(group_id: int):
+    """The console of one group: queue, border sign-ups, waitlist, tasks and members."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    console = services.console(group)
+    return render_template(
+        "beheer/group.html",
+        c=console,
+        wa_link=services.wa_link,
+        my_data_links=services.my_data_link_available(),
+        shown_link=None,
+    )
+
+
+ACTIONS = {
+    "toegevoegd": (services.mark_added, lambda: _("Genoteerd als lid van de WhatsApp-groep.")),
+    "niet-bereikbaar": (services.mark_not_reachable, lambda: _("Genoteerd: niet bereikbaar.")),
+    "opnieuw": (services.requeue, lambda: _("De aanmelding staat weer in de wachtrij.")),
+    "doorschuiven": (services.move_up, lambda: _("De aanmelding is van de wachtlijst naar de wachtrij gegaan.")),
+    "grens-goedkeuren": (services.approve_border, lambda: _("De aanmelding blijft in deze groep.")),
+}
+
+
+@bp.post("/groep/<int:group_id>/bewoner/<int:resident_id>/<action>")
+@require(can_use_console)
+def resident_action(group_id: int, resident_id: int, action: str):
+    """One queue action on one sign-up (POST with CSRF); a second click by someone else has no effect."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    target = url_for("beheer.group", group_id=group.id) + "#" + request.form.get("anchor", "wachtrij")[:30]
+    if action != "verwijderen" and not EmptyForm().validate_on_submit():
+        flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
+        return redirect(target)
+    try:
+        if action in ACTIONS:
+            function, message = ACTIONS[action]
+            done = function(group, resident_id, current_user)
+            flash(
+                message() if done else _("Dit was al verwerkt (door u of een andere beheerder)."),
+                "info" if done else "warning",
+            )
+        elif action == "verwijderen":
+            form = ResidentRemoveForm()
+            if not form.validate_on_submit():
+                flash(_("Kies een reden om iemand te verwijderen."), "error")
+                return redirect(target)
+            done = services.remove(group, resident_id, form.reason.data, form.note.data or "", current_user)
+            flash(
+                _("De aanmelding is verwijderd.") if done else _("Dit was al verwerkt."), "info" if done else "warning"
+            )
+        elif action == "naar-buurgroep":
+            other = services.move_to_neighbour(group, resident_id, current_user)
+            flash(_("De aanmelding is verplaatst naar %(group)s.", group=other.name), "info")
+        elif action == "mijn-gegevens":
+            link = services.my_data_link_for(group, resident_id)
+            if link is None:
+                abort(404)
+            console = services.console(group)
+            return render_template(
+                "beheer/group.html",
+                c=console,
+                wa_link=services.wa_link,
+                my_data_links=True,
+                shown_link=(resident_id, link),
+            )
+        else:
+            abort(404)
+    except services.ActionRefused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(target)
+
+
+@bp.get("/groep/<int:group_id>/bewoner/<int:resident_id>/verwijderen")
+@require(can_use_console)
+def remove_form(group_id: int, resident_id: int):
+    """Ask for the reason before someone is removed from the group."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    resident = db.session.get(Resident, resident_id)
+    if resident is None or resident.group_id != group.id:
+        abort(404)
+    audit.record("resident.view", "resident", resident.id, group=group.id)
+    db.session.commit()
+    return render_template("beheer/remove.html", group=group, r=resident, form=ResidentRemoveForm())
+
+
+@bp.post("/groep/<int:group_id>/taak/<int:task_id>/klaar")
+@require(can_use_console)
+def task_done(group_id: int, task_id: int):
+    """Mark a WhatsApp task done; the name and number it carried are erased."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    if EmptyForm().validate_on_submit():
+        done = services.complete_task(group, task_id, current_user)
+        flash(_("Taak afgerond.") if done else _("Deze taak was al afgerond."), "info" if done else "warning")
+    return redirect(url_for("beheer.group", group_id=group.id) + "#taken")
+
+
+@bp.get("/groep/<int:group_id>/leden.vcf")
+@require(can_use_console)
+def export_vcard(group_id: int):
+    """The members as vCards (3.0, or 4.0 with ?versie=4.0) for the phone's contacts."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    version = "4.0" if request.args.get("versie") == "4.0" else "3.0"
+    text, _count = services.export_vcard(group, version)
+    return Response(
+        text,
+        mimetype="text/vcard",
+        headers={"Content-Disposition": f'attachment; filename="leden-{group.slug}.vcf"'},
+    )
+
+
+@bp.get("/groep/<int:group_id>/leden.csv")
+@require(can_use_console)
+def export_csv(group_id: int):
+    """The members as a CSV file (semicolons, UTF-8) for a spreadsheet."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    text, _count = services.export_csv(group)
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="leden-{group.slug}.csv"'},
+    )
+
+
+@bp.route("/groep/<int:group_id>/instellingen", methods=["GET", "POST"])
+@require(can_use_console)
+def settings(group_id: int):
+    """Name, capacity, WhatsApp invite link and beheerders of a group."""
+    group = _group(group_id)
+    check(can_edit_group(current_user, group))
+    from buurt.auth.services import beheerder_choices
+
+    form = GroupSettingsForm(obj=group if request.method == "GET" else None)
+    assign = can_assign_beheerders(current_user)
+    candidates = beheerder_choices()
+    form.beheerders.choices = [SelectChoice(u.id, f"{u.name} ({u.email})") for u in candidates]
+    if request.method == "GET":
+        form.beheerders.data = [u.id for u in group.beheerders]
+    if form.validate_on_submit():
+        services.update_settings(
+            group,
+            name=form.name.data,
+            capacity=form.capacity.data,
+            invite_link=form.invite_link.data,
+            beheerder_ids=form.beheerders.data if assign else None,
+        )
+        stats = services.capacity_of(group)
+        if stats.members > group.capacity:
+            flash(_("Let op: de groep heeft nu meer leden (%(m)d) dan de capaciteit.", m=stats.members), "warning")
+        flash(_("De instellingen van %(name)s zijn opgeslagen.", name=group.name), "info")
+        return redirect(url_for("beheer.group", group_id=group.id))
+    return render_template("beheer/settings.html", group=group, form=form, assign=assign)
+
+
+# --- areas ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/gebieden")
+@require(can_view_area_history)
+def areas():
+    """The boundary generations: the current one and the old ones (read-only)."""
+    generations = list(db.session.scalars(db.select(BoundaryGeneration).order_by(BoundaryGeneration.number.desc())))
+    return render_template("beheer/areas.html", generations=generations)
+
+
+def _generation(generation_id: int) -> BoundaryGeneration:
+    generation = db.session.get(BoundaryGeneration, generation_id)
+    if generation is None:
+        abort(404)
+    return generation
+
+
+@bp.get("/gebieden/<int:generation_id>")
+@require(can_view_area_history)
+def generation(generation_id: int):
+    """One boundary generation, read-only, with its map and a table of areas."""
+    return render_template("beheer/generation.html", generation=_generation(generation_id))
+
+
+@bp.get("/gebieden/<int:generation_id>/kaart")
+@require(can_view_area_history)
+def generation_map(generation_id: int):
+    """Map document of one generation (current generation dashed for comparison)."""
+    return _map(maps.generation_document(_generation(generation_id)))
+
+
+@bp.get("/gebieden/<int:generation_id>.geojson")
+@require(can_view_area_history)
+def generation_export(generation_id: int):
+    """A generation as GeoJSON (the same format the import reads)."""
+    generation = _generation(generation_id)
+    return Response(
+        json.dumps(imports.generation_collection(generation), ensure_ascii=False),
+        mimetype="application/geo+json",
+        headers={"Content-Disposition": f'attachment; filename="gebieden-generatie-{generation.number}.geojson"'},
+    )
+
+
+@bp.route("/gebieden/nieuw", methods=["GET", "POST"])
+@require(can_manage_areas)
+def area_upload():
+    """Upload a GeoJSON of new areas; it is checked and shown before anything changes."""
+    form = AreaUploadForm()
+    problems = []
+    if form.validate_on_submit():
+        limit = current_app.config["AREA_UPLOAD_MAX_BYTES"]
+        try:
+            data = form.file.data.read(limit + 1)
+        finally:
+            form.file.data.close()  # a large upload is spooled to a temporary file
+        source = (form.file.data.filename or "upload.geojson")[:200]
+        try:
+            imports.plan_import(data, source=source, max_bytes=limit)
+        except AreaValidationError as error:
+            problems = error.problems
+        else:
+            token = imports.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
+            return redirect(url_for("beheer.proposal", token=token))
+    return render_template("beheer/area_upload.html", form=form, problems=problems)
+
+
+def _proposal(token: str) -> tuple[bytes, dict]:
+    found = imports.load_proposal(token)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/gebieden/voorstel/<token>")
+@require(can_manage_areas)
+def proposal(token: str):
+    """Preview of new areas: old vs new on a map, and who would move to another group."""
+    data, meta = _proposal(token)
+    try:
+        plan = imports.plan_import(data, source=meta.get("source", ""), max_bytes=10**8)
+    except AreaValidationError as error:
+        return render_template(
+            "beheer/proposal.html", plan=None, problems=error.problems, token=token, meta=meta, names={}
+        ), 422
+    names = imports.moved_residents(plan)
+    if names:
+        audit.record("residents.view", "area_proposal", None, count=len(plan.moves))
+        db.session.commit()
+    return render_template(
+        "beheer/proposal.html", plan=plan, problems=[], token=token, meta=meta, names=names, form=EmptyForm()
+    )
+
+
+@bp.get("/gebieden/voorstel/<token>/kaart")
+@require(can_manage_areas)
+def proposal_map(token: str):
+    """Map document: new areas filled, current boundaries dashed."""
+    data, meta = _proposal(token)
+    try:
+        plan = imports.plan_import(data, source=meta.get("source", ""), max_bytes=10**8)
+    except AreaValidationError:
+        abort(404)
+    return _map(maps.proposal_document(plan))
+
+
+@bp.post("/gebieden/voorstel/<token>/bevestigen")
+@require(can_manage_areas)
+def proposal_confirm(token: str):
+    """Store the proposal as the new boundary generation and reassign residents."""
+    data, meta = _proposal(token)
+    if not EmptyForm().validate_on_submit():
+        flash(_("Het formulier was verlopen. Bevestig nog een keer."), "error")
+        return redirect(url_for("beheer.proposal", token=token))
+    try:
+        result = imports.apply_import(
+            data, source=meta.get("source", ""), note=meta.get("note") or None, user_id=current_user.id, max_bytes=10**8
+        )
+    except AreaValidationError:
+        flash(_("De indeling kan niet (meer) worden opgeslagen; bekijk de meldingen hieronder."), "error")
+        return redirect(url_for("beheer.proposal", token=token))
+    imports.discard_proposal(token)
+    flash(
+        _(
+            "Generatie %(n)d is opgeslagen en in gebruik. %(m)d bewoner(s) verplaatst; "
+            "%(t)d WhatsApp-taken staan bij de beheerders.",
+            n=result.number,
+            m=result.moved,
+            t=result.tasks,
+        ),
+        "info",
+    )
+    return redirect(url_for("beheer.generation", generation_id=result.generation_id))
+
+
+@bp.post("/gebieden/voorstel/<token>/annuleren")
+@require(can_manage_areas)
+def proposal_discard(token: str):
+    """Throw a proposal away; nothing changes."""
+    if EmptyForm().validate_on_submit():
+        imports.discard_proposal(token)
+        flash(_("Het voorstel is weggegooid; er is niets veranderd."), "info")
+    return redirect(url_for("beheer.areas"))
+
+
+@bp.route("/groep/<int:group_id>/splitsen", methods=["GET", "POST"])
+@require(can_manage_areas)
+def split(group_id: int):
+    """Split proposal for a full group: two parts with about the same number of members."""
+    group = _group(group_id)
+    try:
+        proposal_ = split_proposal(group)
+    except SplitImpossible as error:
+        flash(str(error), "error")
+        return redirect(url_for("beheer.group", group_id=group.id))
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
+            return redirect(url_for("beheer.split", group_id=group.id))
+        data = json.dumps(proposal_.collection).encode()
+        token = imports.save_proposal(
+            data,
+            source=f"splitsvoorstel {group.name}",
+            user_id=current_user.id,
+            note=_("Splitsing van %(name)s", name=group.name),
+        )
+        return redirect(url_for("beheer.proposal", token=token))
+    return render_template(
+        "beheer/split.html",
+        group=group,
+        p=proposal_,
+        form=EmptyForm(),
+        area_a=area_m2(proposal_.result.part_a),
+        area_b=area_m2(proposal_.result.part_b),
+    )
+
+
+@bp.get("/groep/<int:group_id>/splitsen/kaart")
+@require(can_manage_areas)
+def split_map(group_id: int):
+    """Map document of the split proposal: the two parts with their counts, the old area dashed."""
+    group = _group(group_id)
+    try:
+        proposal_ = split_proposal(group)
+    except SplitImpossible:
+        abort(404)
+    return _map(maps.split_document(group, proposal_))
+
+
+# --- audit log ----------------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@require(can_read_audit)
+def audit_log():
+    """Who viewed or exported personal data, and who changed what (newest first)."""
+    page = services.audit_page(request.args.get("pagina", 1, type=int) or 1, request.args.get("actie") or None)
+    return render_template("beheer/audit.html", p=page, action=request.args.get("actie") or "")

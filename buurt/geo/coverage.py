@@ -91,30 +91,33 @@ def grid_cells(
     kept = np.nonzero(counts >= min_count)[0]
     if not len(kept):
         return []
-    point_labels = np.asarray(labels, dtype=object)[ok] if labels is not None else None
+    # every corner and centre of every kept cell in one projection call
+    x0 = unique[kept, 0].astype(np.float64) * cell_m
+    y0 = unique[kept, 1].astype(np.float64) * cell_m
+    offsets = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0], [0.5, 0.5]]) * cell_m
+    all_x = (x0[:, None] + offsets[None, :, 0]).ravel()
+    all_y = (y0[:, None] + offsets[None, :, 1]).ravel()
+    lon_all, lat_all = (np.asarray(v).reshape(len(kept), 6) for v in from_rd(all_x, all_y))
+    cell_labels = [""] * len(kept)
+    if labels is not None:
+        point_labels = np.asarray(labels, dtype=object)[ok]
+        position = {int(cell): i for i, cell in enumerate(kept)}
+        per_cell: list[Counter] = [Counter() for _ in kept]
+        for cell, label in zip(inverse.tolist(), point_labels.tolist(), strict=True):
+            i = position.get(cell)
+            if i is not None and label:
+                per_cell[i][str(label)] += 1
+        cell_labels = [min(c.items(), key=lambda item: (-item[1], item[0]))[0] if c else "" for c in per_cell]
     cells: list[Cell] = []
-    for index in kept:
-        cx, cy = unique[index]
-        x0, y0 = float(cx) * cell_m, float(cy) * cell_m
-        corner_x = np.array([x0, x0 + cell_m, x0 + cell_m, x0, x0])
-        corner_y = np.array([y0, y0, y0 + cell_m, y0 + cell_m, y0])
-        ring_lon, ring_lat = from_rd(corner_x, corner_y)
-        centre_lon, centre_lat = from_rd(x0 + cell_m / 2, y0 + cell_m / 2)
-        label = ""
-        if point_labels is not None:
-            names = Counter(str(v) for v in point_labels[inverse == index] if v)
-            if names:
-                label = min(names.items(), key=lambda item: (-item[1], item[0]))[0]
+    for i, index in enumerate(kept):
+        ring = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon_all[i, :5], lat_all[i, :5], strict=True)]
         cells.append(
             Cell(
-                geometry={
-                    "type": "Polygon",
-                    "coordinates": [[[round(float(a), 6), round(float(b), 6)] for a, b in zip(ring_lon, ring_lat, strict=True)]],
-                },
-                lat=float(centre_lat),
-                lon=float(centre_lon),
+                geometry={"type": "Polygon", "coordinates": [ring]},
+                lat=float(lat_all[i, 5]),
+                lon=float(lon_all[i, 5]),
                 count=int(counts[index]),
-                label=label,
+                label=cell_labels[i],
             )
         )
     cells.sort(key=lambda c: (-c.count, -c.lat, c.lon))
@@ -189,21 +192,36 @@ def coverage_map(
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(m)
     if pending:
-        layer = folium.FeatureGroup(name=escape(pending_layer_name))
+        # one GeoJSON layer of points (not a marker element per cell): cheaper to build and to draw
+        points = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "radius": round(6 + 2 * math.sqrt(cell.count), 1),
+                        "tip": escape(pending_tip.format(count=cell.count, label=cell.label or "").strip()),
+                    },
+                    "geometry": {"type": "Point", "coordinates": [cell.lon, cell.lat]},
+                }
+                for cell in pending
+            ],
+        }
+        folium.GeoJson(
+            points,
+            name=escape(pending_layer_name),
+            marker=folium.CircleMarker(radius=8, fill=True),
+            style_function=lambda f: {
+                "radius": f["properties"]["radius"],
+                "color": "#ffffff",
+                "weight": 2,
+                "fillColor": PENDING_COLOUR,
+                "fillOpacity": 0.85,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(m)
         for cell in pending:
-            text = pending_tip.format(count=cell.count, label=cell.label or "").strip()
-            folium.CircleMarker(
-                [cell.lat, cell.lon],
-                radius=6 + 2 * math.sqrt(cell.count),
-                color="#fff",
-                weight=2,
-                fill=True,
-                fill_color=PENDING_COLOUR,
-                fill_opacity=0.85,
-                tooltip=escape(text),
-            ).add_to(layer)
             bounds.extend(cell.lat, cell.lon)
-        layer.add_to(m)
     if density or pending:
         folium.LayerControl(collapsed=True).add_to(m)
     if bounds.seen:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -33,7 +35,9 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhood.id"))
@@ -48,3 +52,17 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in
         return self.active
+
+    def credential_fingerprint(self, purpose: str) -> str:
+        """A short keyed digest of the password hash: it changes whenever the password does.
+
+        Put in the session id (so a password change ends every other session) and in reset
+        links (so a used link dies). Keyed with SECRET_KEY, so it says nothing about the hash.
+        """
+        from flask import current_app
+
+        key = f"{current_app.config['SECRET_KEY']}:{purpose}".encode()
+        return hmac.new(key, (self.password_hash or "-").encode(), hashlib.sha256).hexdigest()[:16]
+
+    def get_id(self) -> str:  # Flask-Login: "<id>:<fingerprint>", see buurt.auth.views.load_user
+        return f"{self.id}:{self.credential_fingerprint('session')}"

@@ -1,0 +1,117 @@
+"""`flask buurt areas import|export|check`: thin shells over buurt.areas.imports."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from buurt.areas import imports
+from buurt.cli import buurt_cli
+from buurt.geo.polygons import AreaValidationError
+
+areas_cli = click.Group("areas", help="Gebieden van de groepen: importeren, exporteren, controleren.")
+buurt_cli.add_command(areas_cli)
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes() if path != "-" else sys.stdin.buffer.read()
+    except OSError as error:
+        raise click.ClickException(f"Kan {path} niet lezen ({error.strerror}).") from None
+
+
+def _confirm(question: str) -> bool:
+    """Ja/nee in Dutch (j, ja) or English (y, yes); anything else is no."""
+    answer = click.prompt(question, default="n", show_default=False)
+    return answer.strip().lower() in ("j", "ja", "y", "yes")
+
+
+def _echo_problems(error: AreaValidationError) -> None:
+    click.echo("Het bestand is niet gebruikt:", err=True)
+    for problem in error.problems:
+        click.echo(f"  - {problem.message}", err=True)
+
+
+@areas_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--dry-run", is_flag=True, help="Alleen laten zien wat er zou veranderen.")
+@click.option("--yes", "-y", is_flag=True, help="Niet om bevestiging vragen.")
+@click.option("--note", default="", help="Toelichting bij deze indeling (bijvoorbeeld waarom).")
+def import_command(file: str, dry_run: bool, yes: bool, note: str):
+    """Load new areas from a GeoJSON FILE as a new boundary generation (the old one is kept)."""
+    data = _read(file)
+    max_bytes = 50_000_000  # the CLI is trusted; the browser upload keeps AREA_UPLOAD_MAX_BYTES
+    source = Path(file).name if file != "-" else "stdin"
+    try:
+        plan = imports.plan_import(data, source=source, max_bytes=max_bytes)
+    except AreaValidationError as error:
+        _echo_problems(error)
+        raise SystemExit(1) from None
+    for line in plan.summary_lines():
+        click.echo(line)
+    if dry_run:
+        click.echo("Proefdraai: er is niets veranderd.")
+        return
+    if not yes and not _confirm("Deze indeling opslaan en bewoners verplaatsen? [j/N]"):
+        click.echo("Afgebroken: er is niets veranderd.")
+        return
+    try:
+        result = imports.apply_import(data, source=source, note=note, max_bytes=max_bytes)
+    except AreaValidationError as error:  # something changed between plan and confirm
+        _echo_problems(error)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Generatie {result.number} opgeslagen en in gebruik: {result.moved} bewoner(s) verplaatst, "
+        f"{result.tasks} WhatsApp-taak/taken voor beheerders, {result.new_groups} nieuwe groep(en)."
+    )
+
+
+@areas_cli.command("export")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="Bestand (standaard: scherm)."
+)
+@click.option("--generation", "number", type=int, default=None, help="Een oudere generatie (nummer).")
+def export_command(output: str, number: int | None):
+    """Write the current (or an older) generation as GeoJSON that `areas import` reads back."""
+    from buurt.extensions import db
+    from buurt.models import BoundaryGeneration
+
+    if number is None:
+        collection = imports.current_collection()
+    else:
+        hood = imports._default_neighbourhood()
+        generation = db.session.scalar(db.select(BoundaryGeneration).filter_by(neighbourhood_id=hood.id, number=number))
+        if generation is None:
+            raise click.ClickException(f"Generatie {number} bestaat niet.")
+        collection = imports.generation_collection(generation)
+    text = json.dumps(collection, ensure_ascii=False, indent=1)
+    if output == "-":
+        click.echo(text)
+    else:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        click.echo(f"{len(collection['features'])} gebieden geschreven naar {output}.", err=True)
+
+
+@areas_cli.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+def check_command(file: str | None):
+    """Check a GeoJSON FILE (or, without FILE, the areas in use) for errors, overlaps and gaps."""
+    if file is None:
+        problems = imports.check_current()
+        if problems:
+            for problem in problems:
+                click.echo(f"  - {problem.message}")
+            raise SystemExit(1)
+        click.echo("De huidige gebieden zijn in orde: geen overlap, geen gaten.")
+        return
+    try:
+        plan = imports.plan_import(_read(file), source=Path(file).name, max_bytes=50_000_000)
+    except AreaValidationError as error:
+        _echo_problems(error)
+        raise SystemExit(1) from None
+    for line in plan.summary_lines():
+        click.echo(line)
+    click.echo("Het bestand is bruikbaar (er is niets veranderd).")

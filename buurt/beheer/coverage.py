@@ -1,0 +1,209 @@
+"""Coverage for beheerders and coordinators: fill, participation, member density, open sign-ups.
+
+Numbers per group and per grid cell; never a point per resident. Cells with fewer than
+COVERAGE_MIN_CELL members are left out. Open sign-ups (pending, waitlist, border) are shown only
+for the groups the user manages, counted per cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from buurt import audit
+from buurt.areas import services as areas
+from buurt.auth.permissions import can_view_pending_layer
+from buurt.beheer.services import summaries
+from buurt.extensions import db
+from buurt.geo.coverage import DENSITY_STEPS, PENDING_COLOUR, Cell, LegendSection, coverage_map, grid_cells
+from buurt.geo.folium_assets import render_map_document
+from buurt.geo.maps import LegendItem, MapArea, fill_legend
+from buurt.models import Group, Resident, ResidentStatus
+
+OPEN = (ResidentStatus.PENDING, ResidentStatus.WAITLIST)
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    group_id: int
+    name: str
+    members: int
+    capacity: int
+    pending: int
+    waitlist: int
+    needs_review: int
+    households: int | None
+    beheerders: int
+    managed: bool
+    level: str
+
+    @property
+    def fill(self) -> float:
+        return self.members / self.capacity if self.capacity else 1.0
+
+    @property
+    def coverage(self) -> float | None:
+        return self.members / self.households if self.households else None
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageData:
+    rows: list[CoverageRow]
+    density: list[Cell]
+    pending: list[Cell]
+    focus_group_id: int | None
+    pending_group_ids: tuple[int, ...]
+    hidden_members: int  # members in cells below the threshold (counted, not drawn)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "members": sum(r.members for r in self.rows),
+            "capacity": sum(r.capacity for r in self.rows),
+            "pending": sum(r.pending for r in self.rows),
+            "waitlist": sum(r.waitlist for r in self.rows),
+            "households": sum(r.households or 0 for r in self.rows),
+        }
+
+
+def coverage_data(user, focus: Group | None = None, groups: list[Group] | None = None) -> CoverageData:
+    """Counts per group for every group of the neighbourhood; cells for the focus group or all."""
+    cfg = current_app.config
+    if groups is None:
+        hood = areas.default_neighbourhood()
+        groups = areas.groups_of(hood) if hood else []
+    rows = [
+        CoverageRow(
+            s.group.id,
+            s.group.name,
+            s.capacity.members,
+            s.capacity.capacity,
+            s.capacity.pending,
+            s.capacity.waitlist,
+            s.needs_review,
+            s.households,
+            s.beheerders,
+            can_view_pending_layer(user, s.group),
+            s.capacity.level,
+        )
+        for s in summaries(groups)
+    ]
+    scope = [focus.id] if focus is not None else [g.id for g in groups]
+    member_rows = db.session.execute(
+        db.select(Resident.lat, Resident.lon, Resident.street).where(
+            Resident.group_id.in_(scope), Resident.status == ResidentStatus.ADDED, Resident.lat.is_not(None)
+        )
+    ).all()
+    cell_m, min_count = cfg["COVERAGE_GRID_M"], cfg["COVERAGE_MIN_CELL"]
+    density = grid_cells(
+        [r[0] for r in member_rows],
+        [r[1] for r in member_rows],
+        [r[2] or "" for r in member_rows],
+        cell_m=cell_m,
+        min_count=min_count,
+    )
+    pending_ids = tuple(g.id for g in groups if g.id in scope and can_view_pending_layer(user, g))
+    pending: list[Cell] = []
+    if pending_ids:
+        open_rows = db.session.execute(
+            db.select(Resident.lat, Resident.lon, Resident.street).where(
+                Resident.group_id.in_(pending_ids), Resident.status.in_(OPEN), Resident.lat.is_not(None)
+            )
+        ).all()
+        pending = grid_cells(
+            [r[0] for r in open_rows],
+            [r[1] for r in open_rows],
+            [r[2] or "" for r in open_rows],
+            cell_m=cell_m,
+            min_count=1,
+        )
+    hidden = len(member_rows) - sum(c.count for c in density)
+    return CoverageData(rows, density, pending, focus.id if focus else None, pending_ids, hidden)
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{round(value * 100)}%"
+
+
+def legend_sections(data: CoverageData) -> list[LegendSection]:
+    from buurt.main.services import fill_labels
+
+    min_count = current_app.config["COVERAGE_MIN_CELL"]
+    steps = [s[0] for s in DENSITY_STEPS]
+    density_items = []
+    for i, (lowest, colour) in enumerate(DENSITY_STEPS):
+        if i + 1 < len(steps):
+            label = _("%(a)d–%(b)d leden", a=max(lowest, min_count), b=steps[i + 1] - 1)
+        else:
+            label = _("%(a)d of meer leden", a=lowest)
+        density_items.append(LegendItem(colour, label))
+    sections = [
+        LegendSection(_("Bezetting van de groep"), tuple(fill_legend(fill_labels()))),
+        LegendSection(
+            _(
+                "Leden per vak van %(m)d m (vakken met minder dan %(n)d leden niet getoond)",
+                m=current_app.config["COVERAGE_GRID_M"],
+                n=min_count,
+            ),
+            tuple(density_items),
+        ),
+    ]
+    if data.pending:
+        sections.append(
+            LegendSection(
+                _("Open aanmeldingen (per vak)"), (LegendItem(PENDING_COLOUR, _("aanmeldingen")),), round=True
+            )
+        )
+    return sections
+
+
+def coverage_document(data: CoverageData) -> str:
+    """The coverage map as a standalone HTML document (for an iframe)."""
+    rows = {r.group_id: r for r in data.rows}
+    shapes = []
+    for info in areas.current_areas().areas:
+        row = rows.get(info.group_id)
+        if row is None:
+            continue
+        lines = (
+            info.name,
+            _("%(m)d van %(c)d plaatsen bezet (%(p)s)", m=row.members, c=row.capacity, p=_percent(row.fill)),
+            _("Deelname: %(p)s van de huishoudens", p=_percent(row.coverage))
+            if row.households
+            else _("Deelname: onbekend"),
+            _("Wachtrij: %(p)d, wachtlijst: %(w)d", p=row.pending, w=row.waitlist),
+        )
+        shapes.append(
+            MapArea(
+                key=info.key,
+                name=row.name,
+                geometry=info.geometry,
+                fill=row.fill,
+                lines=lines,
+                highlight=data.focus_group_id == info.group_id,
+            )
+        )
+    if data.focus_group_id is not None:
+        shapes.sort(key=lambda s: s.highlight)  # the focus group on top
+    m = coverage_map(
+        shapes,
+        data.density,
+        data.pending,
+        legend=legend_sections(data),
+        density_layer_name=_("Leden per vak"),
+        density_tip=_("{count} leden") + " {label}",
+        pending_layer_name=_("Open aanmeldingen"),
+        pending_tip=_("{count} open aanmelding(en)") + " {label}",
+    )
+    if data.pending:
+        audit.record(
+            "coverage.pending_layer",
+            "group",
+            data.focus_group_id,
+            groups=len(data.pending_group_ids),
+            cells=len(data.pending),
+        )
+        db.session.commit()
+    return render_map_document(m)
