@@ -22,7 +22,7 @@
     selectText(element);
     var ok = false;
     try { ok = document.execCommand("copy"); } catch (error) { ok = false; }
-    confirm(button, ok ? "Gekopieerd" : "Tekst geselecteerd: kopieer met Ctrl+C (of lang drukken)");
+    confirm(button, ok ? button.dataset.copied : button.dataset.selected);
   }
 
   document.addEventListener("click", function (event) {
@@ -33,7 +33,7 @@
     var text = element.textContent;
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(
-        function () { confirm(button, "Gekopieerd"); },
+        function () { confirm(button, button.dataset.copied); },
         function () { fallback(button, element); }
       );
     } else {

@@ -28,7 +28,7 @@
       hasPoint ? 16 : 14
     );
     window.L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 19, attribution: "&copy; OpenStreetMap-bijdragers"
+      maxZoom: 19, attribution: "&copy; OpenStreetMap"
     }).addTo(map);
     if (hasPoint) { showPoint(startLat, startLon); }
     map.on("click", function (event) {
@@ -37,7 +37,7 @@
       lonInput.value = lon.toFixed(6);
       showPoint(lat, lon);
       if (locationInput) { locationInput.value = ""; }
-      if (statusLine) { statusLine.textContent = "Punt gekozen op de kaart: " + lat.toFixed(5) + ", " + lon.toFixed(5); }
+      if (statusLine) { statusLine.textContent = form.dataset.pointChosen + " " + lat.toFixed(5) + ", " + lon.toFixed(5); }
     });
   }
 
@@ -76,7 +76,7 @@
     if (!suggestions.length) { return; }
     var hint = document.createElement("p");
     hint.className = "hint";
-    hint.textContent = "In de tekst staat:";
+    hint.textContent = form.dataset.inText;
     var list = document.createElement("ul");
     list.className = "plain";
     suggestions.forEach(function (s) {
@@ -85,7 +85,7 @@
       button.type = "button";
       button.className = "button suggestion";
       button.dataset.value = s.value;
-      button.textContent = "Gebruik " + s.label + " als locatie";
+      button.textContent = form.dataset.useAs.replace("%s", s.label);
       item.appendChild(button);
       list.appendChild(item);
     });
