@@ -28,7 +28,11 @@ from buurt.geo.folium_assets import localize_plugin, make_map, render_map_docume
 from buurt.geo.maps import RIJNSOEVER_CENTER, Bounds, tooltip_html
 
 DATA_PLACEHOLDER = '"__BUURT_INCIDENT_DATA__"'
-POINT_DECIMALS = 5  # about 1 m: enough for a wijkagent, and keeps the document small
+POINT_DECIMALS = 5
+MIN_ZOOM = 11  # a neighbourhood map: fewer zoom levels also means less clustering work
+UNUSED_ASSETS = frozenset(
+    {"jquery", "awesome_markers", "awesome_markers_css", "awesome_markers_font_css", "awesome_rotate_css"}
+)  # about 1 m: enough for a wijkagent, and keeps the document small
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,29 +91,35 @@ class IncidentCluster(FastMarkerCluster):
                     var m = L.circleMarker([r[0], r[1]], {
                         radius: 7, color: "#ffffff", weight: 1.5, fillColor: D.colours[r[2]], fillOpacity: 0.95
                     });
+                    m.buurtRow = r;
                     m.buurtMonth = r[4];
-                    m.bindPopup(function () {
-                        var box = document.createElement("div");
-                        var title = document.createElement("strong");
-                        title.textContent = D.categories[r[2]];
-                        box.appendChild(title);
-                        box.appendChild(document.createElement("br"));
-                        box.appendChild(document.createTextNode(
-                            new Date(r[5] * 60000).toLocaleString("nl-NL", {timeZone: "Europe/Amsterdam"})));
-                        box.appendChild(document.createElement("br"));
-                        var link = document.createElement("a");
-                        link.href = D.detail.replace("{id}", String(r[3]));
-                        link.target = "_top";
-                        link.textContent = D.open + " #" + r[3];
-                        box.appendChild(link);
-                        return box;
-                    });
                     return m;
+                }
+                function popup(r) {
+                    var box = document.createElement("div");
+                    var title = document.createElement("strong");
+                    title.textContent = D.categories[r[2]];
+                    box.appendChild(title);
+                    box.appendChild(document.createElement("br"));
+                    box.appendChild(document.createTextNode(
+                        new Date(r[5] * 60000).toLocaleString("nl-NL", {timeZone: "Europe/Amsterdam"})));
+                    box.appendChild(document.createElement("br"));
+                    var link = document.createElement("a");
+                    link.href = D.detail.replace("{id}", String(r[3]));
+                    link.target = "_top";
+                    link.textContent = D.open + " #" + r[3];
+                    box.appendChild(link);
+                    return box;
                 }
                 var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
                 var markers = new Array(D.points.length);
                 for (var i = 0; i < D.points.length; i++) { markers[i] = marker(D.points[i]); }
                 cluster.buurtAll = markers;
+                // One popup on demand instead of one bound to each of thousands of markers.
+                cluster.on("click", function (e) {
+                    L.popup().setLatLng(e.layer.getLatLng()).setContent(popup(e.layer.buurtRow))
+                        .openOn({{ this._parent.get_name() }});
+                });
                 cluster.addLayers(markers);
                 cluster.addTo({{ this._parent.get_name() }});
                 return cluster;
@@ -151,7 +161,8 @@ class MonthSlider(MacroElement):
             var control = L.control({position: "bottomleft"});
             control.onAdd = function () {
                 var box = L.DomUtil.create("div", "leaflet-bar buurt-month-slider");
-                box.style.cssText = "background:#fff;padding:6px 8px;font:13px/1.4 system-ui,sans-serif;min-width:220px";
+                box.style.cssText = "background:#fff;padding:6px 8px;min-width:220px;"
+                    + "font:13px/1.4 system-ui,sans-serif";
                 var label = document.createElement("label");
                 label.textContent = D.sliderLabel + ": ";
                 var out = document.createElement("output");
@@ -167,7 +178,8 @@ class MonthSlider(MacroElement):
                 L.DomEvent.disableScrollPropagation(box);
                 input.addEventListener("input", function () {
                     var sel = Number(input.value) - 1;
-                    var shown = sel < 0 ? cluster.buurtAll : cluster.buurtAll.filter(function (m) { return m.buurtMonth === sel; });
+                    var shown = sel < 0 ? cluster.buurtAll
+                        : cluster.buurtAll.filter(function (m) { return m.buurtMonth === sel; });
                     cluster.clearLayers();
                     cluster.addLayers(shown);
                     heat.setLatLngs(D.points.filter(function (r) { return sel < 0 || r[4] === sel; })
@@ -247,14 +259,22 @@ def incident_map(
     areas: Sequence[OutlineArea] = (),
 ) -> folium.Map:
     """The wijkagent's exact map; render it with incident_map_document (which injects the data)."""
-    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height="100%", max_zoom=19)
+    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height="100%", max_zoom=19, min_zoom=MIN_ZOOM)
+    # This map draws no awesome-markers icons: skip jQuery, awesome-markers and Font Awesome (less to load).
+    m.default_js = [(n, u) for n, u in m.default_js if n not in UNUSED_ASSETS]
+    m.default_css = [(n, u) for n, u in m.default_css if n not in UNUSED_ASSETS]
     m.get_root().header.add_child(
         Element(f"<script>window.BUURT_INCIDENTS = {DATA_PLACEHOLDER};</script>"), name="buurt_incident_data"
     )
     bounds = Bounds()
     _add_outlines(m, areas, bounds, labels.areas)
     cluster = localize_plugin(
-        IncidentCluster(labels.clusters, chunkedLoading=True, showCoverageOnHover=False, maxClusterRadius=50)
+        IncidentCluster(
+            labels.clusters,
+            showCoverageOnHover=False,
+            maxClusterRadius=50,
+            disableClusteringAtZoom=18,
+        )
     )
     cluster.add_to(m)
     heat = localize_plugin(IncidentHeat(labels.heatmap, show=False, radius=18, blur=14, min_opacity=0.35))
@@ -262,8 +282,14 @@ def incident_map(
     group = folium.FeatureGroup(name=escape(labels.meldingen), show=True)
     for melding in meldingen:
         folium.CircleMarker(
-            [melding.lat, melding.lon], radius=10, color="#111827", weight=3, dash_array="3 3",
-            fill_color="#facc15", fill_opacity=0.9, tooltip=tooltip_html(melding.title, (melding.when,)),
+            [melding.lat, melding.lon],
+            radius=10,
+            color="#111827",
+            weight=3,
+            dash_array="3 3",
+            fill_color="#facc15",
+            fill_opacity=0.9,
+            tooltip=tooltip_html(melding.title, (melding.when,)),
         ).add_to(group)
     group.add_to(m)
     m.add_child(MonthSlider(cluster, heat))
@@ -316,15 +342,25 @@ def public_incident_map(
     """The public map: area outlines and blurred cells, never deeper than max_zoom."""
     from buurt.geo.maps import LegendItem, add_legend
 
-    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=min(14, max_zoom), height="100%",
-                 max_zoom=max_zoom, min_zoom=11)
+    m = make_map(
+        location=list(RIJNSOEVER_CENTER),
+        zoom_start=min(14, max_zoom),
+        height="100%",
+        max_zoom=max_zoom,
+        min_zoom=11,
+        control_scale=False,  # the legend sits bottom-left
+    )
     m.add_child(MaxZoom(max_zoom))
     bounds = Bounds()
     _add_outlines(m, areas, bounds, title_of.get("areas", "Gebieden"))
     for cell in cells:
         colour = cell_colour(cell.count)
         folium.GeoJson(
-            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [list(map(list, cell.ring))]}},
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "Polygon", "coordinates": [list(map(list, cell.ring))]},
+            },
             style_function=lambda _f, c=colour: {"color": "#78350f", "weight": 1, "fillColor": c, "fillOpacity": 0.6},
             tooltip=folium.Tooltip(tooltip_html(title_of["cell"].format(n=cell.count), cell.lines)),
             control=False,

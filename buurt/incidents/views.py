@@ -1,20 +1,411 @@
-"""Incidents. (Filled in by the incidents issue.)"""
+"""Incidents: reporting (residents' link, beheerders), the wijkagent's exact map, and the public picture."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
 
-from buurt.auth.permissions import can_view_incidents_exact, require
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from buurt import audit
+from buurt.auth.forms import EmptyForm
+from buurt.auth.permissions import (
+    can_export_incidents,
+    can_moderate_incident,
+    can_report_incident,
+    can_view_incidents_exact,
+    check,
+    require,
+)
+from buurt.extensions import db, limiter
+from buurt.incidents import charts, labels, photos, services
+from buurt.incidents.forms import (
+    IncidentCorrectForm,
+    IncidentFilterForm,
+    IncidentMergeForm,
+    IncidentReportForm,
+)
+from buurt.models import Incident, IncidentCategory, utcnow
 
 bp = Blueprint("incidents", __name__)
+
+
+def _report_limit() -> str:
+    return current_app.config["RATELIMIT_INCIDENT_REPORT"]
+
+
+# --- the shared filter ---------------------------------------------------------------------------------------
+
+
+def _filter_form() -> tuple[IncidentFilterForm, services.IncidentFilter]:
+    """The filter form from the query string, and the IncidentFilter it stands for (bad parts ignored)."""
+    groups, areas = services.filter_options()
+    form = IncidentFilterForm(formdata=request.args)
+    form.groep.choices = [SelectChoice("", _("Alle groepen"))] + [SelectChoice(str(g.id), g.name) for g in groups]
+    form.gebied.choices = [SelectChoice("", _("Alle gebieden"))] + [SelectChoice(str(a.id), a.name) for a in areas]
+    form.periode.choices = [SelectChoice(k, v) for k, v in labels.period_labels().items()]
+    if not form.periode.data or form.periode.data not in labels.PERIODS:
+        form.periode.data = "30d"
+    form.validate()
+    valid = {c.value: c for c in labels.CATEGORIES}
+    categories = tuple(valid[c] for c in (form.categorie.data or []) if c in valid)
+    group_ids, area_ids = {g.id for g in groups}, {a.id for a in areas}
+    group_id = int(form.groep.data) if (form.groep.data or "").isdigit() and int(form.groep.data) in group_ids else None
+    area_id = (
+        int(form.gebied.data) if (form.gebied.data or "").isdigit() and int(form.gebied.data) in area_ids else None
+    )
+    period = form.periode.data
+    date_from = form.van.data if not form.van.errors else None
+    date_to = form.tot.data if not form.tot.errors else None
+    if period == "range" and date_from and date_to and date_to < date_from:
+        date_from, date_to = date_to, date_from
+    return form, services.IncidentFilter(categories, group_id, area_id, period, date_from, date_to)
 
 
 @bp.get("/")
 @require(can_view_incidents_exact)
 def index():
-    """The wijkagent's incident map."""
-    return render_template("placeholder.html", title="Incidenten")
+    """The wijkagent's incident map with filters, table, chart and exports."""
+    form, f = _filter_form()
+    now = utcnow()
+    page = services.filtered_page(f, now, request.args.get("pagina", 1, type=int) or 1)
+    counts = services.monthly_counts(services.filtered_count_rows(f, now), f, now)
+    names = labels.category_labels()
+    category_chart = charts.stacked_bar_svg(
+        _("Meldingen per maand, per soort"),
+        _(
+            "Staafdiagram: aantal meldingen per maand, opgedeeld naar soort. "
+            "Dezelfde aantallen staan in de tabel eronder."
+        ),
+        counts.month_labels,
+        [(names[c], labels.category_colour(c), v) for c, v in counts.by_category.items() if any(v)],
+        chart_id="per-soort",
+    )
+    area_chart = charts.stacked_bar_svg(
+        _("Meldingen per maand, per gebied"),
+        _(
+            "Staafdiagram: aantal meldingen per maand, opgedeeld naar gebied. "
+            "Dezelfde aantallen staan in de tabel eronder."
+        ),
+        counts.month_labels,
+        [(name, charts.PALETTE[k % len(charts.PALETTE)], v) for k, (name, v) in enumerate(counts.by_area.items())],
+        chart_id="per-gebied",
+    )
+    args = f.as_args()
+    return render_template(
+        "incidents/index.html",
+        form=form,
+        filter=f,
+        page=page,
+        counts=counts,
+        names=names,
+        category_chart=category_chart,
+        area_chart=area_chart,
+        args=args,
+        map_url=url_for("incidents.map_document", **args),
+        IncidentCategory=IncidentCategory,
+        to_local=services.to_local,
+        window=f.window(now),
+    )
+
+
+@bp.get("/kaart")
+@require(can_view_incidents_exact)
+def map_document():
+    """The exact incident map (same filters as the page) as a document for the iframe."""
+    _form, f = _filter_form()
+    response = Response(services.map_document(f, utcnow()), mimetype="text/html")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/export.<fmt>")
+@require(can_export_incidents)
+def export(fmt: str):
+    """The filtered incidents as CSV or GeoJSON (exactly the rows of the table), logged."""
+    if fmt not in ("csv", "geojson"):
+        return render_template("errors/error.html", code=404, message=_("Dit exportformaat bestaat niet.")), 404
+    _form, f = _filter_form()
+    body, _count = services.export(f, fmt, utcnow())
+    mimetype = "text/csv" if fmt == "csv" else "application/geo+json"
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="incidenten-{stamp}.{fmt}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- one incident -----------------------------------------------------------------------------------------------
+
+
+def _load(incident_id: int) -> Incident:
+    return db.get_or_404(Incident, incident_id)
+
+
+def _correct_form(incident: Incident) -> IncidentCorrectForm:
+    local = services.to_local(incident.occurred_at)
+    return IncidentCorrectForm(
+        formdata=None,
+        category=IncidentCategory(incident.category).value,
+        occurred_date=local.date(),
+        occurred_time=local.time().replace(second=0, microsecond=0),
+        description=incident.description,
+    )
+
+
+def _render_detail(incident: Incident, correct_form=None, merge_form=None, status=200):
+    duplicates = services.possible_duplicates(incident) if incident.status == "visible" else []
+    return render_template(
+        "incidents/detail.html",
+        incident=incident,
+        names=labels.category_labels(),
+        duplicates=duplicates,
+        correct_form=correct_form or _correct_form(incident),
+        merge_form=merge_form or IncidentMergeForm(),
+        empty_form=EmptyForm(),
+        to_local=services.to_local,
+        IncidentCategory=IncidentCategory,
+    ), status
+
+
+@bp.get("/<int:incident_id>")
+@require(can_view_incidents_exact)
+def detail(incident_id: int):
+    """One incident with its details, possible duplicates and (for beheerders) corrections."""
+    incident = _load(incident_id)
+    audit.record("incidents.view", "incident", incident.id, commit=True)
+    return _render_detail(incident)
+
+
+@bp.get("/<int:incident_id>/foto")
+@require(can_view_incidents_exact)
+def photo(incident_id: int):
+    """The photo of an incident: beheerders and wijkagenten only, never cached."""
+    incident = _load(incident_id)
+    path = photos.path_of(incident.photo_filename or "", current_app.instance_path)
+    if path is None:
+        return render_template("errors/error.html", code=404, message=_("Bij deze melding hoort geen foto.")), 404
+    audit.record("incidents.photo", "incident", incident.id, commit=True)
+    response = Response(path.read_bytes(), mimetype=incident.photo_mime or "application/octet-stream")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.post("/<int:incident_id>/corrigeren")
+@require(can_view_incidents_exact)
+def correct(incident_id: int):
+    """Correct category, time, description or location."""
+    incident = _load(incident_id)
+    check(can_moderate_incident(current_user, incident))
+    form = IncidentCorrectForm()
+    if not form.validate():
+        return _render_detail(incident, correct_form=form, status=200)
+    try:
+        change = services.Correction(
+            IncidentCategory(form.category.data),
+            services.local_to_utc(form.occurred_date.data, form.occurred_time.data),
+            form.description.data or "",
+            _float(form.lat.data),
+            _float(form.lon.data),
+            form.address.data or "",
+        )
+        changed = services.correct_incident(incident, change)
+    except services.IncidentError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return _render_detail(incident, correct_form=form, status=200)
+    flash(_("Correctie opgeslagen.") if changed else _("Er was niets veranderd."), "success")
+    return redirect(url_for("incidents.detail", incident_id=incident.id))
+
+
+@bp.post("/<int:incident_id>/samenvoegen")
+@require(can_view_incidents_exact)
+def merge(incident_id: int):
+    """Merge this report into another (the other one stays)."""
+    incident = _load(incident_id)
+    check(can_moderate_incident(current_user, incident))
+    form = IncidentMergeForm()
+    if not form.validate():
+        return _render_detail(incident, merge_form=form, status=200)
+    keep = db.session.get(Incident, form.keep_id.data)
+    if keep is None:
+        form.keep_id.errors.append(_("Er is geen melding met dit nummer."))
+        return _render_detail(incident, merge_form=form, status=200)
+    check(can_moderate_incident(current_user, keep))
+    try:
+        services.merge_incident(incident, keep)
+    except services.IncidentError as error:
+        form.form_errors.append(error.message)
+        return _render_detail(incident, merge_form=form, status=200)
+    flash(_("Melding #%(a)d is samengevoegd met #%(b)d.", a=incident.id, b=keep.id), "success")
+    return redirect(url_for("incidents.detail", incident_id=keep.id))
+
+
+@bp.post("/<int:incident_id>/verbergen")
+@require(can_view_incidents_exact)
+def hide(incident_id: int):
+    """Hide a report (it stays in the database, out of maps, counts and exports)."""
+    incident = _load(incident_id)
+    check(can_moderate_incident(current_user, incident))
+    if not EmptyForm().validate():
+        return _render_detail(incident, status=200)
+    try:
+        services.hide_incident(incident)
+    except services.IncidentError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Melding verborgen."), "success")
+    return redirect(url_for("incidents.detail", incident_id=incident.id))
+
+
+@bp.post("/<int:incident_id>/herstellen")
+@require(can_view_incidents_exact)
+def restore(incident_id: int):
+    """Make a hidden or merged report visible again."""
+    incident = _load(incident_id)
+    check(can_moderate_incident(current_user, incident))
+    if not EmptyForm().validate():
+        return _render_detail(incident, status=200)
+    services.restore_incident(incident)
+    flash(_("Melding is weer zichtbaar."), "success")
+    return redirect(url_for("incidents.detail", incident_id=incident.id))
+
+
+# --- reporting ----------------------------------------------------------------------------------------------------
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _new_report_form() -> IncidentReportForm:
+    form = IncidentReportForm()
+    if request.method == "GET":
+        now = services.to_local(utcnow())
+        form.occurred_date.data = now.date()
+        form.occurred_time.data = now.time().replace(second=0, microsecond=0)
+    return form
+
+
+def _handle_report(form: IncidentReportForm, *, resident=None):
+    """Validate and store; returns an Incident or None (errors are on the form)."""
+    if not form.validate_on_submit():
+        return None
+    upload = form.photo.data
+    data = None
+    if upload and getattr(upload, "filename", ""):
+        try:
+            data = photos.read_limited(upload.stream, current_app.config["UPLOAD_MAX_BYTES"])
+        except photos.PhotoRejected as error:
+            form.photo.errors = [str(error)]
+            return None
+    try:
+        report = services.ReportInput(
+            category=IncidentCategory(form.category.data),
+            occurred_at=services.local_to_utc(form.occurred_date.data, form.occurred_time.data),
+            description=form.description.data or "",
+            police_called=form.police_called.data == "ja",
+            lat=_float(form.lat.data),
+            lon=_float(form.lon.data),
+            address=form.address.data or "",
+            details=form.details(),
+            photo=data,
+        )
+        return services.report_incident(report, user=None if resident else current_user, resident=resident)
+    except services.IncidentError as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return None
+
+
+@bp.route("/melden", methods=["GET", "POST"])
+@require(can_report_incident)
+@limiter.limit(_report_limit, methods=["POST"])
+def report():
+    """A beheerder or coordinator logs an incident (also what was reported in the WhatsApp group)."""
+    form = _new_report_form()
+    incident = _handle_report(form)
+    if incident is not None:
+        flash(_("Melding #%(id)d opgeslagen.", id=incident.id), "success")
+        return redirect(url_for("incidents.detail", incident_id=incident.id))
+    # A form shown again with its errors is a normal page (200), as browsers and screen readers expect.
+    return render_template("incidents/report.html", form=form, resident=None, outside_allowed=True)
+
+
+@bp.route("/melden/<token>", methods=["GET", "POST"])
+@limiter.limit(_report_limit, methods=["POST"])
+def report_resident(token: str):
+    """A signed-up resident reports an incident with their personal link."""
+    try:
+        resident = services.resident_for_report(token)
+    except services.InvalidReportLink as error:
+        return render_template("incidents/link_invalid.html", message=error.message), 403
+    form = _new_report_form()
+    incident = _handle_report(form, resident=resident)
+    if incident is not None:
+        return redirect(url_for("incidents.thanks", token=token))
+    return render_template("incidents/report.html", form=form, resident=resident, outside_allowed=False)
+
+
+@bp.get("/melden/<token>/bedankt")
+def thanks(token: str):
+    """Thank the resident; offer to report another."""
+    try:
+        services.resident_for_report(token)
+    except services.InvalidReportLink as error:
+        return render_template("incidents/link_invalid.html", message=error.message), 403
+    return render_template("incidents/thanks.html", token=token)
+
+
+# --- the public picture ------------------------------------------------------------------------------------------
+
+
+def _public_period() -> str:
+    period = request.args.get("periode", "3m")
+    return period if period in labels.PUBLIC_PERIODS else "3m"
 
 
 @bp.get("/openbaar")
 def public():
-    """The public, blurred picture."""
-    return render_template("placeholder.html", title="Wat gebeurt er?")
+    """The public, blurred picture: counts per area and category, and a coarse grid map."""
+    picture = services.public_picture(map_period=_public_period())
+    return render_template(
+        "incidents/public.html",
+        picture=picture,
+        names=labels.category_labels(),
+        categories=labels.CATEGORIES,
+        period_names=labels.period_labels(),
+        to_local=services.to_local,
+    )
+
+
+@bp.get("/openbaar/kaart")
+def public_map():
+    """The public grid map as a document for the iframe (cells and counts only)."""
+    picture = services.public_picture(map_period=_public_period())
+    response = Response(services.public_map_document(picture), mimetype="text/html")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/openbaar.json")
+def public_json():
+    """The public summary as JSON: counts per area/category and blurred cells; never exact places or text."""
+    picture = services.public_picture(map_period=_public_period())
+    response = current_app.json.response(services.public_json(picture))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
