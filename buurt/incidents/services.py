@@ -34,7 +34,8 @@ from buurt.models import (
     ResidentStatus,
     utcnow,
 )
-from buurt.tokens import InvalidToken, make_token, read_token
+from buurt.residents.services import resident_from_token, resident_token_data
+from buurt.tokens import InvalidToken, make_token
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +84,14 @@ def local_to_utc(day: date, clock: time) -> datetime:
 
 def report_link(resident: Resident, *, external: bool = True) -> str:
     """The personal, signed link with which a signed-up resident reports incidents."""
-    token = make_token(REPORT_PURPOSE, {"r": resident.id})
+    token = make_token(REPORT_PURPOSE, resident_token_data(resident))
     return url_for("incidents.report_resident", token=token, _external=external)
 
 
 def resident_for_report(token: str) -> Resident:
     """The resident a report link belongs to; raises InvalidReportLink when it cannot be used."""
     try:
-        data = read_token(REPORT_PURPOSE, token, current_app.config["REPORT_TOKEN_MAX_AGE"])
-        resident_id = int(data["r"])
+        resident = resident_from_token(REPORT_PURPOSE, token, current_app.config["REPORT_TOKEN_MAX_AGE"])
     except InvalidToken as error:
         if error.expired:
             raise InvalidReportLink(
@@ -100,12 +100,7 @@ def resident_for_report(token: str) -> Resident:
         raise InvalidReportLink(
             _("Deze meldlink klopt niet. Gebruik de link uit uw bevestiging of vraag uw beheerder.")
         ) from error
-    except (KeyError, TypeError, ValueError) as error:
-        raise InvalidReportLink(
-            _("Deze meldlink klopt niet. Gebruik de link uit uw bevestiging of vraag uw beheerder.")
-        ) from error
-    resident = db.session.get(Resident, resident_id)
-    if resident is None or resident.status not in REPORTING_STATUSES:
+    if resident.status not in REPORTING_STATUSES:
         raise InvalidReportLink(
             _("Met deze link kunt u niet (meer) melden: alleen aangemelde bewoners kunnen dat. Bel bij spoed 112.")
         )

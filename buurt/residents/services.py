@@ -395,12 +395,12 @@ class SignupOutcome:
     needs_review: bool = False
 
 
-def _token_data(resident: Resident) -> dict:
+def resident_token_data(resident: Resident) -> dict:
     """Ties a link to one record (SQLite may reuse the id of a deleted row)."""
     return {"r": resident.id, "c": int(resident.created_at.timestamp())}
 
 
-def _resident_from_token(purpose: str, token: str, max_age: int) -> Resident:
+def resident_from_token(purpose: str, token: str, max_age: int) -> Resident:
     data = read_token(purpose, token, max_age)
     if not isinstance(data, dict):
         raise InvalidToken()
@@ -576,7 +576,7 @@ def outcome_of(resident: Resident, mail_sent: bool = False) -> SignupOutcome:
 
 
 def _send_confirmation(resident: Resident) -> bool:
-    link = external_url("residents.confirm", token=make_token(SIGNUP_PURPOSE, _token_data(resident)))
+    link = external_url("residents.confirm", token=make_token(SIGNUP_PURPOSE, resident_token_data(resident)))
     days = current_app.config["SIGNUP_TOKEN_MAX_AGE"] // 86400
     body = _(
         "Hallo,\n\nU heeft zich aangemeld bij BuurtWhatsApp Rijnsoever. Bevestig uw aanmelding met deze link "
@@ -590,7 +590,7 @@ def _send_confirmation(resident: Resident) -> bool:
 
 def confirmable(token: str) -> Resident:
     """The resident a confirmation link is for; raises InvalidToken (expired or forged)."""
-    return _resident_from_token(SIGNUP_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])
+    return resident_from_token(SIGNUP_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])
 
 
 def confirm_signup(token: str) -> SignupOutcome:
@@ -736,12 +736,12 @@ def send_signup_digest() -> list[DigestLine]:
 
 def my_data_link(resident: Resident) -> str:
     """A signed, expiring link to the resident's own data (for the mail, or shown by a beheerder)."""
-    return external_url("residents.my_data", token=make_token(MY_DATA_PURPOSE, _token_data(resident)))
+    return external_url("residents.my_data", token=make_token(MY_DATA_PURPOSE, resident_token_data(resident)))
 
 
 def resident_for_my_data(token: str) -> Resident:
     """The resident a "Mijn gegevens" link is for; raises InvalidToken."""
-    return _resident_from_token(MY_DATA_PURPOSE, token, current_app.config["MY_DATA_TOKEN_MAX_AGE"])
+    return resident_from_token(MY_DATA_PURPOSE, token, current_app.config["MY_DATA_TOKEN_MAX_AGE"])
 
 
 def request_my_data_link(contact: str) -> int:

@@ -183,8 +183,16 @@ def _my_data_page(token, resident, data, correct_form=None, delete_form=None, st
         status_label=services.status_label(resident.status),
         address=services.format_address_of(resident),
         phone=services.display_phone(resident.phone_e164),
+        report_link=_report_link(resident),
     )
     return _private((response, status))
+
+
+def _report_link(resident) -> str | None:
+    """The resident's personal link to report incidents, while they are signed up."""
+    from buurt.incidents.services import REPORTING_STATUSES, report_link
+
+    return report_link(resident, external=False) if resident.status in REPORTING_STATUSES else None
 
 
 @bp.get("/mijn-gegevens/<token>")

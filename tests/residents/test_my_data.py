@@ -236,3 +236,11 @@ class TestUnavailable:
         assert response.status_code == 400
         assert "niet bereikbaar" in response.get_data(as_text=True)
         assert residents()[0].house_number == 1
+
+
+def test_my_data_page_offers_the_personal_report_link(client, groups, make_resident):
+    resident = make_resident(groups[0], status=ResidentStatus.ADDED)
+    html = client.get(my_data_link(resident).split("localhost", 1)[1]).get_data(as_text=True)
+    assert "Incident melden" in html
+    link = html.split('href="/incidenten/melden/', 1)[1].split('"', 1)[0]
+    assert client.get(f"/incidenten/melden/{link}").status_code == 200
