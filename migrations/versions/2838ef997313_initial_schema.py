@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f85a80388d7d
+Revision ID: 2838ef997313
 Revises: 
-Create Date: 2026-11-27 09:59:02.793824
+Create Date: 2026-11-27 11:00:22.080432
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import buurt.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'f85a80388d7d'
+revision = '2838ef997313'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -141,6 +141,8 @@ def upgrade():
     sa.Column('lat', sa.Double(), nullable=False),
     sa.Column('lon', sa.Double(), nullable=False),
     sa.Column('location_label', sa.String(length=200), nullable=True),
+    sa.Column('location_street', sa.String(length=200), nullable=True),
+    sa.Column('location_kind', sa.String(length=10), nullable=True),
     sa.Column('radius_m', sa.Integer(), nullable=False),
     sa.Column('created_at', buurt.models.base.UTCDateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
@@ -232,6 +234,7 @@ def upgrade():
     sa.Column('added_by_id', sa.Integer(), nullable=True),
     sa.Column('removed_at', buurt.models.base.UTCDateTime(), nullable=True),
     sa.Column('removal_reason', sa.Text(), nullable=True),
+    sa.Column('digest_sent_at', buurt.models.base.UTCDateTime(), nullable=True),
     sa.Column('is_demo', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['added_by_id'], ['user.id'], name=op.f('fk_resident_added_by_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_resident_area_id_area'), ondelete='SET NULL'),
