@@ -43,7 +43,6 @@ GROUPS = {
 }
 
 
-
 def split_in_halves(poly_wgs):
     """Cut a polygon in two parts of equal surface, across its long axis (in RD New)."""
     poly = transform(TO_RD, poly_wgs)

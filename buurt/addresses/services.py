@@ -52,9 +52,7 @@ def _records(rows) -> Iterator[AddressRecord]:
 def _register_signature() -> tuple:
     """Changes whenever addresses are added, removed or updated (one cheap aggregate query)."""
     return tuple(
-        db.session.execute(
-            db.select(func.count(Address.id), func.max(Address.id), func.max(Address.updated_at))
-        ).one()
+        db.session.execute(db.select(func.count(Address.id), func.max(Address.id), func.max(Address.updated_at))).one()
     )
 
 

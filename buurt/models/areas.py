@@ -90,9 +90,7 @@ class Area(db.Model):
     __table_args__ = (UniqueConstraint("generation_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    generation_id: Mapped[int] = mapped_column(
-        ForeignKey("boundary_generation.id", ondelete="CASCADE"), index=True
-    )
+    generation_id: Mapped[int] = mapped_column(ForeignKey("boundary_generation.id", ondelete="CASCADE"), index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("group.id"), index=True)
     key: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(120))

@@ -124,9 +124,7 @@ def signup_done():
     last = session.get(LAST_SIGNUP) or {}
     resident = db.session.get(Resident, last.get("id")) if last.get("id") else None
     outcome = services.outcome_of(resident, mail_sent=last.get("mail", False)) if resident else None
-    response = render_template(
-        "residents/signup_done.html", outcome=outcome, typical=_typical_add_time()
-    )
+    response = render_template("residents/signup_done.html", outcome=outcome, typical=_typical_add_time())
     return _private(response)
 
 
@@ -137,11 +135,7 @@ def confirm(token: str):
     try:
         if form.validate_on_submit():
             outcome = services.confirm_signup(token)
-            return _private(
-                render_template(
-                    "residents/confirmed.html", outcome=outcome, typical=_typical_add_time()
-                )
-            )
+            return _private(render_template("residents/confirmed.html", outcome=outcome, typical=_typical_add_time()))
         resident = services.confirmable(token)
     except InvalidToken as error:
         return _link_error(error, purpose="signup")

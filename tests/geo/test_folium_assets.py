@@ -65,18 +65,12 @@ def build_full_map() -> folium.Map:
         [[52.20, 4.40], [52.20, 4.41], [52.21, 4.41], [52.21, 4.40]],
         popup=folium.Popup("Rijnsoever-Noord"),
     ).add_to(m)
-    folium.Marker(
-        [52.205, 4.405], icon=folium.Icon(prefix="fa", icon="house", angle=30)
-    ).add_to(m)
+    folium.Marker([52.205, 4.405], icon=folium.Icon(prefix="fa", icon="house", angle=30)).add_to(m)
     cluster = localize_plugin(MarkerCluster(name="Meldingen")).add_to(m)
-    folium.Marker([52.206, 4.406], icon=folium.Icon(prefix="fa", icon="bell")).add_to(
-        cluster
-    )
+    folium.Marker([52.206, 4.406], icon=folium.Icon(prefix="fa", icon="bell")).add_to(cluster)
     localize_plugin(FastMarkerCluster([[52.204, 4.404], [52.2041, 4.4041]])).add_to(m)
     localize_plugin(HeatMap([[52.203, 4.403, 1.0], [52.2031, 4.4031, 0.5]])).add_to(m)
-    folium.GeoJson(
-        SQUARE, name="Buurten", tooltip=folium.GeoJsonTooltip(["naam"])
-    ).add_to(m)
+    folium.GeoJson(SQUARE, name="Buurten", tooltip=folium.GeoJsonTooltip(["naam"])).add_to(m)
     folium.LayerControl().add_to(m)
     return m
 
@@ -196,9 +190,7 @@ def test_every_known_asset_is_vendored_with_a_licence():
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""")
 
 
-@pytest.mark.parametrize(
-    "css", sorted(VENDOR.rglob("*.css")), ids=lambda p: str(p.relative_to(VENDOR))
-)
+@pytest.mark.parametrize("css", sorted(VENDOR.rglob("*.css")), ids=lambda p: str(p.relative_to(VENDOR)))
 def test_vendored_css_references_resolve_locally(css):
     text = re.sub(r"/\*.*?\*/", "", css.read_text(encoding="utf-8"), flags=re.DOTALL)
     for ref in CSS_URL.findall(text):

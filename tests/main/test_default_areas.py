@@ -29,7 +29,10 @@ def test_five_areas_tile_rijnsoever_without_gap_or_overlap():
 def test_areas_cover_exactly_the_four_rijnsoever_buurten():
     buurten = [f for f in _load("katwijk_buurten_2024.geojson")["features"] if f["properties"]["in_rijnsoever"]]
     assert sorted(f["properties"]["buurtnaam"] for f in buurten) == [
-        "Rijnsoever-Midden", "Rijnsoever-Noord", "Rijnsoever-Oost", "Rijnsoever-West",
+        "Rijnsoever-Midden",
+        "Rijnsoever-Noord",
+        "Rijnsoever-Oost",
+        "Rijnsoever-West",
     ]
     areas = _load("rijnsoever_areas.geojson")["features"]
     assert sum(f["properties"]["huishoudens"] for f in areas) == 3145
