@@ -136,7 +136,10 @@ def app(tmp_path_factory, app_config):
         app.extensions.pop(name, None)
     with app.app_context():
         _empty_database()
-        if app.config["RATELIMIT_ENABLED"]:
+        # One Limiter serves every app of the worker and keeps the `enabled` flag of the app
+        # initialised last; set it for this test's app (the default test config disables it).
+        limiter.enabled = app.config["RATELIMIT_ENABLED"]
+        if limiter.enabled:
             limiter.reset()
         seed_default_neighbourhood()
         yield app

@@ -74,7 +74,12 @@ def _new_page(browser, **context_args):
     page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
     page.on(
         "requestfailed",
-        lambda r: page.errors.append(f"requestfailed: {r.url} {r.failure}") if "tile" not in r.url else None,
+        lambda r: (
+            page.errors.append(f"requestfailed: {r.url} {r.failure}")
+            # ERR_ABORTED is the browser cancelling loads when the test navigates away, not a failure
+            if "tile" not in r.url and "ERR_ABORTED" not in (r.failure or "")
+            else None
+        ),
     )
     # Playwright tries the most recently added route first: tiles are stubbed, anything else
     # off-site is aborted (and shows up in page.errors).
