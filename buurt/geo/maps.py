@@ -124,7 +124,7 @@ def add_legend(m: folium.Map, title: str, items: Sequence[LegendItem]) -> None:
         for i in items
     )
     html = (
-        '<div class="map-legend" style="position:absolute;bottom:24px;left:10px;z-index:800;background:#fff;'
+        '<div class="map-legend" style="position:absolute;top:10px;right:10px;z-index:800;max-width:60%;background:#fff;'
         'padding:6px 8px;border:1px solid #999;border-radius:4px;font:13px/1.4 system-ui,sans-serif">'
         f"<strong>{escape(title)}</strong>{rows}</div>"
     )
@@ -158,6 +158,7 @@ def areas_map(
         zoom_start=15,
         height=height,
         max_zoom=max_zoom,
+        zoom_snap=0.25,  # fractional zoom: the areas fill the frame on a phone too
     )
     bounds = Bounds()
     add_areas(m, areas, bounds)
