@@ -218,17 +218,7 @@ def import_records(
         existing = {
             (postcode, number, letter, addition): (row_id, (street, place, lat, lon))
             for row_id, postcode, number, letter, addition, street, place, lat, lon in db.session.execute(
-                db.select(
-                    Address.id,
-                    Address.postcode,
-                    Address.house_number,
-                    Address.house_letter,
-                    Address.house_addition,
-                    Address.street,
-                    Address.place,
-                    Address.lat,
-                    Address.lon,
-                ).where(Address.postcode.in_({r.postcode for r in batch}))
+                db.select(Address.id, *_COLUMNS).where(Address.postcode.in_({r.postcode for r in batch}))
             )
         }
         new_rows, changed_rows = [], []
