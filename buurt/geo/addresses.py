@@ -352,6 +352,9 @@ def format_address(
     place: str | None,
 ) -> str:
     """Display form: ``"Voorbeeldlaan 12a-3, 2221 AB Katwijk"``; missing parts are left out."""
-    first = " ".join(part for part in (street, str(house) if house else None) if part)
-    second = " ".join(part for part in (format_postcode(postcode) if postcode else None, place) if part)
-    return ", ".join(part for part in (first, second) if part)
+    # Plain conditionals rather than generator joins: this runs on every register hit.
+    number = str(house) if house else ""
+    first = f"{street} {number}" if street and number else (street or number)
+    pc = format_postcode(postcode) if postcode else ""
+    second = f"{pc} {place}" if pc and place else (pc or place or "")
+    return f"{first}, {second}" if first and second else (first or second)
