@@ -31,6 +31,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.update(test_config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "buurt.sqlite")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # a local file never drops the connection: skip the ping before every checkout
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_pre_ping"
+        }
     _refuse_dev_secret(app)
 
     from buurt import errors, extensions, web

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from flask import current_app
@@ -40,6 +41,7 @@ class CurrentAreas:
     generation_ids: tuple[int, ...]
     areas: tuple[AreaInfo, ...]
     index: AreaIndex
+    contacts: dict[int, str | None]  # neighbourhood id -> contact e-mail
 
     def by_id(self, area_id: int) -> AreaInfo:
         return next(a for a in self.areas if a.id == area_id)
@@ -55,10 +57,15 @@ class Placement:
     distance_m: float | None  # to `other`
 
 
+@cache
+def _current_generation_ids_statement():
+    t = BoundaryGeneration.__table__
+    return db.select(t.c.id).where(t.c.is_current.is_(True)).order_by(t.c.id)
+
+
 def current_generation_ids() -> tuple[int, ...]:
-    return tuple(
-        db.session.scalars(db.select(BoundaryGeneration.id).filter_by(is_current=True).order_by(BoundaryGeneration.id))
-    )
+    """Ids of the current boundary generations (asked on every lookup: a plain Core query)."""
+    return tuple(db.session.execute(_current_generation_ids_statement()).scalars())
 
 
 def current_areas() -> CurrentAreas:
@@ -79,15 +86,17 @@ def current_areas() -> CurrentAreas:
         AreaInfo(a.id, a.key, a.name, a.group_id, group_name, nid, a.geometry, a.households)
         for a, group_name, nid in rows
     )
-    value = CurrentAreas(ids, infos, AreaIndex([(a.id, shape(a.geometry)) for a in infos]))
+    t = Neighbourhood.__table__
+    contacts = dict(db.session.execute(db.select(t.c.id, t.c.contact_email)).all())
+    value = CurrentAreas(ids, infos, AreaIndex([(a.id, shape(a.geometry)) for a in infos]), contacts)
     cache["value"] = value
     log.info("area index built for generations %s (%d areas)", ids, len(infos))
     return value
 
 
-def place(lat: float, lon: float, margin_m: float | None = None) -> Placement:
+def place(lat: float, lon: float, margin_m: float | None = None, areas: CurrentAreas | None = None) -> Placement:
     """The area and group covering a point (boundary-inclusive; see AreaIndex for the tie rule)."""
-    areas = current_areas()
+    areas = areas or current_areas()
     if margin_m is None:
         margin_m = current_app.config["BORDER_MARGIN_M"]
     if not areas.areas:
@@ -130,34 +139,63 @@ class GroupStats:
 
 
 def group_stats(groups: list[Group] | None = None) -> dict[int, GroupStats]:
-    """Counts per group in one query."""
+    """Counts per group (all active groups when None) in one query."""
     if groups is None:
         groups = list(db.session.scalars(db.select(Group).filter_by(is_active=True)))
+    return _stats({g.id: g.capacity for g in groups})
+
+
+@cache
+def _group_stats_statement():
+    g, r = Group.__table__, Resident.__table__
+    return (
+        db.select(g.c.capacity, r.c.status, func.count(r.c.id), func.sum(db.cast(r.c.needs_review, db.Integer)))
+        .select_from(g.outerjoin(r, r.c.group_id == g.c.id))
+        .where(g.c.id == db.bindparam("group_id"))
+        .group_by(g.c.capacity, r.c.status)
+    )
+
+
+def group_stats_for(group_id: int) -> GroupStats:
+    """Counts for one group by id in one query, without loading the Group (the lookups' hot path)."""
+    rows = db.session.execute(_group_stats_statement(), {"group_id": group_id}).all()
+    if not rows:
+        raise LookupError(f"no group {group_id}")
+    capacity = rows[0][0]
+    return _stats_from_rows({group_id: capacity}, [(group_id, *row[1:]) for row in rows if row[1] is not None])[
+        group_id
+    ]
+
+
+def _stats(capacities: dict[int, int]) -> dict[int, GroupStats]:
+    r = Resident.__table__
     rows = db.session.execute(
-        db.select(
-            Resident.group_id, Resident.status, func.count(), func.sum(db.cast(Resident.needs_review, db.Integer))
-        )
-        .where(Resident.group_id.in_([g.id for g in groups]))
-        .group_by(Resident.group_id, Resident.status)
+        db.select(r.c.group_id, r.c.status, func.count(), func.sum(db.cast(r.c.needs_review, db.Integer)))
+        .where(r.c.group_id.in_(list(capacities)))
+        .group_by(r.c.group_id, r.c.status)
     ).all()
-    counts: dict[int, dict[str, int]] = {g.id: {} for g in groups}
+    return _stats_from_rows(capacities, rows)
+
+
+def _stats_from_rows(capacities: dict[int, int], rows) -> dict[int, GroupStats]:
+    counts: dict[int, dict[str, int]] = {group_id: {} for group_id in capacities}
     for group_id, status, n, review in rows:
         c = counts[group_id]
-        c[ResidentStatus(status).value] = n
-        if status in (ResidentStatus.PENDING, ResidentStatus.WAITLIST):
+        c[status] = n
+        if status in (ResidentStatus.PENDING.value, ResidentStatus.WAITLIST.value):
             c["needs_review"] = c.get("needs_review", 0) + (review or 0)
     return {
-        g.id: GroupStats(
-            group_id=g.id,
-            capacity=g.capacity,
-            members=counts[g.id].get("added", 0),
-            pending=counts[g.id].get("pending", 0),
-            waitlist=counts[g.id].get("waitlist", 0),
-            to_geocode=counts[g.id].get("to_geocode", 0),
-            unconfirmed=counts[g.id].get("unconfirmed", 0),
-            needs_review=counts[g.id].get("needs_review", 0),
+        group_id: GroupStats(
+            group_id=group_id,
+            capacity=capacity,
+            members=counts[group_id].get("added", 0),
+            pending=counts[group_id].get("pending", 0),
+            waitlist=counts[group_id].get("waitlist", 0),
+            to_geocode=counts[group_id].get("to_geocode", 0),
+            unconfirmed=counts[group_id].get("unconfirmed", 0),
+            needs_review=counts[group_id].get("needs_review", 0),
         )
-        for g in groups
+        for group_id, capacity in capacities.items()
     }
 
 

@@ -124,8 +124,8 @@ def add_legend(m: folium.Map, title: str, items: Sequence[LegendItem]) -> None:
         for i in items
     )
     html = (
-        '<div class="map-legend" style="position:absolute;top:10px;right:10px;z-index:800;max-width:60%;background:#fff;'
-        'padding:6px 8px;border:1px solid #999;border-radius:4px;font:13px/1.4 system-ui,sans-serif">'
+        '<div class="map-legend" style="position:absolute;top:10px;right:10px;z-index:800;max-width:60%;'
+        'background:#fff;padding:6px 8px;border:1px solid #999;border-radius:4px;font:13px/1.4 system-ui,sans-serif">'
         f"<strong>{escape(title)}</strong>{rows}</div>"
     )
     m.get_root().html.add_child(folium.Element(html))

@@ -19,7 +19,7 @@ from sqlalchemy import func, or_
 
 from buurt import audit
 from buurt.addresses.services import GeocoderUnavailable, geocode
-from buurt.areas.services import Placement, group_stats, place
+from buurt.areas.services import Placement, current_areas, group_stats, group_stats_for, place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, InvalidAddress, format_postcode
 from buurt.geo.geocoding import AddressQuery, GeocodeResult
@@ -27,7 +27,6 @@ from buurt.mail import mail_enabled, send_mail
 from buurt.models import (
     Group,
     GroupTask,
-    Neighbourhood,
     Resident,
     ResidentStatus,
     Role,
@@ -178,16 +177,17 @@ class LookupResult:
         return data
 
 
-def _contact_for(placement_area) -> str:
+def _contact_for(placement_area, areas=None) -> str:
     if placement_area is not None:
-        hood = db.session.get(Neighbourhood, placement_area.neighbourhood_id)
-        if hood is not None and hood.contact_email:
-            return hood.contact_email
+        email = (areas or current_areas()).contacts.get(placement_area.neighbourhood_id)
+        if email:
+            return email
     return current_app.config["CONTACT_EMAIL"]
 
 
 def _lookup_from_point(lat: float, lon: float, result: GeocodeResult | None, source: str) -> LookupResult:
-    placement: Placement = place(lat, lon)
+    areas = current_areas()
+    placement: Placement = place(lat, lon, areas=areas)
     common = {
         "lat": lat,
         "lon": lon,
@@ -211,11 +211,11 @@ def _lookup_from_point(lat: float, lon: float, result: GeocodeResult | None, sou
             message,
             nearest_group=GroupRef(nearest.group_id, nearest.group_name) if nearest else None,
             distance_m=placement.distance_m,
-            contact_email=_contact_for(nearest),
+            contact_email=_contact_for(nearest, areas),
             **common,
         )
     area = placement.area
-    stats = group_stats([db.session.get(Group, area.group_id)])[area.group_id]
+    stats = group_stats_for(area.group_id)
     with force_locale("nl"):
         if stats.is_full:
             message = _(
@@ -241,7 +241,7 @@ def _lookup_from_point(lat: float, lon: float, result: GeocodeResult | None, sou
         nearest_group=GroupRef(placement.other.group_id, placement.other.group_name) if placement.other else None,
         has_room=not stats.is_full,
         waitlist=stats.waitlist,
-        contact_email=_contact_for(area),
+        contact_email=_contact_for(area, areas),
         **common,
     )
 
@@ -445,7 +445,7 @@ def _check_duplicate(phone_e164: str) -> None:
 
 
 def _full(group_id: int) -> bool:
-    return group_stats([db.session.get(Group, group_id)])[group_id].is_full
+    return group_stats_for(group_id).is_full
 
 
 def waitlist_position(resident: Resident) -> int | None:
@@ -959,7 +959,7 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
 def _full_without(resident: Resident) -> bool:
     """Is the resident's (new) group full, not counting the resident themselves?"""
     db.session.flush()
-    stats = group_stats([db.session.get(Group, resident.group_id)])[resident.group_id]
+    stats = group_stats_for(resident.group_id)
     occupied = stats.occupied - (1 if resident.status == ResidentStatus.PENDING else 0)
     return occupied >= stats.capacity
 
