@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import cache
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -20,8 +21,14 @@ from buurt.tokens import InvalidToken, make_token, read_token
 
 log = logging.getLogger(__name__)
 
+
 # A real hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = generate_password_hash("not-a-password")
+@cache
+def _dummy_hash() -> str:
+    """Made on first use, not at import (scrypt is deliberately slow)."""
+    return generate_password_hash("not-a-password")
+
+
 RESET_PURPOSE = "reset"
 
 
@@ -49,7 +56,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None."""
     user = user_by_email(email)
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
