@@ -24,7 +24,8 @@ translations: venv
 run: venv translations
 	$(FLASK) buurt init
 	@echo "BuurtWhatsApp Rijnsoever draait op http://$(HOST):$(PORT)/  (stoppen: Ctrl-C)"
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - app:app
+	@# no access log: URLs carry postcodes/house numbers (/api/v1/lookup) and signed personal links
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) app:app
 
 ## dev: the Flask development server with reload and debugger
 dev: venv translations
