@@ -19,7 +19,14 @@ import numpy as np
 
 from buurt.geo.coords import from_rd, to_rd
 from buurt.geo.folium_assets import make_map
-from buurt.geo.maps import RIJNSOEVER_CENTER, Bounds, LegendItem, MapArea, add_areas
+from buurt.geo.maps import (
+    RIJNSOEVER_CENTER,
+    Bounds,
+    LegendSection,
+    MapArea,
+    add_areas,
+    add_legend_sections,
+)
 
 __all__ = [
     "DENSITY_STEPS",
@@ -47,13 +54,6 @@ class Cell:
     lon: float
     count: int
     label: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class LegendSection:
-    title: str
-    items: tuple[LegendItem, ...]
-    round: bool = False  # draw circles instead of squares
 
 
 def density_colour(count: int) -> str:
@@ -125,23 +125,8 @@ def grid_cells(
 
 
 def add_section_legend(m: folium.Map, sections: Sequence[LegendSection]) -> None:
-    """One legend box (lower left) with several titled sections; plain text, escaped."""
-    parts = []
-    for section in sections:
-        radius = "50%" if section.round else "2px"
-        rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:14px;background:{escape(i.colour)};'
-            f'border:1px solid #555;border-radius:{radius};margin-right:6px;vertical-align:middle"></span>'
-            f"{escape(i.label)}</div>"
-            for i in section.items
-        )
-        parts.append(f'<div style="margin-top:4px"><strong>{escape(section.title)}</strong>{rows}</div>')
-    html = (
-        '<div class="map-legend" role="region" aria-label="legenda" style="position:absolute;bottom:24px;left:10px;'
-        "z-index:800;background:#fff;padding:6px 8px;border:1px solid #999;border-radius:4px;"
-        'font:13px/1.4 system-ui,sans-serif;max-width:60%">' + "".join(parts) + "</div>"
-    )
-    m.get_root().html.add_child(folium.Element(html))
+    """The coverage legend, lower left (the layer control takes the top right)."""
+    add_legend_sections(m, sections, corner="bottom-left")
 
 
 def _cells_geojson(cells: Sequence[Cell], tip: str) -> dict:

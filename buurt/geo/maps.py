@@ -116,19 +116,41 @@ def add_areas(
             bounds.extend_geometry(area.geometry)
 
 
-def add_legend(m: folium.Map, title: str, items: Sequence[LegendItem]) -> None:
-    """A small legend box in the lower left corner (plain text, escaped)."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:14px;background:{escape(i.colour)};'
-        f'border:1px solid #555;margin-right:6px;vertical-align:middle"></span>{escape(i.label)}</div>'
-        for i in items
+@dataclass(frozen=True, slots=True)
+class LegendSection:
+    """A titled group of legend rows."""
+
+    title: str
+    items: tuple[LegendItem, ...]
+    round: bool = False  # draw circles instead of squares
+
+
+_LEGEND_CORNERS = {"top-right": "top:10px;right:10px", "bottom-left": "bottom:24px;left:10px"}
+
+
+def add_legend_sections(m: folium.Map, sections: Sequence[LegendSection], corner: str = "top-right") -> None:
+    """One legend box with titled sections (plain text, escaped); top right keeps it clear of the attribution."""
+    parts = []
+    for section in sections:
+        radius = "50%" if section.round else "2px"
+        rows = "".join(
+            f'<div><span style="display:inline-block;width:14px;height:14px;background:{escape(i.colour)};'
+            f'border:1px solid #555;border-radius:{radius};margin-right:6px;vertical-align:middle"></span>'
+            f"{escape(i.label)}</div>"
+            for i in section.items
+        )
+        parts.append(f'<div style="margin-top:4px"><strong>{escape(section.title)}</strong>{rows}</div>')
+    style = (
+        f"position:absolute;{_LEGEND_CORNERS[corner]};z-index:800;background:#fff;padding:6px 8px;"
+        "border:1px solid #999;border-radius:4px;font:13px/1.4 system-ui,sans-serif;max-width:60%"
     )
-    html = (
-        '<div class="map-legend" style="position:absolute;top:10px;right:10px;z-index:800;max-width:60%;'
-        'background:#fff;padding:6px 8px;border:1px solid #999;border-radius:4px;font:13px/1.4 system-ui,sans-serif">'
-        f"<strong>{escape(title)}</strong>{rows}</div>"
-    )
+    html = f'<div class="map-legend" role="region" aria-label="legenda" style="{style}">{"".join(parts)}</div>'
     m.get_root().html.add_child(folium.Element(html))
+
+
+def add_legend(m: folium.Map, title: str, items: Sequence[LegendItem]) -> None:
+    """A legend box with one titled list of colours."""
+    add_legend_sections(m, [LegendSection(title, tuple(items))])
 
 
 def fill_legend(labels: dict[str, str]) -> list[LegendItem]:
