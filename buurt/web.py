@@ -6,6 +6,7 @@ from sqlalchemy import exists
 from werkzeug.routing import BuildError
 
 from buurt.auth import permissions
+from buurt.times import format_local
 
 
 def url_for_safe(endpoint: str, **values) -> str | None:
@@ -42,6 +43,7 @@ def init_app(app) -> None:
     app.register_blueprint(incidents_bp, url_prefix="/incidenten")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     cli.init_app(app)
+    app.add_template_filter(format_local, "local")
 
     @app.context_processor
     def template_helpers():

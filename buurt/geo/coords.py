@@ -22,9 +22,13 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 __all__ = [
+    "M_PER_DEG_LAT",
     "NL_BOUNDS",
     "Bounds",
+    "approx_distance_m",
+    "box_around",
     "distance_m",
+    "metres_per_degree",
     "from_rd",
     "in_netherlands",
     "latlon_to_lonlat",
@@ -55,6 +59,31 @@ class Bounds:
 
 #: Generous box around the European Netherlands (incl. the Wadden islands and Zeeland).
 NL_BOUNDS = Bounds(min_lon=3.2, min_lat=50.7, max_lon=7.3, max_lat=53.6)
+
+
+#: Metres per degree of latitude (mean); good to a few parts per thousand in the Netherlands.
+M_PER_DEG_LAT = 111_320.0
+
+
+def metres_per_degree(lat: float) -> tuple[float, float]:
+    """(metres per degree of latitude, metres per degree of longitude) near latitude `lat`."""
+    return M_PER_DEG_LAT, M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01)
+
+
+def box_around(lat: float, lon: float, radius_m: float) -> Bounds:
+    """The lon/lat box that holds every point within `radius_m` metres of (lat, lon).
+
+    For prefiltering in SQL or numpy before an exact distance; never the answer by itself.
+    """
+    per_lat, per_lon = metres_per_degree(lat)
+    dlat, dlon = radius_m / per_lat, radius_m / per_lon
+    return Bounds(min_lon=lon - dlon, min_lat=lat - dlat, max_lon=lon + dlon, max_lat=lat + dlat)
+
+
+def approx_distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Equirectangular distance in metres: within 0.1% of :func:`distance_m` over a few km, and fast."""
+    per_lat, per_lon = metres_per_degree((lat1 + lat2) / 2)
+    return math.hypot((lat2 - lat1) * per_lat, (lon2 - lon1) * per_lon)
 
 
 def latlon_to_lonlat(latlon: tuple[T, T] | list[T]) -> tuple[T, T]:
