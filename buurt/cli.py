@@ -1,10 +1,10 @@
 """`flask buurt ...` commands: thin shells over the services.
 
-Feature packages add their own commands to `buurt_cli` in their `commands.py`.
+Feature packages add their own commands to `buurt_cli` in their `commands.py`; `init_app` imports
+each of them (a missing module fails loudly).
 """
 
 import secrets
-from importlib import import_module
 from pathlib import Path
 
 import click
@@ -12,17 +12,6 @@ from flask import current_app
 from flask.cli import AppGroup
 
 buurt_cli = AppGroup("buurt", help="BuurtWhatsApp Rijnsoever: beheer vanaf de commandoregel.")
-
-FEATURE_COMMANDS = (
-    "buurt.addresses.commands",
-    "buurt.areas.commands",
-    "buurt.auth.commands",
-    "buurt.residents.commands",
-    "buurt.beheer.commands",
-    "buurt.meldingen.commands",
-    "buurt.incidents.commands",
-    "buurt.demo",
-)
 
 
 def ensure_instance_config(instance_path: str) -> bool:
@@ -60,10 +49,14 @@ def init_command():
 
 
 def init_app(app) -> None:
-    for name in FEATURE_COMMANDS:
-        try:
-            import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
+    """Add `flask buurt ...` with every feature's commands."""
+    # Imported for their side effect: each module adds its commands to buurt_cli.
+    import buurt.addresses.commands
+    import buurt.areas.commands
+    import buurt.auth.commands
+    import buurt.demo
+    import buurt.incidents.commands
+    import buurt.meldingen.commands
+    import buurt.residents.commands  # noqa: F401 (ruff sees only the last rebinding of `buurt` as unused)
+
     app.cli.add_command(buurt_cli)

@@ -1,20 +1,10 @@
 """Blueprints, template helpers and CLI commands: how the features plug into the app."""
 
-from flask import url_for
 from flask_login import current_user
 from sqlalchemy import exists
-from werkzeug.routing import BuildError
 
 from buurt.auth import permissions
 from buurt.times import format_local
-
-
-def url_for_safe(endpoint: str, **values) -> str | None:
-    """url_for, or None when the endpoint does not exist (optional links in shared templates)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def demo_present() -> bool:
@@ -52,7 +42,6 @@ def init_app(app) -> None:
         return {
             **permissions.TEMPLATE_PREDICATES,
             "user": current_user,
-            "url_for_safe": url_for_safe,
             "demo_present": demo_present,
             "current_locale": str(get_locale()),
         }

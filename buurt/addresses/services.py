@@ -16,14 +16,9 @@ from sqlalchemy import func
 
 from buurt.extensions import db
 from buurt.geo.addresses import normalize_street
-from buurt.geo.geocoding import (
-    AddressQuery,
-    GeocoderChain,
-    GeocodeResult,
-    GeocoderUnavailable,
-    MemoryRegister,
-    build_chain,
-)
+from buurt.geo.chain import GeocoderChain, build_chain
+from buurt.geo.geocoding import AddressQuery, GeocodeResult, GeocoderUnavailable
+from buurt.geo.register import MemoryRegister
 from buurt.geo.register_io import AddressRecord, Rejected
 from buurt.models import Address
 

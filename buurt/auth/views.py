@@ -11,7 +11,6 @@ from buurt.auth.forms import EmptyForm, LoginForm, PasswordChangeForm, PasswordS
 from buurt.auth.permissions import can_use_console, can_view_incidents_exact, is_staff, require
 from buurt.extensions import db, limiter, login_manager
 from buurt.models import User
-from buurt.web import url_for_safe
 
 bp = Blueprint("auth", __name__)
 
@@ -34,8 +33,8 @@ def landing_url(user) -> str:
     """Where a user starts after logging in."""
     if can_use_console(user):
         return url_for("beheer.index")
-    if can_view_incidents_exact(user) and (target := url_for_safe("incidents.index")):
-        return target
+    if can_view_incidents_exact(user):
+        return url_for("incidents.index")
     return url_for("main.home")
 
 

@@ -16,12 +16,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from buurt.exceptions import UserError
+
 __all__ = [
     "HouseNumber",
     "InvalidAddress",
     "ParsedAddress",
     "format_address",
     "format_postcode",
+    "house_part",
     "normalize_postcode",
     "normalize_street",
     "parse_address",
@@ -46,12 +49,8 @@ _HOUSE_RE = re.compile(
 _ROMAN_RE = re.compile(r"^[IVX]+$")
 
 
-class InvalidAddress(ValueError):
+class InvalidAddress(UserError, ValueError):
     """An address part that cannot be right; ``message`` is a Dutch sentence for the resident."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +166,12 @@ def parse_house_number(text: str) -> HouseNumber:
 
 # ---------------------------------------------------------------------------------------------
 # Free text
+
+
+def house_part(value: str | None) -> str | None:
+    """A house letter or addition as stored: stripped, in capitals, ``None`` when blank."""
+    value = (value or "").strip()
+    return value.upper() or None
 
 
 def _try_house(text: str) -> HouseNumber | None:

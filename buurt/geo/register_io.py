@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from buurt.exceptions import UserError
 from buurt.geo.addresses import MAX_ADDITION_LENGTH, MAX_HOUSE_NUMBER, HouseNumber, InvalidAddress, normalize_postcode
 from buurt.geo.coords import NL_BOUNDS, from_rd, looks_swapped
 
@@ -78,12 +79,8 @@ class Rejected:
     reason_nl: str
 
 
-class RegisterFileError(ValueError):
+class RegisterFileError(UserError, ValueError):
     """The file as a whole is unusable (wrong header, not GeoJSON); ``message`` is Dutch."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------

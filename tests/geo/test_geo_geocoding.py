@@ -5,18 +5,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from buurt.geo.addresses import HouseNumber, InvalidAddress, ParsedAddress
-from buurt.geo.geocoding import (
-    AddressQuery,
-    Geocoder,
-    GeocoderChain,
-    GeocodeResult,
-    GeocoderUnavailable,
-    MemoryRegister,
-    NominatimGeocoder,
-    PDOKGeocoder,
-    RegisterGeocoder,
-    build_chain,
-)
+from buurt.geo.chain import GeocoderChain, build_chain
+from buurt.geo.geocoding import AddressQuery, Geocoder, GeocodeResult, GeocoderUnavailable
+from buurt.geo.nominatim import NominatimGeocoder
+from buurt.geo.pdok import PDOKGeocoder
+from buurt.geo.register import MemoryRegister, RegisterGeocoder
 from buurt.geo.register_io import AddressRecord
 
 H = HouseNumber

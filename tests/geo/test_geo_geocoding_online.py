@@ -14,15 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from buurt.geo.addresses import HouseNumber
-from buurt.geo.geocoding import (
-    AddressQuery,
-    GeocoderUnavailable,
-    MemoryRegister,
-    NominatimGeocoder,
-    PDOKGeocoder,
-    PDOKLocatieserver,
-    build_chain,
-)
+from buurt.geo.chain import build_chain
+from buurt.geo.geocoding import AddressQuery, GeocoderUnavailable
+from buurt.geo.nominatim import NominatimGeocoder
+from buurt.geo.pdok import PDOKGeocoder, PDOKLocatieserver
+from buurt.geo.register import MemoryRegister
 
 # ---------------------------------------------------------------------------------------------
 # Fake HTTP service on 127.0.0.1

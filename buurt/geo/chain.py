@@ -1,0 +1,144 @@
+"""The geocoders in configured order: :class:`GeocoderChain` and :func:`build_chain`.
+
+The chain hands online hits to a callback so the caller can store them in the register: each
+address is fetched online at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+from geopy.adapters import BaseSyncAdapter
+
+from buurt.geo.geocoding import (
+    SOURCE_NOMINATIM,
+    SOURCE_PDOK,
+    SOURCE_REGISTER,
+    AddressQuery,
+    AddressRegister,
+    Geocoder,
+    GeocodeResult,
+    GeocoderUnavailable,
+)
+from buurt.geo.nominatim import NominatimGeocoder
+from buurt.geo.pdok import PDOKGeocoder
+from buurt.geo.register import RegisterGeocoder
+
+__all__ = ["GeocoderChain", "build_chain"]
+
+logger = logging.getLogger(__name__)
+
+
+class GeocoderChain:
+    """Tries geocoders in order and returns the first hit.
+
+    Raises :class:`GeocoderUnavailable` only when nothing was found *and* at least one
+    geocoder could not answer (so the caller can retry later, e.g. ``flask buurt
+    geocode-pending``); returns ``None`` when every geocoder answered "not found".
+    Hits from online geocoders go to ``on_online_result(query, result)`` before being
+    returned, so the caller can store them in the register; errors raised by the callback
+    propagate.
+    """
+
+    name = "chain"
+    online = False
+
+    def __init__(
+        self,
+        geocoders: Sequence[Geocoder],
+        on_online_result: Callable[[AddressQuery, GeocodeResult], None] | None = None,
+    ) -> None:
+        self.geocoders = list(geocoders)
+        self.on_online_result = on_online_result
+
+    def geocode(self, query: AddressQuery) -> GeocodeResult | None:
+        """First hit in order; see class docstring for misses and unavailability."""
+        unavailable: list[str] = []
+        for geocoder in self.geocoders:
+            try:
+                result = geocoder.geocode(query)
+            except GeocoderUnavailable as exc:
+                unavailable.append(geocoder.name)
+                logger.info("geocoder %s unavailable (%s); trying the next one", geocoder.name, exc.detail)
+                continue
+            if result is None:
+                continue
+            logger.debug("geocoded by %s: %s", geocoder.name, result.display_name)
+            if getattr(geocoder, "online", True) and self.on_online_result is not None:
+                self.on_online_result(query, result)
+            return result
+        if unavailable:
+            raise GeocoderUnavailable(detail="unavailable: " + ", ".join(unavailable))
+        return None
+
+
+def _split_url(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    return parts.scheme, parts.netloc, parts.path.rstrip("/")
+
+
+def build_chain(
+    names: Sequence[str],
+    *,
+    register: AddressRegister | None,
+    user_agent: str,
+    timeout: float,
+    pdok_url: str | None = None,
+    nominatim_url: str | None = None,
+    min_delay_seconds: float = 1.0,
+    on_online_result: Callable[[AddressQuery, GeocodeResult], None] | None = None,
+    max_retries: int = 0,
+    adapter_factory: Callable[..., BaseSyncAdapter] | None = None,
+) -> GeocoderChain:
+    """A chain from config names, e.g. ``["register", "pdok", "nominatim"]``.
+
+    ``pdok_url`` is the API base (default ``https://api.pdok.nl/bzk/locatieserver/search/v3_1``,
+    ``/free`` is appended); ``nominatim_url`` the server root (default
+    ``https://nominatim.openstreetmap.org``, ``/search`` is appended). Unknown or repeated
+    names, an empty list, ``"register"`` without a register and online services without a
+    ``user_agent`` raise ``ValueError``.
+    """
+    if not names:
+        raise ValueError("no geocoders configured")
+    if len(set(names)) != len(names):
+        raise ValueError(f"geocoder listed twice: {list(names)}")
+    geocoders: list[Geocoder] = []
+    for name in names:
+        if name == SOURCE_REGISTER:
+            if register is None:
+                raise ValueError("geocoder 'register' needs a register")
+            geocoders.append(RegisterGeocoder(register))
+        elif name == SOURCE_PDOK:
+            scheme, domain, path = _split_url(pdok_url or "https://api.pdok.nl/bzk/locatieserver/search/v3_1")
+            geocoders.append(
+                PDOKGeocoder(
+                    user_agent=user_agent,
+                    timeout=timeout,
+                    domain=domain,
+                    path=path,
+                    scheme=scheme,
+                    min_delay_seconds=min_delay_seconds,
+                    max_retries=max_retries,
+                    adapter_factory=adapter_factory,
+                )
+            )
+        elif name == SOURCE_NOMINATIM:
+            scheme, domain, path = _split_url(nominatim_url or "https://nominatim.openstreetmap.org")
+            geocoders.append(
+                NominatimGeocoder(
+                    user_agent=user_agent,
+                    timeout=timeout,
+                    domain=domain + path,
+                    scheme=scheme,
+                    min_delay_seconds=min_delay_seconds,
+                    max_retries=max_retries,
+                    adapter_factory=adapter_factory,
+                )
+            )
+        else:
+            raise ValueError(f"unknown geocoder {name!r}; choose from register, pdok, nominatim")
+    return GeocoderChain(geocoders, on_online_result=on_online_result)
