@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 from flask import current_app
 from shapely.geometry import shape
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from buurt.cli import buurt_cli
@@ -260,12 +260,13 @@ class _DemoAddress:
 # Clearing
 
 
-def demo_present() -> bool:
-    """True when any demo record exists (residents, addresses, accounts, incidents, meldingen)."""
-    return any(
-        db.session.scalar(select(model.id).where(model.is_demo.is_(True)).limit(1)) is not None
-        for model in (Resident, Address, User, Incident, Melding)
-    )
+def demo_data_present() -> bool:
+    """True when any demo record exists (residents, addresses, accounts, incidents, meldingen); one query.
+
+    The one test for "this site holds demo data": the demo command and the banner on every page use it.
+    """
+    models = (Resident, Address, User, Incident, Melding)
+    return bool(db.session.scalar(select(or_(*(exists().where(m.is_demo.is_(True)) for m in models)))))
 
 
 def clear_demo() -> dict[str, int]:
@@ -1095,7 +1096,7 @@ def demo_command(clear: bool, seed: int, scale: float, yes: bool):
             "`flask buurt demo --clear` weer weg te halen). Doorgaan?",
             abort=True,
         )
-    had_demo = demo_present()
+    had_demo = demo_data_present()
     try:
         report = load_demo(seed, scale=scale)
     except DemoError as error:

@@ -20,7 +20,7 @@ from buurt.demo import (
     DEMO_PHONE_PREFIX,
     DemoError,
     clear_demo,
-    demo_present,
+    demo_data_present,
     load_demo,
     make_demo_incidents,
 )
@@ -152,7 +152,7 @@ def test_bad_scale_is_refused_with_a_message(runner, scale):
     result = runner.invoke(args=["buurt", "demo", "--scale", scale])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-    assert not demo_present()
+    assert not demo_data_present()
 
 
 def test_without_neighbourhood_the_command_explains_what_to_do(runner, app):
@@ -161,7 +161,7 @@ def test_without_neighbourhood_the_command_explains_what_to_do(runner, app):
     assert result.exit_code == 1
     assert "buurt init" in result.output
     assert "Traceback" not in result.output
-    assert not demo_present()
+    assert not demo_data_present()
     with pytest.raises(DemoError):
         load_demo()
 
@@ -171,10 +171,10 @@ def test_asks_before_mixing_demo_into_real_sign_ups(runner, groups, make_residen
     refused = runner.invoke(args=["buurt", "demo", "--scale", "0.1"], input="n\n")
     assert refused.exit_code == 1
     assert "echte aanmeldingen" in refused.output
-    assert not demo_present()
+    assert not demo_data_present()
     accepted = runner.invoke(args=["buurt", "demo", "--scale", "0.1", "--yes"])
     assert accepted.exit_code == 0, accepted.output
-    assert demo_present()
+    assert demo_data_present()
 
 
 # --- residents ---------------------------------------------------------------------------------
@@ -479,7 +479,7 @@ def test_clear_service_is_atomic_and_reports_counts(demo):
     assert counts["residents"] == 1050
     assert counts["addresses"] == 3145
     assert counts["users"] == 11
-    assert not demo_present()
+    assert not demo_data_present()
     assert clear_demo() == dict.fromkeys(counts, 0)
 
 
@@ -526,7 +526,7 @@ def test_a_failure_halfway_leaves_no_half_demo(app, monkeypatch):
     monkeypatch.setattr(buurt.demo, "_create_meldingen", fail)
     with pytest.raises(RuntimeError):
         load_demo(scale=0.1)
-    assert not demo_present()
+    assert not demo_data_present()
     assert count(Address) == 0
 
 
@@ -544,4 +544,4 @@ def test_database_error_gives_a_dutch_message_and_no_half_demo(runner, monkeypat
     assert "Het laden van de demo is mislukt" in result.output
     assert "Demo Anna" not in result.output
     assert "Traceback" not in result.output
-    assert not demo_present()
+    assert not demo_data_present()
