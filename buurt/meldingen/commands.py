@@ -22,21 +22,23 @@ def route_command(address, lat, lon, radius, neighbours):
 
 
 def _route(address, lat, lon, radius, neighbours):
-    from buurt.meldingen import services
+    from buurt.meldingen.errors import LocationNotFound
+    from buurt.meldingen.location import resolve_location
+    from buurt.meldingen.routing import format_distance, no_target_message, route
 
     if address and (lat is not None or lon is not None):
         raise click.UsageError("Geef een adres óf --lat en --lon, niet allebei.")
     if not address and (lat is None or lon is None):
         raise click.UsageError('Geef een adres ("Fictieweg 12, Katwijk") of --lat en --lon.')
     try:
-        location = services.resolve_location(address, lat, lon)
-    except services.LocationNotFound as error:
+        location = resolve_location(address, lat, lon)
+    except LocationNotFound as error:
         raise click.ClickException(error.message) from None
-    routing = services.route(location.lat, location.lon, radius)
+    routing = route(location.lat, location.lon, radius)
     for group in routing.targets:
-        click.echo(f"{group.group_name}\t{services.format_distance(group.distance_m)}")
+        click.echo(f"{group.group_name}\t{format_distance(group.distance_m)}")
     if not routing.targets:
-        click.echo(services.no_target_message(routing))
+        click.echo(no_target_message(routing))
     if neighbours:
         for group in routing.neighbours:
-            click.echo(f"(buurgroep) {group.group_name}\t{services.format_distance(group.distance_m)}", err=True)
+            click.echo(f"(buurgroep) {group.group_name}\t{format_distance(group.distance_m)}", err=True)

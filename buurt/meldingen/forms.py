@@ -21,8 +21,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from buurt.meldingen.services import CATEGORY_LABELS, RESULT_LABELS, local_now
+from buurt.meldingen.services import CATEGORY_LABELS, RESULT_LABELS
 from buurt.meldingen.texts import MAX_TEXT_LENGTH
+from buurt.times import local_now
 
 MIN_RADIUS_M = 100
 MAX_RADIUS_M = 5000

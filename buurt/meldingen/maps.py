@@ -1,25 +1,30 @@
-"""The melding result map: a pure folium builder from plain data (no Flask, no database).
+"""The melding result map: the point, a circle of the radius, the target groups' areas highlighted
+and the neighbours dashed.
 
-The point, a circle of the radius, the target groups' areas highlighted and the neighbours dashed.
-Every label is escaped by buurt.geo.maps (tooltips) or here (the legend and the circle).
+``routing_map`` is a pure folium builder from plain data; ``melding_map_document`` gathers that data
+for a stored melding and renders the document the detail page embeds. Every label is escaped by
+buurt.geo.maps (tooltips) or here (the legend and the circle).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
 import folium
+from flask_babel import gettext as _
 
-from buurt.geo.folium_assets import make_map
+from buurt.areas.services import current_areas
+from buurt.geo.coords import box_around
+from buurt.geo.folium_assets import make_map, render_map_document
 from buurt.geo.maps import Bounds, LegendItem, MapArea, add_areas, add_legend
+from buurt.meldingen.routing import format_distance
+from buurt.models import Melding
 
 TARGET_COLOUR = "#d97706"
 NEIGHBOUR_COLOUR = "#9ca3af"
 CIRCLE_COLOUR = "#b42318"
-_M_PER_DEG_LAT = 111_320.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +76,9 @@ def routing_map(
     folium.Marker(
         [lat, lon], tooltip=escape(labels["point"]), icon=folium.Icon(prefix="fa", icon="bell", color="red")
     ).add_to(m)
-    dlat = radius_m / _M_PER_DEG_LAT
-    dlon = radius_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
-    bounds.extend(lat - dlat, lon - dlon)
-    bounds.extend(lat + dlat, lon + dlon)
+    circle = box_around(lat, lon, radius_m)
+    bounds.extend(circle.min_lat, circle.min_lon)
+    bounds.extend(circle.max_lat, circle.max_lon)
     m.fit_bounds(bounds.as_folium(), padding=(12, 12))
     add_legend(
         m,
@@ -86,3 +90,21 @@ def routing_map(
         ],
     )
     return m
+
+
+def melding_map_document(melding: Melding) -> str:
+    """The result map for a melding (point, radius circle, target areas, neighbours dashed) as HTML."""
+    areas = current_areas()
+    shapes = []
+    for t in melding.targets:
+        geometries = tuple(a.geometry for a in areas.areas if a.group_id == t.group_id)
+        shapes.append(MapGroup(t.group.name, geometries, t.distance_m, t.is_neighbour, format_distance(t.distance_m)))
+    legend = {
+        "target": _("Doelgroep (binnen de straal)"),
+        "neighbour": _("Buurgroep (overwegen)"),
+        "radius": _("Straal %(radius)s", radius=format_distance(melding.radius_m)),
+        "point": _("Locatie van de melding"),
+        "inside": _("in het gebied"),
+        "distance": _("afstand"),
+    }
+    return render_map_document(routing_map(melding.lat, melding.lon, melding.radius_m, shapes, legend))

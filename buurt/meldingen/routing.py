@@ -1,4 +1,7 @@
-"""Which groups a melding goes to: a pure function over the current areas (no database, no Flask).
+"""Which groups a melding goes to: targets within the radius, neighbours to consider.
+
+``route_point`` is pure (plain areas in, no database, no Flask); ``route`` applies it to the current
+areas and the configured radius, and ``no_target_message`` says what to do when nothing is hit.
 
 Targets are the groups with an area within the radius of the point (distance 0 when the point is
 inside); neighbours are the groups within a wider range that are not targets. Several areas of one
@@ -14,10 +17,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from flask import current_app
+from flask_babel import gettext as _
+
+from buurt.areas.services import current_areas
+from buurt.extensions import db
+from buurt.models import Group
+
 if TYPE_CHECKING:
     from buurt.areas.services import CurrentAreas
+    from buurt.models import Melding
 
-__all__ = ["RoutedGroup", "Routing", "neighbour_range", "route_point"]
+__all__ = [
+    "RoutedGroup",
+    "Routing",
+    "format_distance",
+    "group_order",
+    "melding_no_target_message",
+    "neighbour_range",
+    "no_target_message",
+    "route",
+    "route_point",
+]
 
 #: Distances are compared at centimetre precision, so float noise on a border never reorders groups.
 _PRECISION = 2
@@ -118,3 +139,53 @@ def _aggregate(
                 (*seen.area_names, info.name),
             )
     return found
+
+
+# --- over the current areas -----------------------------------------------------------------------
+
+
+def group_order() -> dict[int, tuple[int, int]]:
+    """Active groups -> their tie-break key (neighbourhood, display order)."""
+    rows = db.session.execute(
+        db.select(Group.id, Group.neighbourhood_id, Group.sort_order).filter_by(is_active=True)
+    ).all()
+    return {gid: (hood, order) for gid, hood, order in rows}
+
+
+def route(lat: float, lon: float, radius_m: float | None = None) -> Routing:
+    """The target groups and neighbours for a point, over the current areas of every neighbourhood."""
+    cfg = current_app.config
+    radius = float(cfg["MELDING_DEFAULT_RADIUS_M"] if radius_m is None else radius_m)
+    margin = float(cfg.get("MELDING_NEIGHBOUR_MARGIN_M", 500))
+    return route_point(
+        current_areas(), lat, lon, radius, neighbour_range_m=radius + max(radius, margin), group_order=group_order()
+    )
+
+
+def format_distance(distance_m: float) -> str:
+    """'0 m', '240 m', '1,3 km'."""
+    if distance_m < 1000:
+        return f"{round(distance_m):d} m"
+    return f"{distance_m / 1000:.1f} km".replace(".", ",")
+
+
+def no_target_message(routing: Routing) -> str | None:
+    """Dutch sentence when no group lies within the radius, naming the nearest group; else None."""
+    if routing.targets:
+        return None
+    radius = format_distance(routing.radius_m)
+    if routing.nearest is None:
+        return _("Geen groep binnen %(radius)s; er zijn nog geen gebieden ingesteld.", radius=radius)
+    return _(
+        "Geen groep binnen %(radius)s; dichtstbijzijnde: %(group)s (%(distance)s).",
+        radius=radius,
+        group=routing.nearest.group_name,
+        distance=format_distance(routing.nearest.distance_m),
+    )
+
+
+def melding_no_target_message(melding: Melding) -> str | None:
+    """The no-target sentence for a stored melding (nearest group from the current areas)."""
+    if any(not t.is_neighbour for t in melding.targets):
+        return None
+    return no_target_message(route(melding.lat, melding.lon, melding.radius_m))

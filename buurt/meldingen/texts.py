@@ -1,8 +1,9 @@
 """WhatsApp texts for meldingen: pure functions from plain values to ready-to-paste text.
 
-No Flask, no database. WhatsApp has no HTML: *bold*, _italic_ and line breaks are all it knows,
-so the text is plain; the page that shows it escapes it (Jinja autoescape). The texts are Dutch on
-purpose: they go into Dutch neighbourhood groups, whatever language the beheerder's page is in.
+No database; times are shown in the site's zone (buurt.times). WhatsApp has no HTML: *bold*,
+_italic_ and line breaks are all it knows, so the text is plain; the page that shows it escapes it
+(Jinja autoescape). The texts are Dutch on purpose: they go into Dutch neighbourhood groups,
+whatever language the beheerder's page is in.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from zoneinfo import ZoneInfo
+
+from buurt.times import format_short_nl
 
 __all__ = [
     "MAX_TEXT_LENGTH",
     "SAAR_LINE",
     "clean_text",
     "closing_text",
-    "format_local",
     "forward_text",
     "osm_link",
 ]
@@ -25,11 +26,8 @@ __all__ = [
 #: Far below WhatsApp's 65,536 characters; a text longer than this is unreadable on a phone anyway.
 MAX_TEXT_LENGTH = 4000
 SAAR_LINE = "Zie je iets? Bel 112. Reageer niet in de groep."
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 ELLIPSIS = "…"
 
-_WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
-_MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 # Everything in the Unicode "C" categories except line breaks and tabs: control characters,
 # format characters (zero-width, bidi overrides), unassigned and private-use code points.
 _KEEP = {"\n", "\t"}
@@ -55,12 +53,6 @@ def clean_text(text: str | None) -> str:
 def osm_link(lat: float, lon: float, zoom: int = 17) -> str:
     """An OpenStreetMap link with a marker on the point (5 decimals: about 1 m)."""
     return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map={zoom}/{lat:.5f}/{lon:.5f}"
-
-
-def format_local(moment: datetime) -> str:
-    """'di 4 jun 14:05' in Dutch local time (Europe/Amsterdam) for an aware datetime."""
-    local = moment.astimezone(LOCAL_TZ)
-    return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local:%H:%M}"
 
 
 def _distance_line(distance_m: float | None) -> str | None:
@@ -105,7 +97,7 @@ def forward_text(
     where = clean_text(location)
     if where:
         head.append(f"📍 {where}")
-    head.append(f"🕒 {format_local(occurred_at)}")
+    head.append(f"🕒 {format_short_nl(occurred_at)}")
     if (line := _distance_line(distance_m)) is not None:
         head.append(line)
     tail = [f"☎️ *{SAAR_LINE}*", f"🗺️ {osm_link(lat, lon)}"]
@@ -130,7 +122,7 @@ def closing_text(
 ) -> str:
     """The closing text (afmelding) for one group: the result, an optional note, thanks and SAAR."""
     where = clean_text(location)
-    about = f"{clean_text(category_label)}" + (f", {where}" if where else "") + f" ({format_local(occurred_at)})"
+    about = f"{clean_text(category_label)}" + (f", {where}" if where else "") + f" ({format_short_nl(occurred_at)})"
     head = ["*Afmelding politiebericht*", _RESULT_LINES.get(result, f"*Afgemeld: {clean_text(result)}*"), about]
     tail = ["Bedankt voor het uitkijken.", f"☎️ *{SAAR_LINE}*"]
     return _fit(head, clean_text(note), tail, limit)

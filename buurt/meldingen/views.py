@@ -17,19 +17,23 @@ from buurt.auth.permissions import (
     require,
 )
 from buurt.extensions import db
-from buurt.meldingen import services
+from buurt.meldingen import history, services
+from buurt.meldingen.errors import MeldingError
 from buurt.meldingen.forms import MeldingCloseForm, MeldingCreateForm, MeldingFilterForm
+from buurt.meldingen.location import Suggestion, resolve_location, suggest_locations
+from buurt.meldingen.maps import melding_map_document
+from buurt.meldingen.routing import format_distance, melding_no_target_message
 from buurt.models import Melding, MeldingCategory
 
 bp = Blueprint("meldingen", __name__)
 
 
-def _filters(form: MeldingFilterForm) -> services.MeldingFilter:
+def _filters(form: MeldingFilterForm) -> history.MeldingFilter:
     valid = form.validate()
     category = form.category.data if form.category.data in {c.value for c in MeldingCategory} else None
     group = form.group.data if form.group.data in {value for value, _label in form.group.choices[1:]} else None
     status = form.status.data if form.status.data in ("open", "closed") else None
-    return services.MeldingFilter(
+    return history.MeldingFilter(
         since=form.since.data if valid else None,
         until=form.until.data if valid else None,
         category=MeldingCategory(category) if category else None,
@@ -43,17 +47,17 @@ def _filters(form: MeldingFilterForm) -> services.MeldingFilter:
 def index():
     """The meldingen this user may see, with filters on period, category, group and status."""
     form = MeldingFilterForm(request.args)
-    form.group.choices = [("", _("Alle groepen"))] + [(str(g.id), g.name) for g in services.filter_groups(current_user)]
+    form.group.choices = [("", _("Alle groepen"))] + [(str(g.id), g.name) for g in history.filter_groups(current_user)]
     page = request.args.get("pagina", 1, type=int) or 1
-    pagination = services.list_meldingen(current_user, _filters(form), page=max(page, 1))
+    pagination = history.list_meldingen(current_user, _filters(form), page=max(page, 1))
     args = {k: v for k, v in request.args.items() if k != "pagina" and v}
     return render_template("meldingen/index.html", form=form, pagination=pagination, args=args, services=services)
 
 
-def _suggestions(form: MeldingCreateForm) -> list[services.Suggestion]:
+def _suggestions(form: MeldingCreateForm) -> list[Suggestion]:
     if (form.location.data or "").strip() or form.lat.data is not None:
         return []
-    return services.suggest_locations(form.received_text.data or "")
+    return suggest_locations(form.received_text.data or "")
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
@@ -67,13 +71,13 @@ def new():
         form.lat.data = form.lon.data = None
         return render_template("meldingen/new.html", form=form, suggestions=[])
     if request.form.get("action") == "suggest":
-        suggestions = services.suggest_locations(form.received_text.data or "")
+        suggestions = suggest_locations(form.received_text.data or "")
         if not suggestions:
             flash(_("In de tekst staat geen straat uit het adresregister. Vul de locatie zelf in."), "warning")
         return render_template("meldingen/new.html", form=form, suggestions=suggestions)
     if form.validate_on_submit():
         try:
-            location = services.resolve_location(
+            location = resolve_location(
                 form.location.data, form.lat.data, form.lon.data, received_text=form.received_text.data
             )
             melding = services.create_melding(
@@ -84,7 +88,7 @@ def new():
                 location=location,
                 radius_m=form.radius_m.data,
             )
-        except services.MeldingError as error:
+        except MeldingError as error:
             db.session.rollback()
             form.location.errors = [*form.location.errors, error.message]
         else:
@@ -100,7 +104,7 @@ def suggest():
     """Streets and addresses from the register that a pasted police text mentions (JSON)."""
     data = request.get_json(silent=True) or {}
     text = data.get("text") if isinstance(data.get("text"), str) else ""
-    suggestions = services.suggest_locations(text[:4000])
+    suggestions = suggest_locations(text[:4000])
     return jsonify(suggestions=[{"value": s.value, "label": s.label} for s in suggestions])
 
 
@@ -127,11 +131,12 @@ def detail(melding_id: int):
         "meldingen/detail.html",
         melding=melding,
         services=services,
+        format_distance=format_distance,
         forward_texts=services.forward_texts(melding),
         closing_texts=services.closing_texts(melding),
         waiting=services.waiting_groups(melding),
-        timeline=services.timeline(melding),
-        no_target=services.melding_no_target_message(melding),
+        timeline=history.timeline(melding),
+        no_target=melding_no_target_message(melding),
         close_form=MeldingCloseForm(),
         action_form=EmptyForm(),
     )
@@ -142,7 +147,7 @@ def detail(melding_id: int):
 def map_document(melding_id: int):
     """The result map of one melding as a document for an iframe."""
     melding = _load(melding_id)
-    return Response(services.melding_map_document(melding), mimetype="text/html")
+    return Response(melding_map_document(melding), mimetype="text/html")
 
 
 @bp.post("/<int:melding_id>/doorgestuurd/<int:group_id>")
@@ -155,7 +160,7 @@ def forward(melding_id: int, group_id: int):
         abort(400)
     try:
         changed = services.mark_forwarded(melding, target, current_user)
-    except services.MeldingError as error:
+    except MeldingError as error:
         flash(error.message, "warning")
     else:
         if changed:
@@ -175,7 +180,7 @@ def close(melding_id: int):
     if form.validate_on_submit():
         try:
             services.close_melding(melding, current_user, form.result.data, form.note.data)
-        except services.MeldingError as error:
+        except MeldingError as error:
             flash(error.message, "warning")
         else:
             flash(_("De melding is afgemeld. Stuur de afmelding door naar de groepen."), "success")
@@ -184,11 +189,12 @@ def close(melding_id: int):
         "meldingen/detail.html",
         melding=melding,
         services=services,
+        format_distance=format_distance,
         forward_texts=services.forward_texts(melding),
         closing_texts=[],
         waiting=services.waiting_groups(melding),
-        timeline=services.timeline(melding),
-        no_target=services.melding_no_target_message(melding),
+        timeline=history.timeline(melding),
+        no_target=melding_no_target_message(melding),
         close_form=form,
         action_form=EmptyForm(),
     ), 422
@@ -204,7 +210,7 @@ def close_forward(melding_id: int, group_id: int):
         abort(400)
     try:
         changed = services.mark_close_forwarded(melding, target, current_user)
-    except services.MeldingError as error:
+    except MeldingError as error:
         flash(error.message, "warning")
     else:
         if changed:

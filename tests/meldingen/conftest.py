@@ -80,6 +80,7 @@ def coordinator(make_user):
 def make_melding(app, coordinator):
     """make_melding(lat=, lon=, radius=, text=, category=) -> a stored Melding (routed like the form does)."""
     from buurt.meldingen import services
+    from buurt.meldingen.location import Location
 
     def make(
         lat=52.2134,
@@ -90,7 +91,7 @@ def make_melding(app, coordinator):
         user=None,
         location=None,
     ):
-        location = location or services.Location(lat, lon, "Punt op de kaart", "Omgeving Fictieweg, Katwijk", "kaart")
+        location = location or Location(lat, lon, "Punt op de kaart", "Omgeving Fictieweg, Katwijk", "kaart")
         with app.test_request_context():
             return services.create_melding(
                 user=user or coordinator,

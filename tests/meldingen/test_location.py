@@ -2,7 +2,8 @@
 
 import pytest
 
-from buurt.meldingen import services
+from buurt.meldingen.errors import LocationNotFound
+from buurt.meldingen.location import find_streets_in_text, resolve_location, suggest_locations
 from buurt.models import Address
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
@@ -20,7 +21,7 @@ def street_register(make_address):
 
 
 def test_address_with_house_number(street_register):
-    location = services.resolve_location("Fictieweg 3, Katwijk")
+    location = resolve_location("Fictieweg 3, Katwijk")
     assert (location.lat, location.lon) == (52.21350, 4.42460)
     assert location.kind == "adres"
     assert location.street == "Omgeving Fictieweg, Katwijk"  # no house number the police did not give
@@ -28,12 +29,12 @@ def test_address_with_house_number(street_register):
 
 
 def test_house_number_only_when_the_police_text_has_it(street_register):
-    location = services.resolve_location("2221ZA 3", received_text="Inbraak aan de Fictieweg 3 te Katwijk.")
+    location = resolve_location("2221ZA 3", received_text="Inbraak aan de Fictieweg 3 te Katwijk.")
     assert location.street == "Fictieweg 3, Katwijk"
 
 
 def test_street_name_gives_the_centre_of_the_street(street_register):
-    location = services.resolve_location("fictieweg")
+    location = resolve_location("fictieweg")
     assert location.kind == "straat"
     assert location.lat == pytest.approx(52.21350)
     assert location.lon == pytest.approx(4.42460)
@@ -41,47 +42,47 @@ def test_street_name_gives_the_centre_of_the_street(street_register):
 
 
 def test_unknown_house_number_falls_back_to_the_street(street_register):
-    location = services.resolve_location("Fictieweg 99")
+    location = resolve_location("Fictieweg 99")
     assert location.kind == "straat"
     assert "huisnummer 99 niet gevonden" in location.label
 
 
 def test_street_in_two_places_asks_for_the_place(street_register):
-    with pytest.raises(services.LocationNotFound, match="meer plaatsen"):
-        services.resolve_location("Verzonnenlaan")
-    assert services.resolve_location("Verzonnenlaan, Rijnsburg").lat == pytest.approx(52.17)
+    with pytest.raises(LocationNotFound, match="meer plaatsen"):
+        resolve_location("Verzonnenlaan")
+    assert resolve_location("Verzonnenlaan, Rijnsburg").lat == pytest.approx(52.17)
 
 
 def test_postcode_only(street_register):
-    location = services.resolve_location("2221 ZA")
+    location = resolve_location("2221 ZA")
     assert location.kind == "postcode"
     assert location.lat == pytest.approx(52.21350)
 
 
 def test_unknown_location_has_a_dutch_way_forward(street_register):
-    with pytest.raises(services.LocationNotFound, match=r"niet in het adresregister.*klik op de kaart"):
-        services.resolve_location("Bestaatnietstraat")
+    with pytest.raises(LocationNotFound, match=r"niet in het adresregister.*klik op de kaart"):
+        resolve_location("Bestaatnietstraat")
 
 
 def test_map_point_named_after_the_nearest_street(street_register):
-    location = services.resolve_location("", 52.21352, 4.42462)
+    location = resolve_location("", 52.21352, 4.42462)
     assert location.kind == "kaart"
     assert location.street == "Omgeving Fictieweg, Katwijk"
-    far = services.resolve_location(None, 52.15, 4.30)
+    far = resolve_location(None, 52.15, 4.30)
     assert far.street is None
-    with pytest.raises(services.LocationNotFound):
-        services.resolve_location("", None, None)
+    with pytest.raises(LocationNotFound):
+        resolve_location("", None, None)
 
 
 def test_typed_text_wins_over_a_map_point(street_register):
-    assert services.resolve_location("Fictieweg 1", 52.0, 4.0).lat == 52.21340
+    assert resolve_location("Fictieweg 1", 52.0, 4.0).lat == 52.21340
 
 
 def test_find_streets_in_text_longest_first_whole_words():
     streets = [("fictieweg", "Fictieweg"), ("oude fictieweg", "Oude Fictieweg"), ("verzonnenlaan", "Verzonnenlaan")]
     text = "Man gezien op de Oude Fictieweg 2, richting Verzonnenlaan. Niet bij Fictiewegje."
-    assert services.find_streets_in_text(text, streets) == [("Oude Fictieweg", "2"), ("Verzonnenlaan", None)]
-    assert services.find_streets_in_text("bij de v. fictieweg", [("van fictieweg", "Van Fictieweg")]) == [
+    assert find_streets_in_text(text, streets) == [("Oude Fictieweg", "2"), ("Verzonnenlaan", None)]
+    assert find_streets_in_text("bij de v. fictieweg", [("van fictieweg", "Van Fictieweg")]) == [
         ("Van Fictieweg", None)
     ]
 
@@ -91,20 +92,20 @@ def test_suggestions_from_the_police_text(street_register):
         "Politiebericht: i.v.m. een woninginbraak in de omgeving van de Fictieweg 3 te Katwijk graag uitkijken "
         "naar een man, richting Verzonnenlaan. Informatie? Bel 112."
     )
-    values = [s.value for s in services.suggest_locations(text)]
+    values = [s.value for s in suggest_locations(text)]
     assert values[0] == "Fictieweg 3, Katwijk"
     assert "Verzonnenlaan, Katwijk" in values  # the text says "te Katwijk": not Rijnsburg
     assert "Verzonnenlaan, Rijnsburg" not in values
-    assert services.suggest_locations("Niets bijzonders hier.") == []
-    assert services.suggest_locations("") == []
+    assert suggest_locations("Niets bijzonders hier.") == []
+    assert suggest_locations("") == []
 
 
 def test_suggestion_without_a_known_house_number_is_the_street(street_register):
-    assert [s.value for s in services.suggest_locations("Inbraak Fictieweg 77")] == ["Fictieweg, Katwijk"]
+    assert [s.value for s in suggest_locations("Inbraak Fictieweg 77")] == ["Fictieweg, Katwijk"]
 
 
 def test_no_register_no_suggestions(app):
     from buurt.extensions import db
 
     assert db.session.scalar(db.select(Address.id).limit(1)) is None
-    assert services.suggest_locations("Fictieweg") == []
+    assert suggest_locations("Fictieweg") == []

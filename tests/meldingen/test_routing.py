@@ -5,13 +5,12 @@ import math
 import pytest
 
 from buurt.areas.services import current_areas
-from buurt.meldingen import services
-from buurt.meldingen.routing import neighbour_range, route_point
+from buurt.geo.coords import metres_per_degree
+from buurt.meldingen.routing import neighbour_range, no_target_message, route, route_point
 from tests.meldingen.conftest import DLAT, DLON, LAT0, LON0
 
 # Metres per degree near lat 52.19 (good to ~1% against RD New distances).
-M_LAT = 111_320.0
-M_LON = 111_320.0 * math.cos(math.radians(52.19))
+M_LAT, M_LON = metres_per_degree(52.19)
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
 
@@ -25,7 +24,7 @@ def names(groups):
 
 def test_point_inside_one_square(make_squares):
     make_squares()
-    routing = services.route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100)  # the middle of A, ~136 m from B
+    routing = route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100)  # the middle of A, ~136 m from B
     assert names(routing.targets) == ["Vierkant A"]
     assert routing.targets[0].distance_m == 0
     assert routing.targets[0].is_inside
@@ -33,12 +32,12 @@ def test_point_inside_one_square(make_squares):
     assert names(routing.neighbours) == ["Vierkant B", "Vierkant C", "Vierkant D"]
     assert routing.neighbours[0].distance_m == pytest.approx(DLON / 2 * M_LON, rel=0.02)
     assert routing.nearest is None
-    assert services.no_target_message(routing) is None
+    assert no_target_message(routing) is None
 
 
 def test_point_on_a_shared_edge_goes_to_both_ordered_by_group_order(make_squares):
     make_squares({"b": 0, "a": 1, "c": 2, "d": 3, "e": 4})  # B sorts before A
-    routing = services.route(LAT0 + DLAT / 2, LON0 + DLON, 100)  # on the A|B edge
+    routing = route(LAT0 + DLAT / 2, LON0 + DLON, 100)  # on the A|B edge
     assert names(routing.targets) == ["Vierkant B", "Vierkant A"]
     assert [g.distance_m for g in routing.targets] == [0, 0]
 
@@ -46,17 +45,17 @@ def test_point_on_a_shared_edge_goes_to_both_ordered_by_group_order(make_squares
 def test_shared_corner_hits_all_four_deterministically(make_squares):
     make_squares()
     lat, lon = LAT0 + DLAT, LON0 + DLON
-    first = services.route(lat, lon, 100)
+    first = route(lat, lon, 100)
     assert names(first.targets) == ["Vierkant A", "Vierkant B", "Vierkant C", "Vierkant D"]
     assert all(g.distance_m == 0 for g in first.targets)
-    assert names(services.route(lat, lon, 100).targets) == names(first.targets)
+    assert names(route(lat, lon, 100).targets) == names(first.targets)
 
 
 def test_radius_touching_three_squares(make_squares):
     make_squares()
     # Inside A, 60 m from B (east) and 60 m from C (north): D is ~85 m away on the diagonal.
     lat, lon = LAT0 + DLAT - 60 / M_LAT, LON0 + DLON - 60 / M_LON
-    routing = services.route(lat, lon, 70)
+    routing = route(lat, lon, 70)
     assert names(routing.targets)[0] == "Vierkant A"
     assert sorted(names(routing.targets)) == ["Vierkant A", "Vierkant B", "Vierkant C"]
     assert names(routing.neighbours)[0] == "Vierkant D"
@@ -67,19 +66,19 @@ def test_radius_touching_three_squares(make_squares):
 
 def test_outside_everything_names_the_nearest_group(make_squares):
     make_squares()
-    routing = services.route(52.150, 4.300, 500)  # fields near Wassenaar: kilometres from any area
+    routing = route(52.150, 4.300, 500)  # fields near Wassenaar: kilometres from any area
     assert routing.targets == ()
     assert routing.neighbours == ()
     assert routing.nearest is not None
     assert routing.nearest.group_name == "Vierkant A"
-    message = services.no_target_message(routing)
+    message = no_target_message(routing)
     assert message.startswith("Geen groep binnen 500 m; dichtstbijzijnde: Vierkant A (")
     assert "km)" in message
 
 
 def test_several_areas_of_one_group_make_one_target(make_squares):
     make_squares({"a": 0, "c": 1, "d": 2}, extra_areas={"a": ["b"]})  # group A covers squares A and B
-    routing = services.route(LAT0 + DLAT / 2, LON0 + DLON + DLON / 2, 100)  # the middle of square B
+    routing = route(LAT0 + DLAT / 2, LON0 + DLON + DLON / 2, 100)  # the middle of square B
     assert names(routing.targets) == ["Vierkant A"]
     assert routing.targets[0].distance_m == 0
     assert len(routing.targets[0].area_ids) == 2
@@ -91,7 +90,7 @@ def test_inactive_groups_are_not_routed(make_squares):
     groups = make_squares()
     groups["a"].is_active = False
     db.session.commit()
-    routing = services.route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100)
+    routing = route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100)
     assert "Vierkant A" not in names(routing.targets + routing.neighbours)
 
 
@@ -105,17 +104,17 @@ def test_neighbour_range_and_bad_input(app):
 
 
 def test_new_generation_is_routed_without_restart(app, make_squares):
-    before = services.route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100)
+    before = route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100)
     assert before.targets == ()
     make_squares()
-    assert names(services.route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100).targets) == ["Vierkant A"]
+    assert names(route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100).targets) == ["Vierkant A"]
 
 
 # --- the shipped Rijnsoever areas -----------------------------------------------------------------
 
 
 def test_shipped_point_inside_one_area(app):
-    routing = services.route(52.2127, 4.413965, 100)  # deep in Rijnsoever-West
+    routing = route(52.2127, 4.413965, 100)  # deep in Rijnsoever-West
     assert names(routing.targets) == ["BuurtAlarm Rijnsoever-West"]
     assert names(routing.neighbours)[0] == "BuurtAlarm Rijnsoever-Midden Noord"
 
@@ -123,14 +122,14 @@ def test_shipped_point_inside_one_area(app):
 def test_shipped_point_on_the_border_between_the_two_midden_groups(app):
     # The midpoint of the shared edge of Midden Noord and Midden Zuid.
     lat, lon = (52.213148 + 52.211159) / 2, (4.423543 + 4.417208) / 2
-    routing = services.route(lat, lon, 100)
+    routing = route(lat, lon, 100)
     assert names(routing.targets)[:2] == ["BuurtAlarm Rijnsoever-Midden Noord", "BuurtAlarm Rijnsoever-Midden Zuid"]
     assert routing.targets[0].distance_m == pytest.approx(0, abs=0.01)
     assert routing.targets[1].distance_m == pytest.approx(0, abs=0.01)
 
 
 def test_shipped_radius_touching_three_areas(app):
-    routing = services.route(52.213456, 4.424538, 100)  # in Noord, 76 m from both Midden groups
+    routing = route(52.213456, 4.424538, 100)  # in Noord, 76 m from both Midden groups
     assert names(routing.targets)[0] == "BuurtAlarm Rijnsoever-Noord"
     assert set(names(routing.targets)[1:]) == {
         "BuurtAlarm Rijnsoever-Midden Noord",
@@ -141,13 +140,13 @@ def test_shipped_radius_touching_three_areas(app):
 
 
 def test_shipped_outside_everything(app):
-    routing = services.route(52.2030, 4.3950, 500)  # Katwijk aan Zee, well outside Rijnsoever
+    routing = route(52.2030, 4.3950, 500)  # Katwijk aan Zee, well outside Rijnsoever
     assert routing.targets == ()
-    assert "dichtstbijzijnde: BuurtAlarm Rijnsoever-" in services.no_target_message(routing)
+    assert "dichtstbijzijnde: BuurtAlarm Rijnsoever-" in no_target_message(routing)
 
 
 def test_other_neighbourhoods_are_routed_alongside_rijnsoever(make_squares):
     make_squares()
-    routing = services.route(52.2127, 4.413965, 3000)  # big radius from West: reaches the squares too
+    routing = route(52.2127, 4.413965, 3000)  # big radius from West: reaches the squares too
     assert "BuurtAlarm Rijnsoever-West" in names(routing.targets)
     assert "Vierkant D" in names(routing.targets)

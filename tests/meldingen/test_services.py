@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from buurt.extensions import db
-from buurt.meldingen import services
+from buurt.meldingen import history, services
+from buurt.meldingen.errors import MeldingClosed, MeldingStillOpen
 from buurt.models import AuditEntry, MeldingResult
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
@@ -51,7 +52,7 @@ def test_forward_is_logged_once_and_shows_in_the_timeline(make_melding, make_use
     assert services.waiting_groups(melding) == []
     forwards = [a for a in audit_actions() if a[0] == "melding.forward"]
     assert forwards == [("melding.forward", melding.id, {"group_id": west.id, "neighbour": False})]
-    events = services.timeline(melding)
+    events = history.timeline(melding)
     assert [e.kind for e in events] == ["created", "forward"]
     assert events[1].text == "Doorgestuurd naar BuurtAlarm Rijnsoever-West"
     assert events[1].who == "Beheerder Fictief"
@@ -61,14 +62,14 @@ def test_close_then_close_forward(make_melding, coordinator, groups):
     melding = make_melding(lat=52.2127, lon=4.413965, radius=100)
     west = services.get_target(melding, groups[0].id)
     services.mark_forwarded(melding, west, coordinator)
-    with pytest.raises(services.MeldingStillOpen):
+    with pytest.raises(MeldingStillOpen):
         services.mark_close_forwarded(melding, west, coordinator)
     services.close_melding(melding, coordinator, MeldingResult.FOUND, "Man \x00aangehouden.")
     assert melding.result == MeldingResult.FOUND
     assert melding.result_note == "Man aangehouden."
-    with pytest.raises(services.MeldingClosed):
+    with pytest.raises(MeldingClosed):
         services.close_melding(melding, coordinator, "ingetrokken", None)
-    with pytest.raises(services.MeldingClosed):
+    with pytest.raises(MeldingClosed):
         services.mark_forwarded(melding, services.get_target(melding, groups[1].id), coordinator)
     closing = services.closing_texts(melding)
     assert [c.group_id for c in closing] == [groups[0].id]  # only the groups it went to
@@ -78,7 +79,7 @@ def test_close_then_close_forward(make_melding, coordinator, groups):
     assert services.mark_close_forwarded(melding, west, coordinator) is False
     actions = [a[0] for a in audit_actions()]
     assert actions == ["melding.create", "melding.forward", "melding.close", "melding.close_forward"]
-    assert [e.kind for e in services.timeline(melding)] == ["created", "forward", "close", "close_forward"]
+    assert [e.kind for e in history.timeline(melding)] == ["created", "forward", "close", "close_forward"]
 
 
 def test_a_neighbour_forwarded_after_all_counts_as_reached(make_melding, coordinator, groups):
