@@ -2,15 +2,16 @@
 
 Geometry is validated before anyone stores it: every problem found is collected into one
 :class:`AreaValidationError` whose :class:`AreaProblem` messages are Dutch sentences that say
-which area, what is wrong and where (as "lat, lon"), so a beheerder can fix the file.
-Surfaces are computed in RD New (m²).
+which area, what is wrong and where (as "lat, lon"), so a beheerder can fix the file (both
+classes and the wording live in ``buurt.geo.area_problems``; import them from here).
+Also here: overlaps and gaps between areas (:func:`find_overlaps`, :func:`check_tiling`) and
+GeoJSON output. Surfaces are computed in RD New (m²).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,17 @@ import shapely
 from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
-from buurt.geo.coords import NL_BOUNDS, looks_swapped, rd_transform
+from buurt.geo.area_problems import (
+    AreaProblem,
+    AreaValidationError,
+    area_label,
+    coordinate_problem,
+    explain_invalid,
+    latlon_text,
+    m2_text,
+    size_text,
+)
+from buurt.geo.coords import rd_transform
 
 __all__ = [
     "AreaFeature",
@@ -41,20 +52,6 @@ DEFAULT_MAX_BYTES = 5_000_000
 #: 52.20 + 0.02 != 52.22 does not turn a gap into a hairline channel.
 GRID_DEG = 1e-7
 
-_VALIDITY_RE = re.compile(r"^(?P<reason>[^\[]+?)\s*\[(?P<x>[-+0-9.eE]+)\s+(?P<y>[-+0-9.eE]+)\]$")
-_VALIDITY_NL = {
-    "Self-intersection": "zelfdoorsnijding: de rand kruist zichzelf (bijvoorbeeld een vlinderdas)",
-    "Ring Self-intersection": "een ring raakt of kruist zichzelf",
-    "Hole lies outside shell": "een gat ligt buiten de buitenrand",
-    "Holes are nested": "een gat ligt in een ander gat",
-    "Interior is disconnected": "het gebied valt in losse stukken uiteen door een gat",
-    "Nested shells": "een deel van het multipolygoon ligt binnen een ander deel",
-    "Duplicate Rings": "dezelfde ring komt twee keer voor",
-    "Too few points in geometry component": "een ring heeft te weinig punten",
-    "Invalid Coordinate": "een coördinaat is geen geldig getal",
-    "Ring is not closed": "een ring is niet gesloten",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class AreaFeature:
@@ -64,30 +61,6 @@ class AreaFeature:
     name: str
     geometry: Area
     properties: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class AreaProblem:
-    """One thing wrong with an area file; ``message`` is Dutch, ``code`` is for programs."""
-
-    code: str
-    message: str
-    feature_index: int | None = None
-    lat: float | None = None
-    lon: float | None = None
-
-
-class AreaValidationError(ValueError):
-    """The area file cannot be used; ``problems`` lists every reason found."""
-
-    def __init__(self, problems: Sequence[AreaProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(problem.message for problem in self.problems))
-
-    @property
-    def message(self) -> str:
-        """All problems as one Dutch text, one per line."""
-        return "\n".join(problem.message for problem in self.problems)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,65 +77,6 @@ def area_m2(geom: shapely.Geometry) -> float:
     return float(shapely.area(to_rd_geometry(geom)))
 
 
-def _where(lat: float, lon: float) -> str:
-    return f"{lat:.5f}, {lon:.5f}"
-
-
-def _label(name: str | None, index: int) -> str:
-    return f"gebied '{name}' (nr. {index + 1})" if name else f"gebied nr. {index + 1}"
-
-
-def _explain_invalid(geom: shapely.Geometry) -> tuple[str, float | None, float | None]:
-    """Dutch reason and (lat, lon) of the first invalidity shapely finds."""
-    reason = shapely.is_valid_reason(geom)
-    match = _VALIDITY_RE.match(reason or "")
-    if match is None:
-        return f"ongeldige vorm ({reason})", None, None
-    english = match.group("reason").strip()
-    lon, lat = float(match.group("x")), float(match.group("y"))
-    dutch = _VALIDITY_NL.get(english, f"ongeldige vorm ({english})")
-    return f"{dutch} bij {_where(lat, lon)}", lat, lon
-
-
-def _check_coordinates(geom: shapely.Geometry, label: str, index: int) -> AreaProblem | None:
-    coords = shapely.get_coordinates(geom)
-    if not np.isfinite(coords).all():
-        return AreaProblem(
-            "invalid_coordinates",
-            f"In {label} staat een coördinaat die geen getal is.",
-            index,
-        )
-    lon, lat = coords[:, 0], coords[:, 1]
-    inside = (
-        (lon >= NL_BOUNDS.min_lon)
-        & (lon <= NL_BOUNDS.max_lon)
-        & (lat >= NL_BOUNDS.min_lat)
-        & (lat <= NL_BOUNDS.max_lat)
-    )
-    if inside.all():
-        return None
-    bad = int(np.argmin(inside))
-    bad_lat, bad_lon = float(lat[bad]), float(lon[bad])
-    if all(looks_swapped(float(y), float(x)) for x, y in coords):
-        return AreaProblem(
-            "swapped_coordinates",
-            f"De coördinaten van {label} liggen buiten Nederland (bijvoorbeeld {_where(bad_lat, bad_lon)}); "
-            "ze lijken lat/lon verwisseld. GeoJSON gebruikt de volgorde [lengtegraad, breedtegraad], "
-            "dus [4.42, 52.21] en niet [52.21, 4.42].",
-            index,
-            bad_lat,
-            bad_lon,
-        )
-    return AreaProblem(
-        "outside_netherlands",
-        f"{label[0].upper()}{label[1:]} ligt (deels) buiten Nederland, bijvoorbeeld bij "
-        f"{_where(bad_lat, bad_lon)}. Gebruik WGS84-coördinaten (lengtegraad, breedtegraad).",
-        index,
-        bad_lat,
-        bad_lon,
-    )
-
-
 def _load(data: Mapping[str, Any] | str | bytes, max_bytes: int) -> Any:
     if isinstance(data, Mapping):
         return data
@@ -172,8 +86,8 @@ def _load(data: Mapping[str, Any] | str | bytes, max_bytes: int) -> Any:
             [
                 AreaProblem(
                     "too_large",
-                    f"Het bestand is te groot ({_size(size)}); "
-                    f"het mag hoogstens {_size(max_bytes)} zijn. "
+                    f"Het bestand is te groot ({size_text(size)}); "
+                    f"het mag hoogstens {size_text(max_bytes)} zijn. "
                     "Vereenvoudig de vormen of splits het bestand.",
                 )
             ]
@@ -254,7 +168,7 @@ def parse_area_collection(
             properties = {}
         raw_name = properties.get(name_property)
         name = str(raw_name).strip() if raw_name is not None else ""
-        label = _label(name, index)
+        label = area_label(name, index)
         if not name:
             problems.append(
                 AreaProblem(
@@ -333,12 +247,12 @@ def parse_area_collection(
             problems.append(AreaProblem("empty", f"{label[0].upper()}{label[1:]} is leeg.", index))
             continue
         geom = shapely.force_2d(geom)
-        coordinate_problem = _check_coordinates(geom, label, index)
-        if coordinate_problem is not None:
-            problems.append(coordinate_problem)
+        wrong_coordinates = coordinate_problem(geom, label, index)
+        if wrong_coordinates is not None:
+            problems.append(wrong_coordinates)
             continue
         if not shapely.is_valid(geom):
-            reason, lat, lon = _explain_invalid(geom)
+            reason, lat, lon = explain_invalid(geom)
             problems.append(
                 AreaProblem(
                     "invalid_geometry",
@@ -381,7 +295,7 @@ def find_overlaps(areas: Sequence[AreaFeature], *, tolerance_m2: float = 1.0) ->
             AreaProblem(
                 "overlap",
                 f"De gebieden '{areas[i].name}' en '{areas[j].name}' overlappen elkaar "
-                f"over {_m2(surface)} m² (bij {_where(lat, lon)}). Een adres mag maar in "
+                f"over {m2_text(surface)} m² (bij {latlon_text(lat, lon)}). Een adres mag maar in "
                 "één gebied liggen.",
                 i,
                 lat,
@@ -439,8 +353,8 @@ def check_tiling(
             problems.append(
                 AreaProblem(
                     "gap",
-                    f"Tussen de gebieden ligt een gat van {_m2(surface)} m² "
-                    f"(bij {_where(lat, lon)}) dat bij geen enkel gebied hoort.",
+                    f"Tussen de gebieden ligt een gat van {m2_text(surface)} m² "
+                    f"(bij {latlon_text(lat, lon)}) dat bij geen enkel gebied hoort.",
                     None,
                     lat,
                     lon,
@@ -458,7 +372,8 @@ def check_tiling(
         problems.append(
             AreaProblem(
                 "uncovered",
-                f"Een deel van de buurt ({_m2(surface)} m², bij {_where(lat, lon)}) valt in geen enkel gebied.",
+                f"Een deel van de buurt ({m2_text(surface)} m², bij {latlon_text(lat, lon)}) "
+                "valt in geen enkel gebied.",
                 None,
                 lat,
                 lon,
@@ -473,23 +388,14 @@ def check_tiling(
         problems.append(
             AreaProblem(
                 "outside_outline",
-                f"Gebied '{area.name}' steekt {_m2(surface)} m² buiten de buurtgrens uit (bij {_where(lat, lon)}).",
+                f"Gebied '{area.name}' steekt {m2_text(surface)} m² buiten de buurtgrens uit "
+                f"(bij {latlon_text(lat, lon)}).",
                 index,
                 lat,
                 lon,
             )
         )
     return problems
-
-
-def _size(n_bytes: int) -> str:
-    if n_bytes >= 1_000_000:
-        return f"{n_bytes / 1_000_000:.1f} MB".replace(".", ",")
-    return f"{max(1, round(n_bytes / 1000))} kB"
-
-
-def _m2(surface: float) -> str:
-    return f"{surface:,.0f}".replace(",", ".")
 
 
 # ---------------------------------------------------------------------------------------------
