@@ -14,7 +14,7 @@
 # leaflet_heat.min.js is taken from the folium wheel, as folium itself serves it.
 #
 # Versions follow the CDN URLs in folium 0.20.0, except where noted in
-# static/vendor/README.md (moment, markercluster, awesome-markers).
+# static/vendor/README.md (markercluster, awesome-markers).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,10 +36,6 @@ mkdir -p "$SCRATCH"
     leaflet.markercluster@1.5.3 \
     leaflet.awesome-markers@2.0.5 \
     @fortawesome/fontawesome-free@6.2.0 \
-    leaflet-timedimension@1.1.1 \
-    iso8601-js-period@0.2.1 \
-    moment@2.29.4 \
-    bootstrap@3.4.1 \
     leaflet.heat@0.2.0
 )
 N=$SCRATCH/node_modules
@@ -91,36 +87,6 @@ mkdir -p "$D/folium" "$D/leaflet-heat"
 cp "$FOLIUM_LICENSE" "$D/folium/LICENSE"
 cp "$FOLIUM/templates/leaflet_heat.min.js" "$D/leaflet-heat/"
 cp "$N/leaflet.heat/LICENSE" "$D/leaflet-heat/LICENSE"
-
-# TimestampedGeoJson: Leaflet.TimeDimension 1.1.1 + iso8601-js-period + moment.
-# The control CSS loads Glyphicons from netdna.bootstrapcdn.com; point it at a
-# local copy of the Bootstrap 3.4.1 font (woff2/woff) instead.
-mkdir -p "$D/leaflet-timedimension" "$D/glyphicons" "$D/iso8601-js-period" "$D/moment"
-cp "$N/leaflet-timedimension/dist/leaflet.timedimension.min.js" "$D/leaflet-timedimension/"
-"$PYTHON" - "$N/leaflet-timedimension/dist/leaflet.timedimension.control.css" \
-  "$D/leaflet-timedimension/leaflet.timedimension.control.css" <<'PY'
-import re, sys
-src, dst = sys.argv[1:]
-css = open(src, encoding="utf-8").read()
-local = (
-    "@font-face {\n    font-family: 'Glyphicons Halflings';\n"
-    "    src: url('../glyphicons/glyphicons-halflings-regular.woff2') format('woff2'),"
-    " url('../glyphicons/glyphicons-halflings-regular.woff') format('woff');\n}"
-)
-css, n = re.subn(r"@font-face\s*\{[^}]*Glyphicons Halflings[^}]*\}", local, css)
-assert n == 1, "Glyphicons @font-face not found: check the TimeDimension CSS"
-assert "//" not in re.sub(r"/\*.*?\*/", "", css, flags=re.S), "external url left in CSS"
-open(dst, "w", encoding="utf-8").write(css)
-PY
-cp "$N/leaflet-timedimension/LICENSE" "$D/leaflet-timedimension/LICENSE"
-cp "$N"/bootstrap/dist/fonts/glyphicons-halflings-regular.woff2 \
-   "$N"/bootstrap/dist/fonts/glyphicons-halflings-regular.woff "$D/glyphicons/"
-cp "$N/bootstrap/LICENSE" "$D/glyphicons/LICENSE"
-cp "$N/iso8601-js-period/iso8601.js" "$D/iso8601-js-period/"
-# The npm package has no licence file; its header says Apache-2.0.
-cp /usr/share/common-licenses/Apache-2.0 "$D/iso8601-js-period/LICENSE"
-cp "$N/moment/min/moment.min.js" "$D/moment/"
-cp "$N/moment/LICENSE" "$D/moment/LICENSE"
 
 du -sh "$D"
 find "$D" -type f | wc -l

@@ -47,16 +47,7 @@ LOCAL_FILES: dict[str, str] = {
     "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
     # plugins.HeatMap
     "leaflet-heat.js": "leaflet-heat/leaflet_heat.min.js",
-    # plugins.TimestampedGeoJson
-    "iso8601": "iso8601-js-period/iso8601.js",
-    "moment": "moment/moment.min.js",
-    "leaflet.timedimension": "leaflet-timedimension/leaflet.timedimension.min.js",
-    "leaflet.timedimension_css": "leaflet-timedimension/leaflet.timedimension.control.css",
 }
-
-#: Plugins that load a library under another key than folium.Map does. Renaming
-#: the key makes the figure header keep one <script> instead of loading it twice.
-ALIASES: dict[str, str] = {"jquery3.7.1": "jquery"}
 
 #: Asset names folium lists that no code path of ours uses.
 DROPPED: frozenset[str] = frozenset(
@@ -64,8 +55,6 @@ DROPPED: frozenset[str] = frozenset(
         "bootstrap",  # folium's JS never calls Bootstrap
         "bootstrap_css",
         "glyphicons_css",  # only for Icon(prefix="glyphicon"); we use prefix="fa"
-        "jqueryui1.10.2",  # TimestampedGeoJson/TimeDimension never call jQuery UI
-        "highlight.js_css",  # code highlighting CSS, unused by TimestampedGeoJson
     }
 )
 
@@ -86,7 +75,6 @@ def localize(pairs: Iterable[tuple[str, str]], prefix: str = DEFAULT_PREFIX) -> 
     urls = local_assets(prefix)
     out: list[tuple[str, str]] = []
     for name, url in pairs:
-        name = ALIASES.get(name, name)
         if name in DROPPED:
             continue
         if name not in urls:
@@ -103,7 +91,7 @@ def localize_plugin(element: _E, prefix: str = DEFAULT_PREFIX) -> _E:
     """Point one folium element's JS/CSS at local files; return the element.
 
     Works for any ``JSCSSMixin`` instance (Map, MarkerCluster, FastMarkerCluster,
-    HeatMap, TimestampedGeoJson, ...). Sets instance attributes only.
+    HeatMap, ...). Sets instance attributes only.
     """
     if not isinstance(element, JSCSSMixin):
         raise TypeError(f"{type(element).__name__} has no JS/CSS assets to localize")

@@ -167,16 +167,10 @@ def test_prefix_is_configurable():
     assert ("leaflet", "/assets/v/leaflet/leaflet.js") in m.default_js
 
 
-def test_timestamped_geojson_is_local_and_shares_jquery():
-    m = make_map(location=[52.205, 4.405])
-    localize_plugin(TimestampedGeoJson(TIMED, period="P1D")).add_to(m)
-    html = render_map_document(m)
-    assert external_assets(html) == []
-    urls = local_urls(html)
-    assert urls.count(f"{DEFAULT_PREFIX}/jquery/jquery.min.js") == 1
-    assert f"{DEFAULT_PREFIX}/moment/moment.min.js" in urls
-    for url in urls:
-        assert static_file(url).is_file(), url
+def test_plugin_whose_assets_are_not_vendored_is_refused():
+    # TimestampedGeoJson (TimeDimension, moment, iso8601) is not vendored: no page of ours uses it.
+    with pytest.raises(KeyError, match="no local copy"):
+        localize_plugin(TimestampedGeoJson(TIMED, period="P1D"))
 
 
 def test_every_known_asset_is_vendored_with_a_licence():
