@@ -27,6 +27,7 @@ from buurt.auth.permissions import (
     require,
 )
 from buurt.beheer import coverage, maps, services
+from buurt.beheer.audit_log import audit_page
 from buurt.beheer.forms import AreaUploadForm, GroupSettingsForm, ResidentRemoveForm
 from buurt.extensions import db
 from buurt.geo.polygons import AreaValidationError, area_m2
@@ -457,5 +458,5 @@ def split_map(group_id: int):
 @require(can_read_audit)
 def audit_log():
     """Who viewed or exported personal data, and who changed what (newest first)."""
-    page = services.audit_page(request.args.get("pagina", 1, type=int) or 1, request.args.get("actie") or None)
+    page = audit_page(request.args.get("pagina", 1, type=int) or 1, request.args.get("actie") or None)
     return render_template("beheer/audit.html", p=page, action=request.args.get("actie") or "")
