@@ -19,7 +19,7 @@ def incidents_cli():
 @click.option("--since", "since", default=None, metavar="JJJJ-MM-DD", help="Alleen incidenten vanaf deze datum.")
 def export_command(fmt: str, since: str | None):
     """Schrijf alle zichtbare incidenten (exacte coördinaten) naar standaarduitvoer."""
-    from buurt.incidents.services import export_since
+    from buurt.incidents.exports import export_since
 
     day = None
     if since:

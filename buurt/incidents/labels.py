@@ -68,11 +68,3 @@ def period_labels() -> dict[str, str]:
         "3m": _("Afgelopen 3 maanden"),
         "range": _("Eigen periode"),
     }
-
-
-MONTHS_NL = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-
-
-def month_label(year: int, month: int) -> str:
-    """Short month label, e.g. 'mrt 2026' (Dutch abbreviations, not user input)."""
-    return f"{MONTHS_NL[month - 1]} {year}"

@@ -27,7 +27,9 @@ from buurt.auth.permissions import (
     require,
 )
 from buurt.extensions import db, limiter
-from buurt.incidents import charts, labels, photos, services
+from buurt.incidents import charts, exports, labels, maps, photos, queries, reports
+from buurt.incidents import public as public_picture
+from buurt.incidents.errors import IncidentError, InvalidReportLink
 from buurt.incidents.forms import (
     IncidentCorrectForm,
     IncidentFilterForm,
@@ -35,6 +37,7 @@ from buurt.incidents.forms import (
     IncidentReportForm,
 )
 from buurt.models import Incident, IncidentCategory, utcnow
+from buurt.times import local_now, local_to_utc, to_local
 
 bp = Blueprint("incidents", __name__)
 
@@ -46,9 +49,9 @@ def _report_limit() -> str:
 # --- the shared filter ---------------------------------------------------------------------------------------
 
 
-def _filter_form() -> tuple[IncidentFilterForm, services.IncidentFilter]:
+def _filter_form() -> tuple[IncidentFilterForm, queries.IncidentFilter]:
     """The filter form from the query string, and the IncidentFilter it stands for (bad parts ignored)."""
-    groups, areas = services.filter_options()
+    groups, areas = queries.filter_options()
     form = IncidentFilterForm(formdata=request.args)
     form.groep.choices = [SelectChoice("", _("Alle groepen"))] + [SelectChoice(str(g.id), g.name) for g in groups]
     form.gebied.choices = [SelectChoice("", _("Alle gebieden"))] + [SelectChoice(str(a.id), a.name) for a in areas]
@@ -68,7 +71,7 @@ def _filter_form() -> tuple[IncidentFilterForm, services.IncidentFilter]:
     date_to = form.tot.data if not form.tot.errors else None
     if period == "range" and date_from and date_to and date_to < date_from:
         date_from, date_to = date_to, date_from
-    return form, services.IncidentFilter(categories, group_id, area_id, period, date_from, date_to)
+    return form, queries.IncidentFilter(categories, group_id, area_id, period, date_from, date_to)
 
 
 @bp.get("/")
@@ -77,10 +80,10 @@ def index():
     """The wijkagent's incident map with filters, table, chart and exports."""
     form, f = _filter_form()
     now = utcnow()
-    page = services.filtered_page(f, now, request.args.get("pagina", 1, type=int) or 1)
-    counts = services.monthly_counts(services.filtered_count_rows(f, now), f, now)
+    page = queries.filtered_page(f, now, request.args.get("pagina", 1, type=int) or 1)
+    counts = queries.monthly_counts(queries.filtered_count_rows(f, now), f, now)
     names = labels.category_labels()
-    category_chart = charts.stacked_bar_svg(
+    category_chart = charts.stacked_bar(
         _("Meldingen per maand, per soort"),
         _(
             "Staafdiagram: aantal meldingen per maand, opgedeeld naar soort. "
@@ -90,7 +93,7 @@ def index():
         [(names[c], labels.category_colour(c), v) for c, v in counts.by_category.items() if any(v)],
         chart_id="per-soort",
     )
-    area_chart = charts.stacked_bar_svg(
+    area_chart = charts.stacked_bar(
         _("Meldingen per maand, per gebied"),
         _(
             "Staafdiagram: aantal meldingen per maand, opgedeeld naar gebied. "
@@ -113,7 +116,6 @@ def index():
         args=args,
         map_url=url_for("incidents.map_document", **args),
         IncidentCategory=IncidentCategory,
-        to_local=services.to_local,
         window=f.window(now),
     )
 
@@ -123,7 +125,7 @@ def index():
 def map_document():
     """The exact incident map (same filters as the page) as a document for the iframe."""
     _form, f = _filter_form()
-    response = Response(services.map_document(f, utcnow()), mimetype="text/html")
+    response = Response(maps.map_document(f, utcnow()), mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -135,7 +137,7 @@ def export(fmt: str):
     if fmt not in ("csv", "geojson"):
         return render_template("errors/error.html", code=404, message=_("Dit exportformaat bestaat niet.")), 404
     _form, f = _filter_form()
-    body, _count = services.export(f, fmt, utcnow())
+    body, _count = exports.export(f, fmt, utcnow())
     mimetype = "text/csv" if fmt == "csv" else "application/geo+json"
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     response = Response(body, mimetype=mimetype)
@@ -152,7 +154,7 @@ def _load(incident_id: int) -> Incident:
 
 
 def _correct_form(incident: Incident) -> IncidentCorrectForm:
-    local = services.to_local(incident.occurred_at)
+    local = to_local(incident.occurred_at)
     return IncidentCorrectForm(
         formdata=None,
         category=IncidentCategory(incident.category).value,
@@ -163,7 +165,7 @@ def _correct_form(incident: Incident) -> IncidentCorrectForm:
 
 
 def _render_detail(incident: Incident, correct_form=None, merge_form=None, status=200):
-    duplicates = services.possible_duplicates(incident) if incident.status == "visible" else []
+    duplicates = reports.possible_duplicates(incident) if incident.status == "visible" else []
     return render_template(
         "incidents/detail.html",
         incident=incident,
@@ -172,7 +174,6 @@ def _render_detail(incident: Incident, correct_form=None, merge_form=None, statu
         correct_form=correct_form or _correct_form(incident),
         merge_form=merge_form or IncidentMergeForm(),
         empty_form=EmptyForm(),
-        to_local=services.to_local,
         IncidentCategory=IncidentCategory,
     ), status
 
@@ -211,16 +212,16 @@ def correct(incident_id: int):
     if not form.validate():
         return _render_detail(incident, correct_form=form, status=200)
     try:
-        change = services.Correction(
+        change = reports.Correction(
             IncidentCategory(form.category.data),
-            services.local_to_utc(form.occurred_date.data, form.occurred_time.data),
+            local_to_utc(form.occurred_date.data, form.occurred_time.data),
             form.description.data or "",
             _float(form.lat.data),
             _float(form.lon.data),
             form.address.data or "",
         )
-        changed = services.correct_incident(incident, change)
-    except services.IncidentError as error:
+        changed = reports.correct_incident(incident, change)
+    except IncidentError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
         return _render_detail(incident, correct_form=form, status=200)
@@ -243,8 +244,8 @@ def merge(incident_id: int):
         return _render_detail(incident, merge_form=form, status=200)
     check(can_moderate_incident(current_user, keep))
     try:
-        services.merge_incident(incident, keep)
-    except services.IncidentError as error:
+        reports.merge_incident(incident, keep)
+    except IncidentError as error:
         form.form_errors.append(error.message)
         return _render_detail(incident, merge_form=form, status=200)
     flash(_("Melding #%(a)d is samengevoegd met #%(b)d.", a=incident.id, b=keep.id), "success")
@@ -260,8 +261,8 @@ def hide(incident_id: int):
     if not EmptyForm().validate():
         return _render_detail(incident, status=200)
     try:
-        services.hide_incident(incident)
-    except services.IncidentError as error:
+        reports.hide_incident(incident)
+    except IncidentError as error:
         flash(error.message, "error")
     else:
         flash(_("Melding verborgen."), "success")
@@ -276,7 +277,7 @@ def restore(incident_id: int):
     check(can_moderate_incident(current_user, incident))
     if not EmptyForm().validate():
         return _render_detail(incident, status=200)
-    services.restore_incident(incident)
+    reports.restore_incident(incident)
     flash(_("Melding is weer zichtbaar."), "success")
     return redirect(url_for("incidents.detail", incident_id=incident.id))
 
@@ -294,9 +295,9 @@ def _float(value) -> float | None:
 def _new_report_form() -> IncidentReportForm:
     form = IncidentReportForm()
     if request.method == "GET":
-        now = services.to_local(utcnow())
+        now = local_now()
         form.occurred_date.data = now.date()
-        form.occurred_time.data = now.time().replace(second=0, microsecond=0)
+        form.occurred_time.data = now.time()
     return form
 
 
@@ -313,9 +314,9 @@ def _handle_report(form: IncidentReportForm, *, resident=None):
             form.photo.errors = [str(error)]
             return None
     try:
-        report = services.ReportInput(
+        report = reports.ReportInput(
             category=IncidentCategory(form.category.data),
-            occurred_at=services.local_to_utc(form.occurred_date.data, form.occurred_time.data),
+            occurred_at=local_to_utc(form.occurred_date.data, form.occurred_time.data),
             description=form.description.data or "",
             police_called=form.police_called.data == "ja",
             lat=_float(form.lat.data),
@@ -324,8 +325,8 @@ def _handle_report(form: IncidentReportForm, *, resident=None):
             details=form.details(),
             photo=data,
         )
-        return services.report_incident(report, user=None if resident else current_user, resident=resident)
-    except services.IncidentError as error:
+        return reports.report_incident(report, user=None if resident else current_user, resident=resident)
+    except IncidentError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
         return None
@@ -350,8 +351,8 @@ def report():
 def report_resident(token: str):
     """A signed-up resident reports an incident with their personal link."""
     try:
-        resident = services.resident_for_report(token)
-    except services.InvalidReportLink as error:
+        resident = reports.resident_for_report(token)
+    except InvalidReportLink as error:
         return render_template("incidents/link_invalid.html", message=error.message), 403
     form = _new_report_form()
     incident = _handle_report(form, resident=resident)
@@ -364,8 +365,8 @@ def report_resident(token: str):
 def thanks(token: str):
     """Thank the resident; offer to report another."""
     try:
-        services.resident_for_report(token)
-    except services.InvalidReportLink as error:
+        reports.resident_for_report(token)
+    except InvalidReportLink as error:
         return render_template("incidents/link_invalid.html", message=error.message), 403
     return render_template("incidents/thanks.html", token=token)
 
@@ -381,22 +382,21 @@ def _public_period() -> str:
 @bp.get("/openbaar")
 def public():
     """The public, blurred picture: counts per area and category, and a coarse grid map."""
-    picture = services.public_picture(map_period=_public_period())
+    picture = public_picture.public_picture(map_period=_public_period())
     return render_template(
         "incidents/public.html",
         picture=picture,
         names=labels.category_labels(),
         categories=labels.CATEGORIES,
         period_names=labels.period_labels(),
-        to_local=services.to_local,
     )
 
 
 @bp.get("/openbaar/kaart")
 def public_map():
     """The public grid map as a document for the iframe (cells and counts only)."""
-    picture = services.public_picture(map_period=_public_period())
-    response = Response(services.public_map_document(picture), mimetype="text/html")
+    picture = public_picture.public_picture(map_period=_public_period())
+    response = Response(maps.public_map_document(picture), mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -404,8 +404,8 @@ def public_map():
 @bp.get("/openbaar.json")
 def public_json():
     """The public summary as JSON: counts per area/category and blurred cells; never exact places or text."""
-    picture = services.public_picture(map_period=_public_period())
-    response = current_app.json.response(services.public_json(picture))
+    picture = public_picture.public_picture(map_period=_public_period())
+    response = current_app.json.response(public_picture.public_json(picture))
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -184,7 +184,7 @@ def _my_data_page(token, resident, data, correct_form=None, delete_form=None, st
 
 def _report_link(resident) -> str | None:
     """The resident's personal link to report incidents, while they are signed up."""
-    from buurt.incidents.services import REPORTING_STATUSES, report_link
+    from buurt.incidents.reports import REPORTING_STATUSES, report_link
 
     return report_link(resident, external=False) if resident.status in REPORTING_STATUSES else None
 

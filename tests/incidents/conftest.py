@@ -64,7 +64,7 @@ def resident(groups, make_resident):
 @pytest.fixture
 def resident_link(app, resident):
     """The resident's personal report path."""
-    from buurt.incidents.services import report_link
+    from buurt.incidents.reports import report_link
 
     with app.test_request_context():
         return report_link(resident, external=False)
@@ -91,7 +91,7 @@ def png_bytes(size=(32, 32)) -> bytes:
 
 def report_data(**overrides) -> dict:
     """A valid report form submission (local date/time one hour ago, a map point in Noord)."""
-    from buurt.incidents.services import to_local
+    from buurt.times import to_local
 
     moment = to_local(utcnow() - timedelta(hours=1))
     data = {

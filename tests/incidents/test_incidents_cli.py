@@ -26,7 +26,7 @@ def test_geojson_export_has_exact_coordinates(runner, make_incident):
 def test_csv_export_since_a_date(runner, make_incident):
     make_incident(hours_ago=24 * 40)
     recent = make_incident(hours_ago=5)
-    from buurt.incidents.services import to_local
+    from buurt.times import to_local
 
     day = to_local(recent.occurred_at).date().isoformat()
     result = runner.invoke(args=["buurt", "incidents", "export", "--format", "csv", "--since", day])

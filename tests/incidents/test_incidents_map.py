@@ -12,8 +12,8 @@ import pytest
 
 from buurt.extensions import db
 from buurt.geo.folium_assets import external_assets
-from buurt.incidents.services import to_local
 from buurt.models import AuditEntry, IncidentCategory, IncidentStatus, utcnow
+from buurt.times import to_local
 from tests.incidents.conftest import INSIDE, OUTSIDE
 
 
@@ -170,29 +170,32 @@ def test_map_document_is_local_fast_style_and_escapes(client, spread, wijkagent)
         assert f"/static/vendor/{asset}" in html
 
 
-def test_meldingen_layer_uses_the_meldingen_service_when_present(client, spread, wijkagent, monkeypatch):
-    import buurt.meldingen.services as meldingen_services
+def test_meldingen_layer_uses_the_meldingen_service(client, spread, wijkagent, monkeypatch):
+    import buurt.incidents.maps as incident_maps
+    from buurt.models import MeldingCategory
 
     calls = []
 
     def fake(since, until, group_ids):
         calls.append((since, until, group_ids))
-        return [{"lat": 52.2120, "lon": 4.4200, "title": "<b>Woninginbraak</b>", "occurred_at": utcnow()}]
+        return [{"lat": 52.2120, "lon": 4.4200, "category": "woninginbraak", "occurred_at": utcnow(), "id": 1}]
 
-    monkeypatch.setattr(meldingen_services, "meldingen_for_map", fake, raising=False)
+    monkeypatch.setattr(incident_maps, "meldingen_for_map", fake)
+    monkeypatch.setitem(incident_maps.CATEGORY_LABELS, MeldingCategory.WONINGINBRAAK, "<b>Woninginbraak</b>")
     html = client.get("/incidenten/kaart?periode=7d").get_data(as_text=True)
     assert calls
     assert calls[0][2] is None
     assert "&lt;b&gt;Woninginbraak&lt;/b&gt;" in html
 
 
-def test_meldingen_layer_is_empty_without_the_service(client, spread, wijkagent, monkeypatch):
-    import buurt.meldingen.services as meldingen_services
+def test_a_broken_meldingen_layer_fails_loudly(client, spread, wijkagent, monkeypatch):
+    import buurt.incidents.maps as incident_maps
 
-    monkeypatch.delattr(meldingen_services, "meldingen_for_map", raising=False)
-    response = client.get("/incidenten/kaart?periode=7d")
-    assert response.status_code == 200
-    assert "Meldingen van de politie" in response.get_data(as_text=True)
+    def broken(since, until):  # the wrong signature: a real break, not an empty layer
+        return []
+
+    monkeypatch.setattr(incident_maps, "meldingen_for_map", broken)
+    assert client.get("/incidenten/kaart?periode=7d").status_code == 500
 
 
 def test_a_real_melding_shows_in_its_layer(client, wijkagent, app):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from buurt.extensions import db
-from buurt.incidents.services import possible_duplicates, to_local
+from buurt.incidents.reports import possible_duplicates
 from buurt.models import AuditEntry, IncidentCategory, IncidentStatus
+from buurt.times import to_local
 from tests.incidents.conftest import INSIDE, OUTSIDE
 
 NOORD = INSIDE["rijnsoever-noord"]

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from buurt.extensions import db
-from buurt.incidents.services import report_link, to_local
+from buurt.incidents.reports import report_link
 from buurt.models import AuditEntry, Incident, ResidentStatus, utcnow
+from buurt.times import to_local
 from tests.incidents.conftest import INSIDE, OUTSIDE, jpeg_with_gps, report_data
 
 
