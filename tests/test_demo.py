@@ -518,12 +518,12 @@ def test_bench_register_runs_small(capsys):
 
 
 def test_a_failure_halfway_leaves_no_half_demo(app, monkeypatch):
-    import buurt.demo
+    import buurt.demo.loading
 
     def fail(*args, **kwargs):
         raise RuntimeError("halfway")
 
-    monkeypatch.setattr(buurt.demo, "_create_meldingen", fail)
+    monkeypatch.setattr(buurt.demo.loading, "create_meldingen", fail)
     with pytest.raises(RuntimeError):
         load_demo(scale=0.1)
     assert not demo_data_present()
@@ -533,12 +533,12 @@ def test_a_failure_halfway_leaves_no_half_demo(app, monkeypatch):
 def test_database_error_gives_a_dutch_message_and_no_half_demo(runner, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    import buurt.demo
+    import buurt.demo.loading
 
     def fail(*args, **kwargs):
         raise OperationalError("INSERT ...", {"name": "Demo Anna Jansen"}, Exception("no such column: x"))
 
-    monkeypatch.setattr(buurt.demo, "_create_tasks", fail)
+    monkeypatch.setattr(buurt.demo.loading, "create_tasks", fail)
     result = runner.invoke(args=["buurt", "demo", "--scale", "0.1"])
     assert result.exit_code == 1
     assert "Het laden van de demo is mislukt" in result.output

@@ -1,0 +1,136 @@
+"""`flask buurt demo`: a fictional Rijnsoever at realistic scale; `flask buurt demo --clear` removes it.
+
+Everything made here is flagged ``is_demo`` and obviously fictional: streets such as
+"Verzonnenlaan", people called "Demo ...", phone numbers from one small block. The data is
+deterministic for a given seed, so screenshots and tests are reproducible.
+
+Plain functions for tests and benchmarks:
+
+* :func:`load_demo` clears earlier demo data and loads a fresh set (idempotent);
+* :func:`clear_demo` removes exactly the demo records, never real ones;
+* :func:`make_demo_incidents` gives rows for ``db.insert(Incident)``, e.g. 10,000 for a benchmark;
+* :func:`demo_data_present` tells whether the site holds demo data.
+
+This module is the command; the making is in ``fiction`` (names, texts, counts), ``addresses``
+(streets and the register), ``people`` (accounts, residents, tasks), ``incidents`` (incidents and
+meldingen), ``loading`` (:func:`load_demo`) and ``clearing`` (:func:`clear_demo`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from buurt.cli import buurt_cli
+from buurt.demo.clearing import clear_demo
+from buurt.demo.fiction import DEMO_PASSWORD, DEMO_PHONE_PREFIX, DEMO_SEED, MAX_SCALE, DemoError
+from buurt.demo.incidents import make_demo_incidents
+from buurt.demo.loading import DemoReport, load_demo
+from buurt.extensions import db
+from buurt.models import Address, Incident, Melding, Resident, User
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_PHONE_PREFIX",
+    "DEMO_SEED",
+    "DemoError",
+    "DemoReport",
+    "clear_demo",
+    "demo_data_present",
+    "load_demo",
+    "make_demo_incidents",
+]
+
+
+def demo_data_present() -> bool:
+    """True when any demo record exists (residents, addresses, accounts, incidents, meldingen); one query.
+
+    The one test for "this site holds demo data": the demo command and the banner on every page use it.
+    """
+    models = (Resident, Address, User, Incident, Melding)
+    return bool(db.session.scalar(select(or_(*(exists().where(m.is_demo.is_(True)) for m in models)))))
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+
+
+def _db_reason(error: SQLAlchemyError) -> str:
+    """The database's own message, without the statement's parameters (which hold demo names)."""
+    return str(getattr(error, "orig", None) or type(error).__name__)
+
+
+_CLEAR_FAILED = (
+    "De demogegevens konden niet worden verwijderd (er is niets veranderd): andere gegevens verwijzen er "
+    "nog naar. Details staan in het log."
+)
+
+
+@buurt_cli.command("demo")
+@click.option("--clear", is_flag=True, help="Verwijder alle demogegevens (en alleen die).")
+@click.option("--seed", type=int, default=DEMO_SEED, show_default=True, help="Zelfde seed, zelfde demo.")
+@click.option(
+    "--scale", type=click.FloatRange(0.01, MAX_SCALE), default=1.0, show_default=True,
+    help="Vermenigvuldig alle aantallen (1: ~1.050 bewoners).",
+)  # fmt: skip
+@click.option("--yes", is_flag=True, help="Niet vragen, ook niet als er echte aanmeldingen zijn.")
+def demo_command(clear: bool, seed: int, scale: float, yes: bool):
+    """Vul de database met verzonnen demogegevens (Rijnsoever op ware grootte), of haal ze weg."""
+    if clear:
+        try:
+            counts = clear_demo()
+        except SQLAlchemyError as error:
+            log.error("clearing the demo failed: %s", _db_reason(error))
+            raise click.ClickException(_CLEAR_FAILED) from None
+        if not any(counts.values()):
+            click.echo("Er waren geen demogegevens.")
+            return
+        click.echo(
+            f"Demogegevens verwijderd: {counts['residents']} bewoners, {counts['addresses']} adressen, "
+            f"{counts['users']} accounts, {counts['incidents']} incidenten, {counts['meldingen']} meldingen, "
+            f"{counts['tasks']} taken, {counts['audit']} auditregels. Echte gegevens zijn niet aangeraakt."
+        )
+        return
+    real = db.session.scalar(select(func.count(Resident.id)).where(Resident.is_demo.is_(False))) or 0
+    if real and not yes:
+        click.confirm(
+            f"Deze database bevat {real} echte aanmeldingen; de demo komt daartussen (en is met "
+            "`flask buurt demo --clear` weer weg te halen). Doorgaan?",
+            abort=True,
+        )
+    had_demo = demo_data_present()
+    try:
+        report = load_demo(seed, scale=scale)
+    except DemoError as error:
+        raise click.ClickException(error.message) from None
+    except SQLAlchemyError as error:
+        log.error("loading the demo failed: %s", _db_reason(error))
+        raise click.ClickException(
+            "Het laden van de demo is mislukt; er is niets half achtergebleven. Is de database bijgewerkt "
+            "(`flask --app app buurt init`)? Details staan in het log."
+        ) from None
+    if had_demo:
+        click.echo("Bestaande demogegevens zijn eerst verwijderd en daarna opnieuw geladen.")
+    click.echo(
+        f"Demo geladen in {report.seconds:.1f} s: {report.addresses} adressen, {report.residents} bewoners, "
+        f"{report.incidents} incidenten, {report.meldingen} meldingen, {report.tasks} taken."
+    )
+    for summary in report.groups.values():
+        occupied = summary.added + summary.pending
+        warning = "  (vol)" if occupied >= summary.capacity else ""
+        click.echo(
+            f"  {summary.name}: {summary.addresses} adressen; {summary.added} leden, {summary.pending} wachtend, "
+            f"{summary.waitlist} op de wachtlijst ({occupied}/{summary.capacity}){warning}; "
+            f"{summary.beheerders} beheerder(s)"
+        )
+    if report.by_status.get("to_geocode"):
+        click.echo(f"  Nog te geocoderen (zonder groep): {report.by_status['to_geocode']}")
+    click.echo(f"Inloggen kan met wachtwoord {report.password!r} als:")
+    for email, what in report.logins:
+        click.echo(f"  {email:<42} {what}")
+    click.echo("De site toont een DEMO-balk zolang er demogegevens zijn. Weghalen: flask --app app buurt demo --clear")

@@ -1,0 +1,225 @@
+"""Demo accounts (coordinator, beheerders, wijkagent), residents over the groups, and open group tasks."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from buurt.demo.addresses import DemoAddress, DemoArea
+from buurt.demo.fiction import (
+    DEMO_PASSWORD,
+    DEMO_PHONE_PREFIX,
+    FIRST_NAMES,
+    LAST_NAMES,
+    RESIDENTS_TOTAL,
+    split_total,
+    uniform_time,
+)
+from buurt.extensions import db
+from buurt.models import Group, GroupTask, Resident, ResidentStatus, Role, TaskKind, User, utcnow
+
+
+def _email_part(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in plain.lower() if ch.isalnum() or ch in ".-").strip(".-")
+
+
+def _free_email(local: str) -> str:
+    email, n = f"{local}@example.org", 1
+    while db.session.scalar(select(User.id).filter_by(email=email)) is not None:
+        n += 1
+        email = f"{local}{n}@example.org"
+    return email
+
+
+def create_users(groups: dict[int, Group], pyrng: random.Random):
+    """A coordinator, 1-2 beheerders per group (one group with one, to show the warning), a wijkagent."""
+    from buurt.auth.services import create_user, hash_password
+
+    ordered = sorted(groups.values(), key=lambda g: (g.sort_order, g.id))
+    hood_id = ordered[0].neighbourhood_id if ordered else None
+    password_hash = hash_password(DEMO_PASSWORD)  # once: scrypt is slow on purpose
+    logins: list[tuple[str, str]] = []
+    users: list[User] = []
+    beheerders: dict[int, list[User]] = {}
+    first_names = list(FIRST_NAMES)
+    pyrng.shuffle(first_names)
+
+    def make(local: str, name: str, role: Role, what: str, group: Group | None = None) -> User:
+        user = create_user(_free_email(local), name, role, None, [group] if group else [], is_demo=True)
+        users.append(user)
+        logins.append((user.email, what))
+        return user
+
+    coordinator = make("demo.coordinator", "Demo Coördinator", Role.COORDINATOR, "coördinator (alle groepen)")
+    for index, group in enumerate(ordered):
+        short = group.name.removeprefix("BuurtAlarm ")
+        wanted = 1 if index == len(ordered) - 1 and len(ordered) > 1 else 2
+        beheerders[group.id] = [
+            make(
+                f"demo.{_email_part(group.slug)}.{n}",
+                f"Demo {first_names[len(users) % len(first_names)]} (beheerder {short})",
+                Role.BEHEERDER,
+                f"beheerder van {group.name}",
+                group,
+            )
+            for n in range(1, wanted + 1)
+        ]
+    wijkagent = make("demo.wijkagent", "Demo Wijkagent", Role.WIJKAGENT, "wijkagent (alleen lezen)")
+    for user in users:
+        user.password_hash = password_hash
+        user.password_changed_at = utcnow()
+        user.neighbourhood_id = hood_id
+    db.session.commit()
+    return beheerders, [coordinator, wijkagent], logins
+
+
+def _phones(pyrng: random.Random, count: int):
+    """Distinct numbers from the demo block, skipping any a real resident happens to use."""
+    taken = set(
+        db.session.scalars(select(Resident.phone_e164).where(Resident.phone_e164.like(f"{DEMO_PHONE_PREFIX}%")))
+    )
+    free = [f"{DEMO_PHONE_PREFIX}{n:04d}" for n in range(9_900)]  # 9900-9999: the demo tasks
+    pyrng.shuffle(free)
+    return iter([p for p in free if p not in taken][:count])
+
+
+def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, now) -> list[Resident]:
+    """About 1,050 residents over the groups in proportion to households; capacity respected."""
+    from buurt.areas.services import current_areas, group_stats
+
+    total = round(RESIDENTS_TOTAL * scale)
+    per_area = split_total(total, [a.households for a in areas])
+    by_area: dict[int, list[DemoAddress]] = {}
+    for address in addresses:
+        by_area.setdefault(address.area_id, []).append(address)
+    occupied = {gid: s.occupied for gid, s in group_stats(list(groups.values())).items()}
+    phones = _phones(pyrng, total + 50)
+    start = now - timedelta(days=3 * 365)
+    launch_end = start + timedelta(days=60)
+
+    # Who lives where: distinct addresses, per area.
+    people: list[tuple[DemoArea, DemoAddress]] = []
+    for area, n in zip(areas, per_area, strict=True):
+        pool = by_area.get(area.id, [])
+        people += [(area, pool[i]) for i in pyrng.sample(range(len(pool)), min(n, len(pool)))]
+
+    # Statuses per group, oldest sign-ups first: added, then pending (recent), then the waitlist.
+    to_geocode = set(pyrng.sample(range(len(people)), max(1, round(len(people) * 0.005)) if people else 0))
+    # What buurt.areas.services.place() answers, without looking up the generation per point.
+    current = current_areas()
+    margin = current_app.config["BORDER_MARGIN_M"]
+    placements: dict[int, tuple] = {}
+    by_group: dict[int, list[int]] = {}
+    for i, (_area, address) in enumerate(people):
+        if i in to_geocode:
+            continue
+        info = current.index.border_info(address.record.lat, address.record.lon, margin_m=margin)
+        if info.key is None:  # cannot happen for points inside an area; never guess
+            to_geocode.add(i)
+            continue
+        area_info = current.by_id(info.key)
+        other = current.by_id(info.nearest_other_key) if info.is_border and info.nearest_other_key else None
+        placements[i] = (area_info, other, info.distance_m)
+        by_group.setdefault(area_info.group_id, []).append(i)
+    status: dict[int, ResidentStatus] = dict.fromkeys(to_geocode, ResidentStatus.TO_GEOCODE)
+    for group_id, members in by_group.items():
+        pyrng.shuffle(members)
+        not_reachable = members[: round(len(members) * 0.01)]
+        queue = members[len(not_reachable) :]
+        budget = max(0, groups[group_id].capacity - occupied.get(group_id, 0))
+        in_group = queue[:budget]
+        pending_count = min(len(in_group), max(1, round(len(members) * 0.06)))
+        for i in not_reachable:
+            status[i] = ResidentStatus.NOT_REACHABLE
+        for i in in_group[: len(in_group) - pending_count]:
+            status[i] = ResidentStatus.ADDED
+        for i in in_group[len(in_group) - pending_count :]:
+            status[i] = ResidentStatus.PENDING
+        for i in queue[budget:]:
+            status[i] = ResidentStatus.WAITLIST
+
+    residents = []
+    for i, (_area, address) in enumerate(people):
+        r = address.record
+        s = status[i]
+        if s == ResidentStatus.ADDED:
+            created = uniform_time(pyrng, start, launch_end if pyrng.random() < 0.3 else now - timedelta(days=21))
+        elif s == ResidentStatus.NOT_REACHABLE:
+            created = uniform_time(pyrng, start, now - timedelta(days=30))
+        elif s == ResidentStatus.PENDING:
+            created = uniform_time(pyrng, now - timedelta(days=21), now - timedelta(hours=1))
+        elif s == ResidentStatus.WAITLIST:
+            created = uniform_time(pyrng, now - timedelta(days=120), now - timedelta(hours=1))
+        else:
+            created = uniform_time(pyrng, now - timedelta(days=10), now - timedelta(hours=1))
+        first, last = pyrng.choice(FIRST_NAMES), pyrng.choice(LAST_NAMES)
+        email = f"demo.{_email_part(first)}.{_email_part(last.replace(' ', '.'))}.{i + 1}@example.org"
+        has_email = pyrng.random() < 0.6
+        resident = Resident(
+            name=f"Demo {first} {last}",
+            phone_e164=next(phones),
+            email=email if has_email else None,
+            email_confirmed_at=created + timedelta(minutes=pyrng.randint(1, 90)) if has_email else None,
+            postcode=r.postcode,
+            house_number=r.number,
+            house_letter=r.letter or "",
+            house_addition=r.addition or "",
+            street=r.street,
+            place=r.place,
+            household_size=pyrng.choices((1, 2, 3, 4, 5), weights=(30, 35, 15, 15, 5))[0],
+            status=s,
+            consent_privacy_at=created,
+            consent_rules_at=created,
+            consent_age_at=created,
+            created_at=created,
+            updated_at=created,
+            is_demo=True,
+        )
+        if hasattr(Resident, "digest_sent_at"):  # never announce demo sign-ups in a beheerders' digest mail
+            resident.digest_sent_at = created
+        placement = placements.get(i)
+        if placement is not None:
+            area_info, other, distance = placement
+            resident.lat, resident.lon, resident.geocoder_source = r.lat, r.lon, "register"
+            resident.group_id, resident.area_id = area_info.group_id, area_info.id
+            if other is not None:
+                resident.is_border = True
+                resident.border_group_id = other.group_id
+                resident.border_distance_m = round(distance, 1)
+                resident.needs_review = s in (ResidentStatus.PENDING, ResidentStatus.WAITLIST)
+        if s in (ResidentStatus.ADDED, ResidentStatus.NOT_REACHABLE):
+            added = min(created + timedelta(days=pyrng.uniform(0.2, 12)), now - timedelta(minutes=5))
+            team = beheerders.get(resident.group_id) or []
+            resident.added_by_id = pyrng.choice(team).id if team else None
+            resident.updated_at = added
+            if s == ResidentStatus.ADDED:
+                resident.added_at = added
+        residents.append(resident)
+    db.session.add_all(residents)
+    db.session.flush()
+    return residents
+
+
+def create_tasks(groups: dict[int, Group], pyrng: random.Random, now: datetime) -> int:
+    """A few open 'remove from WhatsApp' to-dos (people who moved away and deleted their data)."""
+    tasks = []
+    phones = iter(f"{DEMO_PHONE_PREFIX}{n:04d}" for n in pyrng.sample(range(9_900, 10_000), k=min(len(groups), 100)))
+    for group in sorted(groups.values(), key=lambda g: g.sort_order)[::2]:
+        tasks.append(
+            GroupTask(
+                group_id=group.id,
+                kind=TaskKind.REMOVE_FROM_WHATSAPP,
+                display_name=f"Demo {pyrng.choice(FIRST_NAMES)} {pyrng.choice(LAST_NAMES)}",
+                phone_e164=next(phones),
+                reason="Verhuisd buiten het gebied; gegevens zelf verwijderd.",
+                created_at=now - timedelta(days=pyrng.uniform(0.5, 6)),
+                is_demo=True,
+            )
+        )
+    db.session.add_all(tasks)
+    return len(tasks)
