@@ -11,7 +11,7 @@ import shutil
 import threading
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = os.environ.get("BUURT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROME_ARGS = [
@@ -30,10 +30,57 @@ GREY_PNG = bytes.fromhex(
 )
 
 
+RESPONSE_KEY = "buurt.tests.response"
+
+
+class _CloseOnce:
+    """A WSGI response iterable whose close() runs at most once."""
+
+    def __init__(self, iterable):
+        self.iterable = iterable
+        self.closed = False
+
+    def __iter__(self):
+        return iter(self.iterable)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if hasattr(self.iterable, "close"):
+                self.iterable.close()
+
+
+def keep_response(app):
+    """WSGI middleware: remember the response in the environ, so the handler can close it."""
+
+    def wsgi_app(environ, start_response):
+        response = _CloseOnce(app(environ, start_response))
+        environ[RESPONSE_KEY] = response
+        return response
+
+    return wsgi_app
+
+
+class ClosingRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, but the response is closed also when the client drops the connection.
+
+    werkzeug closes the response only after it has drained the socket; when a browser resets the
+    connection (it navigated away or its context closed mid-response), the write or the drain
+    raises first and the response (for a static file: the open file) is left to the garbage
+    collector, which reports a ResourceWarning in whichever test runs at that moment.
+    """
+
+    def connection_dropped(self, error, environ=None) -> None:
+        response = environ.get(RESPONSE_KEY) if environ else None
+        if response is not None:
+            response.close()
+
+
 class LiveServer:
-    def __init__(self, app):
+    def __init__(self, app, request_handler: type[WSGIRequestHandler] = ClosingRequestHandler):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        wsgi_app = keep_response(app) if issubclass(request_handler, ClosingRequestHandler) else app
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=request_handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
