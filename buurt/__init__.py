@@ -36,6 +36,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_pre_ping"
         }
+    # database errors must not carry bound values (phone numbers, addresses) into logs; only an
+    # explicit hide_parameters=False in the instance config shows them
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     _refuse_dev_secret(app)
 
     from buurt import errors, extensions, web

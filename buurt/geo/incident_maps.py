@@ -25,7 +25,7 @@ from folium.plugins import FastMarkerCluster, HeatMap
 from folium.template import Template
 
 from buurt.geo.folium_assets import localize_plugin, make_map, render_map_document
-from buurt.geo.maps import RIJNSOEVER_CENTER, Bounds, tooltip_html
+from buurt.geo.maps import RIJNSOEVER_CENTER, Bounds, LegendItem, add_legend, tooltip_html
 
 DATA_PLACEHOLDER = '"__BUURT_INCIDENT_DATA__"'
 POINT_DECIMALS = 5
@@ -340,8 +340,6 @@ def public_incident_map(
     legend: Sequence[tuple[str, str]],
 ) -> folium.Map:
     """The public map: area outlines and blurred cells, never deeper than max_zoom."""
-    from buurt.geo.maps import LegendItem, add_legend
-
     m = make_map(
         location=list(RIJNSOEVER_CENTER),
         zoom_start=min(14, max_zoom),

@@ -17,6 +17,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from buurt.exceptions import UserError
+
 log = logging.getLogger(__name__)
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
@@ -24,7 +26,7 @@ MAX_SIDE = 2560  # larger photos are scaled down (also keeps the stored file sma
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.")
 
 
-class PhotoRejected(ValueError):
+class PhotoRejected(UserError, ValueError):
     """The upload is not an acceptable photo; the message is Dutch and says what to do."""
 
 

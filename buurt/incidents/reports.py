@@ -117,7 +117,7 @@ def resolve_location(lat: float | None, lon: float | None, address: str) -> tupl
     try:
         result = geocode(AddressQuery.from_text(address))
     except InvalidAddress as error:
-        raise IncidentError(str(error)) from error
+        raise IncidentError(error.message) from error
     except GeocoderUnavailable as error:
         raise IncidentError(_("Het adres kon nu niet worden opgezocht. Klik de plek aan op de kaart.")) from error
     if result is None:
@@ -142,7 +142,7 @@ def report_incident(data: ReportInput, *, user=None, resident: Resident | None =
         try:
             cleaned = photos.clean_photo(data.photo, max_pixels=current_app.config["UPLOAD_MAX_PIXELS"])
         except photos.PhotoRejected as error:
-            raise IncidentError(str(error)) from error
+            raise IncidentError(error.message) from error
     incident = Incident(
         category=data.category,
         occurred_at=data.occurred_at,

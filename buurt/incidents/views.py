@@ -311,7 +311,7 @@ def _handle_report(form: IncidentReportForm, *, resident=None):
         try:
             data = photos.read_limited(upload.stream, current_app.config["UPLOAD_MAX_BYTES"])
         except photos.PhotoRejected as error:
-            form.photo.errors = [str(error)]
+            form.photo.errors = [error.message]
             return None
     try:
         report = reports.ReportInput(

@@ -222,3 +222,13 @@ def test_wijkagent_and_anonymous_cannot_use_the_staff_form(client, make_user, lo
     assert client.get("/incidenten/melden").status_code == 403
     assert client.post("/incidenten/melden", data=report_data()).status_code == 403
     assert incidents() == []
+
+
+def test_report_link_is_under_site_url_whatever_host_the_request_came_with(client, app, resident):
+    app.config["SITE_URL"] = "https://buurt.example.invalid/"
+    with app.test_request_context("/", base_url="http://evil.example.invalid"):
+        link = report_link(resident)
+    assert link.startswith("https://buurt.example.invalid/incidenten/melden/")
+    assert "evil" not in link
+    path = link.removeprefix("https://buurt.example.invalid")
+    assert client.get(path, headers={"Host": "evil.example.invalid"}).status_code == 200
