@@ -1,10 +1,20 @@
-"""Error pages in the site's style; a 500 rolls back the session and never shows exception text."""
+"""Error pages in the site's style. They render without the database and never show exception text.
+
+An unexpected exception rolls the session back and is logged with what a developer needs: its
+type, the types it was raised from, the tracebacks, the method and the endpoint. Never its message
+and never the URL: database errors carry SQL and bound values (phone numbers, addresses) and URLs
+carry postcodes and tokens. When even the error page cannot be rendered (the database is down and
+a logged-in user's account cannot be loaded, say), a static page answers with the same status.
+"""
 
 import logging
+import traceback
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from buurt.extensions import db
@@ -21,16 +31,100 @@ MESSAGES = {
     500: lambda: _("Er ging bij ons iets mis. Uw gegevens zijn niet half opgeslagen; probeer het zo nog eens."),
 }
 
+# The last resort: no template, no translation, no database. Styled like the site (colours of
+# static/css/site.css), self-contained so it shows even when static files do not.
+FALLBACK_PAGE = """<!doctype html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Er ging iets mis · BuurtWhatsApp Rijnsoever</title>
+<style>
+body { margin: 0; font-family: system-ui, sans-serif; line-height: 1.5; color: #1b1f23; background: #f6f7f9; }
+header { background: #0b6e4f; color: #fff; padding: .75rem 1rem; font-weight: 700; font-size: 1.15rem; }
+main { max-width: 40rem; margin: 0 auto; padding: 1rem; }
+section { background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 1rem; }
+h1 { font-size: 1.5rem; line-height: 1.25; margin-top: 0; }
+a { color: #0b6e4f; }
+footer { color: #57606a; font-size: .9rem; }
+</style>
+</head>
+<body>
+<header>BuurtWhatsApp Rijnsoever</header>
+<main>
+<section>
+<h1>Er ging iets mis</h1>
+<p>Deze pagina kan nu niet worden getoond. Er is niets half opgeslagen; probeer het over een paar minuten opnieuw.</p>
+<p><a href="$home">Naar de startpagina</a></p>
+<p lang="en">Something went wrong on our side. Please try again in a few minutes.</p>
+</section>
+<footer><p>Zie je iets verdachts? Bel 112. Reageer niet in de groep.</p></footer>
+</main>
+</body>
+</html>
+"""
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def render_error(code: int, message: str | None = None):
-    message = message or MESSAGES.get(code, MESSAGES[500])()
+def type_name(error: BaseException) -> str:
+    """'sqlalchemy.exc.OperationalError', or 'KeyError' for a built-in."""
+    kind = type(error)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def exception_chain(error: BaseException) -> list[BaseException]:
+    """`error` and the exceptions it was raised from or while handling, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return chain
+
+
+def describe(error: BaseException) -> str:
+    """The type and frames (file, line, function) of `error` and of each in its chain; never message text."""
+    lines = []
+    for link in exception_chain(error):
+        lines.append(f"{type_name(link)}, most recent call last:")
+        lines += [
+            f'  File "{f.filename}", line {f.lineno}, in {f.name}' for f in traceback.extract_tb(link.__traceback__)
+        ]
+    return "\n".join(lines)
+
+
+def rollback() -> None:
+    """Drop what a failed request left in the session; a broken connection must not stop the page."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as error:
+        log.warning("rolling back after an error failed too: %s", type_name(error))
+
+
+def fallback_page(code: int):
+    """The static page (plain JSON under /api/), with the status the error page would have had."""
     if wants_json():
-        return jsonify(error=message, status=code), code
-    return render_template("errors/error.html", code=code, message=message), code
+        return {"error": "Er ging bij ons iets mis.", "status": code}, code
+    home = escape(request.script_root) + "/"
+    return FALLBACK_PAGE.replace("$home", home), code, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def render_error(code: int, message: str | None = None):
+    """The error page (JSON under /api/) with status `code`; the static page if rendering fails."""
+    try:
+        message = message or MESSAGES.get(code, MESSAGES[500])()
+        if wants_json():
+            return jsonify(error=message, status=code), code
+        # error_page=True keeps the database out of base.html (no demo banner check)
+        return render_template("errors/error.html", code=code, message=message, error_page=True), code
+    except Exception as error:  # the last resort must answer, whatever went wrong
+        rollback()
+        chain = ", ".join(type_name(link) for link in exception_chain(error))
+        log.error("the %d page could not be rendered: %s\n%s", code, chain, describe(error))
+        return fallback_page(code)
 
 
 def init_app(app) -> None:
@@ -44,6 +138,7 @@ def init_app(app) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
-        db.session.rollback()
-        log.error("unexpected error on %s %s", request.method, request.endpoint)
+        rollback()
+        chain = ", ".join(type_name(link) for link in exception_chain(error))
+        log.error("unexpected %s on %s %s\n%s", chain, request.method, request.endpoint, describe(error))
         return render_error(500)

@@ -1,17 +1,9 @@
 """Blueprints, template helpers and CLI commands: how the features plug into the app."""
 
 from flask_login import current_user
-from sqlalchemy import exists
 
 from buurt.auth import permissions
 from buurt.times import format_local
-
-
-def demo_present() -> bool:
-    from buurt.extensions import db
-    from buurt.models import Resident
-
-    return bool(db.session.scalar(db.select(exists().where(Resident.is_demo.is_(True)))))
 
 
 def init_app(app) -> None:
@@ -20,6 +12,7 @@ def init_app(app) -> None:
     from buurt.api.views import bp as api_bp
     from buurt.auth.views import bp as auth_bp
     from buurt.beheer.views import bp as beheer_bp
+    from buurt.demo import demo_data_present
     from buurt.incidents.views import bp as incidents_bp
     from buurt.main.views import bp as main_bp
     from buurt.meldingen.views import bp as meldingen_bp
@@ -42,7 +35,8 @@ def init_app(app) -> None:
         return {
             **permissions.TEMPLATE_PREDICATES,
             "user": current_user,
-            "demo_present": demo_present,
+            "demo_data_present": demo_data_present,
+            "error_page": False,  # errors.render_error sets it: the error page never asks the database
             "current_locale": str(get_locale()),
         }
 

@@ -14,6 +14,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from buurt.exceptions import UserError
 from buurt.extensions import db
 from buurt.mail import send_mail
 from buurt.models import Group, Role, User, utcnow
@@ -32,7 +33,7 @@ def _dummy_hash() -> str:
 RESET_PURPOSE = "reset"
 
 
-class AccountError(Exception):
+class AccountError(UserError):
     """A user-facing problem with an account action (message in Dutch)."""
 
 
