@@ -1,64 +1,18 @@
-/* Meldingen form: a small map to pick a point, and location suggestions from the pasted text.
+/* Meldingen form: location suggestions from the pasted text (the map is static/js/point-picker.js).
    Vanilla JS; the form works without it (typed location, "Zoek de locatie in de tekst" button). */
 (function () {
   "use strict";
   var form = document.getElementById("melding-form");
   if (!form) { return; }
-  var latInput = form.querySelector("input[name=lat]");
-  var lonInput = form.querySelector("input[name=lon]");
   var locationInput = form.querySelector("input[name=location]");
-  var statusLine = document.getElementById("picker-status");
-  var mapDiv = document.getElementById("melding-picker");
-  var marker = null;
-  var map = null;
-
-  function showPoint(lat, lon) {
-    if (!map) { return; }
-    if (marker) { marker.setLatLng([lat, lon]); }
-    else { marker = window.L.circleMarker([lat, lon], {radius: 9, color: "#b42318", weight: 3, fillOpacity: 0.6}).addTo(map); }
-  }
-
-  if (mapDiv && window.L && latInput && lonInput) {
-    mapDiv.hidden = false;
-    var startLat = parseFloat(mapDiv.dataset.lat);
-    var startLon = parseFloat(mapDiv.dataset.lon);
-    var hasPoint = isFinite(startLat) && isFinite(startLon);
-    map = window.L.map(mapDiv).setView(
-      hasPoint ? [startLat, startLon] : [parseFloat(mapDiv.dataset.centerLat), parseFloat(mapDiv.dataset.centerLon)],
-      hasPoint ? 16 : 14
-    );
-    window.L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 19, attribution: "&copy; OpenStreetMap"
-    }).addTo(map);
-    if (hasPoint) { showPoint(startLat, startLon); }
-    map.on("click", function (event) {
-      var lat = event.latlng.lat, lon = event.latlng.lng;
-      latInput.value = lat.toFixed(6);
-      lonInput.value = lon.toFixed(6);
-      showPoint(lat, lon);
-      if (locationInput) { locationInput.value = ""; }
-      if (statusLine) { statusLine.textContent = form.dataset.pointChosen + " " + lat.toFixed(5) + ", " + lon.toFixed(5); }
-    });
-  }
-
-  if (locationInput) {
-    locationInput.addEventListener("input", function () {
-      if (locationInput.value.trim() && latInput && latInput.value) {
-        latInput.value = ""; lonInput.value = "";
-        if (marker && map) { map.removeLayer(marker); marker = null; }
-        if (statusLine) { statusLine.textContent = ""; }
-      }
-    });
-  }
 
   /* Suggestions: a click fills the location field instead of submitting the form. */
   var box = document.getElementById("location-suggestions");
   function useSuggestion(value) {
     if (!locationInput) { return; }
     locationInput.value = value;
-    if (latInput) { latInput.value = ""; lonInput.value = ""; }
-    if (marker && map) { map.removeLayer(marker); marker = null; }
-    if (statusLine) { statusLine.textContent = ""; }
+    /* the point picker listens: a typed or chosen location replaces a point on the map */
+    locationInput.dispatchEvent(new Event("input", {bubbles: true}));
     locationInput.focus();
   }
   if (box) {

@@ -82,3 +82,40 @@ def test_pick_a_point_on_the_map(live_server, page, make_user):
     page.wait_for_url(re.compile(r"/meldingen/\d+$"))
     assert page.locator("#doelgroepen li").count() >= 1
     assert page.errors == []
+
+
+def test_a_typed_location_replaces_the_point_and_a_point_the_typed_location(live_server, page, make_user):
+    coordinator = make_user("coordinator")
+    log_in(page, live_server, coordinator)
+    page.goto(live_server.url + "/meldingen/nieuw")
+    picker = page.locator("#melding-picker.leaflet-container")
+    picker.wait_for()
+    page.fill("input[name=location]", "Fictieweg, Katwijk")
+    picker.click()  # a point on the map empties the typed location
+    assert page.input_value("input[name=location]") == ""
+    assert page.input_value("input[name=lat]") != ""
+    assert picker.locator(".leaflet-marker-icon").count() == 1
+    assert re.search(r"Punt gekozen op de kaart: \d+\.\d{5}, \d+\.\d{5}", page.locator("#picker-status").inner_text())
+    page.fill("input[name=location]", "Fictieweg 1, Katwijk")  # typing removes the point again
+    assert page.input_value("input[name=lat]") == ""
+    assert page.input_value("input[name=lon]") == ""
+    assert picker.locator(".leaflet-marker-icon").count() == 0
+    assert page.locator("#picker-status").inner_text() == ""
+    assert page.errors == []
+
+
+def test_a_point_survives_a_form_error(live_server, page, make_user):
+    coordinator = make_user("coordinator")
+    log_in(page, live_server, coordinator)
+    page.goto(live_server.url + "/meldingen/nieuw")
+    picker = page.locator("#melding-picker.leaflet-container")
+    picker.wait_for()
+    picker.click()
+    lat = page.input_value("input[name=lat]")
+    page.get_by_role("button", name="Melding opslaan en groepen zoeken").click()  # no text: the form comes back
+    page.wait_for_load_state()
+    page.locator("#melding-picker.leaflet-container").wait_for()
+    assert page.input_value("input[name=lat]") == lat
+    assert page.locator("#melding-picker .leaflet-marker-icon").count() == 1
+    assert "Punt gekozen op de kaart" in page.locator("#picker-status").inner_text()
+    assert [e for e in page.errors if "422" not in e] == []  # the refused form itself is a 422

@@ -57,7 +57,7 @@ def test_unknown_address_offers_the_map_and_stores_nothing(client, addresses):
     html = response.get_data(as_text=True)
     assert "We kunnen dit adres niet vinden" in html
     assert 'id="pick-map"' in html
-    assert "/static/js/residents-pick.js" in html
+    assert "/static/js/point-picker.js" in html
     assert "/static/vendor/leaflet/leaflet.js" in html
     assert 'value="Fictief Persoon"' in html  # what was typed is kept
     assert residents() == []
