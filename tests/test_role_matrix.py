@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from buurt.areas import imports
+from buurt.areas import files, proposals
 from buurt.auth.permissions import PUBLIC_ENDPOINTS, is_public_endpoint
 from buurt.extensions import db
 from buurt.models import GroupTask, Role, TaskKind
@@ -40,15 +40,13 @@ def world(app, groups, make_user, make_resident):
     )
     db.session.add(task)
     db.session.commit()
-    token = imports.save_proposal(
-        __import__("json").dumps(imports.current_collection()).encode(), source="matrix", user_id=None
-    )
+    proposal = proposals.save_proposal(files.current_collection(), source="matrix", user_id=None)
     values = {
         "group_id": group_a.id,
         "resident_id": resident.id,
         "task_id": task.id,
         "generation_id": 1,
-        "token": token,
+        "proposal_id": proposal.id,
     }
     return {"users": users, "values": values, "group_a": group_a, "group_b": group_b}
 

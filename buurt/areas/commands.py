@@ -1,4 +1,4 @@
-"""`flask buurt areas import|export|check`: thin shells over buurt.areas.imports."""
+"""`flask buurt areas import|export|check`: thin shells over buurt.areas.imports and buurt.areas.files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from buurt.areas import imports
+from buurt.areas import files, imports
 from buurt.cli import buurt_cli
 from buurt.geo.polygons import AreaValidationError
 
@@ -80,13 +80,13 @@ def export_command(output: str, number: int | None):
     from buurt.models import BoundaryGeneration
 
     if number is None:
-        collection = imports.current_collection()
+        collection = files.current_collection()
     else:
-        hood = imports._default_neighbourhood()
+        hood = files.required_neighbourhood()
         generation = db.session.scalar(db.select(BoundaryGeneration).filter_by(neighbourhood_id=hood.id, number=number))
         if generation is None:
             raise click.ClickException(f"Generatie {number} bestaat niet.")
-        collection = imports.generation_collection(generation)
+        collection = files.generation_collection(generation)
     text = json.dumps(collection, ensure_ascii=False, indent=1)
     if output == "-":
         click.echo(text)
@@ -100,7 +100,7 @@ def export_command(output: str, number: int | None):
 def check_command(file: str | None):
     """Check a GeoJSON FILE (or, without FILE, the areas in use) for errors, overlaps and gaps."""
     if file is None:
-        problems = imports.check_current()
+        problems = files.check_current()
         if problems:
             for problem in problems:
                 click.echo(f"  - {problem.message}")

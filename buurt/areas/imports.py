@@ -1,4 +1,4 @@
-"""Area import, export and check: one service for `flask buurt areas ...` and the browser upload.
+"""Area import: one service for `flask buurt areas import` and the browser upload.
 
 An import never edits areas in place. :func:`plan_import` validates a GeoJSON file and works out
 what would happen (which group each area belongs to, which residents would move from which group
@@ -21,6 +21,10 @@ An import is refused when a resident with coordinates would fall outside every n
 is lost) or when the areas leave a gap inside the neighbourhood.
 Moved residents: those ADDED to WhatsApp get a "remove from WhatsApp" task in the old group and an
 "add to WhatsApp" task in the new one; everyone else (pending, waitlist, ...) simply moves.
+
+A proposal waiting for confirmation (:mod:`buurt.areas.proposals`) is itself an inactive
+generation: :func:`apply_import` with ``generation=`` activates that same row. Reading and
+writing the file format: :mod:`buurt.areas.files`.
 """
 
 from __future__ import annotations
@@ -28,11 +32,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
-import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ from flask import current_app
 from shapely.geometry import mapping, shape
 from sqlalchemy import update
 
+from buurt.areas.files import current_generation, read_areas, required_neighbourhood
 from buurt.extensions import db
 from buurt.geo.index import AreaIndex
 from buurt.geo.polygons import (
@@ -49,8 +51,6 @@ from buurt.geo.polygons import (
     AreaValidationError,
     area_m2,
     check_tiling,
-    parse_area_collection,
-    to_feature_collection,
     to_rd_geometry,
 )
 from buurt.models import (
@@ -68,7 +68,6 @@ from buurt.models import (
 log = logging.getLogger(__name__)
 
 GROUP_PROPERTIES = ("groep", "group")
-KEY_PROPERTIES = ("key", "sleutel")
 BLOCKING_TILING = ("gap", "uncovered")
 ESTIMATED = "geschat naar oppervlakte"
 
@@ -167,42 +166,7 @@ class ImportPlan:
         return lines
 
 
-# --- reading a file ----------------------------------------------------------------------------
-
-
-def _document(data: bytes | str | dict, max_bytes: int) -> dict | bytes | str:
-    """JSON with feature ids filled in from a key property; raw data when it is not JSON (parse reports)."""
-    if isinstance(data, dict):
-        document = json.loads(json.dumps(data))
-    else:
-        size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
-        if size > max_bytes:
-            return data  # parse_area_collection explains the size limit
-        try:
-            document = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return data
-    if isinstance(document, dict):
-        features = document.get("features") if document.get("type") == "FeatureCollection" else [document]
-        for feature in features if isinstance(features, list) else []:
-            if not isinstance(feature, dict):
-                continue
-            props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
-            if feature.get("id") in (None, ""):
-                for name in KEY_PROPERTIES:
-                    if props.get(name):
-                        feature["id"] = str(props[name])
-                        break
-            if "naam" not in props and props.get("name"):
-                props["naam"] = props["name"]
-    return document
-
-
-def read_areas(data: bytes | str | dict, *, max_bytes: int | None = None) -> list[AreaFeature]:
-    """Validated areas from GeoJSON; AreaValidationError (Dutch problems) when unusable."""
-    if max_bytes is None:
-        max_bytes = current_app.config["AREA_UPLOAD_MAX_BYTES"]
-    return parse_area_collection(_document(data, max_bytes), name_property="naam", max_bytes=max_bytes)
+# --- names ------------------------------------------------------------------------------------------
 
 
 def slugify(text: str) -> str:
@@ -216,21 +180,6 @@ def _display_name(name: str) -> str:
 
 
 # --- planning ------------------------------------------------------------------------------------
-
-
-def _default_neighbourhood() -> Neighbourhood:
-    from buurt.areas.services import default_neighbourhood
-
-    hood = default_neighbourhood()
-    if hood is None:
-        raise AreaValidationError(
-            [AreaProblem("no_neighbourhood", "Er is nog geen buurt. Draai eerst `flask buurt init`.")]
-        )
-    return hood
-
-
-def current_generation(hood: Neighbourhood) -> BoundaryGeneration | None:
-    return db.session.scalar(db.select(BoundaryGeneration).filter_by(neighbourhood_id=hood.id, is_current=True))
 
 
 def _estimate_households(geometry, old_areas: list[Area]) -> int | None:
@@ -283,7 +232,7 @@ def plan_import(
     max_bytes: int | None = None,
 ) -> ImportPlan:
     """Validate the file and work out the import; raises AreaValidationError. Changes nothing."""
-    hood = neighbourhood or _default_neighbourhood()
+    hood = required_neighbourhood(neighbourhood)
     features = read_areas(data, max_bytes=max_bytes)
     cfg = current_app.config
     outline = shape(hood.outline) if hood.outline else None
@@ -385,6 +334,10 @@ def plan_import(
 # --- applying -------------------------------------------------------------------------------------
 
 
+class ProposalGone(LookupError):
+    """The proposal was confirmed, discarded or expired meanwhile (pages answer 404)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     generation_id: int
@@ -403,11 +356,16 @@ def apply_import(
     note: str | None = None,
     user_id: int | None = None,
     max_bytes: int | None = None,
+    generation: BoundaryGeneration | None = None,
 ) -> ImportResult:
-    """Store the file as the new current boundary generation, in one transaction (all or nothing)."""
+    """Store the file as the new current boundary generation, in one transaction (all or nothing).
+
+    ``generation``: a proposal of this neighbourhood that becomes the new generation itself (the
+    first confirmation wins; ProposalGone when it was activated or deleted meanwhile).
+    """
     from buurt import audit
 
-    hood = neighbourhood or _default_neighbourhood()
+    hood = required_neighbourhood(neighbourhood)
     plan = plan_import(data, neighbourhood=hood, source=source, max_bytes=max_bytes)
     cfg = current_app.config
     try:
@@ -432,20 +390,29 @@ def apply_import(
             return created[ref.ref] if ref.is_new else groups[ref.id]
 
         now = utcnow()
+        if generation is not None:  # one conditional transition: only a proposal can be activated
+            claimed = db.session.execute(
+                update(BoundaryGeneration)
+                .where(BoundaryGeneration.id == generation.id, BoundaryGeneration.activated_at.is_(None))
+                .values(activated_at=now),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+            if claimed != 1:
+                raise ProposalGone(generation.id)
         for old in db.session.scalars(
             db.select(BoundaryGeneration).filter_by(neighbourhood_id=hood.id, is_current=True)
         ):
             old.is_current = False
-        generation = BoundaryGeneration(
-            neighbourhood_id=hood.id,
-            number=plan.next_number,
-            is_current=True,
-            note=(note or None),
-            source=(source or "import")[:200],
-            created_by_id=user_id,
-            activated_at=now,
-        )
-        db.session.add(generation)
+        if generation is None:
+            generation = BoundaryGeneration(neighbourhood_id=hood.id)
+            db.session.add(generation)
+        generation.number = plan.next_number
+        generation.is_current = True
+        generation.document = None
+        generation.note = note or None
+        generation.source = (source or "import")[:200]
+        generation.created_by_id = user_id
+        generation.activated_at = now
         new_areas: list[Area] = []
         for order, planned in enumerate(plan.areas):
             area = Area(
@@ -536,102 +503,3 @@ def apply_import(
         len(plan.moves),
     )
     return ImportResult(generation.id, generation.number, len(plan.moves), tasks, len(created), plan)
-
-
-# --- export and check -----------------------------------------------------------------------------
-
-
-def generation_collection(generation: BoundaryGeneration) -> dict:
-    """A generation as GeoJSON that `areas import` reads back to the same groups."""
-    features = []
-    for area in generation.areas:
-        props: dict[str, Any] = {"groep": area.group.slug, "groepsnaam": area.group.name}
-        if area.households is not None:
-            props["huishoudens"] = area.households
-            props["huishoudens_bron"] = area.households_source or "bestand"
-        features.append(AreaFeature(key=area.key, name=area.name, geometry=shape(area.geometry), properties=props))
-    collection = to_feature_collection(features)
-    collection["buurt"] = generation.neighbourhood.slug
-    collection["generatie"] = generation.number
-    collection["bron"] = "CBS / Kadaster, CC BY 4.0 (bewerkt)"
-    return collection
-
-
-def current_collection(hood: Neighbourhood | None = None) -> dict:
-    hood = hood or _default_neighbourhood()
-    generation = current_generation(hood)
-    if generation is None:
-        return {"type": "FeatureCollection", "features": []}
-    return generation_collection(generation)
-
-
-def check_current(hood: Neighbourhood | None = None) -> list[AreaProblem]:
-    """Problems with the areas in use now (overlaps, gaps)."""
-    hood = hood or _default_neighbourhood()
-    try:
-        features = read_areas(current_collection(hood), max_bytes=10**9)
-    except AreaValidationError as error:
-        return error.problems
-    outline = shape(hood.outline) if hood.outline else None
-    return check_tiling(features, outline, gap_tolerance_m2=current_app.config["AREA_GAP_TOLERANCE_M2"])
-
-
-# --- proposals waiting for confirmation (browser flow) -------------------------------------------
-
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-PROPOSAL_MAX_AGE_S = 24 * 3600
-
-
-def _proposal_dir() -> Path:
-    path = Path(current_app.instance_path) / "area_proposals"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def save_proposal(data: bytes, *, source: str, user_id: int | None, note: str = "") -> str:
-    """Keep an uploaded (or generated) file until it is confirmed or discarded; returns its token."""
-    folder = _proposal_dir()
-    cutoff = time.time() - PROPOSAL_MAX_AGE_S
-    for old in folder.glob("*.json"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(18)
-    meta = {"source": source[:200], "user_id": user_id, "note": note[:500], "created": time.time()}
-    (folder / f"{token}.geojson").write_bytes(data)
-    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
-    return token
-
-
-def load_proposal(token: str) -> tuple[bytes, dict] | None:
-    if not _TOKEN.match(token or ""):
-        return None
-    folder = _proposal_dir()
-    data_path, meta_path = folder / f"{token}.geojson", folder / f"{token}.json"
-    if not data_path.exists() or not meta_path.exists():
-        return None
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if time.time() - meta.get("created", 0) > PROPOSAL_MAX_AGE_S:
-        discard_proposal(token)
-        return None
-    return data_path.read_bytes(), meta
-
-
-def discard_proposal(token: str) -> None:
-    if not _TOKEN.match(token or ""):
-        return
-    folder = _proposal_dir()
-    for suffix in (".geojson", ".json"):
-        (folder / f"{token}{suffix}").unlink(missing_ok=True)
-
-
-def moved_residents(plan: ImportPlan) -> dict[tuple[str, str], list[Resident]]:
-    """The residents behind plan.moves, grouped by (from, to) group name (for coordinators only)."""
-    ids = [m.resident_id for m in plan.moves]
-    if not ids:
-        return {}
-    by_id = {r.id: r for r in db.session.scalars(db.select(Resident).where(Resident.id.in_(ids)))}
-    grouped: dict[tuple[str, str], list[Resident]] = defaultdict(list)
-    for move in plan.moves:
-        if move.resident_id in by_id:
-            grouped[(plan.groups[move.from_ref].name, plan.groups[move.to_ref].name)].append(by_id[move.resident_id])
-    return dict(sorted(grouped.items()))

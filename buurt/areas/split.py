@@ -27,14 +27,15 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon, mapping, shape
 
+from buurt.exceptions import UserError
 from buurt.geo.coords import from_rd, to_rd
 from buurt.geo.polygons import area_m2, to_rd_geometry
 
 ANGLES = tuple(range(0, 180, 5))
 
 
-class SplitImpossible(ValueError):
-    """The area cannot be cut in two (message in Dutch)."""
+class SplitImpossible(UserError):
+    """The area cannot be cut in two (``message`` in Dutch)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +219,7 @@ class GroupSplit:
 
 def split_proposal(group) -> GroupSplit:
     """Propose a split of ``group``'s current area by its members, pending sign-ups and waitlist."""
-    from buurt.areas.imports import current_collection
+    from buurt.areas.files import current_collection
     from buurt.extensions import db
     from buurt.models import Area, BoundaryGeneration, Group, Resident, ResidentStatus
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from shapely.geometry import mapping
 
-from buurt.areas.imports import ImportPlan, current_generation
+from buurt.areas.files import current_generation
+from buurt.areas.imports import ImportPlan
 from buurt.areas.split import GroupSplit
 from buurt.geo.coverage import OLD_COLOUR, LegendSection, comparison_map
 from buurt.geo.folium_assets import render_map_document

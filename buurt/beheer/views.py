@@ -10,7 +10,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from buurt import audit
-from buurt.areas import imports
+from buurt.areas import files, proposals
+from buurt.areas.imports import ProposalGone, plan_import
 from buurt.areas.split import SplitImpossible, split_proposal
 from buurt.auth.forms import EmptyForm
 from buurt.auth.permissions import (
@@ -269,13 +270,19 @@ def settings(group_id: int):
 @require(can_view_area_history)
 def areas():
     """The boundary generations: the current one and the old ones (read-only)."""
-    generations = list(db.session.scalars(db.select(BoundaryGeneration).order_by(BoundaryGeneration.number.desc())))
+    generations = list(
+        db.session.scalars(
+            db.select(BoundaryGeneration)
+            .where(BoundaryGeneration.number.is_not(None))  # proposals have no number yet
+            .order_by(BoundaryGeneration.number.desc())
+        )
+    )
     return render_template("beheer/areas.html", generations=generations)
 
 
 def _generation(generation_id: int) -> BoundaryGeneration:
     generation = db.session.get(BoundaryGeneration, generation_id)
-    if generation is None:
+    if generation is None or generation.number is None:  # a proposal is not (yet) a generation
         abort(404)
     return generation
 
@@ -300,7 +307,7 @@ def generation_export(generation_id: int):
     """A generation as GeoJSON (the same format the import reads)."""
     generation = _generation(generation_id)
     return Response(
-        json.dumps(imports.generation_collection(generation), ensure_ascii=False),
+        json.dumps(files.generation_collection(generation), ensure_ascii=False),
         mimetype="application/geo+json",
         headers={"Content-Disposition": f'attachment; filename="gebieden-generatie-{generation.number}.geojson"'},
     )
@@ -320,70 +327,69 @@ def area_upload():
             form.file.data.close()  # a large upload is spooled to a temporary file
         source = (form.file.data.filename or "upload.geojson")[:200]
         try:
-            imports.plan_import(data, source=source, max_bytes=limit)
+            plan_import(data, source=source, max_bytes=limit)
         except AreaValidationError as error:
             problems = error.problems
         else:
-            token = imports.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
-            return redirect(url_for("beheer.proposal", token=token))
+            found = proposals.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
+            return redirect(url_for("beheer.proposal", proposal_id=found.id))
     return render_template("beheer/area_upload.html", form=form, problems=problems)
 
 
-def _proposal(token: str) -> tuple[bytes, dict]:
-    found = imports.load_proposal(token)
+def _proposal(proposal_id: int) -> BoundaryGeneration:
+    found = proposals.load_proposal(proposal_id)
     if found is None:
         abort(404)
     return found
 
 
-@bp.get("/gebieden/voorstel/<token>")
+@bp.get("/gebieden/voorstel/<int:proposal_id>")
 @require(can_manage_areas)
-def proposal(token: str):
+def proposal(proposal_id: int):
     """Preview of new areas: old vs new on a map, and who would move to another group."""
-    data, meta = _proposal(token)
+    found = _proposal(proposal_id)
     try:
-        plan = imports.plan_import(data, source=meta.get("source", ""), max_bytes=10**8)
+        plan = proposals.plan_proposal(found)
     except AreaValidationError as error:
         return render_template(
-            "beheer/proposal.html", plan=None, problems=error.problems, token=token, meta=meta, names={}
+            "beheer/proposal.html", plan=None, problems=error.problems, proposal=found, names={}
         ), 422
-    names = imports.moved_residents(plan)
+    names = proposals.moved_residents(plan)
     if names:
-        audit.record("residents.view", "area_proposal", None, count=len(plan.moves))
+        audit.record("residents.view", "area_proposal", found.id, count=len(plan.moves))
         db.session.commit()
     return render_template(
-        "beheer/proposal.html", plan=plan, problems=[], token=token, meta=meta, names=names, form=EmptyForm()
+        "beheer/proposal.html", plan=plan, problems=[], proposal=found, names=names, form=EmptyForm()
     )
 
 
-@bp.get("/gebieden/voorstel/<token>/kaart")
+@bp.get("/gebieden/voorstel/<int:proposal_id>/kaart")
 @require(can_manage_areas)
-def proposal_map(token: str):
+def proposal_map(proposal_id: int):
     """Map document: new areas filled, current boundaries dashed."""
-    data, meta = _proposal(token)
+    found = _proposal(proposal_id)
     try:
-        plan = imports.plan_import(data, source=meta.get("source", ""), max_bytes=10**8)
+        plan = proposals.plan_proposal(found)
     except AreaValidationError:
         abort(404)
     return _map(maps.proposal_document(plan))
 
 
-@bp.post("/gebieden/voorstel/<token>/bevestigen")
+@bp.post("/gebieden/voorstel/<int:proposal_id>/bevestigen")
 @require(can_manage_areas)
-def proposal_confirm(token: str):
-    """Store the proposal as the new boundary generation and reassign residents."""
-    data, meta = _proposal(token)
+def proposal_confirm(proposal_id: int):
+    """Activate the proposal as the new boundary generation and reassign residents."""
+    _proposal(proposal_id)
     if not EmptyForm().validate_on_submit():
         flash(_("Het formulier was verlopen. Bevestig nog een keer."), "error")
-        return redirect(url_for("beheer.proposal", token=token))
+        return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
     try:
-        result = imports.apply_import(
-            data, source=meta.get("source", ""), note=meta.get("note") or None, user_id=current_user.id, max_bytes=10**8
-        )
+        result = proposals.confirm_proposal(proposal_id, current_user.id)
+    except ProposalGone:
+        abort(404)
     except AreaValidationError:
         flash(_("De indeling kan niet (meer) worden opgeslagen; bekijk de meldingen hieronder."), "error")
-        return redirect(url_for("beheer.proposal", token=token))
-    imports.discard_proposal(token)
+        return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
     flash(
         _(
             "Generatie %(n)d is opgeslagen en in gebruik. %(m)d bewoner(s) verplaatst; "
@@ -397,12 +403,13 @@ def proposal_confirm(token: str):
     return redirect(url_for("beheer.generation", generation_id=result.generation_id))
 
 
-@bp.post("/gebieden/voorstel/<token>/annuleren")
+@bp.post("/gebieden/voorstel/<int:proposal_id>/annuleren")
 @require(can_manage_areas)
-def proposal_discard(token: str):
+def proposal_discard(proposal_id: int):
     """Throw a proposal away; nothing changes."""
+    _proposal(proposal_id)
     if EmptyForm().validate_on_submit():
-        imports.discard_proposal(token)
+        proposals.discard_proposal(proposal_id)
         flash(_("Het voorstel is weggegooid; er is niets veranderd."), "info")
     return redirect(url_for("beheer.areas"))
 
@@ -415,20 +422,19 @@ def split(group_id: int):
     try:
         proposal_ = split_proposal(group)
     except SplitImpossible as error:
-        flash(str(error), "error")
+        flash(error.message, "error")
         return redirect(url_for("beheer.group", group_id=group.id))
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
             return redirect(url_for("beheer.split", group_id=group.id))
-        data = json.dumps(proposal_.collection).encode()
-        token = imports.save_proposal(
-            data,
+        found = proposals.save_proposal(
+            proposal_.collection,
             source=f"splitsvoorstel {group.name}",
             user_id=current_user.id,
             note=_("Splitsing van %(name)s", name=group.name),
         )
-        return redirect(url_for("beheer.proposal", token=token))
+        return redirect(url_for("beheer.proposal", proposal_id=found.id))
     return render_template(
         "beheer/split.html",
         group=group,

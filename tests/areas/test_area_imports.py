@@ -6,7 +6,7 @@ import pytest
 import shapely
 from shapely.geometry import box, mapping, shape
 
-from buurt.areas import imports
+from buurt.areas import files, imports
 from buurt.areas.services import current_areas, place
 from buurt.extensions import db
 from buurt.geo.polygons import AreaValidationError
@@ -14,7 +14,7 @@ from buurt.models import BoundaryGeneration, Group, GroupTask, Resident, Residen
 
 
 def _collection():
-    return imports.current_collection()
+    return files.current_collection()
 
 
 def _moved_boundary():

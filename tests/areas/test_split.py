@@ -95,7 +95,7 @@ def test_beheerder_cannot_split(client, login, make_user, groups):
 
 
 def test_upload_shows_problems_then_preview_then_confirm(client, login, make_user, groups):
-    from buurt.areas import imports
+    from buurt.areas import files
 
     login(make_user(Role.COORDINATOR))
     bad = {
@@ -128,7 +128,7 @@ def test_upload_shows_problems_then_preview_then_confirm(client, login, make_use
     )
     client.application.config["AREA_UPLOAD_MAX_BYTES"] = limit
     assert "te groot" in response.get_data(as_text=True)
-    good = json.dumps(imports.current_collection()).encode()
+    good = json.dumps(files.current_collection()).encode()
     response = client.post(
         "/beheer/gebieden/nieuw",
         data={"file": (io.BytesIO(good), "goed.geojson"), "note": "Herindeling"},
