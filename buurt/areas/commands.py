@@ -35,6 +35,29 @@ def _echo_problems(error: AreaValidationError) -> None:
         click.echo(f"  - {problem.message}", err=True)
 
 
+def _plan_lines(plan: imports.ImportPlan) -> list[str]:
+    """The plan as Dutch text lines (no personal data)."""
+    lines = [
+        f"Nieuwe indeling voor {plan.neighbourhood_name}: generatie {plan.next_number}, {len(plan.areas)} gebieden."
+    ]
+    for area in plan.areas:
+        tag = " (NIEUWE GROEP)" if area.group.is_new else ""
+        lines.append(f"  - {area.name} [{area.key}] -> {area.group.name}{tag}, {area.area_m2 / 10_000:.1f} ha")
+    for group in plan.dropped:
+        lines.append(f"  Groep {group.name} krijgt geen gebied meer en wordt uitgezet.")
+    lines.append(
+        f"Bewoners met een adres: {plan.residents_counted}; zonder coördinaten (blijven in hun groep): "
+        f"{plan.without_coordinates}."
+    )
+    if plan.moves:
+        lines.append(f"{len(plan.moves)} bewoner(s) gaan naar een andere groep:")
+        lines.extend(f"  {a} -> {b}: {n}" for a, b, n in plan.move_counts())
+    else:
+        lines.append("Geen enkele bewoner verandert van groep.")
+    lines.extend(f"Let op: {w}" for w in plan.warnings)
+    return lines
+
+
 @areas_cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--dry-run", is_flag=True, help="Alleen laten zien wat er zou veranderen.")
@@ -50,7 +73,7 @@ def import_command(file: str, dry_run: bool, yes: bool, note: str):
     except AreaValidationError as error:
         _echo_problems(error)
         raise SystemExit(1) from None
-    for line in plan.summary_lines():
+    for line in _plan_lines(plan):
         click.echo(line)
     if dry_run:
         click.echo("Proefdraai: er is niets veranderd.")
@@ -112,6 +135,6 @@ def check_command(file: str | None):
     except AreaValidationError as error:
         _echo_problems(error)
         raise SystemExit(1) from None
-    for line in plan.summary_lines():
+    for line in _plan_lines(plan):
         click.echo(line)
     click.echo("Het bestand is bruikbaar (er is niets veranderd).")

@@ -43,6 +43,7 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import update
 
 from buurt.areas.files import current_generation, read_areas, required_neighbourhood
+from buurt.areas.split import slugify
 from buurt.extensions import db
 from buurt.geo.index import AreaIndex
 from buurt.geo.polygons import (
@@ -143,43 +144,12 @@ class ImportPlan:
         """Residents (not removed, with coordinates) per group ref after the import."""
         return dict(Counter(self.areas[p].group.ref for p in self.assignment.values()))
 
-    def summary_lines(self) -> list[str]:
-        """The plan as Dutch text lines (CLI and logs; no personal data)."""
-        lines = [
-            f"Nieuwe indeling voor {self.neighbourhood_name}: generatie {self.next_number}, {len(self.areas)} gebieden."
-        ]
-        for area in self.areas:
-            tag = " (NIEUWE GROEP)" if area.group.is_new else ""
-            lines.append(f"  - {area.name} [{area.key}] -> {area.group.name}{tag}, {area.area_m2 / 10_000:.1f} ha")
-        for group in self.dropped:
-            lines.append(f"  Groep {group.name} krijgt geen gebied meer en wordt uitgezet.")
-        lines.append(
-            f"Bewoners met een adres: {self.residents_counted}; zonder coördinaten (blijven in hun groep): "
-            f"{self.without_coordinates}."
-        )
-        if self.moves:
-            lines.append(f"{len(self.moves)} bewoner(s) gaan naar een andere groep:")
-            lines.extend(f"  {a} -> {b}: {n}" for a, b, n in self.move_counts())
-        else:
-            lines.append("Geen enkele bewoner verandert van groep.")
-        lines.extend(f"Let op: {w}" for w in self.warnings)
-        return lines
 
-
-# --- names ------------------------------------------------------------------------------------------
-
-
-def slugify(text: str) -> str:
-    from buurt.areas.split import slugify as _slugify
-
-    return _slugify(text)
+# --- planning ------------------------------------------------------------------------------------
 
 
 def _display_name(name: str) -> str:
     return re.sub(r"^BuurtAlarm\s+", "", name).strip() or name
-
-
-# --- planning ------------------------------------------------------------------------------------
 
 
 def _estimate_households(geometry, old_areas: list[Area]) -> int | None:
