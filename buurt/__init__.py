@@ -41,9 +41,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     _refuse_dev_secret(app)
 
-    from buurt import errors, extensions, web
+    from buurt import caching, errors, extensions, web
 
     extensions.init_app(app)
+    caching.init_app(app)
     errors.init_app(app)
     web.init_app(app)
     logging.getLogger("buurt").setLevel(app.config.get("LOG_LEVEL", "INFO"))

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from flask import current_app
 from shapely.geometry import shape
-from sqlalchemy import func
 
+from buurt import caching
 from buurt.extensions import db
 from buurt.geo.index import AreaIndex
-from buurt.models import Area, BoundaryGeneration, Group, Neighbourhood, Resident, ResidentStatus, utcnow
+from buurt.models import Area, BoundaryGeneration, Group, Neighbourhood, Revision, utcnow
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -38,10 +38,12 @@ class AreaInfo:
 class CurrentAreas:
     """The current areas of every neighbourhood and their index (area ids as keys)."""
 
+    key: tuple[tuple[int, ...], int]  # see current_key
     generation_ids: tuple[int, ...]
     areas: tuple[AreaInfo, ...]
     index: AreaIndex
     contacts: dict[int, str | None]  # neighbourhood id -> contact e-mail
+    households: dict[int, int]  # group id -> CBS households of its current areas (where known)
 
     def by_id(self, area_id: int) -> AreaInfo:
         return next(a for a in self.areas if a.id == area_id)
@@ -58,23 +60,37 @@ class Placement:
 
 
 @cache
-def _current_generation_ids_statement():
-    t = BoundaryGeneration.__table__
-    return db.select(t.c.id).where(t.c.is_current.is_(True)).order_by(t.c.id)
+def _current_key_statement():
+    t, r = BoundaryGeneration.__table__, Revision.__table__
+    revision = db.select(r.c.value).where(r.c.name == caching.AREAS).scalar_subquery()
+    return db.select(t.c.id, revision).where(t.c.is_current.is_(True)).order_by(t.c.id)
+
+
+def current_key() -> tuple[tuple[int, ...], int]:
+    """(ids of the current boundary generations, revision of the areas data): one small query.
+
+    Asked on every lookup. The revision moves whenever an area, group, generation or
+    neighbourhood changes in any process (buurt.caching), so the cache below is never stale.
+    """
+    rows = db.session.execute(_current_key_statement()).all()
+    if not rows:
+        return (), caching.read_revision(db.session)
+    return tuple(row[0] for row in rows), rows[0][1] or 0
 
 
 def current_generation_ids() -> tuple[int, ...]:
-    """Ids of the current boundary generations (asked on every lookup: a plain Core query)."""
-    return tuple(db.session.execute(_current_generation_ids_statement()).scalars())
+    """Ids of the current boundary generations."""
+    return current_key()[0]
 
 
 def current_areas() -> CurrentAreas:
-    """The current areas; the index is rebuilt only when a boundary generation changes."""
-    ids = current_generation_ids()
+    """The current areas; rebuilt when a generation, area, group or neighbourhood changed anywhere."""
+    key = current_key()
     cache = current_app.extensions.setdefault("buurt.current_areas", {})
     cached = cache.get("value")
-    if cached is not None and cached.generation_ids == ids:
+    if cached is not None and cached.key == key:
         return cached
+    ids = key[0]
     rows = db.session.execute(
         db.select(Area, Group.name, BoundaryGeneration.neighbourhood_id)
         .join(Group, Area.group_id == Group.id)
@@ -88,9 +104,15 @@ def current_areas() -> CurrentAreas:
     )
     t = Neighbourhood.__table__
     contacts = dict(db.session.execute(db.select(t.c.id, t.c.contact_email)).all())
-    value = CurrentAreas(ids, infos, AreaIndex([(a.id, shape(a.geometry)) for a in infos]), contacts)
+    households: dict[int, int] = {}
+    for info in infos:
+        if info.households is not None:
+            households[info.group_id] = households.get(info.group_id, 0) + info.households
+    value = CurrentAreas(
+        key, ids, infos, AreaIndex([(a.id, shape(a.geometry)) for a in infos]), contacts, households
+    )
     cache["value"] = value
-    log.info("area index built for generations %s (%d areas)", ids, len(infos))
+    log.info("area index built for generations %s, revision %s (%d areas)", ids, key[1], len(infos))
     return value
 
 
@@ -105,98 +127,6 @@ def place(lat: float, lon: float, margin_m: float | None = None, areas: CurrentA
     area = areas.by_id(info.key) if info.key is not None else None
     other = areas.by_id(info.nearest_other_key) if info.nearest_other_key is not None else None
     return Placement(area, bool(info.is_border) if area else False, other, info.distance_m)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupStats:
-    """Counts for one group; `members` are residents added to the WhatsApp group."""
-
-    group_id: int
-    capacity: int
-    members: int = 0
-    pending: int = 0
-    waitlist: int = 0
-    to_geocode: int = 0
-    unconfirmed: int = 0
-    needs_review: int = 0
-
-    @property
-    def occupied(self) -> int:
-        """Members plus those about to be added: what counts against the cap."""
-        return self.members + self.pending
-
-    @property
-    def fill(self) -> float:
-        return self.members / self.capacity if self.capacity else 1.0
-
-    @property
-    def is_full(self) -> bool:
-        return self.occupied >= self.capacity
-
-    @property
-    def room(self) -> int:
-        return max(self.capacity - self.occupied, 0)
-
-
-def group_stats(groups: list[Group] | None = None) -> dict[int, GroupStats]:
-    """Counts per group (all active groups when None) in one query."""
-    if groups is None:
-        groups = list(db.session.scalars(db.select(Group).filter_by(is_active=True)))
-    return _stats({g.id: g.capacity for g in groups})
-
-
-@cache
-def _group_stats_statement():
-    g, r = Group.__table__, Resident.__table__
-    return (
-        db.select(g.c.capacity, r.c.status, func.count(r.c.id), func.sum(db.cast(r.c.needs_review, db.Integer)))
-        .select_from(g.outerjoin(r, r.c.group_id == g.c.id))
-        .where(g.c.id == db.bindparam("group_id"))
-        .group_by(g.c.capacity, r.c.status)
-    )
-
-
-def group_stats_for(group_id: int) -> GroupStats:
-    """Counts for one group by id in one query, without loading the Group (the lookups' hot path)."""
-    rows = db.session.execute(_group_stats_statement(), {"group_id": group_id}).all()
-    if not rows:
-        raise LookupError(f"no group {group_id}")
-    capacity = rows[0][0]
-    return _stats_from_rows({group_id: capacity}, [(group_id, *row[1:]) for row in rows if row[1] is not None])[
-        group_id
-    ]
-
-
-def _stats(capacities: dict[int, int]) -> dict[int, GroupStats]:
-    r = Resident.__table__
-    rows = db.session.execute(
-        db.select(r.c.group_id, r.c.status, func.count(), func.sum(db.cast(r.c.needs_review, db.Integer)))
-        .where(r.c.group_id.in_(list(capacities)))
-        .group_by(r.c.group_id, r.c.status)
-    ).all()
-    return _stats_from_rows(capacities, rows)
-
-
-def _stats_from_rows(capacities: dict[int, int], rows) -> dict[int, GroupStats]:
-    counts: dict[int, dict[str, int]] = {group_id: {} for group_id in capacities}
-    for group_id, status, n, review in rows:
-        c = counts[group_id]
-        c[status] = n
-        if status in (ResidentStatus.PENDING.value, ResidentStatus.WAITLIST.value):
-            c["needs_review"] = c.get("needs_review", 0) + (review or 0)
-    return {
-        group_id: GroupStats(
-            group_id=group_id,
-            capacity=capacity,
-            members=counts[group_id].get("added", 0),
-            pending=counts[group_id].get("pending", 0),
-            waitlist=counts[group_id].get("waitlist", 0),
-            to_geocode=counts[group_id].get("to_geocode", 0),
-            unconfirmed=counts[group_id].get("unconfirmed", 0),
-            needs_review=counts[group_id].get("needs_review", 0),
-        )
-        for group_id, capacity in capacities.items()
-    }
 
 
 def default_neighbourhood() -> Neighbourhood | None:

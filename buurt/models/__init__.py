@@ -6,7 +6,8 @@ from buurt.models.audit import AuditEntry
 from buurt.models.base import UTCDateTime, utcnow
 from buurt.models.incidents import Incident, IncidentCategory, IncidentStatus
 from buurt.models.meldingen import Melding, MeldingCategory, MeldingResult, MeldingTarget
-from buurt.models.residents import GroupTask, Resident, ResidentStatus, TaskKind
+from buurt.models.residents import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind
+from buurt.models.revisions import Revision
 from buurt.models.users import Role, User
 
 __all__ = [
@@ -24,8 +25,10 @@ __all__ = [
     "MeldingResult",
     "MeldingTarget",
     "Neighbourhood",
+    "RemovalReason",
     "Resident",
     "ResidentStatus",
+    "Revision",
     "Role",
     "TaskKind",
     "UTCDateTime",

@@ -42,13 +42,19 @@ class Neighbourhood(db.Model):
 
 
 class BoundaryGeneration(db.Model):
-    """One version of a neighbourhood's area boundaries; old generations are kept for history."""
+    """One version of a neighbourhood's area boundaries; old generations are kept for history.
+
+    MapIt's model: a generation is a *proposal* (uploaded or generated, not yet confirmed: no
+    number, ``activated_at`` None, the GeoJSON in ``document``) until it is activated; then it
+    gets the next number and becomes current. Any process can confirm a proposal.
+    """
 
     __table_args__ = (UniqueConstraint("neighbourhood_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhood.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer)  # None while a proposal
+    document: Mapped[dict | None] = mapped_column(JSON)  # a proposal's GeoJSON, until it is activated
     is_current: Mapped[bool] = mapped_column(default=False, index=True)
     note: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(200))  # file name or "split proposal"
@@ -60,6 +66,10 @@ class BoundaryGeneration(db.Model):
     areas: Mapped[list[Area]] = relationship(
         back_populates="generation", order_by="Area.sort_order", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_proposal(self) -> bool:
+        return self.activated_at is None
 
 
 class Group(db.Model):

@@ -32,6 +32,24 @@ class ResidentStatus(StrEnum):
     REMOVED = "removed"  # removed from the group (reason kept)
 
 
+class RemovalReason(StrEnum):
+    """Why someone leaves a group (or a WhatsApp to-do exists). Stored as the code; the labels
+    (translated) live in buurt.residents.lifecycle."""
+
+    # chosen by a beheerder
+    MOVED = "verhuisd"
+    OWN_REQUEST = "eigen_verzoek"
+    RULES = "regels"
+    DUPLICATE = "dubbel"
+    OTHER = "anders"
+    # set by the site
+    DATA_DELETED = "gegevens_verwijderd"  # the resident deleted their data
+    PHONE_CHANGED = "nummer_gewijzigd"  # the resident changed their number: re-add with the new one
+    AREA_CHANGED = "ander_gebied"  # the resident's corrected address lies in another group's area
+    NEW_BOUNDARIES = "nieuwe_indeling"  # a boundary import moved the resident to another group
+    MOVED_BY_BEHEERDER = "naar_buurgroep"  # a beheerder moved a border sign-up to the neighbouring group
+
+
 class Resident(db.Model):
     """A person who signed up; personal data, seen only by the beheerders of their group."""
 
@@ -71,7 +89,8 @@ class Resident(db.Model):
     added_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    removal_reason: Mapped[str | None] = mapped_column(Text)
+    removal_reason: Mapped[RemovalReason | None] = mapped_column(_enum(RemovalReason))  # a code, never text
+    removal_note: Mapped[str | None] = mapped_column(Text)  # the beheerder's own words, if any
     # when this sign-up was counted in a beheerders' digest mail (buurt.residents.services.send_signup_digest)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(default=False, index=True)
@@ -98,7 +117,8 @@ class GroupTask(db.Model):
     # what the beheerder needs to find the person in WhatsApp; erased when the task is done
     display_name: Mapped[str | None] = mapped_column(String(120))
     phone_e164: Mapped[str | None] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[RemovalReason | None] = mapped_column(_enum(RemovalReason))
+    other_group_id: Mapped[int | None] = mapped_column(ForeignKey("group.id", ondelete="SET NULL"))  # moved from/to
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -1,0 +1,94 @@
+"""Per-process caches that stay true across processes.
+
+A gunicorn worker (or another machine) keeps the current areas, their group names, capacities
+and contacts in memory. Every transaction that changes one of the tables behind them bumps the
+``areas`` revision (a row in the database) before it commits; every use of the cache reads that
+revision and rebuilds when it moved. So a rename in one process shows in every other process on
+its next request, with one small indexed read per request.
+
+The bump is automatic: a session hook sees ORM changes (flush) and ORM-enabled bulk UPDATE and
+DELETE statements on the watched models, so no service can forget it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import event, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from buurt.models import Area, BoundaryGeneration, Group, Neighbourhood, Revision
+
+AREAS = "areas"
+#: models whose rows feed the areas cache (names, capacities, contacts, geometry, current generation)
+WATCHED = {AREAS: (Area, BoundaryGeneration, Group, Neighbourhood)}
+
+
+@cache
+def _read_statement(name: str):
+    t = Revision.__table__
+    return select(t.c.value).where(t.c.name == name)
+
+
+def read_revision(session, name: str = AREAS) -> int:
+    """The current revision of `name` (0 when it was never bumped)."""
+    return session.execute(_read_statement(name)).scalar() or 0
+
+
+def bump(session, name: str = AREAS) -> None:
+    """Increment the revision of `name` inside the session's transaction.
+
+    Runs on the session's connection (no autoflush: it is called from inside a flush). The row is
+    created by the migration; should it be missing, it is inserted race-free (ON CONFLICT DO NOTHING).
+    """
+    t = Revision.__table__
+    conn = session.connection()
+    increment = update(t).where(t.c.name == name).values(value=t.c.value + 1)
+    if conn.execute(increment).rowcount:
+        return
+    insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert(t).values(name=name, value=0).on_conflict_do_nothing(index_elements=[t.c.name]))
+    conn.execute(increment)
+
+
+def _touched(objects, kinds) -> bool:
+    return any(isinstance(obj, kinds) for obj in objects)
+
+
+def _watched_names(session: Session) -> list[str]:
+    dirty = [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
+    changed = [*session.new, *dirty, *session.deleted]
+    return [name for name, kinds in WATCHED.items() if _touched(changed, kinds)]
+
+
+def init_app(app) -> None:
+    """Install the session hooks once per process (they serve every app and session)."""
+    if getattr(init_app, "_installed", False):
+        return
+
+    @event.listens_for(Session, "before_flush")
+    def _bump_on_flush(session, _context, _instances):
+        for name in _watched_names(session):
+            if not session.info.get(f"bumped:{name}"):
+                bump(session, name)
+                session.info[f"bumped:{name}"] = True
+
+    @event.listens_for(Session, "after_transaction_end")
+    def _reset(session, transaction):
+        if transaction.parent is None:
+            for key in [k for k in session.info if k.startswith("bumped:")]:
+                del session.info[key]
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _bump_on_bulk(state):
+        if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+            return
+        target = state.bind_mapper.class_
+        for name, kinds in WATCHED.items():
+            if issubclass(target, kinds) and not state.session.info.get(f"bumped:{name}"):
+                bump(state.session, name)
+                state.session.info[f"bumped:{name}"] = True
+
+    init_app._installed = True
