@@ -13,7 +13,8 @@ import shapely
 from shapely.geometry import shape
 
 from buurt.addresses.services import geocode
-from buurt.areas.services import current_areas, group_stats, place, seed_default_neighbourhood
+from buurt.areas.occupancy import occupancy
+from buurt.areas.services import current_areas, place, seed_default_neighbourhood
 from buurt.auth.services import authenticate
 from buurt.demo import (
     DEMO_PASSWORD,
@@ -194,7 +195,7 @@ def test_residents_spread_in_proportion_to_households(demo):
 
 
 def test_no_group_over_capacity_and_the_overflow_waits(demo, groups):
-    stats = group_stats(groups)
+    stats = occupancy(groups)
     for group in groups:
         s = stats[group.id]
         assert s.members + s.pending <= group.capacity, group.name
@@ -218,7 +219,7 @@ def test_capacity_counts_real_members_and_edited_capacity(app, groups, make_resi
     for _ in range(10):
         make_resident(small, status=ResidentStatus.ADDED)
     load_demo()
-    s = group_stats([small])[small.id]
+    s = occupancy([small])[small.id]
     assert s.members + s.pending == 60  # 10 real + 50 demo
     assert s.waitlist > 100
 

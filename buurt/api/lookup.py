@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from buurt.areas import services as areas
+from buurt.geo.addresses import InvalidAddress
 from buurt.geo.coords import in_netherlands, looks_swapped
+from buurt.residents.lookup import lookup_address, make_query
 
 HTTP_STATUS = {"found": 200, "outside": 404, "unknown": 404, "invalid": 400, "unavailable": 503}
 
@@ -66,7 +68,7 @@ def _ref(ref) -> dict | None:
 
 
 def lookup_result_payload(result) -> tuple[dict, int]:
-    """JSON for a buurt.residents.services.LookupResult (no personal data: it is the asker's own address)."""
+    """JSON for a buurt.residents.lookup.LookupResult (no personal data: it is the asker's own address)."""
     payload = {
         "status": result.status,
         "message": result.message_nl,
@@ -85,16 +87,11 @@ def lookup_result_payload(result) -> tuple[dict, int]:
 
 def lookup_text(text: str) -> tuple[dict, int]:
     """Geocode free text ("Voorbeeldlaan 12a", "2221 AB 12") and assign."""
-    from buurt.residents.services import lookup_address
-
     return lookup_result_payload(lookup_address(text))
 
 
 def lookup_structured(postcode: str, number: str, addition: str | None) -> tuple[dict, int]:
     """Geocode postcode + house number (+ addition) and assign."""
-    from buurt.geo.addresses import InvalidAddress
-    from buurt.residents.services import lookup_address, make_query
-
     try:
         query = make_query(postcode=postcode, house_number=number, addition=addition)
     except InvalidAddress as error:

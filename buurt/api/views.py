@@ -14,7 +14,7 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/areas")
 def area_collection():
-    """The current areas as GeoJSON with group name, capacity, member count and fill fraction."""
+    """The current areas as GeoJSON with group name, capacity, members and occupancy (buurt.areas.occupancy)."""
     groups = {g.id: g for g in public_groups()}
     features = []
     for a in areas.current_areas().areas:
@@ -32,7 +32,9 @@ def area_collection():
                     "group_id": g.id,
                     "capacity": g.capacity,
                     "members": g.members,
+                    "occupied": g.occupancy.occupied,
                     "fill": round(g.fill, 4),
+                    "level": g.level,
                     "has_room": g.has_room,
                     "households": a.households,
                 },

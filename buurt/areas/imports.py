@@ -58,13 +58,13 @@ from buurt.models import (
     Area,
     BoundaryGeneration,
     Group,
-    GroupTask,
     Neighbourhood,
+    RemovalReason,
     Resident,
     ResidentStatus,
-    TaskKind,
     utcnow,
 )
+from buurt.residents import lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -424,28 +424,13 @@ def apply_import(
             }
             move = moving.get(resident.id)
             if move is not None and resident.status == ResidentStatus.ADDED:
-                old_group, new_group = groups.get(resident.group_id), db.session.get(Group, area_group[area_id])
-                db.session.add_all(
-                    [
-                        GroupTask(
-                            group_id=resident.group_id,
-                            kind=TaskKind.REMOVE_FROM_WHATSAPP,
-                            resident_id=resident.id,
-                            display_name=resident.name,
-                            phone_e164=resident.phone_e164,
-                            reason=f"Nieuwe gebiedsindeling: hoort nu bij {new_group.name}"[:200],
-                            is_demo=resident.is_demo,
-                        ),
-                        GroupTask(
-                            group_id=new_group.id,
-                            kind=TaskKind.ADD_TO_WHATSAPP,
-                            resident_id=resident.id,
-                            display_name=resident.name,
-                            phone_e164=resident.phone_e164,
-                            reason=f"Nieuwe gebiedsindeling: kwam uit {old_group.name if old_group else '?'}"[:200],
-                            is_demo=resident.is_demo,
-                        ),
-                    ]
+                # A member stays a member (status unchanged): the beheerders of both groups get a to-do.
+                new_group_id = area_group[area_id]
+                lifecycle.remove_from_whatsapp(
+                    resident, resident.group_id, RemovalReason.NEW_BOUNDARIES, other_group_id=new_group_id
+                )
+                lifecycle.add_to_whatsapp(
+                    resident, new_group_id, RemovalReason.NEW_BOUNDARIES, other_group_id=resident.group_id
                 )
                 tasks += 2
             updates.append(values)

@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 
 from buurt import audit
 from buurt.areas import services as areas
+from buurt.areas.occupancy import Occupancy
 from buurt.auth.permissions import can_view_pending_layer
-from buurt.beheer.services import summaries
+from buurt.beheer.console import summaries
 from buurt.extensions import db
 from buurt.geo.coverage import DENSITY_STEPS, PENDING_COLOUR, Cell, LegendSection, coverage_map, grid_cells
 from buurt.geo.folium_assets import render_map_document
@@ -27,25 +28,23 @@ OPEN = (ResidentStatus.PENDING, ResidentStatus.WAITLIST)
 
 @dataclass(frozen=True, slots=True)
 class CoverageRow:
+    """One group in the coverage table: its occupancy (the same value every page uses)."""
+
     group_id: int
     name: str
-    members: int
-    capacity: int
-    pending: int
-    waitlist: int
-    needs_review: int
-    households: int | None
+    occupancy: Occupancy
     beheerders: int
     managed: bool
-    level: str
 
-    @property
-    def fill(self) -> float:
-        return self.members / self.capacity if self.capacity else 1.0
-
-    @property
-    def coverage(self) -> float | None:
-        return self.members / self.households if self.households else None
+    members = property(lambda self: self.occupancy.members)
+    capacity = property(lambda self: self.occupancy.capacity)
+    pending = property(lambda self: self.occupancy.pending)
+    waitlist = property(lambda self: self.occupancy.waitlist)
+    needs_review = property(lambda self: self.occupancy.needs_review)
+    households = property(lambda self: self.occupancy.households)
+    level = property(lambda self: self.occupancy.level)
+    fill = property(lambda self: self.occupancy.fill)
+    coverage = property(lambda self: self.occupancy.participation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +74,7 @@ def coverage_data(user, focus: Group | None = None, groups: list[Group] | None =
         hood = areas.default_neighbourhood()
         groups = areas.groups_of(hood) if hood else []
     rows = [
-        CoverageRow(
-            s.group.id,
-            s.group.name,
-            s.capacity.members,
-            s.capacity.capacity,
-            s.capacity.pending,
-            s.capacity.waitlist,
-            s.needs_review,
-            s.households,
-            s.beheerders,
-            can_view_pending_layer(user, s.group),
-            s.capacity.level,
-        )
+        CoverageRow(s.group.id, s.group.name, s.occupancy, s.beheerders, can_view_pending_layer(user, s.group))
         for s in summaries(groups)
     ]
     scope = [focus.id] if focus is not None else [g.id for g in groups]
@@ -169,7 +156,7 @@ def coverage_document(data: CoverageData) -> str:
             continue
         lines = (
             info.name,
-            _("%(m)d van %(c)d plaatsen bezet (%(p)s)", m=row.members, c=row.capacity, p=_percent(row.fill)),
+            _("%(m)d van %(c)d plaatsen bezet (%(p)s)", m=row.occupancy.occupied, c=row.capacity, p=_percent(row.fill)),
             _("Deelname: %(p)s van de huishoudens", p=_percent(row.coverage))
             if row.households
             else _("Deelname: onbekend"),

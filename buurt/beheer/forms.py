@@ -8,34 +8,27 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField, widgets
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from buurt.beheer.services import REMOVAL_REASONS
+from buurt.residents.lifecycle import BEHEERDER_REASONS, reason_label
 
 INVITE_LINK = re.compile(r"^https://chat\.whatsapp\.com/(invite/)?[A-Za-z0-9]{10,40}/?$")
 
 
 class ResidentRemoveForm(FlaskForm):
-    """Remove someone from the group, with a reason."""
+    """Remove someone from the group, with a reason (stored as its code, buurt.models.RemovalReason)."""
 
-    reason = SelectField(
-        _l("Reden"),
-        choices=[
-            SelectChoice("verhuisd", _l("Verhuisd")),
-            SelectChoice("eigen_verzoek", _l("Op eigen verzoek")),
-            SelectChoice("regels", _l("Houdt zich niet aan de groepsregels")),
-            SelectChoice("dubbel", _l("Dubbele aanmelding")),
-            SelectChoice("anders", _l("Anders")),
-        ],
-        validators=[DataRequired(_l("Kies een reden."))],
-    )
+    reason = SelectField(_l("Reden"), validators=[DataRequired(_l("Kies een reden."))])
     note = StringField(_l("Toelichting (optioneel, geen persoonsgegevens)"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Verwijderen"))
 
-    def validate_reason(self, field):
-        if field.data not in REMOVAL_REASONS:
-            raise ValidationError(_l("Kies een reden uit de lijst."))
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason.choices = [(r.value, _capitalised(reason_label(r))) for r in BEHEERDER_REASONS]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class WholeNumberField(IntegerField):

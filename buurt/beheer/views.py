@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from buurt import audit
 from buurt.areas import files, proposals
 from buurt.areas.imports import ProposalGone, plan_import
+from buurt.areas.occupancy import occupancy_of
 from buurt.areas.split import SplitImpossible, split_proposal
 from buurt.auth.forms import EmptyForm
 from buurt.auth.permissions import (
@@ -27,12 +28,15 @@ from buurt.auth.permissions import (
     check,
     require,
 )
-from buurt.beheer import coverage, maps, services
+from buurt.beheer import console as consoles
+from buurt.beheer import coverage, exports, maps, queue
+from buurt.beheer import settings as group_settings
 from buurt.beheer.audit_log import audit_page
 from buurt.beheer.forms import AreaUploadForm, GroupSettingsForm, ResidentRemoveForm
 from buurt.extensions import db
 from buurt.geo.polygons import AreaValidationError, area_m2
 from buurt.models import BoundaryGeneration, Group, Resident
+from buurt.residents import lifecycle
 
 bp = Blueprint("beheer", __name__)
 
@@ -61,8 +65,8 @@ def _map(html: str) -> Response:
 @require(can_use_console)
 def index():
     """The groups this user manages, with counts and warnings."""
-    groups = services.visible_groups(current_user)
-    return render_template("beheer/index.html", summaries=services.summaries(groups))
+    groups = consoles.visible_groups(current_user)
+    return render_template("beheer/index.html", summaries=consoles.summaries(groups))
 
 
 @bp.get("/overzicht")
@@ -109,22 +113,22 @@ def group(group_id: int):
     """The console of one group: queue, border sign-ups, waitlist, tasks and members."""
     group = _group(group_id)
     check(can_manage_group(current_user, group))
-    console = services.console(group)
+    console = consoles.console(group)
     return render_template(
         "beheer/group.html",
         c=console,
-        wa_link=services.wa_link,
-        my_data_links=services.my_data_link_available(),
+        wa_link=consoles.wa_link,
+        reason_label=lifecycle.reason_label,
         shown_link=None,
     )
 
 
 ACTIONS = {
-    "toegevoegd": (services.mark_added, lambda: _("Genoteerd als lid van de WhatsApp-groep.")),
-    "niet-bereikbaar": (services.mark_not_reachable, lambda: _("Genoteerd: niet bereikbaar.")),
-    "opnieuw": (services.requeue, lambda: _("De aanmelding staat weer in de wachtrij.")),
-    "doorschuiven": (services.move_up, lambda: _("De aanmelding is van de wachtlijst naar de wachtrij gegaan.")),
-    "grens-goedkeuren": (services.approve_border, lambda: _("De aanmelding blijft in deze groep.")),
+    "toegevoegd": (queue.mark_added, lambda: _("Genoteerd als lid van de WhatsApp-groep.")),
+    "niet-bereikbaar": (queue.mark_not_reachable, lambda: _("Genoteerd: niet bereikbaar.")),
+    "opnieuw": (queue.requeue, lambda: _("De aanmelding staat weer in de wachtrij.")),
+    "doorschuiven": (queue.move_up, lambda: _("De aanmelding is van de wachtlijst naar de wachtrij gegaan.")),
+    "grens-goedkeuren": (queue.approve_border, lambda: _("De aanmelding blijft in deze groep.")),
 }
 
 
@@ -151,28 +155,26 @@ def resident_action(group_id: int, resident_id: int, action: str):
             if not form.validate_on_submit():
                 flash(_("Kies een reden om iemand te verwijderen."), "error")
                 return redirect(target)
-            done = services.remove(group, resident_id, form.reason.data, form.note.data or "", current_user)
+            done = queue.remove(group, resident_id, form.reason.data, form.note.data or "", current_user)
             flash(
                 _("De aanmelding is verwijderd.") if done else _("Dit was al verwerkt."), "info" if done else "warning"
             )
         elif action == "naar-buurgroep":
-            other = services.move_to_neighbour(group, resident_id, current_user)
+            other = queue.move_to_neighbour(group, resident_id, current_user)
             flash(_("De aanmelding is verplaatst naar %(group)s.", group=other.name), "info")
         elif action == "mijn-gegevens":
-            link = services.my_data_link_for(group, resident_id)
-            if link is None:
-                abort(404)
-            console = services.console(group)
+            link = queue.my_data_link_for(group, resident_id)
+            console = consoles.console(group)
             return render_template(
                 "beheer/group.html",
                 c=console,
-                wa_link=services.wa_link,
-                my_data_links=True,
+                wa_link=consoles.wa_link,
+                reason_label=lifecycle.reason_label,
                 shown_link=(resident_id, link),
             )
         else:
             abort(404)
-    except services.ActionRefused as error:
+    except queue.ActionRefused as error:
         db.session.rollback()
         flash(str(error), "error")
     return redirect(target)
@@ -199,7 +201,7 @@ def task_done(group_id: int, task_id: int):
     group = _group(group_id)
     check(can_manage_group(current_user, group))
     if EmptyForm().validate_on_submit():
-        done = services.complete_task(group, task_id, current_user)
+        done = queue.complete_task(group, task_id, current_user)
         flash(_("Taak afgerond.") if done else _("Deze taak was al afgerond."), "info" if done else "warning")
     return redirect(url_for("beheer.group", group_id=group.id) + "#taken")
 
@@ -211,7 +213,7 @@ def export_vcard(group_id: int):
     group = _group(group_id)
     check(can_manage_group(current_user, group))
     version = "4.0" if request.args.get("versie") == "4.0" else "3.0"
-    text, _count = services.export_vcard(group, version)
+    text, _count = exports.export_vcard(group, version)
     return Response(
         text,
         mimetype="text/vcard",
@@ -225,7 +227,7 @@ def export_csv(group_id: int):
     """The members as a CSV file (semicolons, UTF-8) for a spreadsheet."""
     group = _group(group_id)
     check(can_manage_group(current_user, group))
-    text, _count = services.export_csv(group)
+    text, _count = exports.export_csv(group)
     return Response(
         text,
         mimetype="text/csv",
@@ -248,16 +250,16 @@ def settings(group_id: int):
     if request.method == "GET":
         form.beheerders.data = [u.id for u in group.beheerders]
     if form.validate_on_submit():
-        services.update_settings(
+        group_settings.update_settings(
             group,
             name=form.name.data,
             capacity=form.capacity.data,
             invite_link=form.invite_link.data,
             beheerder_ids=form.beheerders.data if assign else None,
         )
-        stats = services.capacity_of(group)
-        if stats.members > group.capacity:
-            flash(_("Let op: de groep heeft nu meer leden (%(m)d) dan de capaciteit.", m=stats.members), "warning")
+        members = occupancy_of(group.id).members
+        if members > group.capacity:
+            flash(_("Let op: de groep heeft nu meer leden (%(m)d) dan de capaciteit.", m=members), "warning")
         flash(_("De instellingen van %(name)s zijn opgeslagen.", name=group.name), "info")
         return redirect(url_for("beheer.group", group_id=group.id))
     return render_template("beheer/settings.html", group=group, form=form, assign=assign)

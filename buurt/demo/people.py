@@ -20,7 +20,7 @@ from buurt.demo.fiction import (
     uniform_time,
 )
 from buurt.extensions import db
-from buurt.models import Group, GroupTask, Resident, ResidentStatus, Role, TaskKind, User, utcnow
+from buurt.models import Group, GroupTask, RemovalReason, Resident, ResidentStatus, Role, TaskKind, User, utcnow
 
 
 def _email_part(text: str) -> str:
@@ -90,14 +90,15 @@ def _phones(pyrng: random.Random, count: int):
 
 def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, now) -> list[Resident]:
     """About 1,050 residents over the groups in proportion to households; capacity respected."""
-    from buurt.areas.services import current_areas, group_stats
+    from buurt.areas.occupancy import occupancy
+    from buurt.areas.services import current_areas
 
     total = round(RESIDENTS_TOTAL * scale)
     per_area = split_total(total, [a.households for a in areas])
     by_area: dict[int, list[DemoAddress]] = {}
     for address in addresses:
         by_area.setdefault(address.area_id, []).append(address)
-    occupied = {gid: s.occupied for gid, s in group_stats(list(groups.values())).items()}
+    occupied = {gid: s.occupied for gid, s in occupancy(list(groups.values())).items()}
     phones = _phones(pyrng, total + 50)
     start = now - timedelta(days=3 * 365)
     launch_end = start + timedelta(days=60)
@@ -216,7 +217,7 @@ def create_tasks(groups: dict[int, Group], pyrng: random.Random, now: datetime) 
                 kind=TaskKind.REMOVE_FROM_WHATSAPP,
                 display_name=f"Demo {pyrng.choice(FIRST_NAMES)} {pyrng.choice(LAST_NAMES)}",
                 phone_e164=next(phones),
-                reason="Verhuisd buiten het gebied; gegevens zelf verwijderd.",
+                reason=RemovalReason.DATA_DELETED,
                 created_at=now - timedelta(days=pyrng.uniform(0.5, 6)),
                 is_demo=True,
             )

@@ -7,54 +7,60 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from buurt.areas import services as areas
+from buurt.areas.occupancy import Occupancy, occupancy
 from buurt.geo.maps import MapArea, areas_map, fill_legend
-from buurt.models import Group
 
 
 @dataclass(frozen=True, slots=True)
 class PublicGroup:
-    """A group as anyone may see it."""
+    """A group as anyone may see it: its name, areas and occupancy (counts only)."""
 
     id: int
     name: str
     area_names: tuple[str, ...]
-    members: int
-    capacity: int
-    fill: float
-    has_room: bool
-    households: int | None
+    occupancy: Occupancy
+
+    @property
+    def members(self) -> int:
+        return self.occupancy.members
+
+    @property
+    def capacity(self) -> int:
+        return self.occupancy.capacity
+
+    @property
+    def fill(self) -> float:
+        return self.occupancy.fill
 
     @property
     def fill_percent(self) -> int:
-        return round(self.fill * 100)
+        return self.occupancy.percent
+
+    @property
+    def has_room(self) -> bool:
+        return self.occupancy.has_room
+
+    @property
+    def level(self) -> str:
+        return self.occupancy.level
+
+    @property
+    def households(self) -> int | None:
+        return self.occupancy.households
 
 
 def public_groups() -> list[PublicGroup]:
-    """The default neighbourhood's groups with counts, in their display order."""
+    """The default neighbourhood's groups with their occupancy, in their display order."""
     hood = areas.default_neighbourhood()
     if hood is None:
         return []
     groups = areas.groups_of(hood)
-    stats = areas.group_stats(groups)
     current = areas.current_areas()
-    result = []
-    for g in groups:
-        mine = [a for a in current.areas if a.group_id == g.id]
-        households = [a.households for a in mine if a.households is not None]
-        s = stats[g.id]
-        result.append(
-            PublicGroup(
-                g.id,
-                g.name,
-                tuple(a.name for a in mine),
-                s.members,
-                s.capacity,
-                s.fill,
-                not s.is_full,
-                sum(households) if households else None,
-            )
-        )
-    return result
+    counts = occupancy(groups, current)
+    return [
+        PublicGroup(g.id, g.name, tuple(a.name for a in current.areas if a.group_id == g.id), counts[g.id])
+        for g in groups
+    ]
 
 
 def fill_labels() -> dict[str, str]:
@@ -67,8 +73,11 @@ def fill_labels() -> dict[str, str]:
     }
 
 
-def area_lines(group: Group | PublicGroup, members: int, capacity: int) -> tuple[str, ...]:
-    return (_("%(members)d van %(capacity)d plaatsen bezet", members=members, capacity=capacity),)
+def area_lines(group: PublicGroup) -> tuple[str, ...]:
+    """The map's text for a group: seats taken (members + pending) of the capacity."""
+    return (
+        _("%(members)d van %(capacity)d plaatsen bezet", members=group.occupancy.occupied, capacity=group.capacity),
+    )
 
 
 def coverage_map_document(groups: list[PublicGroup] | None = None) -> str:
@@ -84,10 +93,7 @@ def coverage_map_document(groups: list[PublicGroup] | None = None) -> str:
             name=by_group[a.group_id].name,
             geometry=a.geometry,
             fill=by_group[a.group_id].fill,
-            lines=(
-                a.name,
-                *area_lines(by_group[a.group_id], by_group[a.group_id].members, by_group[a.group_id].capacity),
-            ),
+            lines=(a.name, *area_lines(by_group[a.group_id])),
         )
         for a in current.areas
         if a.group_id in by_group

@@ -9,7 +9,7 @@ from buurt.cli import buurt_cli
 @click.option("--limit", type=int, default=None, help="Hoogstens zoveel aanmeldingen deze keer.")
 def geocode_pending_command(limit):
     """Zoek de adressen op van aanmeldingen die bewaard zijn toen de adreszoeker onbereikbaar was."""
-    from buurt.residents.services import geocode_pending
+    from buurt.residents.signup import geocode_pending
 
     report = geocode_pending(limit)
     click.echo(f"In een groep geplaatst: {report.placed}")
@@ -26,7 +26,7 @@ def geocode_pending_command(limit):
 def digest_command():
     """Mail de beheerders per groep hoeveel nieuwe aanmeldingen er zijn (alleen aantallen)."""
     from buurt.mail import mail_enabled
-    from buurt.residents.services import send_signup_digest
+    from buurt.residents.digest import send_signup_digest
 
     if not mail_enabled():
         click.echo("Geen MAIL_SERVER ingesteld: er is niets verstuurd.")
@@ -50,7 +50,7 @@ def purge_command(apply):
     """Bewaartermijn: verwijder aanmeldingen die nooit bevestigd of nooit toegevoegd zijn (RETENTION_DAYS)."""
     from flask import current_app
 
-    from buurt.residents.services import purge_stale_signups
+    from buurt.residents.retention import purge_stale_signups
 
     report = purge_stale_signups(apply=apply)
     days = current_app.config["RETENTION_DAYS"]

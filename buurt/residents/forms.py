@@ -9,7 +9,10 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringF
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from buurt.geo.addresses import InvalidAddress, normalize_postcode
-from buurt.residents import services
+from buurt.residents import errors, phone
+from buurt.residents import lookup as lookups
+from buurt.residents import my_data as own_data
+from buurt.residents import signup as signups
 
 MAX_HOUSEHOLD = 10
 
@@ -34,12 +37,12 @@ class _AddressFields:
     def validate_house_number(self, field):
         if field.data:
             try:
-                services.parse_house(field.data, self.addition.data)
+                lookups.parse_house(field.data, self.addition.data)
             except InvalidAddress as error:
                 raise ValidationError(error.message) from error
 
     def house(self):
-        return services.parse_house(self.house_number.data, self.addition.data)
+        return lookups.parse_house(self.house_number.data, self.addition.data)
 
 
 class AddressLookupForm(_AddressFields, FlaskForm):
@@ -82,7 +85,7 @@ class AddressLookupForm(_AddressFields, FlaskForm):
         return ok
 
     def query(self):
-        return services.make_query(
+        return lookups.make_query(
             postcode=self.postcode.data,
             house_number=self.house_number.data,
             addition=self.addition.data,
@@ -186,8 +189,8 @@ class ResidentSignupForm(_AddressFields, FlaskForm):
 
     def validate_phone(self, field):
         try:
-            self.phone_e164 = services.normalize_mobile(field.data)
-        except services.ResidentError as error:
+            self.phone_e164 = phone.normalize_mobile(field.data)
+        except errors.ResidentError as error:
             raise ValidationError(error.message) from error
 
     def picked_point(self) -> tuple[float, float] | None:
@@ -200,9 +203,9 @@ class ResidentSignupForm(_AddressFields, FlaskForm):
             return None
         return lat, lon
 
-    def to_data(self) -> services.SignupData:
+    def to_data(self) -> signups.SignupData:
         point = self.picked_point()
-        return services.SignupData(
+        return signups.SignupData(
             name=self.name.data,
             postcode=normalize_postcode(self.postcode.data),
             house=self.house(),
@@ -249,8 +252,8 @@ class MyDataCorrectForm(_AddressFields, FlaskForm):
 
     validate_phone = ResidentSignupForm.validate_phone
 
-    def to_correction(self) -> services.Correction:
-        return services.Correction(
+    def to_correction(self) -> own_data.Correction:
+        return own_data.Correction(
             name=self.name.data,
             phone_e164=self.phone_e164,
             email=self.email.data or None,

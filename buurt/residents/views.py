@@ -9,7 +9,10 @@ from flask_babel import gettext as _
 
 from buurt.extensions import db, limiter
 from buurt.models import Resident
-from buurt.residents import forms, services
+from buurt.residents import errors, forms, maps, phone
+from buurt.residents import lookup as lookups
+from buurt.residents import my_data as own_data
+from buurt.residents import signup as signups
 from buurt.tokens import InvalidToken
 
 bp = Blueprint("residents", __name__)
@@ -55,8 +58,8 @@ def lookup():
     form = forms.AddressLookupForm()
     result = map_document = None
     if form.validate_on_submit():
-        result = services.lookup_address(form.query())
-        map_document = services.lookup_map_document(result)
+        result = lookups.lookup_address(form.query())
+        map_document = maps.lookup_map_document(result)
         if result.found:
             session[PREFILL] = {
                 "postcode": result.postcode or form.postcode.data,
@@ -76,7 +79,7 @@ def lookup():
 @bp.get("/welke-groep/straten")
 def streets():
     """Which streets belong to which group, from the address register (text, no map)."""
-    return render_template("residents/streets.html", groups=services.street_list())
+    return render_template("residents/streets.html", groups=lookups.street_list())
 
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
@@ -96,13 +99,13 @@ def signup():
             session.pop(LAST_SIGNUP, None)
             return redirect(url_for(".signup_done"))
         try:
-            outcome = services.sign_up(form.to_data())
-        except services.DuplicatePhone as error:
+            outcome = signups.sign_up(form.to_data())
+        except errors.DuplicatePhone as error:
             form.phone.errors.append(error.message)
-        except services.AddressNotFound as error:
+        except errors.AddressNotFound as error:
             form.house_number.errors.append(error.message)
             show_pick = True
-        except services.OutsideCoverage as error:
+        except errors.OutsideCoverage as error:
             outside = error.lookup
         else:
             session.pop(PREFILL, None)
@@ -123,7 +126,7 @@ def signup_done():
     """What happened to the sign-up just sent from this browser: group, status, what next."""
     last = session.get(LAST_SIGNUP) or {}
     resident = db.session.get(Resident, last.get("id")) if last.get("id") else None
-    outcome = services.outcome_of(resident, mail_sent=last.get("mail", False)) if resident else None
+    outcome = signups.outcome_of(resident, mail_sent=last.get("mail", False)) if resident else None
     response = render_template("residents/signup_done.html", outcome=outcome, typical=_typical_add_time())
     return _private(response)
 
@@ -134,9 +137,9 @@ def confirm(token: str):
     form = forms.SignupConfirmForm()
     try:
         if form.validate_on_submit():
-            outcome = services.confirm_signup(token)
+            outcome = signups.confirm_signup(token)
             return _private(render_template("residents/confirmed.html", outcome=outcome, typical=_typical_add_time()))
-        resident = services.confirmable(token)
+        resident = signups.confirmable(token)
     except InvalidToken as error:
         return _link_error(error, purpose="signup")
     return _private(render_template("residents/confirm.html", form=form, already=resident.email_confirmed_at))
@@ -149,7 +152,7 @@ def my_data_request():
     form = forms.MyDataRequestForm()
     sent = False
     if form.validate_on_submit():
-        services.request_my_data_link(form.contact.data)
+        own_data.request_my_data_link(form.contact.data)
         sent = True
     return render_template("residents/my_data_request.html", form=form, sent=sent)
 
@@ -159,7 +162,7 @@ def _my_data_page(token, resident, data, correct_form=None, delete_form=None, st
         correct_form = forms.MyDataCorrectForm(
             formdata=None,
             name=resident.name,
-            phone=services.display_phone(resident.phone_e164),
+            phone=phone.display_phone(resident.phone_e164),
             email=resident.email,
             postcode=resident.postcode,
             house_number=str(resident.house_number or ""),
@@ -174,9 +177,9 @@ def _my_data_page(token, resident, data, correct_form=None, delete_form=None, st
         correct_form=correct_form,
         delete_form=delete_form or forms.MyDataDeleteForm(formdata=None),
         changed=changed,
-        status_label=services.status_label(resident.status),
-        address=services.format_address_of(resident),
-        phone=services.display_phone(resident.phone_e164),
+        status_label=own_data.status_label(resident.status),
+        address=own_data.format_address_of(resident),
+        phone=phone.display_phone(resident.phone_e164),
         report_link=_report_link(resident),
     )
     return _private((response, status))
@@ -193,7 +196,7 @@ def _report_link(resident) -> str | None:
 def my_data(token: str):
     """Everything we store about the holder of the link, with correct and delete forms."""
     try:
-        resident, data = services.view_my_data(token)
+        resident, data = own_data.view_my_data(token)
     except InvalidToken as error:
         return _link_error(error, purpose="mydata")
     return _my_data_page(token, resident, data, changed=request.args.get("gewijzigd"))
@@ -203,7 +206,7 @@ def my_data(token: str):
 def my_data_download(token: str):
     """The same data as a JSON file."""
     try:
-        resident, data = services.view_my_data(token, download=True)
+        resident, data = own_data.view_my_data(token, download=True)
     except InvalidToken as error:
         return _link_error(error, purpose="mydata")
     body = json.dumps(data, ensure_ascii=False, indent=2)
@@ -219,14 +222,14 @@ def my_data_correct(token: str):
     try:
         if form.validate_on_submit():
             try:
-                services.correct_my_data(token, form.to_correction())
-            except services.DuplicatePhone as error:
+                own_data.correct_my_data(token, form.to_correction())
+            except errors.DuplicatePhone as error:
                 form.phone.errors.append(error.message)
-            except (services.AddressNotFound, services.LookupUnavailable, services.OutsideCoverage) as error:
+            except (errors.AddressNotFound, errors.LookupUnavailable, errors.OutsideCoverage) as error:
                 form.house_number.errors.append(error.message)
             else:
                 return redirect(url_for(".my_data", token=token, gewijzigd=1))
-        resident, data = services.view_my_data(token)
+        resident, data = own_data.view_my_data(token)
     except InvalidToken as error:
         return _link_error(error, purpose="mydata")
     return _my_data_page(token, resident, data, correct_form=form, status=400)
@@ -238,10 +241,10 @@ def my_data_delete(token: str):
     form = forms.MyDataDeleteForm()
     try:
         if form.validate_on_submit():
-            services.delete_my_data(token)
+            own_data.delete_my_data(token)
             session.pop(LAST_SIGNUP, None)
             return _private(render_template("residents/my_data_deleted.html"))
-        resident, data = services.view_my_data(token)
+        resident, data = own_data.view_my_data(token)
     except InvalidToken as error:
         return _link_error(error, purpose="mydata")
     return _my_data_page(token, resident, data, delete_form=form, status=400)

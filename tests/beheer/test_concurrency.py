@@ -51,7 +51,7 @@ def test_two_beheerders_clicking_added_at_once_have_one_effect(app, group_a, mak
 
 
 def test_service_level_race_with_two_sessions(app, group_a, beheerder, make_resident):
-    from buurt.beheer import services
+    from buurt.beheer import queue
 
     resident_id, group_id, user_id = make_resident(group_a).id, group_a.id, beheerder.id
     group_cls, user_cls = type(group_a), type(beheerder)
@@ -63,7 +63,7 @@ def test_service_level_race_with_two_sessions(app, group_a, beheerder, make_resi
             group = db.session.get(group_cls, group_id)
             user = db.session.get(user_cls, user_id)
             barrier.wait(timeout=10)
-            results.append(services.mark_added(group, resident_id, user))
+            results.append(queue.mark_added(group, resident_id, user))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:

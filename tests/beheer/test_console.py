@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from buurt.extensions import db
-from buurt.models import AuditEntry, GroupTask, Resident, ResidentStatus, Role, TaskKind, utcnow
+from buurt.models import AuditEntry, GroupTask, RemovalReason, Resident, ResidentStatus, Role, TaskKind, utcnow
 
 
 def _status(resident_id):
@@ -60,10 +60,14 @@ def test_remove_needs_a_reason_and_a_member_gets_a_whatsapp_task(console_client,
     console_client.post(url, data={"reason": "verhuisd", "note": "naar elders"})
     resident = db.session.get(Resident, r.id)
     assert resident.status == ResidentStatus.REMOVED
-    assert resident.removal_reason == "verhuisd: naar elders"
+    assert resident.removal_reason == RemovalReason.MOVED  # the code, not Dutch text
+    assert resident.removal_note == "naar elders"
     task = db.session.scalar(db.select(GroupTask).filter_by(resident_id=r.id))
     assert task.kind == TaskKind.REMOVE_FROM_WHATSAPP
+    assert task.reason == RemovalReason.MOVED
     assert task.phone_e164 == r.phone_e164
+    html = console_client.get(f"/beheer/groep/{group_a.id}").get_data(as_text=True)
+    assert "verhuisd" in html  # the label of the code
 
 
 def test_task_done_erases_personal_fields(console_client, group_a):
@@ -72,7 +76,7 @@ def test_task_done_erases_personal_fields(console_client, group_a):
         kind=TaskKind.ADD_TO_WHATSAPP,
         display_name="Fictief Iemand",
         phone_e164="+31611111111",
-        reason="Nieuwe gebiedsindeling",
+        reason=RemovalReason.NEW_BOUNDARIES,
     )
     db.session.add(task)
     db.session.commit()
@@ -168,20 +172,10 @@ def test_index_flags_groups_with_fewer_than_two_beheerders(console_client, group
     assert "minder dan 2 beheerders" not in console_client.get("/beheer/").get_data(as_text=True)
 
 
-def test_my_data_button_only_when_residents_offer_it(console_client, group_a, make_resident, monkeypatch):
-    from buurt.residents import services as residents_services
-
+def test_my_data_button_shows_the_residents_own_link(console_client, group_a, make_resident):
     r = make_resident(group_a)
-    monkeypatch.setattr(
-        residents_services,
-        "my_data_link",
-        lambda resident: f"http://localhost/mijn-gegevens/t{resident.id}",
-        raising=False,
-    )
     html = console_client.get(f"/beheer/groep/{group_a.id}").get_data(as_text=True)
     assert 'data-action="mijn-gegevens"' in html
     html = console_client.post(f"/beheer/groep/{group_a.id}/bewoner/{r.id}/mijn-gegevens").get_data(as_text=True)
-    assert f"http://localhost/mijn-gegevens/t{r.id}" in html
+    assert "http://localhost/mijn-gegevens/" in html
     assert _audit("resident.my_data_link")
-    monkeypatch.delattr(residents_services, "my_data_link")
-    assert 'data-action="mijn-gegevens"' not in console_client.get(f"/beheer/groep/{group_a.id}").get_data(as_text=True)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from buurt.beheer.services import vcard_text
+from buurt.beheer.exports import vcard_text
 from buurt.extensions import db
 from buurt.models import AuditEntry, ResidentStatus, Role
 

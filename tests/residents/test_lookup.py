@@ -3,7 +3,7 @@
 import pytest
 
 from buurt.models import ResidentStatus
-from buurt.residents.services import LookupResult, lookup_address, make_query
+from buurt.residents.lookup import LookupResult, lookup_address, make_query
 from tests.residents.conftest import unavailable_geocoder_config
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from buurt.extensions import db
 from buurt.models import AuditEntry, GroupTask, ResidentStatus, TaskKind
-from buurt.residents.services import my_data_link
+from buurt.residents.links import my_data_link
 from tests.residents.conftest import INSIDE, residents, unavailable_geocoder_config
 
 

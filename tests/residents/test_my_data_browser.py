@@ -4,7 +4,7 @@ import pytest
 
 from buurt.extensions import db
 from buurt.models import GroupTask, Resident, ResidentStatus
-from buurt.residents.services import my_data_link
+from buurt.residents.links import my_data_link
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from buurt.models import ResidentStatus, Role
-from buurt.residents.services import send_signup_digest
+from buurt.residents.digest import send_signup_digest
 from tests.residents.conftest import form, residents
 
 
@@ -88,7 +88,7 @@ def test_forged_link_gets_a_dutch_message(client, addresses, smtp_server):
 
 
 def test_a_my_data_link_is_no_confirmation_link(client, addresses, smtp_server):
-    from buurt.residents.services import my_data_link
+    from buurt.residents.links import my_data_link
 
     client.post("/aanmelden", data=form(email="fictief@example.org"))
     token = my_data_link(residents()[0]).rsplit("/", 1)[1]

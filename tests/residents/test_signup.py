@@ -113,9 +113,9 @@ def test_full_group_puts_people_on_the_waitlist_with_a_position(client, addresse
     assert "plaats 2" in html
     new = [r for r in residents() if r.phone_e164 in ("+31611111111", "+31622222222")]
     assert [r.status for r in new] == [ResidentStatus.WAITLIST, ResidentStatus.WAITLIST]
-    from buurt.areas.services import group_stats
+    from buurt.areas.occupancy import occupancy
 
-    assert group_stats([west])[west.id].waitlist == 2  # what the console shows the beheerders
+    assert occupancy([west])[west.id].waitlist == 2  # what the console shows the beheerders
 
 
 def test_border_address_is_assigned_by_the_rule_and_flagged(client, addresses, group_by_key):
@@ -171,7 +171,7 @@ def test_script_in_fields_is_stored_as_text_and_escaped(client, addresses):
     assert post(client, name=name).status_code == 302
     [r] = residents()
     assert r.name == name
-    from buurt.residents.services import my_data_link
+    from buurt.residents.links import my_data_link
 
     path = my_data_link(r).removeprefix("http://localhost")
     html = client.get(path).get_data(as_text=True)

@@ -1,0 +1,73 @@
+"""The beheerders' digest: how many new sign-ups wait for them (counts only, never personal data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template
+from flask_babel import gettext as _
+
+from buurt import audit
+from buurt.areas.occupancy import occupancy
+from buurt.extensions import db
+from buurt.mail import mail_enabled, send_mail
+from buurt.models import Group, Resident, ResidentStatus, Role, User, utcnow
+from buurt.urls import external_url
+
+
+@dataclass
+class DigestLine:
+    group_id: int
+    group_name: str
+    pending: int = 0
+    waitlist: int = 0
+    needs_review: int = 0
+    recipients: int = 0
+    sent: bool = False
+
+
+def send_signup_digest() -> list[DigestLine]:
+    """Mail each group's beheerders how many new sign-ups await them (counts only, no personal data).
+
+    Residents counted are stamped (digest_sent_at) only when the mail went out. No MAIL_SERVER: nothing.
+    """
+    if not mail_enabled():
+        return []
+    rows = list(
+        db.session.scalars(
+            db.select(Resident).where(
+                Resident.digest_sent_at.is_(None),
+                Resident.group_id.is_not(None),
+                Resident.status.in_((ResidentStatus.PENDING, ResidentStatus.WAITLIST)),
+            )
+        )
+    )
+    by_group: dict[int, list[Resident]] = {}
+    for r in rows:
+        by_group.setdefault(r.group_id, []).append(r)
+    coordinators = [u.email for u in db.session.scalars(db.select(User).filter_by(role=Role.COORDINATOR, active=True))]
+    console = external_url("beheer.index")
+    lines = []
+    for group_id, residents in sorted(by_group.items()):
+        group = db.session.get(Group, group_id)
+        line = DigestLine(
+            group_id,
+            group.name,
+            pending=sum(r.status == ResidentStatus.PENDING for r in residents),
+            waitlist=sum(r.status == ResidentStatus.WAITLIST for r in residents),
+            needs_review=sum(r.needs_review for r in residents),
+        )
+        recipients = [u.email for u in group.beheerders if u.active] or coordinators
+        line.recipients = len(recipients)
+        body = render_template(
+            "email/digest.txt", group=group, line=line, occupancy=occupancy([group])[group_id], link=console
+        )
+        if recipients and send_mail(recipients, _("Nieuwe aanmeldingen voor %(group)s", group=group.name), body):
+            line.sent = True
+            now = utcnow()
+            for r in residents:
+                r.digest_sent_at = now
+            audit.record("residents.digest", "group", group_id, count=len(residents), recipients=len(recipients))
+        lines.append(line)
+    db.session.commit()
+    return lines

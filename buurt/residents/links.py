@@ -1,0 +1,49 @@
+"""Residents' personal signed links: confirming a sign-up, and "Mijn gegevens"."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from buurt.extensions import db
+from buurt.models import Resident
+from buurt.tokens import InvalidToken, make_token, read_token
+from buurt.urls import external_url
+
+SIGNUP_PURPOSE = "signup"
+MY_DATA_PURPOSE = "mydata"
+
+
+def resident_token_data(resident: Resident) -> dict:
+    """Ties a link to one record (SQLite may reuse the id of a deleted row)."""
+    return {"r": resident.id, "c": int(resident.created_at.timestamp())}
+
+
+def resident_from_token(purpose: str, token: str, max_age: int) -> Resident:
+    """The resident a link is for; raises InvalidToken (expired, forged, or the record is gone)."""
+    data = read_token(purpose, token, max_age)
+    if not isinstance(data, dict):
+        raise InvalidToken()
+    resident = db.session.get(Resident, data.get("r"))
+    if resident is None or int(resident.created_at.timestamp()) != data.get("c"):
+        raise InvalidToken()
+    return resident
+
+
+def confirm_link(resident: Resident) -> str:
+    """The double opt-in link mailed after a sign-up."""
+    return external_url("residents.confirm", token=make_token(SIGNUP_PURPOSE, resident_token_data(resident)))
+
+
+def my_data_link(resident: Resident) -> str:
+    """A signed, expiring link to the resident's own data (for the mail, or shown by a beheerder)."""
+    return external_url("residents.my_data", token=make_token(MY_DATA_PURPOSE, resident_token_data(resident)))
+
+
+def resident_for_my_data(token: str) -> Resident:
+    """The resident a "Mijn gegevens" link is for; raises InvalidToken."""
+    return resident_from_token(MY_DATA_PURPOSE, token, current_app.config["MY_DATA_TOKEN_MAX_AGE"])
+
+
+def resident_for_confirmation(token: str) -> Resident:
+    """The resident a confirmation link is for; raises InvalidToken (expired or forged)."""
+    return resident_from_token(SIGNUP_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])

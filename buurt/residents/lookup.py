@@ -1,0 +1,227 @@
+"""Which group covers an address (the residents' page, /api/v1/lookup and the CLI), and the street lists."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from buurt.addresses.services import GeocoderUnavailable, geocode, streets_by_group
+from buurt.areas.occupancy import occupancy_of
+from buurt.areas.services import AreaInfo, CurrentAreas, current_areas, default_neighbourhood, groups_of, place
+from buurt.geo.addresses import HouseNumber, InvalidAddress, parse_house_number
+from buurt.geo.geocoding import AddressQuery, GeocodeResult
+from buurt.residents.errors import OutsideCoverage
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AreaRef:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    """The answer to "which group covers this address" (reused by /api/v1/lookup).
+
+    status: "found" | "outside" | "unknown" | "unavailable" | "invalid".
+    `lat`/`lon` are the asker's own address: show them to the asker only, never store or log them.
+    """
+
+    status: str
+    message_nl: str
+    group: GroupRef | None = None
+    area: AreaRef | None = None
+    lat: float | None = None
+    lon: float | None = None
+    is_border: bool = False
+    distance_m: float | None = None  # to the nearest other area (inside) or nearest area (outside)
+    nearest_group: GroupRef | None = None
+    source: str | None = None
+    has_room: bool | None = None
+    waitlist: int = 0
+    contact_email: str | None = None
+    address: str | None = None  # display form as found
+    postcode: str | None = None
+    house: HouseNumber | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.status == "found"
+
+    def as_dict(self) -> dict:
+        """Plain JSON-able dict (house number as its display string)."""
+        data = asdict(self)
+        data["house"] = str(self.house) if self.house else None
+        return data
+
+
+def _contact_for(area: AreaInfo | None, areas: CurrentAreas) -> str:
+    if area is not None:
+        email = areas.contacts.get(area.neighbourhood_id)
+        if email:
+            return email
+    return current_app.config["CONTACT_EMAIL"]
+
+
+def lookup_point(lat: float, lon: float, result: GeocodeResult | None, source: str) -> LookupResult:
+    """The answer for a point (geocoded, or picked on the map)."""
+    areas = current_areas()
+    placement = place(lat, lon, areas=areas)
+    common = {
+        "lat": lat,
+        "lon": lon,
+        "source": source,
+        "address": result.display_name if result else None,
+        "postcode": result.postcode if result else None,
+        "house": result.house_number if result else None,
+    }
+    if placement.area is None:
+        nearest = placement.other
+        with force_locale("nl"):
+            message = _("Dit adres ligt buiten de gebieden van BuurtWhatsApp Rijnsoever.")
+            if nearest is not None and placement.distance_m is not None:
+                message += " " + _(
+                    "De dichtstbijzijnde groep is %(group)s, op %(distance)d meter.",
+                    group=nearest.group_name,
+                    distance=round(placement.distance_m),
+                )
+        return LookupResult(
+            "outside",
+            message,
+            nearest_group=GroupRef(nearest.group_id, nearest.group_name) if nearest else None,
+            distance_m=placement.distance_m,
+            contact_email=_contact_for(nearest, areas),
+            **common,
+        )
+    area = placement.area
+    occupancy = occupancy_of(area.group_id, areas)
+    with force_locale("nl"):
+        if occupancy.is_full:
+            message = _(
+                "Uw adres valt onder %(group)s (%(area)s). De groep is vol: u komt op de wachtlijst.",
+                group=area.group_name,
+                area=area.name,
+            )
+        else:
+            message = _(
+                "Uw adres valt onder %(group)s (%(area)s). Er is plek: meld u aan.",
+                group=area.group_name,
+                area=area.name,
+            )
+        if placement.is_border:
+            message += " " + _("Uw adres ligt dicht bij de grens van een ander gebied; een beheerder kijkt mee.")
+    return LookupResult(
+        "found",
+        message,
+        group=GroupRef(area.group_id, area.group_name),
+        area=AreaRef(area.key, area.name),
+        is_border=placement.is_border,
+        distance_m=placement.distance_m,
+        nearest_group=GroupRef(placement.other.group_id, placement.other.group_name) if placement.other else None,
+        has_room=occupancy.has_room,
+        waitlist=occupancy.waitlist,
+        contact_email=_contact_for(area, areas),
+        **common,
+    )
+
+
+def outside_error(lat: float, lon: float, result: GeocodeResult | None, source: str) -> OutsideCoverage:
+    """The refusal for an address outside every area, with what is nearest."""
+    return OutsideCoverage(
+        _("Dit adres ligt buiten de gebieden van BuurtWhatsApp Rijnsoever."), lookup_point(lat, lon, result, source)
+    )
+
+
+def parse_house(house_number: str | None, addition: str | None = None) -> HouseNumber:
+    """House number plus an optional separate addition field ("12" + "a" -> 12a)."""
+    text = " ".join(part for part in ((house_number or "").strip(), (addition or "").strip()) if part)
+    return parse_house_number(text)
+
+
+def make_query(
+    postcode: str | None = None,
+    house_number: str | None = None,
+    addition: str | None = None,
+    street: str | None = None,
+    text: str | None = None,
+) -> AddressQuery:
+    """An AddressQuery from form fields (postcode or street, plus number and addition) or free text.
+
+    Raises InvalidAddress (Dutch `.message`).
+    """
+    if text and not (postcode or street or house_number):
+        return AddressQuery.from_text(text[:200])
+    house = parse_house(house_number, addition)
+    if postcode and postcode.strip():
+        return AddressQuery.structured(postcode, house)
+    if street and street.strip():
+        return AddressQuery(street=" ".join(street.split())[:120], house=house, place="Katwijk")
+    raise InvalidAddress("Vul de postcode of de straat in, bijvoorbeeld 2221 AB of Voorbeeldlaan.")
+
+
+def lookup_address(query: AddressQuery | str) -> LookupResult:
+    """Which group covers an address; never raises for bad input or an unreachable geocoder."""
+    with force_locale("nl"):
+        try:
+            if isinstance(query, str):
+                query = AddressQuery.from_text(query[:200])
+        except InvalidAddress as error:
+            return LookupResult("invalid", error.message)
+        try:
+            result = geocode(query)
+        except GeocoderUnavailable as error:
+            return LookupResult("unavailable", error.message)
+        if result is None:
+            return LookupResult(
+                "unknown",
+                _(
+                    "We kennen dit adres niet. Controleer de postcode en het huisnummer, of bekijk "
+                    "de stratenlijst per groep."
+                ),
+                postcode=query.postcode,
+                house=query.house,
+            )
+    return lookup_point(result.lat, result.lon, result, result.source)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStreets:
+    """A group with the streets of its area ("partly" when the street also runs through another area)."""
+
+    id: int
+    slug: str
+    name: str
+    area_names: tuple[str, ...]
+    streets: tuple[tuple[str, bool], ...]
+
+
+def street_list() -> list[GroupStreets]:
+    """Streets per group of the default neighbourhood, from the address register (public, no numbers)."""
+    hood = default_neighbourhood()
+    if hood is None:
+        return []
+    per_group = streets_by_group()
+    seen: dict[str, int] = {}
+    for streets in per_group.values():
+        for street, _count in streets:
+            seen[street] = seen.get(street, 0) + 1
+    areas = current_areas().areas
+    return [
+        GroupStreets(
+            g.id,
+            g.slug,
+            g.name,
+            tuple(a.name for a in areas if a.group_id == g.id),
+            tuple((street, seen[street] > 1) for street, _count in per_group.get(g.id, [])),
+        )
+        for g in groups_of(hood)
+    ]

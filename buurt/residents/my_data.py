@@ -1,0 +1,256 @@
+""" "Mijn gegevens": a resident sees, downloads, corrects or deletes what is stored about them.
+
+Statuses change only through buurt.residents.lifecycle; a member who changes number or group, or
+deletes their data, leaves a "remove from WhatsApp" to-do for the beheerders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
+from sqlalchemy import func
+
+from buurt import audit
+from buurt.addresses.services import GeocoderUnavailable, geocode
+from buurt.areas.services import place
+from buurt.extensions import db
+from buurt.geo.addresses import HouseNumber, format_address, format_postcode
+from buurt.geo.geocoding import AddressQuery
+from buurt.mail import send_mail
+from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus
+from buurt.residents import lifecycle
+from buurt.residents.errors import AddressNotFound, DuplicatePhone, LookupUnavailable, ResidentError
+from buurt.residents.links import my_data_link, resident_for_my_data
+from buurt.residents.lookup import outside_error
+from buurt.residents.phone import normalize_mobile
+from buurt.residents.signup import active_with_phone, apply_placement, waitlist_position
+
+S = ResidentStatus
+
+
+def request_my_data_link(contact: str) -> int:
+    """Mail a link to every record matching a phone number or e-mail address that has an e-mail.
+
+    Returns how many mails went out; the page never tells (no way to test who is signed up).
+    """
+    contact = (contact or "").strip()[:254]
+    if "@" in contact:
+        query = db.select(Resident).where(func.lower(Resident.email) == contact.lower())
+    else:
+        try:
+            phone = normalize_mobile(contact)
+        except ResidentError:
+            return 0
+        query = db.select(Resident).where(Resident.phone_e164 == phone)
+    sent = 0
+    hours = max(current_app.config["MY_DATA_TOKEN_MAX_AGE"] // 3600, 1)
+    for resident in db.session.scalars(query):
+        if not resident.email:
+            continue
+        body = render_template("email/my_data_link.txt", hours=hours, link=my_data_link(resident))
+        if send_mail(resident.email, _("Uw gegevens bij BuurtWhatsApp Rijnsoever"), body):
+            sent += 1
+    audit.record("residents.my_data_request", count=sent, commit=True)
+    return sent
+
+
+STATUS_LABELS = {
+    S.UNCONFIRMED: lambda: _("wacht op bevestiging van uw e-mailadres"),
+    S.TO_GEOCODE: lambda: _("adres wordt nog opgezocht"),
+    S.PENDING: lambda: _("aangemeld; een beheerder voegt u toe"),
+    S.WAITLIST: lambda: _("op de wachtlijst"),
+    S.ADDED: lambda: _("lid van de WhatsApp-groep"),
+    S.NOT_REACHABLE: lambda: _("de beheerder kon u niet bereiken"),
+    S.REMOVED: lambda: _("uit de groep gehaald"),
+}
+
+
+def status_label(status: ResidentStatus) -> str:
+    return STATUS_LABELS[S(status)]()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_data(resident: Resident) -> dict:
+    """Everything stored about one resident, as JSON-able data (also what the page shows)."""
+    tasks = db.session.scalars(db.select(GroupTask).filter_by(resident_id=resident.id)).all()
+    return {
+        "id": resident.id,
+        "name": resident.name,
+        "phone": resident.phone_e164,
+        "email": resident.email,
+        "email_confirmed_at": _iso(resident.email_confirmed_at),
+        "postcode": resident.postcode,
+        "house_number": resident.house_number,
+        "house_letter": resident.house_letter,
+        "house_addition": resident.house_addition,
+        "street": resident.street,
+        "place": resident.place,
+        "lat": resident.lat,
+        "lon": resident.lon,
+        "location_source": resident.geocoder_source,
+        "location_from_map": resident.location_from_map,
+        "household_size": resident.household_size,
+        "group": resident.group.name if resident.group else None,
+        "area": resident.area.name if resident.area else None,
+        "status": resident.status.value,
+        "waitlist_position": waitlist_position(resident),
+        "is_border": resident.is_border,
+        "border_group": resident.border_group.name if resident.border_group else None,
+        "border_distance_m": resident.border_distance_m,
+        "needs_review": resident.needs_review,
+        "consent_privacy_at": _iso(resident.consent_privacy_at),
+        "consent_rules_at": _iso(resident.consent_rules_at),
+        "consent_age_at": _iso(resident.consent_age_at),
+        "created_at": _iso(resident.created_at),
+        "updated_at": _iso(resident.updated_at),
+        "added_at": _iso(resident.added_at),
+        "removed_at": _iso(resident.removed_at),
+        "removal_reason": lifecycle.reason_label(resident.removal_reason) or None,
+        "removal_note": resident.removal_note,
+        "digest_sent_at": _iso(resident.digest_sent_at),
+        "open_tasks_for_beheerders": [
+            {"kind": t.kind.value, "created_at": _iso(t.created_at), "done_at": _iso(t.done_at)} for t in tasks
+        ],
+    }
+
+
+def view_my_data(token: str, *, download: bool = False) -> tuple[Resident, dict]:
+    """Load the resident for a link and log the view or download (ids only)."""
+    resident = resident_for_my_data(token)
+    data = export_data(resident)
+    audit.record("residents.my_data_download" if download else "residents.my_data_view", "resident", resident.id)
+    db.session.commit()
+    return resident, data
+
+
+@dataclass(slots=True)
+class Correction:
+    name: str
+    phone_e164: str
+    email: str | None
+    postcode: str
+    house: HouseNumber
+    household_size: int
+
+
+def correct_my_data(token: str, change: Correction) -> list[str]:
+    """Apply a resident's correction; returns what changed (field codes). Re-geocodes a new address.
+
+    Raises InvalidToken, DuplicatePhone, AddressNotFound, OutsideCoverage, LookupUnavailable
+    (nothing changed then).
+    """
+    resident = resident_for_my_data(token)
+    changed: list[str] = []
+    if change.phone_e164 != resident.phone_e164 and active_with_phone(change.phone_e164, exclude_id=resident.id):
+        raise DuplicatePhone(_("Dit nummer is al aangemeld bij een andere aanmelding."))
+    address_changed = (
+        change.postcode,
+        change.house.number,
+        change.house.letter or "",
+        change.house.addition or "",
+    ) != (
+        resident.postcode,
+        resident.house_number,
+        resident.house_letter,
+        resident.house_addition,
+    )
+    placement = result = None
+    if address_changed:
+        try:
+            result = geocode(AddressQuery(postcode=change.postcode, house=change.house))
+        except GeocoderUnavailable as error:
+            db.session.rollback()
+            raise LookupUnavailable(
+                _("De adreszoeker is nu niet bereikbaar. Uw gegevens zijn niet gewijzigd; probeer het later opnieuw.")
+            ) from error
+        if result is None:
+            db.session.rollback()
+            raise AddressNotFound(
+                _("We kunnen dit adres niet vinden. Controleer de postcode en het huisnummer; er is niets gewijzigd.")
+            )
+        placement = place(result.lat, result.lon)
+        if placement.area is None:
+            db.session.rollback()
+            raise outside_error(result.lat, result.lon, result, result.source)
+    old_group_id = resident.group_id
+    if change.phone_e164 != resident.phone_e164:
+        if resident.status == S.ADDED:
+            lifecycle.remove_from_whatsapp(resident, old_group_id, RemovalReason.PHONE_CHANGED)
+            lifecycle.set_status(resident, S.PENDING)  # to be added again with the new number
+        resident.phone_e164 = change.phone_e164
+        changed.append("phone")
+    if change.name.strip() != resident.name:
+        resident.name = change.name.strip()
+        changed.append("name")
+    if (change.email or None) != resident.email:
+        resident.email = change.email or None
+        resident.email_confirmed_at = None
+        changed.append("email")
+    if change.household_size != resident.household_size:
+        resident.household_size = change.household_size
+        changed.append("household_size")
+    if address_changed:
+        resident.postcode, resident.house_number = change.postcode, change.house.number
+        resident.house_letter, resident.house_addition = change.house.letter or "", change.house.addition or ""
+        resident.lat, resident.lon, resident.geocoder_source = result.lat, result.lon, result.source
+        resident.street, resident.place = result.street, result.place
+        resident.location_from_map = False
+        apply_placement(resident, placement)
+        changed.append("address")
+        if resident.group_id != old_group_id:
+            if resident.status == S.ADDED and old_group_id is not None:
+                lifecycle.remove_from_whatsapp(
+                    resident, old_group_id, RemovalReason.AREA_CHANGED, other_group_id=resident.group_id
+                )
+            if resident.status in lifecycle.PLACED:
+                lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id, counting=resident))
+            changed.append("group")
+        elif resident.status == S.TO_GEOCODE:
+            lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))
+    if changed:
+        audit.record("residents.my_data_correct", "resident", resident.id, fields=",".join(changed))
+    db.session.commit()
+    return changed
+
+
+def delete_my_data(token: str) -> int:
+    """Erase a resident: the row goes, the beheerders get a "remove from WhatsApp" task if needed.
+
+    What remains is anonymous: an audit entry with the group id, the former status and the
+    household size (counts), and the task (name + number, erased when the beheerder marks it done).
+    Returns the group id the resident was in (or 0).
+    """
+    resident = resident_for_my_data(token)
+    group_id = resident.group_id
+    status = resident.status
+    if group_id is not None and status in (S.ADDED, S.PENDING):
+        lifecycle.remove_from_whatsapp(resident, group_id, RemovalReason.DATA_DELETED, link_resident=False)
+    lifecycle.unlink_tasks(resident)
+    audit.record(
+        "residents.my_data_delete",
+        "resident",
+        resident.id,
+        group_id=group_id,
+        status=status.value,
+        household_size=resident.household_size,
+        count=1,
+    )
+    db.session.delete(resident)
+    db.session.commit()
+    return group_id or 0
+
+
+def format_address_of(resident: Resident) -> str:
+    """Display address of a resident, e.g. "Fictieweg 12a, 2221 ZZ Katwijk"."""
+    house = None
+    if resident.house_number:
+        house = HouseNumber(resident.house_number, resident.house_letter or None, resident.house_addition or None)
+    return format_address(resident.street, house, resident.postcode, resident.place) or format_postcode(
+        resident.postcode or ""
+    )
