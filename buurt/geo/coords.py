@@ -28,12 +28,12 @@ __all__ = [
     "approx_distance_m",
     "box_around",
     "distance_m",
-    "metres_per_degree",
     "from_rd",
     "in_netherlands",
     "latlon_to_lonlat",
     "lonlat_to_latlon",
     "looks_swapped",
+    "metres_per_degree",
     "to_rd",
 ]
 
