@@ -1,6 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,6 +31,8 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line, mail sent from a job: Dutch
+        return languages[0]
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
