@@ -1,21 +1,32 @@
 # The README's commands. `make run` serves the site; `make test` runs every test.
+# run/dev/demo install the runtime packages only (requirements.txt); test/lint/format/bench/messages
+# add the tests and tooling (requirements-dev.txt).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+LINT_IMPORTS := $(BIN)/lint-imports --no-cache --no-logo
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev demo demo-clear test test-postgres lint format bench translations browser clean
+.PHONY: run dev demo demo-clear test test-postgres lint layers format bench translations browser clean messages venv venv-dev
 
-$(BIN)/activate: requirements.txt
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
-	touch $(BIN)/activate
 
-venv: $(BIN)/activate
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed  # requirements-dev.txt includes requirements.txt
+
+venv: $(VENV)/.runtime-installed
+
+venv-dev: $(VENV)/.dev-installed
 
 translations: venv
 	@$(BIN)/pybabel compile --use-fuzzy -d buurt/translations >/dev/null
@@ -46,25 +57,32 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-## test: lint and every test, browser tests included
-test: venv translations browser
+## test: lint, the layer contracts and every test, browser tests included
+test: venv-dev translations browser
 	$(BIN)/ruff check .
+	$(LINT_IMPORTS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## test-postgres: the whole suite again on a throwaway PostgreSQL cluster on 127.0.0.1
-test-postgres: venv translations browser
+test-postgres: venv-dev translations browser
 	scripts/with_postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-lint:
+## lint: ruff (lint + format check) and the layer contracts
+lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(LINT_IMPORTS)
 
-format:
+## layers: the import contracts in pyproject.toml (geo is pure, models are a leaf, only web imports views)
+layers: venv-dev
+	$(LINT_IMPORTS)
+
+format: venv-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 ## bench: every benchmark; each prints one JSON object on its last line
-bench: venv translations
+bench: venv-dev translations
 	@command -v wrk >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
