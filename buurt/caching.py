@@ -53,8 +53,13 @@ def bump(session, name: str = AREAS) -> None:
     conn.execute(increment)
 
 
+def _feeds_cache(obj) -> bool:
+    """A proposal (an inactive generation never activated) is not in any cache: saving one costs nothing."""
+    return not (isinstance(obj, BoundaryGeneration) and obj.activated_at is None and not obj.is_current)
+
+
 def _touched(objects, kinds) -> bool:
-    return any(isinstance(obj, kinds) for obj in objects)
+    return any(isinstance(obj, kinds) and _feeds_cache(obj) for obj in objects)
 
 
 def _watched_names(session: Session) -> list[str]:

@@ -86,3 +86,15 @@ def test_a_bulk_update_also_bumps_the_revision(app):
     db.session.execute(update(Group).where(Group.id == 1).values(capacity=200))
     db.session.commit()
     assert read_revision(db.session) == before + 1
+
+
+def test_saving_a_proposal_leaves_the_caches_alone(app):
+    from buurt.areas import proposals
+    from buurt.areas.files import current_collection
+    from buurt.caching import read_revision
+
+    before = read_revision(db.session)
+    proposal = proposals.save_proposal(current_collection(), source="test", user_id=None, note="")
+    assert read_revision(db.session) == before
+    proposals.discard_proposal(proposal.id)
+    assert read_revision(db.session) == before
