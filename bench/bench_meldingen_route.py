@@ -27,9 +27,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from buurt import create_app
-    from buurt.areas.services import load_geojson, seed_default_neighbourhood
+    from buurt.areas.services import current_areas, load_geojson, seed_default_neighbourhood
     from buurt.extensions import db
-    from buurt.meldingen import services
+    from buurt.meldingen.routing import route
     from buurt.models import Area, BoundaryGeneration, Group, Neighbourhood, utcnow
 
     tmp = Path(tempfile.mkdtemp())
@@ -56,22 +56,22 @@ def main() -> None:
                 )
             )
         db.session.commit()
-        services.route(52.2118, 4.4235, 500)  # build the index once
+        route(52.2118, 4.4235, 500)  # build the index once
         rng = random.Random(6)
         points = [(rng.uniform(52.17, 52.23), rng.uniform(4.38, 4.47)) for _ in range(args.points)]
         timings = []
         targets = 0
         for lat, lon in points:
             start = time.perf_counter()
-            routing = services.route(lat, lon, 500)
+            routing = route(lat, lon, 500)
             timings.append((time.perf_counter() - start) * 1000)
             targets += len(routing.targets)
         start = time.perf_counter()
         from buurt.geo.folium_assets import render_map_document
         from buurt.meldingen.maps import MapGroup, routing_map
 
-        routing = services.route(52.2118, 4.4235, 500)
-        areas = services.current_areas()
+        routing = route(52.2118, 4.4235, 500)
+        areas = current_areas()
         shapes = [
             MapGroup(g.group_name, tuple(areas.by_id(a).geometry for a in g.area_ids), g.distance_m, False, "")
             for g in routing.targets

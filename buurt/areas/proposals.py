@@ -44,9 +44,7 @@ def _parsed(data: bytes | str | dict) -> dict:
 def _purge_expired() -> None:
     cutoff = utcnow() - PROPOSAL_MAX_AGE
     t = BoundaryGeneration.__table__  # a Core statement: proposals are in no cache (buurt.caching)
-    db.session.execute(
-        delete(t).where(t.c.activated_at.is_(None), t.c.is_current.is_(False), t.c.created_at < cutoff)
-    )
+    db.session.execute(delete(t).where(t.c.activated_at.is_(None), t.c.is_current.is_(False), t.c.created_at < cutoff))
 
 
 def save_proposal(

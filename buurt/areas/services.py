@@ -108,9 +108,7 @@ def current_areas() -> CurrentAreas:
     for info in infos:
         if info.households is not None:
             households[info.group_id] = households.get(info.group_id, 0) + info.households
-    value = CurrentAreas(
-        key, ids, infos, AreaIndex([(a.id, shape(a.geometry)) for a in infos]), contacts, households
-    )
+    value = CurrentAreas(key, ids, infos, AreaIndex([(a.id, shape(a.geometry)) for a in infos]), contacts, households)
     cache["value"] = value
     log.info("area index built for generations %s, revision %s (%d areas)", ids, key[1], len(infos))
     return value

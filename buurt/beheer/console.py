@@ -56,9 +56,7 @@ def summaries(groups: list[Group]) -> list[GroupSummary]:
             .group_by(GroupTask.group_id)
         ).all()
     )
-    return [
-        GroupSummary(g, counts[g.id], sum(1 for u in g.beheerders if u.active), tasks.get(g.id, 0)) for g in groups
-    ]
+    return [GroupSummary(g, counts[g.id], sum(1 for u in g.beheerders if u.active), tasks.get(g.id, 0)) for g in groups]
 
 
 def visible_groups(user) -> list[Group]:
