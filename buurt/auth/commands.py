@@ -49,7 +49,7 @@ def create_command(email: str, role: str, group_names: tuple[str, ...], name: st
     try:
         groups = services.find_groups(group_names)
     except services.AccountError as error:
-        _fail(str(error))
+        _fail(error.message)
     if groups and role != Role.BEHEERDER:
         _fail("Alleen een beheerder hoort bij groepen (--group); coördinatoren zien alle groepen al.")
     password = None
@@ -58,11 +58,11 @@ def create_command(email: str, role: str, group_names: tuple[str, ...], name: st
         try:
             services.check_password_strength(password)
         except services.AccountError as error:
-            _fail(str(error))
+            _fail(error.message)
     try:
         user = services.create_user(email, name, Role(role), password, groups)
     except services.AccountError as error:
-        _fail(str(error))
+        _fail(error.message)
     where = "".join(f", {g.name}" for g in groups)
     click.echo(f"Account {user.email} aangemaakt ({user.role.value}{where}).")
     if reset_link:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from functools import cache
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,6 +19,7 @@ from buurt.extensions import db
 from buurt.mail import send_mail
 from buurt.models import Group, Role, User, utcnow
 from buurt.tokens import InvalidToken, make_token, read_token
+from buurt.urls import external_url
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +161,8 @@ def reset_token(user: User) -> str:
 
 
 def reset_url(user: User) -> str:
-    base = current_app.config["SITE_URL"].rstrip("/")
-    token = reset_token(user)
-    if has_request_context():
-        return base + url_for("auth.reset_password", token=token)
-    with current_app.test_request_context():  # from the CLI
-        return base + url_for("auth.reset_password", token=token)
+    """The absolute reset link under SITE_URL (also from the CLI)."""
+    return external_url("auth.reset_password", token=reset_token(user))
 
 
 def user_from_reset_token(token: str) -> User:
@@ -189,14 +186,7 @@ def send_reset_mail(email: str) -> bool:
         log.info("password reset asked for an unknown or disabled address")
         return False
     hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
-    body = _(
-        "Hallo %(name)s,\n\nMet deze link kiest u een nieuw wachtwoord voor BuurtWhatsApp Rijnsoever:\n\n%(url)s\n\n"
-        "De link werkt %(hours)d uur en één keer. Heeft u dit niet gevraagd? Dan kunt u deze mail negeren; "
-        "uw wachtwoord blijft hetzelfde.\n",
-        name=user.name,
-        url=reset_url(user),
-        hours=max(hours, 1),
-    )
+    body = render_template("email/password_reset.txt", name=user.name, url=reset_url(user), hours=max(hours, 1))
     sent = send_mail(user.email, _("Nieuw wachtwoord kiezen"), body)
     log.info("password reset mail for account %s: %s", user.id, "sent" if sent else "not sent")
     return sent

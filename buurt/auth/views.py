@@ -111,14 +111,14 @@ def reset_password(token: str):
     try:
         user = services.user_from_reset_token(token)
     except services.AccountError as error:
-        flash(str(error), "error")
+        flash(error.message, "error")
         return redirect(url_for("auth.reset_request"))
     form = PasswordSetForm()
     if form.validate_on_submit():
         try:
             services.set_password(user, form.password.data)
         except services.AccountError as error:
-            form.password.errors.append(str(error))
+            form.password.errors.append(error.message)
         else:
             _start_session(user)
             flash(_("Uw nieuwe wachtwoord is opgeslagen. U bent ingelogd."), "info")
@@ -136,7 +136,7 @@ def change_password():
             services.change_password(current_user, form.current.data, form.password.data)
         except services.AccountError as error:
             target = form.current if isinstance(error, services.WrongPassword) else form.password
-            target.errors.append(str(error))
+            target.errors.append(error.message)
         else:
             _start_session(current_user._get_current_object())
             flash(_("Uw wachtwoord is gewijzigd. Andere sessies zijn afgemeld."), "info")

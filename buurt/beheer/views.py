@@ -176,7 +176,7 @@ def resident_action(group_id: int, resident_id: int, action: str):
             abort(404)
     except queue.ActionRefused as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(error.message, "error")
     return redirect(target)
 
 

@@ -61,8 +61,9 @@ def demo_data_present() -> bool:
 
 
 def _db_reason(error: SQLAlchemyError) -> str:
-    """The database's own message, without the statement's parameters (which hold demo names)."""
-    return str(getattr(error, "orig", None) or type(error).__name__)
+    """The error's type and the driver error's type: never its message, which can quote key values."""
+    orig = getattr(error, "orig", None)
+    return type(error).__name__ + (f" ({type(orig).__module__}.{type(orig).__name__})" if orig is not None else "")
 
 
 _CLEAR_FAILED = (
