@@ -19,11 +19,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from buurt.models import Area, BoundaryGeneration, Group, Neighbourhood, Revision
+from buurt.models import Address, Area, BoundaryGeneration, Group, Neighbourhood, Revision
 
 AREAS = "areas"
-#: models whose rows feed the areas cache (names, capacities, contacts, geometry, current generation)
-WATCHED = {AREAS: (Area, BoundaryGeneration, Group, Neighbourhood)}
+ADDRESSES = "addresses"
+#: models whose rows feed each cache: the current areas (names, capacities, contacts, geometry,
+#: current generation) and the address register's snapshot
+WATCHED = {AREAS: (Area, BoundaryGeneration, Group, Neighbourhood), ADDRESSES: (Address,)}
 
 
 @cache

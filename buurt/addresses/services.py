@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import func
 
+from buurt import caching
 from buurt.extensions import db
 from buurt.geo.addresses import normalize_street
 from buurt.geo.chain import GeocoderChain, build_chain
@@ -44,52 +45,56 @@ def _records(rows) -> Iterator[AddressRecord]:
         yield AddressRecord(postcode, number, letter or None, addition or None, street, place, lat, lon)
 
 
-def _register_signature() -> tuple:
-    """Changes whenever addresses are added, removed or updated (one cheap aggregate query)."""
-    return tuple(
-        db.session.execute(db.select(func.count(Address.id), func.max(Address.id), func.max(Address.updated_at))).one()
-    )
-
-
 class DbRegister:
     """The database address register (implements buurt.geo.geocoding.AddressRegister).
 
     Lookups are answered from an in-memory snapshot of the whole register (a MemoryRegister,
-    about 300 bytes an address; ~1 s to load 100,000). Every `ttl` seconds one aggregate query
-    checks whether the register changed, and only then is the snapshot reloaded; an import in
-    this process drops it at once. A miss falls back to the database, so an address added by
-    another process is found at once; a changed or removed one may be seen stale for `ttl`.
+    about 300 bytes an address; ~1 s to load 100,000), keyed on the ``addresses`` revision
+    (buurt.caching) that every change to the register bumps, in any process. A request reads the
+    revision once, so an import or a corrected address made by another worker is seen on the next
+    request; outside a request (command line, benchmarks) the revision is read every `ttl` seconds.
+    A miss falls back to the database.
     """
 
     def __init__(self, ttl: float = 300.0):
         self.ttl = ttl
         self._snapshot: MemoryRegister | None = None
-        self._loaded_at = 0.0
+        self._revision: int | None = None
+        self._checked_at = 0.0
         self._hits: dict[tuple, GeocodeResult] = {}  # results built once per snapshot
-        self._signature: tuple | None = None
 
     def invalidate(self) -> None:
         self._snapshot = None
+        self._revision = None
         self._hits = {}
 
-    def _memory(self) -> MemoryRegister:
+    def _current_revision(self) -> int:
+        if has_request_context():
+            seen = g.get("buurt_addresses_revision")
+            if seen is None:
+                seen = g.buurt_addresses_revision = caching.read_revision(db.session, caching.ADDRESSES)
+            return seen
         now = time.monotonic()
-        if self._snapshot is not None and now - self._loaded_at <= self.ttl:
-            return self._snapshot
-        signature = _register_signature()
-        if self._snapshot is None or signature != self._signature:
+        if self._revision is None or now - self._checked_at > self.ttl:
+            self._checked_at = now
+            return caching.read_revision(db.session, caching.ADDRESSES)
+        return self._revision
+
+    def _memory(self) -> MemoryRegister:
+        revision = self._current_revision()
+        if self._snapshot is None or revision != self._revision:
             self._snapshot = MemoryRegister(_records(db.session.execute(db.select(*_COLUMNS))))
-            self._signature = signature
+            self._revision = revision
             self._hits = {}
-        self._loaded_at = now  # unchanged register: keep the snapshot, check again after ttl
         return self._snapshot
 
     def find_exact(self, postcode: str, number: int, letter: str | None, addition: str | None):
         key = (postcode, number, letter, addition)
+        memory = self._memory()
         hit = self._hits.get(key)
-        if hit is not None and time.monotonic() - self._loaded_at <= self.ttl:
+        if hit is not None:
             return hit
-        hit = self._memory().find_exact(postcode, number, letter, addition)
+        hit = memory.find_exact(postcode, number, letter, addition)
         if hit is not None:
             self._hits[key] = hit
             return hit
@@ -258,6 +263,7 @@ def import_records(
                 report.unchanged += 1
         if new_rows:
             db.session.execute(Address.__table__.insert(), new_rows)  # Core: no ORM bookkeeping per row
+            caching.bump(db.session, caching.ADDRESSES)  # Core inserts pass no session hook
         if changed_rows:
             db.session.execute(db.update(Address), changed_rows)
         db.session.commit()

@@ -98,3 +98,23 @@ def test_saving_a_proposal_leaves_the_caches_alone(app):
     assert read_revision(db.session) == before
     proposals.discard_proposal(proposal.id)
     assert read_revision(db.session) == before
+
+
+def test_a_corrected_address_shows_in_the_other_process(app, other_app, make_address):
+    from shapely.geometry import shape
+
+    from buurt.areas.services import current_areas
+    from buurt.models import Address
+
+    first, second = current_areas().areas[:2]
+    inside = [shape(a.geometry).representative_point() for a in (first, second)]
+    address = make_address(postcode="2221ZZ", number=9, lat=inside[0].y, lon=inside[0].x)
+    other = other_app.test_client()
+    query = {"postcode": "2221ZZ", "huisnummer": "9"}
+    assert other.get("/api/v1/lookup", query_string=query).get_json()["group"]["id"] == first.group_id
+
+    row = db.session.get(Address, address.id)  # a corrected BAG position, imported by another process
+    row.lat, row.lon = inside[1].y, inside[1].x
+    db.session.commit()
+
+    assert other.get("/api/v1/lookup", query_string=query).get_json()["group"]["id"] == second.group_id
