@@ -17,6 +17,7 @@ The state diagram is in docs/resident-lifecycle.md. Here live:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
@@ -120,10 +121,9 @@ def queue_status(group_id: int, *, counting: Resident | None = None) -> S:
     """
     db.session.flush()
     occupancy = occupancy_of(group_id)
-    occupied = occupancy.occupied
     if counting is not None and counting.group_id == group_id and counting.status == S.PENDING:
-        occupied -= 1
-    return S.WAITLIST if occupied >= occupancy.capacity else S.PENDING
+        occupancy = replace(occupancy, pending=occupancy.pending - 1)
+    return S.WAITLIST if occupancy.is_full else S.PENDING
 
 
 def set_status(resident: Resident, to_status: S) -> None:
