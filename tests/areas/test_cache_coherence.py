@@ -50,7 +50,6 @@ def test_a_rename_in_one_process_shows_in_the_other_on_its_next_request(app, oth
 
 def test_a_new_contact_address_shows_in_the_other_process(app, other_app, make_address):
     make_address(postcode="2221ZZ", number=8, lat=float(POINT["lat"]), lon=float(POINT["lon"]))
-    other = other_app.test_client()
     with other_app.app_context():
         from buurt.residents.lookup import lookup_address
 

@@ -79,7 +79,8 @@ def test_queue_status_follows_the_occupancy_every_page_shows(groups, make_reside
     assert occupancy_of(group.id).has_room
     last = make_resident(group, status=S.PENDING)  # the third seat, promised
     assert lifecycle.queue_status(group.id) == S.WAITLIST
-    assert occupancy_of(group.id).is_full and occupancy_of(group.id).level == "full"
+    assert occupancy_of(group.id).is_full
+    assert occupancy_of(group.id).level == "full"
     # re-deciding the resident who holds that seat does not push them out of it
     assert lifecycle.queue_status(group.id, counting=last) == S.PENDING
 
