@@ -55,7 +55,10 @@ def failing_app(tmp_path):
         return "niet bereikt"
 
     app.add_url_rule("/test/fout", "test_fout", fail_with_personal_data)
-    return app
+    yield app
+    with app.app_context():  # its own pool: close it here, not in the garbage collector of a later test
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_an_unexpected_error_is_logged_with_type_and_traceback_but_no_personal_data(failing_app, caplog):
@@ -85,7 +88,10 @@ def test_database_errors_hide_their_bound_values(failing_app):
 
 @pytest.fixture
 def app_without_database(tmp_path):
-    return make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=_unreachable_database_uri(tmp_path))
+    app = make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=_unreachable_database_uri(tmp_path))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_with_the_database_down_the_site_still_shows_its_own_error_pages(app_without_database, caplog):

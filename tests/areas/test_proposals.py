@@ -61,13 +61,17 @@ def test_saved_through_one_app_confirmed_through_another(app, tmp_path, groups, 
     other = make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
     assert other.instance_path != app.instance_path
     client = other.test_client()
-    _log_in(other, client, email)
-    with other.app_context():
-        assert client.get(f"/beheer/gebieden/voorstel/{proposal_id}").status_code == 200
-        response = client.post(f"/beheer/gebieden/voorstel/{proposal_id}/bevestigen")
-        assert response.status_code == 302
-        assert response.headers["Location"].endswith(f"/beheer/gebieden/{proposal_id}")
-        db.session.remove()
+    try:
+        _log_in(other, client, email)
+        with other.app_context():
+            assert client.get(f"/beheer/gebieden/voorstel/{proposal_id}").status_code == 200
+            response = client.post(f"/beheer/gebieden/voorstel/{proposal_id}/bevestigen")
+            assert response.status_code == 302
+            assert response.headers["Location"].endswith(f"/beheer/gebieden/{proposal_id}")
+    finally:
+        with other.app_context():  # the other app's own pool: closed here, not by a later test's GC
+            db.session.remove()
+            db.engine.dispose()
 
     db.session.expire_all()
     generation = db.session.get(BoundaryGeneration, proposal_id)  # the same row, now the current generation
