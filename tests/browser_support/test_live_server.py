@@ -58,5 +58,7 @@ def test_plain_werkzeug_leaks_the_file_on_a_reset(app, monkeypatch):
     """Shows the test above exercises the leak: if this starts failing, werkzeug fixed it upstream
     and ClosingRequestHandler can go."""
     seen = unraisable_after_dropped_connections(app, monkeypatch, WSGIRequestHandler)
-    assert len(seen) == ROUNDS, "werkzeug closed a response: is ClosingRequestHandler still needed?"
+    # Most rounds leak; a round whose drain finished before the reset arrived does not (9 of 10 in
+    # one CI run), so the control asks for "leaks at all", never for an exact count.
+    assert seen, "werkzeug closed every response: is ClosingRequestHandler still needed?"
     assert all(isinstance(e, ResourceWarning) and "site.css" in str(e) for e in seen), seen
