@@ -10,8 +10,3 @@ def external_url(endpoint: str, **values) -> str:
         return base + url_for(endpoint, **values)
     with current_app.test_request_context("/"):
         return base + url_for(endpoint, **values)
-
-
-def external_path(path: str) -> str:
-    """SITE_URL + an already built path ("/meldingen/3")."""
-    return current_app.config["SITE_URL"].rstrip("/") + "/" + path.lstrip("/")

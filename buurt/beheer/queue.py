@@ -39,30 +39,34 @@ def mark_added(group: Group, resident_id: int, user: User) -> bool:
         raise ActionRefused(
             _("De groep is vol (%(n)d leden). Verhoog de capaciteit of splits de groep eerst.", n=group.capacity)
         )
-    done = lifecycle.transition(
-        resident_id, [S.PENDING], S.ADDED, in_group=group.id, added_at=utcnow(), added_by_id=user.id, needs_review=False
+    return _act(
+        group,
+        resident_id,
+        [S.PENDING],
+        S.ADDED,
+        "resident.added",
+        added_at=utcnow(),
+        added_by_id=user.id,
+        needs_review=False,
     )
+
+
+def _act(group: Group, resident_id: int, sources: list[S], target: S, action: str, **values) -> bool:
+    """One lifecycle transition in this group, audited when this click made it, committed."""
+    done = lifecycle.transition(resident_id, sources, target, in_group=group.id, **values)
     if done:
-        audit.record("resident.added", "resident", resident_id, group=group.id)
+        audit.record(action, "resident", resident_id, group=group.id)
     db.session.commit()
     return done
 
 
 def mark_not_reachable(group: Group, resident_id: int, user: User) -> bool:
-    done = lifecycle.transition(resident_id, [S.PENDING], S.NOT_REACHABLE, in_group=group.id)
-    if done:
-        audit.record("resident.not_reachable", "resident", resident_id, group=group.id)
-    db.session.commit()
-    return done
+    return _act(group, resident_id, [S.PENDING], S.NOT_REACHABLE, "resident.not_reachable")
 
 
 def requeue(group: Group, resident_id: int, user: User) -> bool:
     """Not reachable -> back in the queue (try again)."""
-    done = lifecycle.transition(resident_id, [S.NOT_REACHABLE], S.PENDING, in_group=group.id)
-    if done:
-        audit.record("resident.requeued", "resident", resident_id, group=group.id)
-    db.session.commit()
-    return done
+    return _act(group, resident_id, [S.NOT_REACHABLE], S.PENDING, "resident.requeued")
 
 
 def remove(group: Group, resident_id: int, reason: RemovalReason | str, note: str, user: User) -> bool:
@@ -92,11 +96,7 @@ def move_up(group: Group, resident_id: int, user: User) -> bool:
     """Waitlist -> pending, when the group has room."""
     if occupancy_of(group.id).room <= 0:
         raise ActionRefused(_("Er is nog geen plaats in de groep; de aanmelding blijft op de wachtlijst."))
-    done = lifecycle.transition(resident_id, [S.WAITLIST], S.PENDING, in_group=group.id)
-    if done:
-        audit.record("resident.moved_up", "resident", resident_id, group=group.id)
-    db.session.commit()
-    return done
+    return _act(group, resident_id, [S.WAITLIST], S.PENDING, "resident.moved_up")
 
 
 def approve_border(group: Group, resident_id: int, user: User) -> bool:

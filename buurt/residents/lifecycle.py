@@ -161,13 +161,10 @@ def transition(
     statement = update(Resident).where(Resident.id == resident_id, Resident.status.in_(sources))
     if in_group is not None:
         statement = statement.where(Resident.group_id == in_group)
+    # "fetch": a Resident already loaded in this session gets the new values too
     result = db.session.execute(
-        statement.values(status=to_status, updated_at=utcnow(), **values).execution_options(synchronize_session=False)
+        statement.values(status=to_status, updated_at=utcnow(), **values).execution_options(synchronize_session="fetch")
     )
-    if result.rowcount == 1:
-        resident = db.session.identity_map.get((Resident, (resident_id,), None))  # keep a loaded object true
-        if resident is not None:
-            db.session.expire(resident)
     return result.rowcount == 1
 
 

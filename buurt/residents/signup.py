@@ -211,17 +211,12 @@ def _send_confirmation(resident: Resident) -> bool:
     return send_mail(resident.email, _("Bevestig uw aanmelding bij BuurtWhatsApp Rijnsoever"), body)
 
 
-def confirmable(token: str) -> Resident:
-    """The resident a confirmation link is for; raises InvalidToken (expired or forged)."""
-    return resident_for_confirmation(token)
-
-
 def confirm_signup(token: str) -> SignupOutcome:
     """Double opt-in: the e-mail address is confirmed; UNCONFIRMED becomes PENDING (or WAITLIST).
 
     A conditional UPDATE: the link clicked twice, or in two tabs at once, confirms once.
     """
-    resident = confirmable(token)
+    resident = resident_for_confirmation(token)
     if resident.email_confirmed_at is None:
         resident.email_confirmed_at = utcnow()
     if resident.status == S.UNCONFIRMED:

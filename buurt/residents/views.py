@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from buurt.extensions import db, limiter
 from buurt.models import Resident
-from buurt.residents import errors, forms, maps, phone
+from buurt.residents import errors, forms, links, maps, phone
 from buurt.residents import lookup as lookups
 from buurt.residents import my_data as own_data
 from buurt.residents import signup as signups
@@ -139,7 +139,7 @@ def confirm(token: str):
         if form.validate_on_submit():
             outcome = signups.confirm_signup(token)
             return _private(render_template("residents/confirmed.html", outcome=outcome, typical=_typical_add_time()))
-        resident = signups.confirmable(token)
+        resident = links.resident_for_confirmation(token)
     except InvalidToken as error:
         return _link_error(error, purpose="signup")
     return _private(render_template("residents/confirm.html", form=form, already=resident.email_confirmed_at))
