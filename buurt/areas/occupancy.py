@@ -14,10 +14,12 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from buurt.areas.services import CurrentAreas, current_areas
 from buurt.extensions import db
-from buurt.models import Group, Resident, ResidentStatus
+from buurt.models import Group, Resident, ResidentStatus, SeatLock
 
 #: Levels, in order: the console badge, the table row, the overview's "needs attention" list.
 LEVELS = ("ok", "warn", "full")
@@ -112,6 +114,28 @@ def occupancy_of(group_id: int, areas: CurrentAreas | None = None) -> Occupancy:
     capacity = rows[0][0]
     rows = [(group_id, *row[1:]) for row in rows if row[1] is not None]
     return _from_rows({group_id: capacity}, rows, areas)[group_id]
+
+
+def lock_seats(group_ids: int | list[int]) -> None:
+    """Hold the seats of these groups until this transaction ends; call before counting them.
+
+    Every decision that gives away a seat (sign-up, confirmation, "toegevoegd", off the waitlist,
+    a move into the group) reads the counts and then writes. Two such decisions at once would both
+    see the last free seat. Upserting the group's SeatLock row first makes them take turns: the
+    second waits for the first to commit and then counts what it wrote. On PostgreSQL that is the
+    row lock (READ COMMITTED: the count that follows is a fresh snapshot); on SQLite the write lock,
+    which the first write of a transaction takes (busy_timeout makes others wait). Several groups
+    are locked in id order, so two movers cannot deadlock.
+    """
+    t = SeatLock.__table__
+    conn = db.session.connection()
+    insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    for group_id in sorted({group_ids} if isinstance(group_ids, int) else set(group_ids)):
+        conn.execute(
+            insert(t)
+            .values(group_id=group_id, version=1)
+            .on_conflict_do_update(index_elements=[t.c.group_id], set_={"version": t.c.version + 1})
+        )
 
 
 def _from_rows(capacities: dict[int, int], rows, areas: CurrentAreas | None) -> dict[int, Occupancy]:

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from buurt import audit
 from buurt.areas import services as areas
-from buurt.areas.occupancy import occupancy_of
+from buurt.areas.occupancy import lock_seats, occupancy_of
 from buurt.exceptions import UserError
 from buurt.extensions import db
 from buurt.models import Group, GroupTask, RemovalReason, Resident, ResidentStatus, User, utcnow
@@ -34,10 +34,16 @@ def _resident(group: Group, resident_id: int) -> Resident:
 
 
 def mark_added(group: Group, resident_id: int, user: User) -> bool:
-    """Pending -> added (once, however many beheerders click). False when someone else was first."""
-    if occupancy_of(group.id).members >= group.capacity:
+    """Pending -> added (once, however many beheerders click). False when someone else was first.
+
+    Under the group's seat lock: twelve clicks at once with room for one member admit one.
+    """
+    lock_seats(group.id)
+    seats = occupancy_of(group.id)
+    if seats.members >= seats.capacity:
+        db.session.rollback()  # let go of the seat lock
         raise ActionRefused(
-            _("De groep is vol (%(n)d leden). Verhoog de capaciteit of splits de groep eerst.", n=group.capacity)
+            _("De groep is vol (%(n)d leden). Verhoog de capaciteit of splits de groep eerst.", n=seats.capacity)
         )
     return _act(
         group,
@@ -93,8 +99,10 @@ def remove(group: Group, resident_id: int, reason: RemovalReason | str, note: st
 
 
 def move_up(group: Group, resident_id: int, user: User) -> bool:
-    """Waitlist -> pending, when the group has room."""
+    """Waitlist -> pending, when the group has room (under the seat lock, like every seat decision)."""
+    lock_seats(group.id)
     if occupancy_of(group.id).room <= 0:
+        db.session.rollback()  # let go of the seat lock
         raise ActionRefused(_("Er is nog geen plaats in de groep; de aanmelding blijft op de wachtlijst."))
     return _act(group, resident_id, [S.WAITLIST], S.PENDING, "resident.moved_up")
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from buurt.extensions import db
@@ -53,7 +53,18 @@ class RemovalReason(StrEnum):
 class Resident(db.Model):
     """A person who signed up; personal data, seen only by the beheerders of their group."""
 
-    __table_args__ = (Index("ix_resident_group_status", "group_id", "status"),)
+    __table_args__ = (
+        Index("ix_resident_group_status", "group_id", "status"),
+        # One active sign-up per number, held by the database at the moment of writing: a double tap
+        # or twenty simultaneous posts leave one row. Removed sign-ups keep their number (history).
+        Index(
+            "uq_resident_active_phone",
+            "phone_e164",
+            unique=True,
+            sqlite_where=text("status != 'removed'"),
+            postgresql_where=text("status != 'removed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

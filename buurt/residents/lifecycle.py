@@ -5,7 +5,8 @@ The state diagram is in docs/resident-lifecycle.md. Here live:
 - ``TRANSITIONS``: the allowed (from, to) status pairs, each with the event that causes it;
   anything else is refused (``RefusedTransition``, a programming error, never a user's);
 - ``queue_status``: the one decision between PENDING and WAITLIST, from the group's occupancy
-  (buurt.areas.occupancy), the same numbers every page shows;
+  (buurt.areas.occupancy), the same numbers every page shows, taken under the group's seat lock
+  so that concurrent decisions take turns (the cap holds under load);
 - ``transition``: the conditional UPDATE (``WHERE id = ? AND status IN (...)``) whose rowcount
   says whether this call had the effect, so two clicks (two beheerders, a double-clicked link)
   change a resident once;
@@ -22,7 +23,7 @@ from dataclasses import replace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
-from buurt.areas.occupancy import occupancy_of
+from buurt.areas.occupancy import lock_seats, occupancy_of
 from buurt.extensions import db
 from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind, utcnow
 
@@ -116,10 +117,13 @@ def check(from_status: S | None, to_status: S) -> None:
 def queue_status(group_id: int, *, counting: Resident | None = None) -> S:
     """PENDING when the group has room, WAITLIST when it is full (buurt.areas.occupancy).
 
+    Takes the group's seat lock first (``lock_seats``), held until the caller commits: write the
+    decision in the same transaction, and two sign-ups for the last seat cannot both get it.
     `counting`: a resident already counted in the group's PENDING total (being re-decided, e.g.
     moved into this group in this transaction); their own seat does not make the group full.
     """
     db.session.flush()
+    lock_seats(group_id)
     occupancy = occupancy_of(group_id)
     if counting is not None and counting.group_id == group_id and counting.status == S.PENDING:
         occupancy = replace(occupancy, pending=occupancy.pending - 1)

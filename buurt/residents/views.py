@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from buurt.extensions import db, limiter
 from buurt.models import Resident
+from buurt.once import AlreadySubmitted
 from buurt.residents import errors, forms, links, maps, phone
 from buurt.residents import lookup as lookups
 from buurt.residents import my_data as own_data
@@ -99,7 +100,11 @@ def signup():
             session.pop(LAST_SIGNUP, None)
             return redirect(url_for(".signup_done"))
         try:
-            outcome = signups.sign_up(form.to_data())
+            outcome = signups.sign_up(form.to_data(), once=form.once.data)
+        except AlreadySubmitted as first:  # a double tap, or a resubmit after a timeout: the first result
+            session.pop(PREFILL, None)
+            session[LAST_SIGNUP] = {"id": (first.outcome or {}).get("resident_id")}
+            return redirect(url_for(".signup_done"))
         except errors.DuplicatePhone as error:
             form.phone.errors.append(error.message)
         except errors.AddressNotFound as error:
@@ -109,7 +114,7 @@ def signup():
             outside = error.lookup
         else:
             session.pop(PREFILL, None)
-            session[LAST_SIGNUP] = {"id": outcome.resident_id, "mail": outcome.mail_sent}
+            session[LAST_SIGNUP] = {"id": outcome.resident_id}
             return redirect(url_for(".signup_done"))
     response = render_template(
         "residents/signup.html",
@@ -126,7 +131,7 @@ def signup_done():
     """What happened to the sign-up just sent from this browser: group, status, what next."""
     last = session.get(LAST_SIGNUP) or {}
     resident = db.session.get(Resident, last.get("id")) if last.get("id") else None
-    outcome = signups.outcome_of(resident, mail_sent=last.get("mail", False)) if resident else None
+    outcome = signups.outcome_of(resident) if resident else None
     response = render_template("residents/signup_done.html", outcome=outcome, typical=_typical_add_time())
     return _private(response)
 

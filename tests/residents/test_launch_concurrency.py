@@ -1,0 +1,200 @@
+"""Launch night: many residents and beheerders at once, and the promises still hold.
+
+Real concurrency against the real database (SQLite here, PostgreSQL in the CI's second run): each
+thread is its own browser (its own test client, app context, session and database connection),
+and a barrier releases them together. The rules under test are enforced by the database at the
+moment of writing (the seat lock, the partial unique index on active numbers, the one-time form
+token), so these tests fail when a rule is only checked in Python before writing.
+All people, numbers and addresses are fictional.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+
+import pytest
+
+from buurt.extensions import db
+from buurt.models import Group, Resident, ResidentStatus, Role
+from buurt.residents.links import confirm_link
+from tests.conftest import PASSWORD
+from tests.residents.conftest import form
+
+S = ResidentStatus
+
+
+def run_at_once(app, jobs) -> list:
+    """Run each job(client) in its own thread with its own test client, released together."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+    errors: list[str] = []
+
+    def work(index, job):
+        client = app.test_client()
+        try:
+            with app.app_context():
+                prepare = getattr(job, "prepare", None)
+                if prepare:
+                    prepare(client)
+            barrier.wait(timeout=30)
+            with app.app_context():
+                results[index] = job(client)
+        except BaseException:
+            errors.append(traceback.format_exc())
+
+    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(t.is_alive() for t in threads), "a request hung"
+    assert errors == [], errors[0]
+    return results
+
+
+def counts(group_id: int) -> dict[S, int]:
+    db.session.expire_all()
+    rows = db.session.execute(
+        db.select(Resident.status, db.func.count()).where(Resident.group_id == group_id).group_by(Resident.status)
+    ).all()
+    return {S(status): n for status, n in rows}
+
+
+@pytest.fixture
+def west(app, group_by_key, addresses) -> Group:
+    return group_by_key["rijnsoever-west"]
+
+
+def one_seat_left(group: Group, make_resident, capacity: int = 5) -> None:
+    group.capacity = capacity
+    db.session.commit()
+    for _ in range(capacity - 2):
+        make_resident(group, S.ADDED)
+    make_resident(group, S.PENDING)  # members + pending = capacity - 1
+
+
+def test_fifty_sign_ups_for_the_last_seat_give_it_to_one(app, west, make_resident):
+    one_seat_left(west, make_resident)
+
+    def sign_up(n):
+        def post(client):
+            return client.post("/aanmelden", data=form(phone=f"06 2000{n:04d}", name=f"Fictief Buur {n}")).status_code
+
+        return post
+
+    statuses = run_at_once(app, [sign_up(n) for n in range(50)])
+
+    assert statuses == [302] * 50  # every one stored: one seat, 49 on the waitlist
+    after = counts(west.id)
+    assert after[S.ADDED] + after[S.PENDING] == 5  # exactly the cap, never more
+    assert after[S.PENDING] == 2
+    assert after[S.WAITLIST] == 49
+
+
+def test_twenty_simultaneous_posts_with_one_number_leave_one_active_row(app, west):
+    def post(client):
+        response = client.post("/aanmelden", data=form(phone="06 30000001"))
+        return response.status_code, response.get_data(as_text=True)
+
+    answers = run_at_once(app, [post] * 20)
+
+    assert sum(code == 302 for code, _ in answers) == 1
+    refused = [body for code, body in answers if code != 302]
+    assert len(refused) == 19
+    assert all("Dit nummer is al aangemeld" in body for body in refused)  # a clear message, not a 500
+    db.session.expire_all()
+    active = db.session.scalars(
+        db.select(Resident).where(Resident.phone_e164 == "+31630000001", Resident.status != S.REMOVED)
+    ).all()
+    assert len(active) == 1
+
+
+def test_a_double_tap_answers_both_taps_with_the_first_result(app, west):
+    token = "double-tap-token-0123456789abcdef"
+
+    def tap(client):
+        response = client.post("/aanmelden", data=form(phone="06 30000002", once=token))
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+        return client.get("/aanmelden/ontvangen").get_data(as_text=True)
+
+    pages = run_at_once(app, [tap] * 6)
+
+    db.session.expire_all()
+    stored = db.session.scalars(db.select(Resident).where(Resident.phone_e164 == "+31630000002")).all()
+    assert len(stored) == 1
+    assert all(west.name in page for page in pages)  # each tap shows the one sign-up's group
+    assert not any("Dit nummer is al aangemeld" in page for page in pages)
+
+
+def _beheerder_client(make_user, group):
+    user = make_user(Role.BEHEERDER, groups=[group])
+
+    def prepare(client):
+        assert client.post("/inloggen", data={"email": user.email, "password": PASSWORD}).status_code == 302
+
+    return prepare
+
+
+def test_twelve_added_clicks_with_room_for_one_member_admit_one(app, west, make_resident, make_user):
+    west.capacity = 13
+    db.session.commit()
+    for _ in range(12):
+        make_resident(west, S.ADDED)
+    pending = [make_resident(west, S.PENDING).id for _ in range(12)]  # over-booked: room for one member
+    group_id = west.id
+    login = _beheerder_client(make_user, west)
+
+    def click(resident_id):
+        def post(client):
+            return client.post(f"/beheer/groep/{group_id}/bewoner/{resident_id}/toegevoegd").status_code
+
+        post.prepare = login
+        return post
+
+    statuses = run_at_once(app, [click(r) for r in pending])
+
+    assert set(statuses) == {302}
+    assert counts(group_id)[S.ADDED] == 13
+    assert counts(group_id)[S.PENDING] == 11
+
+
+def test_ten_beheerders_moving_up_from_the_waitlist_fill_the_one_free_seat(app, west, make_resident, make_user):
+    one_seat_left(west, make_resident)
+    waiting = [make_resident(west, S.WAITLIST).id for _ in range(10)]
+    group_id = west.id
+    login = _beheerder_client(make_user, west)
+
+    def click(resident_id):
+        def post(client):
+            return client.post(f"/beheer/groep/{group_id}/bewoner/{resident_id}/doorschuiven").status_code
+
+        post.prepare = login
+        return post
+
+    run_at_once(app, [click(r) for r in waiting])
+
+    after = counts(group_id)
+    assert after[S.ADDED] + after[S.PENDING] == 5
+    assert after[S.WAITLIST] == 9
+
+
+def test_confirmation_links_clicked_at_once_give_the_last_seat_to_one(app, west, make_resident):
+    one_seat_left(west, make_resident)
+    links = []
+    for n in range(15):
+        resident = make_resident(west, S.UNCONFIRMED, email=f"fictief{n}@example.org")
+        links.append(confirm_link(resident).replace("http://localhost", ""))
+
+    def confirm(link):
+        def post(client):
+            return client.post(link).status_code
+
+        return post
+
+    statuses = run_at_once(app, [confirm(link) for link in links])
+
+    assert set(statuses) == {200}
+    after = counts(west.id)
+    assert after[S.ADDED] + after[S.PENDING] == 5
+    assert after[S.WAITLIST] == 14
