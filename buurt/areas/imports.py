@@ -40,9 +40,10 @@ import numpy as np
 import shapely
 from flask import current_app
 from shapely.geometry import mapping, shape
-from sqlalchemy import update
+from sqlalchemy import func, update
 
 from buurt.areas.files import current_generation, read_areas, required_neighbourhood
+from buurt.areas.occupancy import lock_seats
 from buurt.areas.split import slugify
 from buurt.extensions import db
 from buurt.geo.index import AreaIndex
@@ -434,8 +435,11 @@ def apply_import(
                 )
                 tasks += 2
             updates.append(values)
+        moved_in = {values["id"]: values["group_id"] for values in updates if values["id"] in moving}
+        lock_seats(list(set(moved_in.values())))  # before anything changes in the groups residents move into
         if updates:
             db.session.execute(update(Resident), updates)
+        waitlisted = _waitlist_over_cap(moved_in)
         audit.record(
             "areas.import",
             "boundary_generation",
@@ -445,6 +449,7 @@ def apply_import(
             moved=len(plan.moves),
             new_groups=len(created),
             tasks=tasks,
+            waitlisted=waitlisted,
         )
         db.session.commit()
     except Exception:
@@ -458,3 +463,43 @@ def apply_import(
         len(plan.moves),
     )
     return ImportResult(generation.id, generation.number, len(plan.moves), tasks, len(created), plan)
+
+
+def _waitlist_over_cap(moved_in: dict[int, int]) -> int:
+    """Residents moved into a group that is now over its cap wait on its list, newest first.
+
+    Members stay members (they are in the WhatsApp group already) and the group's own pending
+    sign-ups keep their seats; pending sign-ups moved in by the new boundaries take the free seats
+    in order of sign-up and the rest go on the waitlist, as a new sign-up would. Runs under the
+    seat locks of those groups (taken by apply_import). Returns how many were waitlisted.
+    """
+    waitlisted = 0
+    for group_id in sorted(set(moved_in.values())):
+        over = _over_cap(group_id)
+        if over <= 0:
+            continue
+        newest_first = db.session.scalars(
+            db.select(Resident.id)
+            .where(
+                Resident.id.in_([rid for rid, gid in moved_in.items() if gid == group_id]),
+                Resident.status == ResidentStatus.PENDING,
+            )
+            .order_by(Resident.created_at.desc(), Resident.id.desc())
+            .limit(over)
+        ).all()
+        for resident_id in newest_first:
+            if lifecycle.transition(resident_id, [ResidentStatus.PENDING], ResidentStatus.WAITLIST, in_group=group_id):
+                waitlisted += 1
+    return waitlisted
+
+
+def _over_cap(group_id: int) -> int:
+    """Seats taken beyond the cap (members + pending - capacity), counted without the areas cache:
+    this transaction holds areas no other process has seen yet."""
+    capacity = db.session.get(Group, group_id).capacity
+    taken = db.session.scalar(
+        db.select(func.count(Resident.id)).where(
+            Resident.group_id == group_id, Resident.status.in_([ResidentStatus.ADDED, ResidentStatus.PENDING])
+        )
+    )
+    return (taken or 0) - capacity

@@ -14,15 +14,18 @@ from datetime import timedelta
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
 
 from buurt import audit
+from buurt import once as once_tokens
 from buurt.addresses.services import GeocoderUnavailable, geocode
 from buurt.areas.services import Placement, place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber
 from buurt.geo.geocoding import AddressQuery
-from buurt.mail import mail_enabled, send_mail
-from buurt.models import Resident, ResidentStatus, utcnow
+from buurt.mail import mail_enabled
+from buurt.models import OutboxMessage, Resident, ResidentStatus, utcnow
+from buurt.outbox import on_give_up, queue_mail
 from buurt.residents import lifecycle
 from buurt.residents.errors import AddressNotFound, DuplicatePhone
 from buurt.residents.links import confirm_link, resident_for_confirmation
@@ -31,6 +34,8 @@ from buurt.residents.lookup import outside_error
 log = logging.getLogger(__name__)
 S = ResidentStatus
 
+#: The purpose of the sign-up form's one-time token (buurt.once).
+SIGNUP = "signup"
 #: A sign-up counts as "active" (blocks a second one with the same number) unless removed.
 INACTIVE = (S.REMOVED,)
 
@@ -75,16 +80,23 @@ def _expired_unconfirmed(resident: Resident) -> bool:
     return resident.status == S.UNCONFIRMED and resident.created_at < utcnow() - limit
 
 
-def _check_duplicate(phone_e164: str) -> None:
+def _expired_to_replace(phone_e164: str) -> Resident | None:
+    """An earlier sign-up with this number that a new one replaces (never confirmed, link expired).
+
+    Raises DuplicatePhone when the number has an active sign-up. Read-only: the replacement is
+    written in the sign-up's own short transaction; the database has the last word (a partial
+    unique index on active numbers, see Resident).
+    """
     existing = active_with_phone(phone_e164)
     if existing is None:
-        return
-    if _expired_unconfirmed(existing):  # never confirmed and the link expired: the new sign-up replaces it
-        lifecycle.unlink_tasks(existing)
-        db.session.delete(existing)
-        db.session.flush()
-        return
-    raise DuplicatePhone(
+        return None
+    if _expired_unconfirmed(existing):
+        return existing
+    raise _duplicate_phone()
+
+
+def _duplicate_phone() -> DuplicatePhone:
+    return DuplicatePhone(
         _("Dit nummer is al aangemeld. Gebruik Mijn gegevens om uw aanmelding te bekijken of te wijzigen.")
     )
 
@@ -122,15 +134,55 @@ def apply_placement(resident: Resident, placement: Placement) -> None:
         resident.needs_review = resident.location_from_map
 
 
-def sign_up(data: SignupData) -> SignupOutcome:
+def sign_up(data: SignupData, once: str | None = None) -> SignupOutcome:
     """Store a sign-up for the group whose area covers the address.
 
-    Raises DuplicatePhone, AddressNotFound or OutsideCoverage (nothing stored). When the geocoder
-    is unreachable the sign-up is stored as TO_GEOCODE (retried by `flask buurt geocode-pending`).
+    Raises DuplicatePhone, AddressNotFound or OutsideCoverage (nothing stored), or
+    once.AlreadySubmitted when this form (its one-time token `once`) was stored already: a double
+    tap or a resubmit answers with the first result. When the geocoder is unreachable the sign-up
+    is stored as TO_GEOCODE (retried by `flask buurt geocode-pending`).
+
+    Two phases: first everything slow and read-only (the duplicate check, the geocoder with its
+    hard deadline), then one short transaction that claims the form token, takes the group's seat
+    lock, decides PENDING or WAITLIST, inserts and commits. No lock is held while a geocoder
+    answers, and the mail is only queued (buurt.outbox sends it after commit).
     """
-    _check_duplicate(data.phone_e164)
+    if (first := once_tokens.previous(once, SIGNUP)) is not None:
+        raise once_tokens.AlreadySubmitted(first)
+    replaced = _expired_to_replace(data.phone_e164)
+    resident = _new_resident(data)
+    placement = _locate(resident, data)
+
+    claim = once_tokens.claim(once, SIGNUP)  # the first write: a concurrent double tap waits here
+    if replaced is not None:
+        lifecycle.unlink_tasks(replaced)
+        db.session.delete(replaced)
+    confirming = bool(resident.email) and mail_enabled()
+    if placement is not None:
+        apply_placement(resident, placement)
+        lifecycle.start(resident, S.UNCONFIRMED if confirming else lifecycle.queue_status(resident.group_id))
+    db.session.add(resident)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same number stored by a concurrent sign-up (another form)
+        db.session.rollback()
+        raise _duplicate_phone() from None
+    mail_queued = False
+    if confirming:
+        mail_queued = _send_confirmation(resident)
+        if not mail_queued and resident.status == S.UNCONFIRMED:
+            # The link cannot reach them: do not leave them waiting for it.
+            lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))
+    once_tokens.record(claim, resident_id=resident.id)
+    audit.record("residents.signup", "resident", resident.id, status=resident.status.value)
+    db.session.commit()
+    log.info("sign-up %d stored as %s", resident.id, resident.status.value)
+    return outcome_of(resident, mail_sent=mail_queued)
+
+
+def _new_resident(data: SignupData) -> Resident:
     now = utcnow()
-    resident = Resident(
+    return Resident(
         name=data.name.strip(),
         phone_e164=data.phone_e164,
         email=(data.email or None),
@@ -144,7 +196,14 @@ def sign_up(data: SignupData) -> SignupOutcome:
         consent_age_at=now,
         created_at=now,
     )
-    placement = None
+
+
+def _locate(resident: Resident, data: SignupData) -> Placement | None:
+    """Where the resident lives: the point they clicked, or the geocoder's answer (read-only).
+
+    Fills in the resident's coordinates; None when the geocoder is unreachable (the resident is
+    then TO_GEOCODE). Raises AddressNotFound or OutsideCoverage.
+    """
     if data.pick_lat is not None and data.pick_lon is not None:
         resident.lat, resident.lon = round(data.pick_lat, 7), round(data.pick_lon, 7)
         resident.geocoder_source = "map"
@@ -152,63 +211,71 @@ def sign_up(data: SignupData) -> SignupOutcome:
         resident.needs_review = True
         placement = place(resident.lat, resident.lon)
         if placement.area is None:
-            db.session.rollback()
             raise outside_error(resident.lat, resident.lon, None, "map")
-    else:
-        try:
-            result = geocode(AddressQuery(postcode=data.postcode, house=data.house))
-        except GeocoderUnavailable:
-            lifecycle.start(resident, S.TO_GEOCODE)
-        else:
-            if result is None:
-                db.session.rollback()
-                raise AddressNotFound(
-                    _(
-                        "We kunnen dit adres niet vinden. Controleer de postcode en het huisnummer, "
-                        "of wijs uw huis aan op de kaart."
-                    )
-                )
-            placement = place(result.lat, result.lon)
-            if placement.area is None:
-                db.session.rollback()
-                raise outside_error(result.lat, result.lon, result, result.source)
-            resident.lat, resident.lon = result.lat, result.lon
-            resident.geocoder_source = result.source
-            resident.street, resident.place = result.street, result.place
-    confirming = bool(resident.email) and mail_enabled()
-    if placement is not None:
-        apply_placement(resident, placement)
-        lifecycle.start(resident, S.UNCONFIRMED if confirming else lifecycle.queue_status(resident.group_id))
-    db.session.add(resident)
-    db.session.flush()
-    mail_sent = False
-    if confirming:
-        mail_sent = _send_confirmation(resident)
-        if not mail_sent and resident.status == S.UNCONFIRMED:
-            # The link cannot reach them: do not leave them waiting for it.
-            lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))
-    audit.record("residents.signup", "resident", resident.id, status=resident.status.value)
-    db.session.commit()
-    log.info("sign-up %d stored as %s", resident.id, resident.status.value)
-    return outcome_of(resident, mail_sent=mail_sent)
+        return placement
+    try:
+        result = geocode(AddressQuery(postcode=data.postcode, house=data.house))
+    except GeocoderUnavailable:
+        lifecycle.start(resident, S.TO_GEOCODE)
+        return None
+    if result is None:
+        raise AddressNotFound(
+            _(
+                "We kunnen dit adres niet vinden. Controleer de postcode en het huisnummer, "
+                "of wijs uw huis aan op de kaart."
+            )
+        )
+    placement = place(result.lat, result.lon)
+    if placement.area is None:
+        raise outside_error(result.lat, result.lon, result, result.source)
+    resident.lat, resident.lon = result.lat, result.lon
+    resident.geocoder_source = result.source
+    resident.street, resident.place = result.street, result.place
+    return placement
 
 
-def outcome_of(resident: Resident, mail_sent: bool = False) -> SignupOutcome:
+def outcome_of(resident: Resident, mail_sent: bool | None = None) -> SignupOutcome:
+    """The outcome page's facts; a sign-up waiting for its double opt-in has had its mail queued."""
     return SignupOutcome(
         resident_id=resident.id,
         status=resident.status,
         group_name=resident.group.name if resident.group else None,
         waitlist_position=waitlist_position(resident),
-        mail_sent=mail_sent,
+        mail_sent=_awaits_confirmation(resident) if mail_sent is None else mail_sent,
         is_border=resident.is_border,
         needs_review=resident.needs_review,
+    )
+
+
+def _awaits_confirmation(resident: Resident) -> bool:
+    """A confirmation mail was queued at sign-up and the address is not confirmed yet."""
+    return (
+        resident.status in (S.UNCONFIRMED, S.TO_GEOCODE)
+        and bool(resident.email)
+        and resident.email_confirmed_at is None
+        and mail_enabled()
     )
 
 
 def _send_confirmation(resident: Resident) -> bool:
     days = max(current_app.config["SIGNUP_TOKEN_MAX_AGE"] // 86400, 1)
     body = render_template("email/signup_confirm.txt", days=days, link=confirm_link(resident))
-    return send_mail(resident.email, _("Bevestig uw aanmelding bij BuurtWhatsApp Rijnsoever"), body)
+    subject = _("Bevestig uw aanmelding bij BuurtWhatsApp Rijnsoever")
+    return queue_mail(resident.email, subject, body, kind="signup_confirm", resident_id=resident.id)
+
+
+@on_give_up("signup_confirm")
+def _confirmation_undeliverable(message: OutboxMessage) -> None:
+    """The confirmation mail can never arrive: put the sign-up in the queue instead of leaving it waiting.
+
+    Runs in the outbox's transaction (it commits); the queue decision takes the seat lock as always.
+    """
+    resident = db.session.get(Resident, message.resident_id) if message.resident_id else None
+    if resident is None or resident.status != S.UNCONFIRMED or resident.group_id is None:
+        return
+    status = lifecycle.queue_status(resident.group_id)
+    if lifecycle.transition(resident.id, [S.UNCONFIRMED], status):
+        audit.record("residents.confirmation_undeliverable", "resident", resident.id, status=status.value)
 
 
 def confirm_signup(token: str) -> SignupOutcome:

@@ -91,6 +91,29 @@ def test_apply_moves_residents_and_queues_whatsapp_tasks(groups, moving):
     assert place(lat, lon).area.group_id == west.id
 
 
+def test_moved_in_pending_sign_ups_wait_when_the_new_group_is_full(groups, moving, make_resident):
+    """The cap holds for boundary moves too: West is full, so the moved member stays a member (the
+    beheerders get their to-dos) and the moved pending sign-up goes on West's waitlist."""
+    west = groups[0]
+    west.capacity = 3
+    db.session.commit()
+    for n in range(3):  # fictional members well inside West
+        make_resident(west, status=ResidentStatus.ADDED, lat=52.2127, lon=4.41397 + n * 1e-5)
+    result = imports.apply_import(json.dumps(moving["doc"]), source="test.geojson")
+    assert result.moved == 2
+    db.session.expire_all()
+    assert db.session.get(Resident, moving["added"].id).status == ResidentStatus.ADDED
+    pending = db.session.get(Resident, moving["pending"].id)
+    assert (pending.group_id, pending.status) == (west.id, ResidentStatus.WAITLIST)
+
+
+def test_moved_in_pending_sign_ups_keep_free_seats(groups, moving):
+    result = imports.apply_import(json.dumps(moving["doc"]), source="test.geojson")
+    assert result.moved == 2
+    db.session.expire_all()
+    assert db.session.get(Resident, moving["pending"].id).status == ResidentStatus.PENDING
+
+
 def _counts(groups):
     return {
         g: db.session.scalar(
