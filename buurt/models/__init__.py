@@ -4,6 +4,7 @@ from buurt.models.addresses import Address
 from buurt.models.areas import Area, BoundaryGeneration, Group, Neighbourhood, group_beheerders
 from buurt.models.audit import AuditEntry
 from buurt.models.base import UTCDateTime, utcnow
+from buurt.models.forms import FormSubmission
 from buurt.models.incidents import Incident, IncidentCategory, IncidentStatus
 from buurt.models.meldingen import Melding, MeldingCategory, MeldingResult, MeldingTarget
 from buurt.models.residents import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind
@@ -17,6 +18,7 @@ __all__ = [
     "BoundaryGeneration",
     "Group",
     "GroupTask",
+    "FormSubmission",
     "Incident",
     "IncidentCategory",
     "IncidentStatus",

@@ -62,3 +62,7 @@ def purge_command(apply):
         click.echo(f"  aanmelding-id's: {', '.join(map(str, report.ids))}")
     if not apply and report.total:
         click.echo("Draai opnieuw met --apply om ze echt te verwijderen.")
+    if apply:  # used one-time form tokens (buurt.once): no personal data, only needed for a resubmit
+        from buurt.once import purge as purge_form_tokens
+
+        click.echo(f"Gebruikte formuliertokens opgeruimd: {purge_form_tokens()}.")

@@ -9,6 +9,7 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringF
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from buurt.geo.addresses import InvalidAddress, normalize_postcode
+from buurt.once import OnceForm
 from buurt.residents import errors, phone
 from buurt.residents import lookup as lookups
 from buurt.residents import my_data as own_data
@@ -97,8 +98,8 @@ def _minimum_age_label():
     return _l("Ik ben %(age)d jaar of ouder.", age=current_app.config["MINIMUM_AGE"])
 
 
-class ResidentSignupForm(_AddressFields, FlaskForm):
-    """The sign-up form (aanmeldformulier)."""
+class ResidentSignupForm(_AddressFields, OnceForm):
+    """The sign-up form (aanmeldformulier); `once` is its one-time token (buurt.once)."""
 
     name = StringField(
         _l("Naam"),
