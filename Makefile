@@ -10,7 +10,7 @@ LINT_IMPORTS := $(BIN)/lint-imports --no-cache --no-logo
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev demo demo-clear test test-postgres lint layers format bench translations browser clean messages venv venv-dev
+.PHONY: run dev demo demo-clear test test-postgres lint layers format bench bench-launch translations browser clean messages venv venv-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,8 @@ translations: venv
 run: venv translations
 	$(FLASK) buurt init
 	@echo "BuurtWhatsApp Rijnsoever draait op http://$(HOST):$(PORT)/  (stoppen: Ctrl-C)"
-	@# no access log: URLs carry postcodes/house numbers (/api/v1/lookup) and signed personal links
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) app:app
+	@# settings and their reasons (threaded workers, no access log: URLs carry postcodes) in gunicorn.conf.py
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py app:app
 
 ## dev: the Flask development server with reload and debugger
 dev: venv translations
@@ -87,6 +87,11 @@ bench: venv-dev translations
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## bench-launch: launch night only (pages, lookups, sign-ups beside /health on gunicorn), and slow clients
+bench-launch: venv-dev translations
+	$(BIN)/python bench/bench_launch_night.py
+	$(BIN)/python bench/bench_slow_clients.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""gunicorn settings for `make run` and the documented deployment (issue 11).
+
+gunicorn reads this file from the working directory by default; `make run` names it with
+`-c gunicorn.conf.py`. Options on the command line win over it (the benchmarks use that).
+
+Why gthread and not gunicorn's default sync workers: a sync worker serves one connection at a
+time and reads a request body before the app sees it, so a client that trickles its body (a
+phone on a bad connection, or on purpose) holds a whole worker. With 2 workers, 2 such clients
+took the site down for 32 s, /health included, until the arbiter killed the silent workers.
+A gthread worker reads on one of its threads while its main loop keeps accepting and keeps
+the worker's heartbeat: K slow clients hold K threads, the other threads go on serving.
+Measured in docs/deployment-gunicorn.md (bench/bench_slow_clients.py, bench/bench_launch_night.py).
+
+Threads are no cure for many slow clients at once (each holds a thread for as long as it
+trickles); for a public site put a buffering reverse proxy in front (nginx, see the doc), which
+hands gunicorn only complete requests.
+
+Environment: HOST and PORT (as the Makefile), WEB_CONCURRENCY (workers), GUNICORN_THREADS.
+"""
+
+import os
+
+# Where to listen: the Makefile's HOST/PORT (127.0.0.1:5000 unless told otherwise). Behind nginx
+# keep 127.0.0.1; the proxy is then the only client.
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+
+# 2 processes, as `make run` always had: the rate limiter, the area cache and the address register
+# are per process, and the target host is a small VM. WEB_CONCURRENCY is gunicorn's usual override.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+# Threads per worker, see the module docstring. Safe for this app: Flask-SQLAlchemy gives each
+# request (thread) its own scoped session; SQLite runs in WAL mode (readers never wait; one writer
+# at a time, others wait up to busy_timeout 5 s); SQLAlchemy's pool (5 + 10 overflow per process)
+# has a connection for nearly every thread (a slow client holds a thread, not a connection: its
+# body is read before the view queries). 16, not 8: with 8, 8 slow clients landing on one worker
+# left /health answered 2 times in 5; with 16, 16 slow clients left it answered every time
+# (bench/bench_slow_clients.py, docs/deployment-gunicorn.md). Throughput does not grow with
+# threads (the GIL, 2 CPUs); the threads are there to wait on slow clients.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+
+# Connections one worker holds open (in flight + kept alive); the rest wait in the listen backlog.
+worker_connections = 1000
+
+# A worker whose main loop is silent this long is killed and replaced. With gthread this means a
+# stuck process, not a slow request (a slow request runs on a thread while the loop reports in).
+timeout = 30
+
+# On SIGTERM/SIGHUP (deploy, restart), requests in flight get this long to finish.
+graceful_timeout = 20
+
+# Keep-alive: browsers reuse the connection for the CSS/JS/map requests of a page. Idle kept-alive
+# connections wait in the worker's poller, not on a thread, so 5 s costs nothing. (Behind nginx,
+# nginx holds the client's keep-alive; this is then the proxy's idle connection.)
+keepalive = 5
+
+# Request size limits against oversized headers. Our longest URLs are lookups and signed links
+# (well under 1 KB); a session cookie stays far below the field size limit.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# No access log, on purpose: URLs carry postcodes and house numbers (/api/v1/lookup) and signed
+# personal links (/mijn-gegevens/<token>). Errors go to stderr (the service manager's journal).
+accesslog = None
+errorlog = "-"
+loglevel = "info"
+
+# The heartbeat file is touched by every worker on every loop; on a disk-backed /tmp that can
+# stall on a busy or slow disk and get a healthy worker killed. /dev/shm is memory.
+SHM = "/dev/shm"  # noqa: S108 - gunicorn's own advice for the heartbeat files; not a shared temp file
+worker_tmp_dir = SHM if os.path.isdir(SHM) else None
+
+# Trust X-Forwarded-For/-Proto only from a proxy on this machine (gunicorn's default, spelled out).
+forwarded_allow_ips = "127.0.0.1,::1"

@@ -1,0 +1,84 @@
+"""gunicorn.conf.py: what it chooses, and that real gunicorn with it survives slow clients (issue 11).
+
+With 2 sync workers, 2 clients that trickle a request body held the whole site (/health too).
+The live tests start real gunicorn on 127.0.0.1 (tests/gunicorn_support.py) on the test's
+database; the control shows a slow client really does hold a sync worker, so the main test can fail.
+"""
+
+from __future__ import annotations
+
+import runpy
+import urllib.error
+
+import pytest
+
+from tests.gunicorn_support import CONFIG_FILE, SlowBodyClient, running_gunicorn
+
+HEALTH_TIMEOUT_S = 10.0
+
+
+def _load_config(monkeypatch, **env) -> dict:
+    for name in ("HOST", "PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(CONFIG_FILE))
+
+
+def test_the_config_chooses_threaded_workers_and_no_access_log(monkeypatch):
+    config = _load_config(monkeypatch)
+    assert config["bind"] == "127.0.0.1:5000"  # as `make run` always served
+    assert config["workers"] == 2
+    assert config["worker_class"] == "gthread"
+    assert config["threads"] == 16
+    assert config["accesslog"] is None  # URLs carry postcodes and personal links
+    assert config["timeout"] > config["keepalive"]
+
+
+def test_the_environment_overrides_address_workers_and_threads(monkeypatch):
+    config = _load_config(monkeypatch, HOST="0.0.0.0", PORT="8000", WEB_CONCURRENCY="3", GUNICORN_THREADS="4")
+    assert (config["bind"], config["workers"], config["threads"]) == ("0.0.0.0:8000", 3, 4)
+
+
+@pytest.fixture
+def slow_clients():
+    """Slow-body clients made by the test, closed at the end whatever happened."""
+    made: list[SlowBodyClient] = []
+
+    def make(port: int, n: int) -> list[SlowBodyClient]:
+        new = [SlowBodyClient(port) for _ in range(n)]
+        made.extend(new)
+        return new
+
+    yield make
+    for client in made:
+        client.close()
+
+
+def test_health_answers_while_two_slow_clients_hold_connections(app, tmp_path, slow_clients):
+    """One worker with gunicorn.conf.py (stricter than the deployment's two: both slow clients on it)."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    with running_gunicorn(database_uri=uri, instance_path=tmp_path / "instance", workers=1) as server:
+        slow = slow_clients(server.port, 2)
+
+        status, body = server.get("/health", timeout=HEALTH_TIMEOUT_S)
+
+        assert (status, b'"ok":true' in body.replace(b" ", b"")) == (200, True)
+        assert all(client.is_connected() for client in slow), "the slow clients must still be waiting"
+        # once their bodies arrive they get a real answer: the CSRF check refuses the token-less form
+        assert [client.finish() for client in slow] == [400, 400]
+        assert "Using worker: gthread" in server.log()
+
+
+def test_control_a_slow_client_holds_a_sync_worker(app, tmp_path, slow_clients):
+    """gunicorn's defaults (what `make run` used): one sync worker, one slow client, /health waits."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    with running_gunicorn(database_uri=uri, instance_path=tmp_path / "instance", workers=1, config_file=None) as server:
+        (slow,) = slow_clients(server.port, 1)
+
+        with pytest.raises((TimeoutError, urllib.error.URLError)):
+            server.get("/health", timeout=3)
+
+        assert slow.finish() == 400
+        assert server.get("/health", timeout=HEALTH_TIMEOUT_S)[0] == 200
+        assert "Using worker: sync" in server.log()
