@@ -6,6 +6,8 @@ Assets come from our own static files (buurt.geo.folium_assets).
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -13,7 +15,7 @@ from html import escape
 import folium
 
 from buurt.geo.coords import lonlat_to_latlon
-from buurt.geo.folium_assets import make_map
+from buurt.geo.folium_assets import make_map, render_map_document
 
 RIJNSOEVER_CENTER = (52.2118, 4.4235)  # lat, lon
 
@@ -175,6 +177,19 @@ def areas_map(
     max_zoom: int = 19,
 ) -> folium.Map:
     """Areas coloured by fill level, optionally with one marked point (lat, lon)."""
+    m, bounds = _areas_base(areas, height=height, max_zoom=max_zoom)
+    if point is not None:
+        lat, lon = point
+        _add_point(m, lat, lon, point_label)
+        bounds.extend(lat, lon)
+    if bounds.seen:
+        m.fit_bounds(bounds.as_folium(), padding=(12, 12))
+    if legend:
+        add_legend(m, legend_title or "", legend)
+    return m
+
+
+def _areas_base(areas: Sequence[MapArea], *, height: str, max_zoom: int) -> tuple[folium.Map, Bounds]:
     m = make_map(
         location=list(RIJNSOEVER_CENTER),
         zoom_start=15,
@@ -184,19 +199,93 @@ def areas_map(
     )
     bounds = Bounds()
     add_areas(m, areas, bounds)
-    if point is not None:
-        lat, lon = point
-        folium.Marker(
-            [lat, lon],
-            tooltip=escape(point_label) if point_label else None,
-            icon=folium.Icon(prefix="fa", icon="house", color="blue"),
-        ).add_to(m)
+    return m, bounds
+
+
+def _add_point(m: folium.Map, lat: float, lon: float, label: str | None) -> None:
+    folium.Marker(
+        [lat, lon],
+        tooltip=escape(label) if label else None,
+        icon=folium.Icon(prefix="fa", icon="house", color="blue"),
+    ).add_to(m)
+
+
+# Stand-ins for the numbers a PointMapTemplate fills in: no real coordinate or bound looks like them,
+# and each is rendered by folium's `tojson` exactly as json.dumps renders a float.
+_SLOTS = {
+    "lat": -81.0123456789012,
+    "lon": -171.0123456789012,
+    "south": -82.0123456789012,
+    "west": -172.0123456789012,
+    "north": -83.0123456789012,
+    "east": -173.0123456789012,
+}
+
+
+class TemplateError(ValueError):
+    """A folium upgrade rendered the template's stand-in numbers differently (or more than once)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PointMapTemplate:
+    """An areas_map document rendered once, with the point and the view that fits it left open.
+
+    ``render(lat, lon)`` gives the document areas_map(areas, point=(lat, lon), point_label=...)
+    renders, without building or rendering folium again: only numbers go in, each through
+    json.dumps of a finite float, so nothing the asker typed can reach the document.
+    """
+
+    parts: tuple[str, ...]  # the document split at the open numbers
+    slots: tuple[str, ...]  # which number goes after each part but the last ("lat", "south", ...)
+    area_bounds: tuple[float, float, float, float] | None  # south, west, north, east of the areas
+
+    def render(self, lat: float, lon: float) -> str:
+        lat, lon = float(lat), float(lon)
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            raise ValueError("a map point needs finite coordinates")
+        bounds = Bounds()
+        if self.area_bounds is not None:
+            bounds.south, bounds.west, bounds.north, bounds.east = self.area_bounds
+            bounds.seen = True
         bounds.extend(lat, lon)
-    if bounds.seen:
-        m.fit_bounds(bounds.as_folium(), padding=(12, 12))
-    if legend:
-        add_legend(m, legend_title or "", legend)
-    return m
+        values = {
+            "lat": lat,
+            "lon": lon,
+            "south": bounds.south,
+            "west": bounds.west,
+            "north": bounds.north,
+            "east": bounds.east,
+        }
+        out = [self.parts[0]]
+        for slot, part in zip(self.slots, self.parts[1:], strict=True):
+            out.append(json.dumps(values[slot]))
+            out.append(part)
+        return "".join(out)
+
+
+def point_map_template(
+    areas: Sequence[MapArea], *, point_label: str | None = None, height: str = "100%", max_zoom: int = 19
+) -> PointMapTemplate:
+    """The document of areas_map(areas, point=..., point_label=point_label) with the point left open."""
+    m, bounds = _areas_base(areas, height=height, max_zoom=max_zoom)
+    area_bounds = (bounds.south, bounds.west, bounds.north, bounds.east) if bounds.seen else None
+    _add_point(m, _SLOTS["lat"], _SLOTS["lon"], point_label)
+    view = [[_SLOTS["south"], _SLOTS["west"]], [_SLOTS["north"], _SLOTS["east"]]]
+    m.fit_bounds(view, padding=(12, 12))
+    document = render_map_document(m)
+    found = []
+    for slot, value in _SLOTS.items():
+        text = json.dumps(value)
+        if document.count(text) != 1:
+            raise TemplateError(f"the stand-in for {slot} appears {document.count(text)} times, not once")
+        found.append((document.index(text), slot, text))
+    parts, slots, start = [], [], 0
+    for position, slot, text in sorted(found):
+        parts.append(document[start:position])
+        slots.append(slot)
+        start = position + len(text)
+    parts.append(document[start:])
+    return PointMapTemplate(tuple(parts), tuple(slots), area_bounds)
 
 
 def geometry_latlon_rings(geometry: dict) -> list[list[list[float]]]:

@@ -1,13 +1,55 @@
-"""The residents' map documents (rendered into the page; see buurt.geo for the pure builders)."""
+"""The residents' map documents (rendered into the page; see buurt.geo for the pure builders).
+
+The lookup answer's map is the same for every asker but for their point: all areas, the answer's
+group highlighted. So the document is rendered once per (areas, highlighted group, language) and
+kept per process (buurt.caching); a request only puts its point and the view that fits it in.
+"""
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from buurt.areas.services import current_areas
-from buurt.geo.folium_assets import render_map_document
-from buurt.geo.maps import MapArea, areas_map
+from buurt import caching
+from buurt.areas.services import CurrentAreas, current_areas
+from buurt.geo.maps import MapArea, PointMapTemplate, point_map_template
 from buurt.residents.lookup import LookupResult
+
+#: a template per group (and one for "no group") per language; a handful in practice
+TEMPLATES_KEPT = 64
+
+
+def lookup_map_areas(areas: CurrentAreas, highlighted: int | None) -> list[MapArea]:
+    """Every current area, the highlighted group's in green."""
+    return [
+        MapArea(
+            key=a.key,
+            name=a.group_name,
+            geometry=a.geometry,
+            lines=(a.name,),
+            colour="#31a354" if a.group_id == highlighted else "#d1d5db",
+            highlight=a.group_id == highlighted,
+        )
+        for a in areas.areas
+    ]
+
+
+def lookup_map_template(highlighted: int | None) -> PointMapTemplate:
+    """The lookup map for `highlighted` (a group id) with the point left open; built once per areas revision."""
+    areas = current_areas()
+    key = (areas.key, highlighted, str(get_locale()))
+    cache = caching.process_cache("lookup_map", TEMPLATES_KEPT)
+    template = cache.get(key)
+    if template is None:
+        template = cache.put(key, point_map_template(lookup_map_areas(areas, highlighted), point_label=_("Uw adres")))
+    return template
+
+
+def highlighted_group(lookup: LookupResult) -> int | None:
+    """The group shown in green: the answer's, or the nearest one for an address outside every area."""
+    if lookup.group:
+        return lookup.group.id
+    return lookup.nearest_group.id if lookup.nearest_group else None
 
 
 def lookup_map_document(lookup: LookupResult) -> str | None:
@@ -17,17 +59,4 @@ def lookup_map_document(lookup: LookupResult) -> str | None:
     """
     if lookup.lat is None or lookup.lon is None:
         return None
-    highlighted = lookup.group.id if lookup.group else (lookup.nearest_group.id if lookup.nearest_group else None)
-    shapes = [
-        MapArea(
-            key=a.key,
-            name=a.group_name,
-            geometry=a.geometry,
-            lines=(a.name,),
-            colour="#31a354" if a.group_id == highlighted else "#d1d5db",
-            highlight=a.group_id == highlighted,
-        )
-        for a in current_areas().areas
-    ]
-    m = areas_map(shapes, point=(lookup.lat, lookup.lon), point_label=_("Uw adres"))
-    return render_map_document(m)
+    return lookup_map_template(highlighted_group(lookup)).render(lookup.lat, lookup.lon)
