@@ -132,8 +132,8 @@ def app(tmp_path_factory, app_config):
 
     app = _cached_app(tmp_path_factory, app_config)
     saved_config = dict(app.config)
-    for name in _PER_TEST_EXTENSIONS:
-        app.extensions.pop(name, None)
+    for name in [n for n in app.extensions if n in _PER_TEST_EXTENSIONS or n.startswith("buurt.cache.")]:
+        app.extensions.pop(name)  # revisions restart with the emptied database: no cache may survive
     with app.app_context():
         _empty_database()
         # One Limiter serves every app of the worker and keeps the `enabled` flag of the app
