@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from buurt.meldingen.services import CATEGORY_LABELS, RESULT_LABELS
 from buurt.meldingen.texts import MAX_TEXT_LENGTH
+from buurt.once import OnceForm
 from buurt.times import local_now
 
 MIN_RADIUS_M = 100
@@ -44,8 +45,8 @@ def _default_radius() -> int:
     return int(current_app.config["MELDING_DEFAULT_RADIUS_M"])
 
 
-class MeldingCreateForm(FlaskForm):
-    """The received text, category, time, location and radius of a new melding."""
+class MeldingCreateForm(OnceForm):
+    """The received text, category, time, location and radius of a new melding (posted once)."""
 
     received_text = TextAreaField(
         _l("Tekst van de politie"),
@@ -93,8 +94,8 @@ class MeldingCreateForm(FlaskForm):
         return valid
 
 
-class MeldingCloseForm(FlaskForm):
-    """Afmelden: the result and an optional note."""
+class MeldingCloseForm(OnceForm):
+    """Afmelden: the result and an optional note (posted once)."""
 
     result = RadioField(
         _l("Resultaat"),

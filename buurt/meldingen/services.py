@@ -26,6 +26,8 @@ from buurt.meldingen.errors import MeldingClosed, MeldingError, MeldingStillOpen
 from buurt.meldingen.location import Location
 from buurt.meldingen.routing import route
 from buurt.models import Melding, MeldingCategory, MeldingResult, MeldingTarget, User, utcnow
+from buurt.once import claim as claim_once
+from buurt.once import record as record_once
 from buurt.times import local_to_utc
 from buurt.urls import external_url
 
@@ -57,6 +59,10 @@ RESULT_LABELS = {
 
 # --- creating, forwarding, closing ---------------------------------------------------------------
 
+#: Purposes of the one-time form tokens (buurt.once) of entering and closing a melding.
+MELDING_CREATE = "melding.create"
+MELDING_CLOSE = "melding.close"
+
 
 def create_melding(
     *,
@@ -66,12 +72,18 @@ def create_melding(
     occurred_at: datetime,
     location: Location,
     radius_m: int,
+    once: str | None = None,
 ) -> Melding:
-    """Store a melding with its routing (targets and neighbours), log it, and mail the beheerders."""
+    """Store a melding with its routing (targets and neighbours), log it, and mail the beheerders.
+
+    `once` is the form's one-time token: a second post of the same form raises
+    buurt.once.AlreadySubmitted with {"melding_id": ...} of the first, and stores nothing.
+    """
     routing = route(location.lat, location.lon, radius_m)
     cleaned = texts.clean_text(received_text)[: texts.MAX_TEXT_LENGTH]
     if not cleaned:
         raise MeldingError(_("Plak de tekst van de melding."))
+    claim = claim_once(once, MELDING_CREATE)  # the first write: a resubmit stops here
     melding = Melding(
         received_text=cleaned,
         category=MeldingCategory(category),
@@ -90,6 +102,7 @@ def create_melding(
         )
     db.session.add(melding)
     db.session.flush()
+    record_once(claim, melding_id=melding.id)
     audit.record(
         "melding.create",
         "melding",

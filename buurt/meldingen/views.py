@@ -24,6 +24,10 @@ from buurt.meldingen.location import Suggestion, resolve_location, suggest_locat
 from buurt.meldingen.maps import melding_map_document
 from buurt.meldingen.routing import format_distance, melding_no_target_message
 from buurt.models import Melding, MeldingCategory
+from buurt.once import AlreadySubmitted
+from buurt.once import claim as claim_once
+from buurt.once import previous as previous_once
+from buurt.once import record as record_once
 
 bp = Blueprint("meldingen", __name__)
 
@@ -54,6 +58,13 @@ def index():
     return render_template("meldingen/index.html", form=form, pagination=pagination, args=args, services=services)
 
 
+def _already_saved(outcome: dict | None):
+    """The answer to a second post of the same entry form: the melding the first post stored."""
+    flash(_("Deze melding was al opgeslagen."), "warning")
+    melding_id = (outcome or {}).get("melding_id")
+    return redirect(url_for(".detail", melding_id=melding_id) if melding_id else url_for(".index"))
+
+
 def _suggestions(form: MeldingCreateForm) -> list[Suggestion]:
     if (form.location.data or "").strip() or form.lat.data is not None:
         return []
@@ -76,6 +87,9 @@ def new():
             flash(_("In de tekst staat geen straat uit het adresregister. Vul de locatie zelf in."), "warning")
         return render_template("meldingen/new.html", form=form, suggestions=suggestions)
     if form.validate_on_submit():
+        first = previous_once(form.once.data, services.MELDING_CREATE)
+        if first is not None:  # a double tap or a resubmit: no second geocoding, no second melding
+            return _already_saved(first)
         try:
             location = resolve_location(
                 form.location.data, form.lat.data, form.lon.data, received_text=form.received_text.data
@@ -87,7 +101,10 @@ def new():
                 occurred_at=form.occurred_at.data,
                 location=location,
                 radius_m=form.radius_m.data,
+                once=form.once.data,
             )
+        except AlreadySubmitted as submitted:
+            return _already_saved(submitted.outcome)
         except MeldingError as error:
             db.session.rollback()
             form.location.errors = [*form.location.errors, error.message]
@@ -181,8 +198,13 @@ def close(melding_id: int):
         try:
             services.close_melding(melding, current_user, form.result.data, form.note.data)
         except MeldingError as error:
+            # the form's token first: the same form posted twice closes once (the second waits, then stops here)
+            record_once(claim_once(form.once.data, services.MELDING_CLOSE), melding_id=melding.id)
             flash(error.message, "warning")
+        except AlreadySubmitted:
+            flash(_("Deze melding is al afgemeld."), "warning")
         else:
+            db.session.rollback()
             flash(_("De melding is afgemeld. Stuur de afmelding door naar de groepen."), "success")
         return redirect(url_for(".detail", melding_id=melding.id) + "#afmelding")
     return render_template(
