@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from buurt.incidents import labels
+from buurt.once import OnceForm
 
 
 def category_choices():
@@ -56,8 +57,8 @@ class _LocationForm(FlaskForm):
     lon = HiddenField(validators=[_coordinate])
 
 
-class IncidentReportForm(_LocationForm):
-    """A resident or beheerder reports what happened."""
+class IncidentReportForm(_LocationForm, OnceForm):
+    """A resident or beheerder reports what happened (posted once: a resubmit stores nothing new)."""
 
     category = SelectField(_l("Wat is er gebeurd?"), choices=category_choices, validators=[DataRequired()])
     occurred_date = DateField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])

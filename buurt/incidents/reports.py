@@ -23,6 +23,8 @@ from buurt.geo.geocoding import AddressQuery
 from buurt.incidents import photos
 from buurt.incidents.errors import IncidentError, InvalidReportLink, OutsideAreas
 from buurt.models import Incident, IncidentCategory, IncidentStatus, Resident, ResidentStatus, utcnow
+from buurt.once import claim as claim_once
+from buurt.once import record as record_once
 from buurt.residents.links import resident_from_token, resident_token_data
 from buurt.tokens import InvalidToken, make_token
 from buurt.urls import external_url
@@ -30,6 +32,8 @@ from buurt.urls import external_url
 log = logging.getLogger(__name__)
 
 REPORT_PURPOSE = "report"
+#: Purpose of the report form's one-time token (buurt.once): a resubmit stores nothing new.
+REPORT_FORM_PURPOSE = "incident.report"
 #: Residents who may report: signed up and confirmed (waiting, on the waitlist or in the group).
 REPORTING_STATUSES = (ResidentStatus.PENDING, ResidentStatus.WAITLIST, ResidentStatus.ADDED)
 FUTURE_SLACK = timedelta(minutes=5)  # clocks differ a little
@@ -125,8 +129,14 @@ def resolve_location(lat: float | None, lon: float | None, address: str) -> tupl
     return result.lat, result.lon, result.street
 
 
-def report_incident(data: ReportInput, *, user=None, resident: Resident | None = None) -> Incident:
-    """Store a report (with its area and group); residents may only report inside the areas."""
+def report_incident(
+    data: ReportInput, *, user=None, resident: Resident | None = None, once: str | None = None
+) -> Incident:
+    """Store a report (with its area and group); residents may only report inside the areas.
+
+    `once` is the form's one-time token: a second post of the same form raises
+    buurt.once.AlreadySubmitted with {"incident_id": ...} of the first, and stores nothing (no photo).
+    """
     check_occurred_at(data.occurred_at)
     lat, lon, label = resolve_location(data.lat, data.lon, data.address)
     placement = areas.place(lat, lon)
@@ -143,6 +153,7 @@ def report_incident(data: ReportInput, *, user=None, resident: Resident | None =
             cleaned = photos.clean_photo(data.photo, max_pixels=current_app.config["UPLOAD_MAX_PIXELS"])
         except photos.PhotoRejected as error:
             raise IncidentError(error.message) from error
+    claim = claim_once(once, REPORT_FORM_PURPOSE)  # the first write, after the slow read-only work
     incident = Incident(
         category=data.category,
         occurred_at=data.occurred_at,
@@ -164,6 +175,7 @@ def report_incident(data: ReportInput, *, user=None, resident: Resident | None =
             incident.photo_filename, incident.photo_mime = name, cleaned.mime
         db.session.add(incident)
         db.session.flush()
+        record_once(claim, incident_id=incident.id)
         audit.record("incidents.report", "incident", incident.id, by_resident=resident is not None)
         db.session.commit()
     except Exception:

@@ -37,6 +37,8 @@ from buurt.incidents.forms import (
     IncidentReportForm,
 )
 from buurt.models import Incident, IncidentCategory, utcnow
+from buurt.once import AlreadySubmitted
+from buurt.once import previous as previous_once
 from buurt.times import local_now, local_to_utc, to_local
 
 bp = Blueprint("incidents", __name__)
@@ -302,9 +304,15 @@ def _new_report_form() -> IncidentReportForm:
 
 
 def _handle_report(form: IncidentReportForm, *, resident=None):
-    """Validate and store; returns an Incident or None (errors are on the form)."""
+    """Validate and store; returns an Incident or None (errors are on the form).
+
+    Raises AlreadySubmitted when this form was posted before (a double tap, a resubmit).
+    """
     if not form.validate_on_submit():
         return None
+    first = previous_once(form.once.data, reports.REPORT_FORM_PURPOSE)
+    if first is not None:  # answer early: no second photo check or address lookup
+        raise AlreadySubmitted(first)
     upload = form.photo.data
     data = None
     if upload and getattr(upload, "filename", ""):
@@ -325,7 +333,9 @@ def _handle_report(form: IncidentReportForm, *, resident=None):
             details=form.details(),
             photo=data,
         )
-        return reports.report_incident(report, user=None if resident else current_user, resident=resident)
+        return reports.report_incident(
+            report, user=None if resident else current_user, resident=resident, once=form.once.data
+        )
     except IncidentError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
@@ -338,7 +348,14 @@ def _handle_report(form: IncidentReportForm, *, resident=None):
 def report():
     """A beheerder or coordinator logs an incident (also what was reported in the WhatsApp group)."""
     form = _new_report_form()
-    incident = _handle_report(form)
+    try:
+        incident = _handle_report(form)
+    except AlreadySubmitted as submitted:  # the same answer as the first post
+        incident_id = (submitted.outcome or {}).get("incident_id")
+        if not incident_id:
+            return redirect(url_for("incidents.report"))
+        flash(_("Melding #%(id)d opgeslagen.", id=incident_id), "success")
+        return redirect(url_for("incidents.detail", incident_id=incident_id))
     if incident is not None:
         flash(_("Melding #%(id)d opgeslagen.", id=incident.id), "success")
         return redirect(url_for("incidents.detail", incident_id=incident.id))
@@ -355,7 +372,10 @@ def report_resident(token: str):
     except InvalidReportLink as error:
         return render_template("incidents/link_invalid.html", message=error.message), 403
     form = _new_report_form()
-    incident = _handle_report(form, resident=resident)
+    try:
+        incident = _handle_report(form, resident=resident)
+    except AlreadySubmitted:  # the same answer as the first post
+        return redirect(url_for("incidents.thanks", token=token))
     if incident is not None:
         return redirect(url_for("incidents.thanks", token=token))
     return render_template("incidents/report.html", form=form, resident=resident, outside_allowed=False)
