@@ -72,6 +72,12 @@ def addresses(make_address, border_point):
     return made
 
 
+@pytest.fixture
+def west(group_by_key, addresses) -> Group:
+    """Rijnsoever-West, with the register addresses in place (2221XA 1 lies in it)."""
+    return group_by_key["rijnsoever-west"]
+
+
 def form(**overrides) -> dict:
     """A complete, valid sign-up for the west area (2221XA 1)."""
     data = {

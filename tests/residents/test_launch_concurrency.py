@@ -13,8 +13,6 @@ from __future__ import annotations
 import threading
 import traceback
 
-import pytest
-
 from buurt.extensions import db
 from buurt.models import Group, Resident, ResidentStatus, Role
 from buurt.residents.links import confirm_link
@@ -59,11 +57,6 @@ def counts(group_id: int) -> dict[S, int]:
         db.select(Resident.status, db.func.count()).where(Resident.group_id == group_id).group_by(Resident.status)
     ).all()
     return {S(status): n for status, n in rows}
-
-
-@pytest.fixture
-def west(app, group_by_key, addresses) -> Group:
-    return group_by_key["rijnsoever-west"]
 
 
 def one_seat_left(group: Group, make_resident, capacity: int = 5) -> None:
