@@ -24,7 +24,7 @@ from buurt.geo.incident_maps import (
     public_incident_map_document,
 )
 from buurt.incidents import labels
-from buurt.incidents.public import PublicPicture
+from buurt.incidents.public import PublicPicture, cached_public_picture
 from buurt.incidents.queries import IncidentFilter, filtered_select, month_span
 from buurt.meldingen.services import CATEGORY_LABELS, meldingen_for_map
 from buurt.models import Incident, IncidentCategory, MeldingCategory
@@ -91,6 +91,15 @@ def map_document(f: IncidentFilter, now: datetime) -> str:
     group_ids = [f.group_id] if f.group_id else None
     m = incident_map(points, map_labels, meldingen=meldingen_points(since, until, group_ids), areas=_outlines())
     return incident_map_document(m)
+
+
+def cached_public_map_document(map_period: str = "3m", now: datetime | None = None) -> str:
+    """The public grid map for `now`, rendered once per cached picture (buurt.incidents.public).
+
+    The map shows no cut-off moment, so the picture as built serves every request it holds for.
+    """
+    _cutoff, cached = cached_public_picture(now, map_period)
+    return cached.rendered("map", public_map_document)
 
 
 def public_map_document(picture: PublicPicture) -> str:

@@ -415,8 +415,7 @@ def public():
 @bp.get("/openbaar/kaart")
 def public_map():
     """The public grid map as a document for the iframe (cells and counts only)."""
-    picture = public_picture.public_picture(map_period=_public_period())
-    response = Response(maps.public_map_document(picture), mimetype="text/html")
+    response = Response(maps.cached_public_map_document(_public_period()), mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

@@ -1,0 +1,226 @@
+"""The public incident picture and map are cached per process and still give the uncached answer.
+
+Incidents become public `PUBLIC_INCIDENT_DELAY_HOURS` after they happened (a moving cut-off, not
+whole days), so a cached picture holds only for the cut-offs at which the same incidents are public;
+a report, a moderation or an address import in another app instance (another worker) bumps a
+revision and shows on the next request.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from buurt import caching
+from buurt.extensions import db
+from buurt.incidents import maps, public
+from buurt.models import Incident, IncidentCategory, IncidentStatus, utcnow
+from tests.conftest import make_test_app
+from tests.incidents.conftest import INSIDE
+
+FOLIUM_ID = re.compile(r"([a-z_]+)_([0-9a-f]{32})(?![0-9a-f])")
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+
+
+def same_ids(document: str) -> str:
+    """folium names every element with a random hex id: number them in order of appearance."""
+    seen: dict[str, str] = {}
+
+    def name(match: re.Match) -> str:
+        return seen.setdefault(match.group(0), f"{match.group(1)}_{len(seen)}")
+
+    return FOLIUM_ID.sub(name, document)
+
+
+@pytest.fixture
+def other_app(app, tmp_path):
+    """A second app on the same database, with its own per-process caches."""
+    second = make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    yield second
+    with second.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def noord_addresses(make_address):
+    """Enough register addresses around the Noord point for its grid cell to be published."""
+    lat, lon = INSIDE["rijnsoever-noord"]
+    for n in range(1, 9):
+        make_address(postcode="2221ZY", number=n, lat=lat + (n - 4) * 0.00004, lon=lon + 0.00002 * n)
+
+
+@pytest.fixture
+def request_context(app):
+    with app.test_request_context():
+        yield
+
+
+def totals(picture) -> list[int]:
+    return [p.total for p in picture.periods]
+
+
+def test_the_cached_picture_is_the_uncached_one_at_every_moment(app, make_incident, noord_addresses, request_context):
+    # incidents that come out of the delay, and fall out of the 7-day and 30-day periods, within a few days
+    for hours_ago in (2, 20, 23.5, 25, 24 + 7 * 24 - 3, 24 + 7 * 24 + 5, 24 + 30 * 24 - 10, 24 * 60):
+        make_incident(hours_ago=hours_ago)
+    make_incident(hours_ago=24 * 5, reported_hours_ago=10, category=IncidentCategory.VANDALISME)  # reported late
+    now = utcnow()
+    moments = [now + k * timedelta(minutes=50) for k in range(0, 90)]
+    moments += [now + 30 * HOUR, now - 2 * HOUR, now + 10 * HOUR, now]  # backwards too
+    seen = set()
+    for moment in moments:
+        for period in ("7d", "3m"):
+            cached = public.public_picture(now=moment, map_period=period)
+            assert cached == public.build_public_picture(now=moment, map_period=period), (moment - now, period)
+            seen.add(tuple(totals(cached)))
+    assert len(seen) > 3  # the moments really crossed incidents coming in and going out
+
+
+def test_the_cache_is_reused_while_no_incident_comes_in_or_goes_out(app, make_incident, request_context):
+    make_incident(hours_ago=30)
+    make_incident(hours_ago=20)  # public in 4 hours
+    now = utcnow()
+    _, first = public.cached_public_picture(now)
+    assert public.cached_public_picture(now + 3 * HOUR)[1] is first
+    _, later = public.cached_public_picture(now + 5 * HOUR)
+    assert later is not first
+    assert totals(later.picture) == [2, 2, 2]
+    assert totals(first.picture) == [1, 1, 1]
+
+
+def test_an_incident_leaves_the_seven_days_on_time(app, make_incident, request_context):
+    make_incident(hours_ago=24 + 7 * 24 - 2)  # in the last 7 days (after the delay) for 2 more hours
+    now = utcnow()
+    assert totals(public.public_picture(now=now)) == [1, 1, 1]
+    assert totals(public.public_picture(now=now + HOUR)) == [1, 1, 1]
+    assert totals(public.public_picture(now=now + 3 * HOUR)) == [0, 1, 1]
+
+
+def test_the_cached_map_document_is_the_uncached_one(app, make_incident, noord_addresses, request_context):
+    make_incident(hours_ago=48)
+    make_incident(hours_ago=24 * 40, category=IncidentCategory.WONINGINBRAAK)
+    for period in ("7d", "30d", "3m"):
+        cached = maps.cached_public_map_document(period)
+        fresh = maps.public_map_document(public.build_public_picture(map_period=period))
+        assert same_ids(cached) == same_ids(fresh)
+        assert maps.cached_public_map_document(period) is cached  # rendered once
+
+
+def test_a_report_in_another_process_shows_on_its_next_request(app, other_app, make_incident, noord_addresses):
+    other = other_app.test_client()
+    before = other.get("/incidenten/openbaar.json").get_json()
+    map_before = other.get("/incidenten/openbaar/kaart").get_data(as_text=True)
+    assert [p["total"] for p in before["periods"]] == [0, 0, 0]
+    make_incident(hours_ago=48)
+    after = other.get("/incidenten/openbaar.json").get_json()
+    assert [p["total"] for p in after["periods"]] == [1, 1, 1]
+    map_after = other.get("/incidenten/openbaar/kaart").get_data(as_text=True)
+    assert map_after.count("L.geoJson(") == map_before.count("L.geoJson(") + 1  # the new cell
+    assert "1 × Fietsdiefstal" in other.get("/incidenten/openbaar").get_data(as_text=True)
+
+
+def test_hiding_an_incident_in_another_process_removes_it(app, other_app, make_incident, noord_addresses):
+    incident = make_incident(hours_ago=48)
+    other = other_app.test_client()
+    assert other.get("/incidenten/openbaar.json").get_json()["periods"][0]["total"] == 1
+    incident.status = IncidentStatus.HIDDEN
+    db.session.commit()
+    assert other.get("/incidenten/openbaar.json").get_json()["periods"][0]["total"] == 0
+
+
+def test_a_bulk_insert_of_incidents_bumps_the_revision(app, other_app):
+    other = other_app.test_client()
+    assert other.get("/incidenten/openbaar.json").get_json()["periods"][2]["total"] == 0
+    revision = caching.read_revision(db.session, caching.INCIDENTS)
+    now = utcnow()
+    lat, lon = INSIDE["rijnsoever-west"]
+    rows = [
+        {
+            "category": IncidentCategory.BRAND,
+            "occurred_at": now - 3 * DAY,
+            "reported_at": now - 3 * DAY,
+            "lat": lat,
+            "lon": lon,
+            "description": "Fictief",
+        }
+        for _ in range(3)
+    ]
+    db.session.execute(db.insert(Incident), rows)
+    db.session.commit()
+    assert caching.read_revision(db.session, caching.INCIDENTS) == revision + 1
+    assert other.get("/incidenten/openbaar.json").get_json()["periods"][2]["total"] == 3
+
+
+def test_an_address_import_in_another_process_can_publish_a_cell(app, other_app, make_incident, make_address):
+    lat, lon = INSIDE["rijnsoever-noord"]
+    make_incident(lat=lat, lon=lon, hours_ago=48)
+    other = other_app.test_client()
+    assert other.get("/incidenten/openbaar.json").get_json()["map"]["not_on_map"] == 1  # too few addresses
+    for n in range(1, 9):
+        make_address(postcode="2221ZX", number=n, lat=lat + (n - 4) * 0.00004, lon=lon)
+    data = other.get("/incidenten/openbaar.json").get_json()
+    assert data["map"]["not_on_map"] == 0
+    assert sum(c["count"] for c in data["map"]["cells"]) == 1
+
+
+def test_an_area_rename_in_another_process_shows_in_the_counts(app, other_app, make_incident, groups):
+    from buurt.models import Area
+
+    make_incident(hours_ago=48)
+    other = other_app.test_client()
+    assert "Fictief Noordgebied" not in other.get("/incidenten/openbaar").get_data(as_text=True)
+    area = db.session.scalar(db.select(Area).filter_by(key="rijnsoever-noord"))
+    area.name = "Fictief Noordgebied"
+    db.session.commit()
+    assert "Fictief Noordgebied" in other.get("/incidenten/openbaar").get_data(as_text=True)
+
+
+def test_each_language_has_its_own_picture_and_map(client, make_incident, noord_addresses):
+    make_incident(hours_ago=48)
+    dutch = client.get("/incidenten/openbaar.json").get_json()
+    english = client.get("/incidenten/openbaar.json?lang=en").get_json()
+    assert dutch["periods"][0]["label"] == "Afgelopen 7 dagen"
+    assert english["periods"][0]["label"] == "Last 7 days"
+    assert "Reports per 150 m square" in client.get("/incidenten/openbaar/kaart?lang=en").get_data(as_text=True)
+    again = client.get("/incidenten/openbaar/kaart?lang=nl").get_data(as_text=True)
+    assert "Meldingen per vak van 150 m" in again
+    assert "Reports per" not in again
+
+
+def test_the_cut_off_shown_is_the_request_s_own(app, make_incident, request_context):
+    make_incident(hours_ago=48)
+    now = utcnow()
+    first = public.public_picture(now=now)
+    later = public.public_picture(now=now + 10 * timedelta(minutes=1))
+    assert later.cutoff - first.cutoff == timedelta(minutes=10)
+    assert public.public_json(later)["generated_until"] != public.public_json(first)["generated_until"]
+
+
+def test_the_process_cache_is_bounded(app):
+    cache = caching.process_cache("test_bounded", 3)
+    for n in range(5):
+        cache.put(n, str(n))
+    assert len(cache) == 3
+    assert cache.get(0) is None
+    assert cache.get(4) == "4"
+    cache.get(2)  # used: kept over 3
+    cache.put(5, "5")
+    assert cache.get(2) == "2"
+    assert cache.get(3) is None
+
+
+def test_revisions_are_read_together(app, make_incident, make_address):
+    assert caching.read_revisions(db.session, caching.INCIDENTS, "never-bumped") == (0, 0)
+    make_incident(hours_ago=30)
+    make_address(postcode="2221ZW", number=1)
+    incidents, addresses = caching.read_revisions(db.session, caching.INCIDENTS, caching.ADDRESSES)
+    assert incidents >= 1
+    assert addresses >= 1
+    assert (incidents, addresses) == (
+        caching.read_revision(db.session, caching.INCIDENTS),
+        caching.read_revision(db.session, caching.ADDRESSES),
+    )
