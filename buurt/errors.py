@@ -14,7 +14,7 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from buurt.extensions import db
@@ -29,7 +29,10 @@ MESSAGES = {
     413: lambda: _("Het bestand is te groot. Kies een kleiner bestand en probeer het opnieuw."),
     429: lambda: _("U heeft dit te vaak geprobeerd. Wacht even en probeer het later opnieuw."),
     500: lambda: _("Er ging bij ons iets mis. Uw gegevens zijn niet half opgeslagen; probeer het zo nog eens."),
+    503: lambda: _("Het is nu erg druk op de site. Er is niets opgeslagen; probeer het over een minuut opnieuw."),
 }
+#: How long a client should wait before trying again after a busy database (Retry-After, seconds).
+BUSY_RETRY_AFTER = 30
 
 # The last resort: no template, no translation, no database. Styled like the site (colours of
 # static/css/site.css), self-contained so it shows even when static files do not.
@@ -96,6 +99,19 @@ def describe(error: BaseException) -> str:
     return "\n".join(lines)
 
 
+def busy_message() -> str:
+    return MESSAGES[503]()
+
+
+def is_busy(error: BaseException) -> bool:
+    """The database was too busy to take this write in time (SQLite's busy_timeout ran out, or a
+    PostgreSQL lock or statement timeout): nothing was stored, and trying again later will work."""
+    if not isinstance(error, OperationalError):
+        return False
+    text = str(error.orig).lower()
+    return "database is locked" in text or "lock timeout" in text or "statement timeout" in text
+
+
 def rollback() -> None:
     """Drop what a failed request left in the session; a broken connection must not stop the page."""
     try:
@@ -135,6 +151,16 @@ def init_app(app) -> None:
         if isinstance(error, CSRFError):
             return render_error(400, _("Het formulier was verlopen. Vul het opnieuw in; er is niets opgeslagen."))
         return render_error(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def database_error(error: OperationalError):
+        if not is_busy(error):
+            return unexpected_error(error)
+        rollback()
+        log.warning("database busy on %s %s: %s", request.method, request.endpoint, type_name(error.orig))
+        response = app.make_response(render_error(503))
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -6,7 +6,9 @@ from buurt.models.audit import AuditEntry
 from buurt.models.base import UTCDateTime, utcnow
 from buurt.models.forms import FormSubmission
 from buurt.models.incidents import Incident, IncidentCategory, IncidentStatus
+from buurt.models.locks import SeatLock
 from buurt.models.meldingen import Melding, MeldingCategory, MeldingResult, MeldingTarget
+from buurt.models.outbox import OutboxMessage
 from buurt.models.residents import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind
 from buurt.models.revisions import Revision
 from buurt.models.users import Role, User
@@ -16,9 +18,9 @@ __all__ = [
     "Area",
     "AuditEntry",
     "BoundaryGeneration",
+    "FormSubmission",
     "Group",
     "GroupTask",
-    "FormSubmission",
     "Incident",
     "IncidentCategory",
     "IncidentStatus",
@@ -27,11 +29,13 @@ __all__ = [
     "MeldingResult",
     "MeldingTarget",
     "Neighbourhood",
+    "OutboxMessage",
     "RemovalReason",
     "Resident",
     "ResidentStatus",
     "Revision",
     "Role",
+    "SeatLock",
     "TaskKind",
     "UTCDateTime",
     "User",

@@ -157,6 +157,7 @@ def sign_up(data: SignupData, once: str | None = None) -> SignupOutcome:
     if replaced is not None:
         lifecycle.unlink_tasks(replaced)
         db.session.delete(replaced)
+        db.session.flush()  # gone before the new row arrives (a flush inserts before it deletes)
     confirming = bool(resident.email) and mail_enabled()
     if placement is not None:
         apply_placement(resident, placement)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 
+from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
 from buurt.models import Resident
 from buurt.once import AlreadySubmitted
@@ -94,6 +96,7 @@ def signup():
         form.house_number.data = prefill.get("house_number")
         form.addition.data = prefill.get("addition")
     outside = None
+    status = 200
     show_pick = bool(form.picked_point())
     if form.validate_on_submit():
         if form.website.data:  # honeypot: say nothing, store nothing
@@ -105,6 +108,12 @@ def signup():
             session.pop(PREFILL, None)
             session[LAST_SIGNUP] = {"id": (first.outcome or {}).get("resident_id")}
             return redirect(url_for(".signup_done"))
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+            db.session.rollback()  # nothing stored; the form comes back with what they typed
+            flash(busy_message(), "warning")
+            status = 503
         except errors.DuplicatePhone as error:
             form.phone.errors.append(error.message)
         except errors.AddressNotFound as error:
@@ -123,7 +132,7 @@ def signup():
         show_pick=show_pick,
         typical=_typical_add_time(),
     )
-    return _private(response)
+    return _private((response, status))
 
 
 @bp.get("/aanmelden/ontvangen")

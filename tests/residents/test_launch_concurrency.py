@@ -191,3 +191,41 @@ def test_confirmation_links_clicked_at_once_give_the_last_seat_to_one(app, west,
     after = counts(west.id)
     assert after[S.ADDED] + after[S.PENDING] == 5
     assert after[S.WAITLIST] == 14
+
+
+def test_a_sign_up_the_busy_database_could_not_take_keeps_the_form_and_says_try_again(app, client, west, monkeypatch):
+    """Fault injection: the write lock does not come within busy_timeout. A Dutch 503 with the form
+    as typed (nothing lost, nothing stored), never a 500."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from buurt.residents import signup
+
+    def locked(*args, **kwargs):
+        raise OperationalError("INSERT INTO form_submission ...", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(signup, "sign_up", locked)
+    response = client.post("/aanmelden", data=form(phone="06 30000003", name="Fictief Geduldig"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "erg druk" in page
+    assert 'value="Fictief Geduldig"' in page  # what they typed is still there
+    assert db.session.scalar(db.select(db.func.count(Resident.id))) == 0
+
+
+def test_any_page_the_busy_database_could_not_serve_answers_503_with_retry_after(app, client, monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from buurt.residents import lookup
+
+    def locked(*args, **kwargs):
+        raise OperationalError("SELECT ...", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(lookup, "street_list", locked)
+    response = client.get("/welke-groep/straten")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "erg druk" in response.get_data(as_text=True)
