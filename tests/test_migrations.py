@@ -35,3 +35,44 @@ def test_upgrade_from_empty_matches_the_models(tmp_path):
             db.session.remove()
             _reset_schema()
             db.engine.dispose()
+
+
+def test_upgrade_keeps_one_active_sign_up_per_number_and_removes_nothing(tmp_path):
+    """A database from before the unique index may hold a double tap stored twice. The upgrade keeps
+    the most advanced sign-up per number (a member before a pending one, then the oldest), marks the
+    others removed as "dubbel" with a note, and deletes nothing. Fictional people and numbers."""
+    app = make_test_app(tmp_path)
+    with app.app_context():
+        _drop_everything()
+        try:
+            flask_migrate.upgrade(revision="5a1f0c3e9b2d")
+            rows = [
+                # (id, phone, status, created_at)
+                (1, "+31611111111", "pending", "2026-11-01 10:00:00"),
+                (2, "+31611111111", "pending", "2026-11-01 10:00:01"),  # the double tap
+                (3, "+31622222222", "waitlist", "2026-11-02 10:00:00"),
+                (4, "+31622222222", "added", "2026-11-03 10:00:00"),  # the member stays
+                (5, "+31633333333", "removed", "2026-11-04 10:00:00"),
+                (6, "+31633333333", "pending", "2026-11-05 10:00:00"),  # one active: untouched
+            ]
+            with db.engine.begin() as conn:
+                for rid, phone, status, created in rows:
+                    conn.execute(
+                        text(
+                            "INSERT INTO resident (id, name, phone_e164, house_letter, house_addition, status,"
+                            " location_from_map, household_size, is_border, needs_review, created_at, updated_at,"
+                            " is_demo) VALUES (:id, 'Fictief', :phone, '', '', :status, false, 1, false, false,"
+                            " :created, :created, false)"
+                        ),
+                        {"id": rid, "phone": phone, "status": status, "created": created},
+                    )
+            flask_migrate.upgrade()
+            with db.engine.connect() as conn:
+                after = dict(conn.execute(text("SELECT id, status FROM resident ORDER BY id")).all())
+                reasons = dict(conn.execute(text("SELECT id, removal_reason FROM resident WHERE id IN (2, 3)")).all())
+            assert after == {1: "pending", 2: "removed", 3: "removed", 4: "added", 5: "removed", 6: "pending"}
+            assert reasons == {2: "dubbel", 3: "dubbel"}
+        finally:
+            db.session.remove()
+            _reset_schema()
+            db.engine.dispose()
