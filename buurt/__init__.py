@@ -41,12 +41,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     _refuse_dev_secret(app)
 
-    from buurt import caching, errors, extensions, web
+    from buurt import caching, errors, extensions, outbox, web
 
     extensions.init_app(app)
     caching.init_app(app)
     errors.init_app(app)
     web.init_app(app)
+    outbox.init_app(app)  # the mail sender thread starts in a worker, on its first request
     logging.getLogger("buurt").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("geopy").setLevel(logging.WARNING)  # it logs error bodies (may hold addresses) at INFO
     return app

@@ -80,6 +80,11 @@ class Defaults:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_SENDER = "BuurtWhatsApp Rijnsoever <noreply@example.org>"
+    # The outbox (buurt.outbox): mail is queued with the change and sent after the commit
+    MAIL_TIMEOUT = 10  # seconds per SMTP step; a whole delivery is cut off after 3x this
+    MAIL_GIVE_UP_AFTER = 24 * 3600  # seconds after queueing; retries back off from 30 s to 1 h
+    MAIL_SENDER_THREAD = True  # a sender thread in each web worker; else run `flask buurt mail-send --loop`
+    MAIL_POLL_SECONDS = 30  # the sender thread looks for retries this often (it is woken for new mail)
     SITE_URL = "http://127.0.0.1:5000"
 
     # Rate limits (Flask-Limiter); use a shared storage (redis://...) with several workers

@@ -60,6 +60,7 @@ def make_test_app(tmp_path, **overrides):
         "RATELIMIT_ENABLED": False,
         "GEOCODER_CHAIN": ("register",),
         "MAIL_SERVER": None,
+        "MAIL_SENDER_THREAD": False,  # tests deliver the outbox themselves (the deliver_mail fixture)
         "SITE_URL": "http://localhost",
     }
     config.update(overrides)
@@ -300,6 +301,62 @@ def smtp_server():
     controller.inbox = inbox
     yield controller
     controller.stop()
+
+
+@pytest.fixture
+def deliver_mail(app, smtp_server):
+    """deliver_mail() runs the outbox's sender once (buurt.outbox.deliver_due) and returns the
+    messages the test SMTP server received so far; mail is queued, never sent inside a request."""
+    from buurt.outbox import deliver_due
+
+    def deliver():
+        deliver_due()
+        return smtp_server.inbox.messages
+
+    return deliver
+
+
+@pytest.fixture
+def silent_smtp_server():
+    """A mail server on 127.0.0.1 that accepts connections and never says a word (no 220 greeting).
+
+    `.port`; `.connections()` counts the connections it accepted (a request that talked SMTP would
+    show); `.wait_for(n)` waits (up to 10 s) until n were accepted, as the accept loop may lag the kernel.
+    """
+    import socket
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    accepted, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+
+    def wait_for(n: int) -> int:
+        deadline = time.monotonic() + 10
+        while len(accepted) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return len(accepted)
+
+    server = SimpleNamespace(port=listener.getsockname()[1], connections=lambda: len(accepted), wait_for=wait_for)
+    yield server
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ CONTRACTS = (
     "models are a leaf",
     "only buurt.web imports views",
     "features do not import each other's views",
+    "the outbox and the mail transport do not import features",
 )
 
 #: A tiny package shaped like buurt that keeps every contract.
@@ -25,12 +26,15 @@ CLEAN = {
     "__init__.py": "",
     "exceptions.py": "class UserError(Exception):\n    pass\n",
     "extensions.py": "import flask_sqlalchemy\n\ndb = flask_sqlalchemy.SQLAlchemy()\n",
+    "mail.py": "import smtplib\n",
+    "outbox.py": "from buurt import mail\nfrom buurt.models import db\n",
     "web.py": "from buurt.main import views as main_views\nfrom buurt.residents import views as residents_views\n",
     "geo/__init__.py": "from buurt.exceptions import UserError\n",
     "geo/coords.py": "import numpy\n\nfrom buurt.exceptions import UserError\n",
     "models/__init__.py": "from buurt.extensions import db\n",
     "main/__init__.py": "",
     "main/views.py": "from buurt.residents import services\n",
+    "meldingen/__init__.py": "",
     "residents/__init__.py": "",
     "residents/services.py": "from buurt.geo import coords\nfrom buurt.models import db\n",
     "residents/views.py": "from buurt.residents import services\n",
@@ -88,8 +92,21 @@ def test_the_throwaway_tree_keeps_every_contract(tmp_path):
         ),
         ({"residents/services.py": "from buurt.main.views import services\n"}, "only buurt.web imports views"),
         ({"residents/views.py": "from buurt.main import views\n"}, "features do not import each other's views"),
+        (
+            {"outbox.py": "from buurt.residents import services\n"},
+            "the outbox and the mail transport do not import features",
+        ),
     ],
-    ids=["geo-flask", "geo-sqlalchemy", "geo-models", "geo-feature", "models-geo", "service-views", "views-views"],
+    ids=[
+        "geo-flask",
+        "geo-sqlalchemy",
+        "geo-models",
+        "geo-feature",
+        "models-geo",
+        "service-views",
+        "views-views",
+        "outbox-feature",
+    ],
 )
 def test_a_forbidden_import_fails_the_lint(tmp_path, changes, broken):
     tree = throwaway_tree(tmp_path, changes)
