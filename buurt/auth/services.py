@@ -16,8 +16,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from buurt.exceptions import UserError
 from buurt.extensions import db
-from buurt.mail import send_mail
 from buurt.models import Group, Role, User, utcnow
+from buurt.outbox import queue_mail
 from buurt.tokens import InvalidToken, make_token, read_token
 from buurt.urls import external_url
 
@@ -180,13 +180,15 @@ def user_from_reset_token(token: str) -> User:
 
 
 def send_reset_mail(email: str) -> bool:
-    """Mail a reset link when the address belongs to an active account; the caller says the same either way."""
+    """Queue a mail with a reset link when the address belongs to an active account (the outbox sends it
+    after the commit); the caller says the same either way."""
     user = user_by_email(email)
     if user is None or not user.active:
         log.info("password reset asked for an unknown or disabled address")
         return False
     hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
     body = render_template("email/password_reset.txt", name=user.name, url=reset_url(user), hours=max(hours, 1))
-    sent = send_mail(user.email, _("Nieuw wachtwoord kiezen"), body)
-    log.info("password reset mail for account %s: %s", user.id, "sent" if sent else "not sent")
-    return sent
+    queued = queue_mail(user.email, _("Nieuw wachtwoord kiezen"), body, kind="password_reset", user_id=user.id)
+    db.session.commit()
+    log.info("password reset mail for account %s: %s", user.id, "queued" if queued else "not queued")
+    return queued

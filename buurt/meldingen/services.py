@@ -5,6 +5,10 @@ the WhatsApp texts buurt.meldingen.texts, the timeline and the list buurt.meldin
 the result map buurt.meldingen.maps. These functions own the transaction and raise MeldingError
 (buurt.meldingen.errors) with Dutch messages. Police texts are not residents' personal data, but
 logs still carry ids and counts only.
+
+The beheerders' mails are queued in the outbox (buurt.outbox) in the same transaction as the
+melding or its closing, and sent after the commit: entering or closing a melding never waits on the
+mail server, and every group's mail is either sent, waiting, or visibly not sent.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 
-from buurt import audit
+from buurt import audit, outbox
 from buurt.extensions import db
-from buurt.mail import mail_enabled, send_mail
+from buurt.mail import mail_enabled
 from buurt.meldingen import texts
 from buurt.meldingen.errors import MeldingClosed, MeldingError, MeldingStillOpen
 from buurt.meldingen.location import Location
@@ -74,7 +78,7 @@ def create_melding(
     radius_m: int,
     once: str | None = None,
 ) -> Melding:
-    """Store a melding with its routing (targets and neighbours), log it, and mail the beheerders.
+    """Store a melding with its routing (targets and neighbours), log it, and queue the beheerders' mails.
 
     `once` is the form's one-time token: a second post of the same form raises
     buurt.once.AlreadySubmitted with {"melding_id": ...} of the first, and stores nothing.
@@ -111,9 +115,9 @@ def create_melding(
         neighbours=len(routing.neighbours),
         category=melding.category.value,
     )
+    notify_beheerders(melding)
     db.session.commit()
     log.info("melding %s created: %d target group(s)", melding.id, len(routing.targets))
-    notify_beheerders(melding)
     return melding
 
 
@@ -122,39 +126,89 @@ def get_target(melding: Melding, group_id: int) -> MeldingTarget | None:
 
 
 def mark_forwarded(melding: Melding, target: MeldingTarget, user: User) -> bool:
-    """Mark that the text went into the group; False when someone already did (nothing changes)."""
+    """Mark that the text went into the group; False when someone already did (nothing changes).
+
+    A conditional UPDATE (not yet forwarded, melding still open): two beheerders clicking at once mark once.
+    """
+    closed = _("Deze melding is al afgemeld. Stuur de afmelding door in plaats van de melding.")
     if not melding.is_open:
-        raise MeldingClosed(_("Deze melding is al afgemeld. Stuur de afmelding door in plaats van de melding."))
+        raise MeldingClosed(closed)
     if target.forwarded_at is not None:
         return False
-    target.forwarded_at = utcnow()
-    target.forwarded_by_id = user.id
+    still_open = db.select(Melding.id).where(Melding.id == melding.id, Melding.closed_at.is_(None))
+    changed = _set_once(
+        target,
+        MeldingTarget.forwarded_at.is_(None),
+        MeldingTarget.melding_id.in_(still_open),
+        forwarded_at=utcnow(),
+        forwarded_by_id=user.id,
+    )
+    if not changed:
+        db.session.refresh(melding)
+        if not melding.is_open:
+            raise MeldingClosed(closed)
+        return False
     audit.record("melding.forward", "melding", melding.id, group_id=target.group_id, neighbour=target.is_neighbour)
     db.session.commit()
     return True
 
 
+def _set_once(row: Melding | MeldingTarget, *conditions, **values) -> bool:
+    """One conditional UPDATE of a loaded row; True when this call made the change.
+
+    The row in the session gets the new values too ("fetch"); when someone else was first, the
+    transaction is rolled back and the row reloaded, so the caller sees what they did.
+    """
+    model = type(row)
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount == 1:
+        return True
+    db.session.rollback()
+    db.session.refresh(row)
+    return False
+
+
 def close_melding(melding: Melding, user: User, result: MeldingResult | str, note: str | None) -> None:
-    """Close (afmelden) with a result and an optional note; the closing texts follow from it."""
+    """Close (afmelden) with a result and an optional note; the closing texts follow from it.
+
+    A conditional UPDATE: two closes at once (two beheerders, a double click) close once and queue
+    the closing mails once; the second gets MeldingClosed.
+    """
     if not melding.is_open:
         raise MeldingClosed(_("Deze melding is al afgemeld."))
-    melding.closed_at = utcnow()
-    melding.closed_by_id = user.id
-    melding.result = MeldingResult(result)
-    melding.result_note = texts.clean_text(note)[:1000] or None
+    closed = _set_once(
+        melding,
+        Melding.closed_at.is_(None),
+        closed_at=utcnow(),
+        closed_by_id=user.id,
+        result=MeldingResult(result),
+        result_note=texts.clean_text(note)[:1000] or None,
+    )
+    if not closed:
+        raise MeldingClosed(_("Deze melding is al afgemeld."))
     audit.record("melding.close", "melding", melding.id, result=melding.result.value)
-    db.session.commit()
     notify_beheerders(melding, closing=True)
+    db.session.commit()
 
 
 def mark_close_forwarded(melding: Melding, target: MeldingTarget, user: User) -> bool:
-    """Mark that the closing text went into the group; False when someone already did."""
+    """Mark that the closing text went into the group; False when someone already did (a conditional UPDATE)."""
     if melding.is_open:
         raise MeldingStillOpen(_("Meld de melding eerst af; daarna kunt u de afmelding doorsturen."))
     if target.close_forwarded_at is not None:
         return False
-    target.close_forwarded_at = utcnow()
-    target.close_forwarded_by_id = user.id
+    if not _set_once(
+        target,
+        MeldingTarget.close_forwarded_at.is_(None),
+        close_forwarded_at=utcnow(),
+        close_forwarded_by_id=user.id,
+    ):
+        return False
     audit.record("melding.close_forward", "melding", melding.id, group_id=target.group_id)
     db.session.commit()
     return True
@@ -223,10 +277,13 @@ def waiting_groups(melding: Melding) -> list[MeldingTarget]:
 
 
 def notify_beheerders(melding: Melding, *, closing: bool = False) -> int:
-    """Mail each target group's beheerders the text for their group; returns the number of mails sent."""
+    """Queue a mail to each target group's beheerders with the text for their group (the caller commits).
+
+    One message per group, so the page can say which groups were mailed; returns how many were queued.
+    """
     if not mail_enabled():
         return 0
-    sent = 0
+    queued = 0
     category = CATEGORY_TEXT[melding.category]
     link = external_url("meldingen.detail", melding_id=melding.id)
     for target in reached_targets(melding):
@@ -246,10 +303,16 @@ def notify_beheerders(melding: Melding, *, closing: bool = False) -> int:
             f"Markeer daarna op de site dat u het heeft doorgestuurd:\n{link}\n\n"
             "U krijgt deze e-mail als beheerder van de groep."
         )
-        if send_mail(recipients, subject, body):
-            sent += 1
-    log.info("melding %s: %d group mail(s) sent%s", melding.id, sent, " (closing)" if closing else "")
-    return sent
+        kind = "melding_closed" if closing else "melding"
+        if outbox.queue_mail(recipients, subject, body, kind=kind, melding_id=melding.id, group_id=target.group_id):
+            queued += 1
+    log.info("melding %s: %d group mail(s) queued%s", melding.id, queued, " (closing)" if closing else "")
+    return queued
+
+
+def mail_summary(melding: Melding, *, closing: bool = False) -> outbox.MailSummary:
+    """Per group: was the beheerders' mail (about the melding, or its closing) sent, waiting, or given up."""
+    return outbox.group_summary(kind="melding_closed" if closing else "melding", melding_id=melding.id)
 
 
 # --- for the incident map -----------------------------------------------------------------------

@@ -156,6 +156,8 @@ def detail(melding_id: int):
         no_target=melding_no_target_message(melding),
         close_form=MeldingCloseForm(),
         action_form=EmptyForm(),
+        mail=services.mail_summary(melding),
+        closing_mail=services.mail_summary(melding, closing=True),
     )
 
 

@@ -26,6 +26,7 @@ def geocode_pending_command(limit):
 def digest_command():
     """Mail de beheerders per groep hoeveel nieuwe aanmeldingen er zijn (alleen aantallen)."""
     from buurt.mail import mail_enabled
+    from buurt.outbox import deliver_due
     from buurt.residents.digest import send_signup_digest
 
     if not mail_enabled():
@@ -35,11 +36,14 @@ def digest_command():
     if not lines:
         click.echo("Geen nieuwe aanmeldingen.")
     for line in lines:
-        state = "verstuurd" if line.sent else "NIET verstuurd (geen ontvanger of mailfout)"
+        state = "klaargezet" if line.queued else "NIET klaargezet (geen ontvanger)"
         click.echo(
             f"{line.group_name}: {line.pending} nieuw, {line.waitlist} wachtlijst, {line.needs_review} te controleren"
             f" -> {line.recipients} ontvanger(s), {state}"
         )
+    if any(line.queued for line in lines):
+        report = deliver_due()  # at once, rather than at the sender's next round
+        click.echo(f"Verstuurd: {report.sent}; nog in de wachtrij (wordt opnieuw geprobeerd): {report.retrying}.")
 
 
 @buurt_cli.command("purge")

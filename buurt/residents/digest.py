@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from buurt import audit
 from buurt.areas.occupancy import occupancy
 from buurt.extensions import db
-from buurt.mail import mail_enabled, send_mail
+from buurt.mail import mail_enabled
 from buurt.models import Group, Resident, ResidentStatus, Role, User, utcnow
+from buurt.outbox import queue_mail
 from buurt.urls import external_url
 
 
@@ -23,13 +24,14 @@ class DigestLine:
     waitlist: int = 0
     needs_review: int = 0
     recipients: int = 0
-    sent: bool = False
+    queued: bool = False  # the outbox sends it after the commit
 
 
 def send_signup_digest() -> list[DigestLine]:
-    """Mail each group's beheerders how many new sign-ups await them (counts only, no personal data).
+    """Queue a mail to each group's beheerders: how many new sign-ups await them (counts only, no personal data).
 
-    Residents counted are stamped (digest_sent_at) only when the mail went out. No MAIL_SERVER: nothing.
+    Residents counted are stamped (digest_sent_at) in the transaction that queues the mail, so each is
+    counted in one digest. No MAIL_SERVER: nothing.
     """
     if not mail_enabled():
         return []
@@ -62,8 +64,9 @@ def send_signup_digest() -> list[DigestLine]:
         body = render_template(
             "email/digest.txt", group=group, line=line, occupancy=occupancy([group])[group_id], link=console
         )
-        if recipients and send_mail(recipients, _("Nieuwe aanmeldingen voor %(group)s", group=group.name), body):
-            line.sent = True
+        subject = _("Nieuwe aanmeldingen voor %(group)s", group=group.name)
+        if queue_mail(recipients, subject, body, kind="digest", group_id=group_id):
+            line.queued = True
             now = utcnow()
             for r in residents:
                 r.digest_sent_at = now

@@ -12,6 +12,7 @@ from datetime import datetime
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from buurt import audit
 from buurt.addresses.services import GeocoderUnavailable, geocode
@@ -19,8 +20,8 @@ from buurt.areas.services import place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, format_address, format_postcode
 from buurt.geo.geocoding import AddressQuery
-from buurt.mail import send_mail
 from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus
+from buurt.outbox import queue_mail
 from buurt.residents import lifecycle
 from buurt.residents.errors import AddressNotFound, DuplicatePhone, LookupUnavailable, ResidentError
 from buurt.residents.links import my_data_link, resident_for_my_data
@@ -32,9 +33,10 @@ S = ResidentStatus
 
 
 def request_my_data_link(contact: str) -> int:
-    """Mail a link to every record matching a phone number or e-mail address that has an e-mail.
+    """Queue a mail with a link for every record matching a phone number or e-mail address that has an e-mail.
 
-    Returns how many mails went out; the page never tells (no way to test who is signed up).
+    Returns how many mails were queued (the outbox sends them after the commit); the page never
+    tells (no way to test who is signed up).
     """
     contact = (contact or "").strip()[:254]
     if "@" in contact:
@@ -51,7 +53,8 @@ def request_my_data_link(contact: str) -> int:
         if not resident.email:
             continue
         body = render_template("email/my_data_link.txt", hours=hours, link=my_data_link(resident))
-        if send_mail(resident.email, _("Uw gegevens bij BuurtWhatsApp Rijnsoever"), body):
+        subject = _("Uw gegevens bij BuurtWhatsApp Rijnsoever")
+        if queue_mail(resident.email, subject, body, kind="my_data_link", resident_id=resident.id):
             sent += 1
     audit.record("residents.my_data_request", count=sent, commit=True)
     return sent
@@ -215,7 +218,11 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
             lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))
     if changed:
         audit.record("residents.my_data_correct", "resident", resident.id, fields=",".join(changed))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the new number was signed up a moment ago (the unique index on active numbers)
+        db.session.rollback()
+        raise DuplicatePhone(_("Dit nummer is al aangemeld bij een andere aanmelding.")) from None
     return changed
 
 

@@ -124,11 +124,11 @@ class TestMail:
     def app_config(self, mail_app_config):
         return mail_app_config
 
-    def test_beheerders_of_target_groups_get_the_text(self, make_melding, make_user, groups, smtp_server):
+    def test_beheerders_of_target_groups_get_the_text(self, make_melding, make_user, groups, deliver_mail):
         west_beheerder = make_user("beheerder", groups=[groups[0]], email="west@example.org")
         make_user("beheerder", groups=[groups[4]], email="oost@example.org")  # Oost: not a target
         melding = make_melding(lat=52.2127, lon=4.413965, radius=100)
-        messages = smtp_server.inbox.messages
+        messages = deliver_mail()
         assert [m["To"] for m in messages] == [west_beheerder.email]
         assert messages[0]["Subject"] == "Politiebericht voor BuurtAlarm Rijnsoever-West: Verdachte situatie"
         body = messages[0].get_body(("plain",)).get_content()
@@ -136,7 +136,7 @@ class TestMail:
         assert "Zie je iets? Bel 112. Reageer niet in de groep." in body
         assert f"http://localhost/meldingen/{melding.id}" in body
         services.close_melding(melding, west_beheerder, "niet_gevonden", None)
-        assert len(messages) == 2
+        assert len(deliver_mail()) == 2
         assert " ".join(messages[1]["Subject"].split()).startswith(
             "Afmelding politiebericht voor BuurtAlarm Rijnsoever-West"
         )

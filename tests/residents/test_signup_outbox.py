@@ -1,0 +1,45 @@
+"""A sign-up never waits on the mail server: the confirmation mail is queued and sent after the commit."""
+
+import re
+
+import pytest
+
+from buurt.extensions import db
+from buurt.models import OutboxMessage, ResidentStatus
+from buurt.outbox import deliver_due
+from tests.residents.conftest import form, residents
+
+
+@pytest.fixture
+def app_config(silent_smtp_server):
+    """The relay accepts the connection and never answers."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": silent_smtp_server.port, "MAIL_TIMEOUT": 1}
+
+
+def test_signup_with_a_relay_that_never_answers_is_stored_and_mailed_once_it_answers(
+    app, client, addresses, silent_smtp_server, smtp_server
+):
+    response = client.post("/aanmelden", data=form(email="fictief@example.org"))
+    assert response.status_code == 302
+    [resident] = residents()
+    assert resident.status == ResidentStatus.UNCONFIRMED
+    assert silent_smtp_server.connections() == 0  # the request never talked SMTP
+    [message] = db.session.scalars(db.select(OutboxMessage)).all()
+    assert (message.kind, message.resident_id) == ("signup_confirm", resident.id)
+    assert "onderweg" in client.get("/aanmelden/ontvangen").get_data(as_text=True)
+
+    report = deliver_due()  # the sender meets the silent relay: a failure, tried again later
+    assert (report.sent, report.retrying) == (0, 1)
+    assert silent_smtp_server.wait_for(1) == 1
+    db.session.expire_all()
+    retry_at = db.session.get(OutboxMessage, message.id).next_attempt_at
+
+    app.config["MAIL_PORT"] = smtp_server.port  # the relay answers again
+    assert deliver_due(now=retry_at).sent == 1
+    assert deliver_due(now=retry_at).attempted == 0
+    [received] = smtp_server.inbox.messages
+    assert received["To"] == "fictief@example.org"
+    assert received["Message-ID"] == message.message_id
+    path = re.search(r"http://localhost(/aanmelden/bevestigen/\S+)", smtp_server.inbox.bodies()[0]).group(1)
+    assert client.post(path).status_code == 200
+    assert residents()[0].status == ResidentStatus.PENDING
