@@ -104,16 +104,3 @@ def _cut(smtp: smtplib.SMTP) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-
-
-def send_mail(to: str | list[str], subject: str, body: str) -> bool:
-    """Send at once, bypassing the outbox; only for diagnostics from the command line, never in a request."""
-    recipients = [to] if isinstance(to, str) else list(to)
-    if not mail_enabled() or not recipients:
-        return False
-    try:
-        transmit(recipients, subject, body, message_id=new_message_id())
-    except MailError as error:
-        log.warning("mail to %d recipient(s) not sent: %s", len(recipients), error.error)
-        return False
-    return True

@@ -158,6 +158,37 @@ def test_a_silent_server_is_a_failure_after_the_timeout_then_delivered_when_it_a
     assert received["Message-ID"] == message.message_id  # the retry carries the same id
 
 
+def test_a_relay_that_trickles_its_greeting_is_cut_off_by_the_deadline(app):
+    """Each byte arrives within MAIL_TIMEOUT, so only the whole-delivery deadline can end the wait."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    outcome = []
+
+    def trickle():
+        conn = listener.accept()[0]
+        with conn:
+            try:
+                for _ in range(200):  # 200 x 0.2 s: far past 3 x MAIL_TIMEOUT
+                    conn.sendall(b"2")
+                    time.sleep(0.2)
+            except OSError:
+                outcome.append("cut by the client")
+            else:
+                outcome.append("trickled to the end")
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    app.config["MAIL_PORT"] = listener.getsockname()[1]
+    [message] = queue()
+    report = deliver_due()
+    thread.join(timeout=60)
+    listener.close()
+    assert report.retrying == 1
+    assert outcome == ["cut by the client"]
+    assert reload(message).last_error in ("SMTPServerDisconnected", "OSError", "ConnectionResetError")
+
+
 def test_backoff_doubles_to_an_hour_then_gives_up_and_calls_the_handler(app, fresh_handlers):
     given_up = []
     outbox.on_give_up("digest")(lambda m: given_up.append((m.id, m.group_id, json.loads(m.recipients))))

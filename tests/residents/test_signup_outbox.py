@@ -1,6 +1,7 @@
 """A sign-up never waits on the mail server: the confirmation mail is queued and sent after the commit."""
 
 import re
+import socket
 
 import pytest
 
@@ -43,3 +44,18 @@ def test_signup_with_a_relay_that_never_answers_is_stored_and_mailed_once_it_ans
     path = re.search(r"http://localhost(/aanmelden/bevestigen/\S+)", smtp_server.inbox.bodies()[0]).group(1)
     assert client.post(path).status_code == 200
     assert residents()[0].status == ResidentStatus.PENDING
+
+
+def test_a_confirmation_that_can_never_arrive_puts_the_signup_in_the_queue(app, client, addresses):
+    with socket.socket() as s:  # a port where nothing listens: every attempt fails at once
+        s.bind(("127.0.0.1", 0))
+        app.config["MAIL_PORT"] = s.getsockname()[1]
+    assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
+    assert residents()[0].status == ResidentStatus.UNCONFIRMED
+    app.config["MAIL_GIVE_UP_AFTER"] = 0
+    assert deliver_due().gave_up == 1
+    [resident] = residents()
+    assert resident.status == ResidentStatus.PENDING
+    [message] = db.session.scalars(db.select(OutboxMessage)).all()
+    assert message.gave_up_at is not None
+    assert message.recipients is None
