@@ -198,15 +198,15 @@ def close(melding_id: int):
     form = MeldingCloseForm()
     if form.validate_on_submit():
         try:
-            services.close_melding(melding, current_user, form.result.data, form.note.data)
-        except MeldingError as error:
             # the form's token first: the same form posted twice closes once (the second waits, then stops here)
             record_once(claim_once(form.once.data, services.MELDING_CLOSE), melding_id=melding.id)
-            flash(error.message, "warning")
+            services.close_melding(melding, current_user, form.result.data, form.note.data)
         except AlreadySubmitted:
             flash(_("Deze melding is al afgemeld."), "warning")
-        else:
+        except MeldingError as error:
             db.session.rollback()
+            flash(error.message, "warning")
+        else:
             flash(_("De melding is afgemeld. Stuur de afmelding door naar de groepen."), "success")
         return redirect(url_for(".detail", melding_id=melding.id) + "#afmelding")
     return render_template(
