@@ -150,6 +150,25 @@ def app(tmp_path_factory, app_config):
 
 
 @pytest.fixture
+def other_app(app, tmp_path):
+    """A second app on the same database, with its own per-process caches (another worker's view)."""
+    second = make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    yield second
+    with second.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def token_in(html: str) -> str:
+    """The one-time form token (buurt.once) in a rendered form."""
+    match = re.search(r'name="once" type="hidden" value="([^"]+)"', html) or re.search(
+        r'type="hidden" name="once" value="([^"]+)"', html
+    )
+    assert match, "no one-time token in the form"
+    return match.group(1)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -1,24 +1,11 @@
 """Per-process caches stay true across processes: two app instances (two gunicorn workers, or two
 machines) on one database. A change made through one shows in the other on its next request."""
 
-import pytest
-
 from buurt.beheer.settings import update_settings
 from buurt.extensions import db
 from buurt.models import Group, Neighbourhood
-from tests.conftest import make_test_app
 
 POINT = {"lat": "52.2115", "lon": "4.4236"}  # inside the default areas
-
-
-@pytest.fixture
-def other_app(app, tmp_path):
-    """A second app on the same database, with its own per-process caches."""
-    second = make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
-    yield second
-    with second.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _group_at_point(client) -> dict:

@@ -17,7 +17,6 @@ from buurt import caching
 from buurt.extensions import db
 from buurt.incidents import maps, public
 from buurt.models import Incident, IncidentCategory, IncidentStatus, utcnow
-from tests.conftest import make_test_app
 from tests.incidents.conftest import INSIDE
 
 FOLIUM_ID = re.compile(r"([a-z_]+)_([0-9a-f]{32})(?![0-9a-f])")
@@ -33,16 +32,6 @@ def same_ids(document: str) -> str:
         return seen.setdefault(match.group(0), f"{match.group(1)}_{len(seen)}")
 
     return FOLIUM_ID.sub(name, document)
-
-
-@pytest.fixture
-def other_app(app, tmp_path):
-    """A second app on the same database, with its own per-process caches."""
-    second = make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
-    yield second
-    with second.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

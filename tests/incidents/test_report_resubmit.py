@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import threading
 import traceback
 from datetime import timedelta
@@ -15,15 +14,8 @@ from buurt.extensions import db
 from buurt.incidents import photos, reports
 from buurt.models import FormSubmission, Incident, IncidentCategory, utcnow
 from buurt.times import to_local
+from tests.conftest import token_in
 from tests.incidents.conftest import INSIDE, jpeg_with_gps, report_data
-
-
-def token_in(html: str) -> str:
-    match = re.search(r'name="once" type="hidden" value="([^"]+)"', html) or re.search(
-        r'type="hidden" name="once" value="([^"]+)"', html
-    )
-    assert match, "no one-time token in the form"
-    return match.group(1)
 
 
 def incidents() -> list[Incident]:

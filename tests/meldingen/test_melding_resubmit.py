@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import traceback
 
 from buurt.extensions import db
 from buurt.models import AuditEntry, FormSubmission, Melding
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, token_in
 from tests.meldingen.test_views import form_data
-
-
-def token_in(html: str) -> str:
-    match = re.search(r'name="once" type="hidden" value="([^"]+)"', html) or re.search(
-        r'type="hidden" name="once" value="([^"]+)"', html
-    )
-    assert match, "no one-time token in the form"
-    return match.group(1)
 
 
 def meldingen() -> list[Melding]:

@@ -22,7 +22,6 @@ from buurt.geo.maps import MapArea, areas_map, point_map_template
 from buurt.models import Group
 from buurt.residents import maps
 from buurt.residents.lookup import build_street_list, lookup_address, street_list
-from tests.conftest import make_test_app
 from tests.residents.conftest import INSIDE
 
 FOLIUM_ID = re.compile(r"([a-z_]+)_([0-9a-f]{32})(?![0-9a-f])")
@@ -61,16 +60,6 @@ def map_of(response) -> str:
 def marker_of(document: str) -> list[float]:
     [point] = MARKER.findall(document)
     return json.loads(f"[{point}]")
-
-
-@pytest.fixture
-def other_app(app, tmp_path):
-    """A second app on the same database, with its own per-process caches."""
-    second = make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
-    yield second
-    with second.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 # --- the template itself (pure) -------------------------------------------------------------------
