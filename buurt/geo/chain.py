@@ -90,6 +90,7 @@ def build_chain(
     pdok_url: str | None = None,
     nominatim_url: str | None = None,
     min_delay_seconds: float = 1.0,
+    max_wait_seconds: float = 2.0,
     on_online_result: Callable[[AddressQuery, GeocodeResult], None] | None = None,
     max_retries: int = 0,
     adapter_factory: Callable[..., BaseSyncAdapter] | None = None,
@@ -100,7 +101,10 @@ def build_chain(
     ``/free`` is appended); ``nominatim_url`` the server root (default
     ``https://nominatim.openstreetmap.org``, ``/search`` is appended). Unknown or repeated
     names, an empty list, ``"register"`` without a register and online services without a
-    ``user_agent`` raise ``ValueError``.
+    ``user_agent`` raise ``ValueError``. Each online service gets its own limiter: at most one
+    call per ``min_delay_seconds``, and a caller whose turn is more than ``max_wait_seconds``
+    away is told it is unavailable ("busy") at once, so one service costs a request at most
+    ``max_wait_seconds + timeout``.
     """
     if not names:
         raise ValueError("no geocoders configured")
@@ -122,6 +126,7 @@ def build_chain(
                     path=path,
                     scheme=scheme,
                     min_delay_seconds=min_delay_seconds,
+                    max_wait_seconds=max_wait_seconds,
                     max_retries=max_retries,
                     adapter_factory=adapter_factory,
                 )
@@ -135,6 +140,7 @@ def build_chain(
                     domain=domain + path,
                     scheme=scheme,
                     min_delay_seconds=min_delay_seconds,
+                    max_wait_seconds=max_wait_seconds,
                     max_retries=max_retries,
                     adapter_factory=adapter_factory,
                 )

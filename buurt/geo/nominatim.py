@@ -5,6 +5,7 @@ Mind the usage policy: at most 1 request per second and a real ``user_agent``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,13 +47,21 @@ class NominatimGeocoder(OnlineGeocoder):
         min_delay_seconds: float = 1.0,
         max_retries: int = 0,
         retry_wait_seconds: float = 2.0,
+        max_wait_seconds: float = 2.0,
         adapter_factory: Callable[..., BaseSyncAdapter] | None = None,
         limit: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not user_agent:
             raise ValueError("user_agent is required")
         super().__init__(
-            min_delay_seconds=min_delay_seconds, max_retries=max_retries, retry_wait_seconds=retry_wait_seconds
+            min_delay_seconds=min_delay_seconds,
+            max_retries=max_retries,
+            retry_wait_seconds=retry_wait_seconds,
+            max_wait_seconds=max_wait_seconds,
+            clock=clock,
+            sleep=sleep,
         )
         self.limit = limit
         self.client = Nominatim(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -122,13 +123,21 @@ class PDOKGeocoder(OnlineGeocoder):
         min_delay_seconds: float = 0.2,
         max_retries: int = 0,
         retry_wait_seconds: float = 1.0,
+        max_wait_seconds: float = 2.0,
         adapter_factory: Callable[..., BaseSyncAdapter] | None = None,
         rows: int = 10,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not user_agent:
             raise ValueError("user_agent is required")
         super().__init__(
-            min_delay_seconds=min_delay_seconds, max_retries=max_retries, retry_wait_seconds=retry_wait_seconds
+            min_delay_seconds=min_delay_seconds,
+            max_retries=max_retries,
+            retry_wait_seconds=retry_wait_seconds,
+            max_wait_seconds=max_wait_seconds,
+            clock=clock,
+            sleep=sleep,
         )
         self.rows = rows
         self.client = PDOKLocatieserver(
