@@ -30,6 +30,10 @@ class Defaults:
     GEOCODER_USER_AGENT = "buurt-rijnsoever/1.0 (+buurtwhatsapp-rijnsoever@example.org)"
     GEOCODER_TIMEOUT = 4.0
     GEOCODER_MIN_DELAY = 1.0
+    # A request waits at most this long for its turn at an online service, else it counts as
+    # unavailable (a sign-up is kept to geocode later). Worst case per online service:
+    # GEOCODER_MAX_WAIT + GEOCODER_TIMEOUT.
+    GEOCODER_MAX_WAIT = 2.0
     PDOK_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
     NOMINATIM_URL = "https://nominatim.openstreetmap.org"
     BORDER_MARGIN_M = 25.0

@@ -143,7 +143,14 @@ def store_result(query: AddressQuery, result: GeocodeResult) -> None:
 def _chain() -> GeocoderChain:
     """One chain per process and configuration (online geocoders keep their rate limiters)."""
     cfg = current_app.config
-    key = (tuple(cfg["GEOCODER_CHAIN"]), cfg["PDOK_URL"], cfg["NOMINATIM_URL"], cfg["GEOCODER_TIMEOUT"])
+    key = (
+        tuple(cfg["GEOCODER_CHAIN"]),
+        cfg["PDOK_URL"],
+        cfg["NOMINATIM_URL"],
+        cfg["GEOCODER_TIMEOUT"],
+        cfg["GEOCODER_MIN_DELAY"],
+        cfg["GEOCODER_MAX_WAIT"],
+    )
     cache = current_app.extensions.setdefault("buurt.geocoder", {})
     if cache.get("key") != key:
         cache["register"] = cache.get("register") or DbRegister()
@@ -155,6 +162,7 @@ def _chain() -> GeocoderChain:
             pdok_url=cfg["PDOK_URL"],
             nominatim_url=cfg["NOMINATIM_URL"],
             min_delay_seconds=cfg["GEOCODER_MIN_DELAY"],
+            max_wait_seconds=cfg["GEOCODER_MAX_WAIT"],
             on_online_result=store_result,
         )
         cache["key"] = key
