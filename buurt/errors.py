@@ -33,6 +33,15 @@ MESSAGES = {
 }
 #: How long a client should wait before trying again after a busy database (Retry-After, seconds).
 BUSY_RETRY_AFTER = 30
+#: What a database says when it is too busy for this request (lower case): SQLite's busy_timeout ran
+#: out; PostgreSQL's lock or statement timeout, or no connection slot left.
+BUSY_SIGNS = (
+    "database is locked",
+    "lock timeout",
+    "statement timeout",
+    "too many clients",
+    "remaining connection slots",
+)
 
 # The last resort: no template, no translation, no database. Styled like the site (colours of
 # static/css/site.css), self-contained so it shows even when static files do not.
@@ -104,12 +113,12 @@ def busy_message() -> str:
 
 
 def is_busy(error: BaseException) -> bool:
-    """The database was too busy to take this write in time (SQLite's busy_timeout ran out, or a
-    PostgreSQL lock or statement timeout): nothing was stored, and trying again later will work."""
+    """The database was too busy for this request (BUSY_SIGNS): nothing was stored, and trying
+    again later will work."""
     if not isinstance(error, OperationalError):
         return False
     text = str(error.orig).lower()
-    return "database is locked" in text or "lock timeout" in text or "statement timeout" in text
+    return any(sign in text for sign in BUSY_SIGNS)
 
 
 def rollback() -> None:
