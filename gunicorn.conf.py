@@ -28,16 +28,16 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # are per process, and the target host is a small VM. WEB_CONCURRENCY is gunicorn's usual override.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
-# Threads per worker, see the module docstring. Safe for this app: Flask-SQLAlchemy gives each
-# request (thread) its own scoped session; SQLite runs in WAL mode (readers never wait; one writer
-# at a time, others wait up to busy_timeout 5 s); SQLAlchemy's pool (5 + 10 overflow per process)
-# has a connection for nearly every thread (a slow client holds a thread, not a connection: its
-# body is read before the view queries). 16, not 8: with 8, 8 slow clients landing on one worker
-# left /health answered 2 times in 5; with 16, 16 slow clients left it answered every time
-# (bench/bench_slow_clients.py, docs/deployment-gunicorn.md). Throughput does not grow with
-# threads (the GIL, 2 CPUs); the threads are there to wait on slow clients.
+# Threads per worker. Safe for this app: Flask-SQLAlchemy gives each request (thread) its own
+# scoped session; SQLite runs in WAL mode (readers never wait; one writer at a time, others wait up
+# to busy_timeout 15 s); SQLAlchemy's pool (5 + 10 overflow per process) has a connection for every
+# thread. 4, not 16, measured on the launch-night mix (bench/bench_launch_night.py, 30 clients,
+# 2 workers, SQLite): 16 threads gave p99 2,972 ms (sign-ups 7.4 s: busy threads fight over the GIL
+# and SQLite's one write lock, and the lock holder waits its turn for the GIL), 4 threads 425 ms,
+# sync workers 219 ms. 4 threads still keep /health answering beside 2 slow clients (sync: not
+# beside 1); more slow clients than that are the buffering proxy's job (docs/deployment-gunicorn.md).
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
 # Connections one worker holds open (in flight + kept alive); the rest wait in the listen backlog.
 worker_connections = 1000

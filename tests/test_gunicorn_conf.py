@@ -30,14 +30,14 @@ def test_the_config_chooses_threaded_workers_and_no_access_log(monkeypatch):
     assert config["bind"] == "127.0.0.1:5000"  # as `make run` always served
     assert config["workers"] == 2
     assert config["worker_class"] == "gthread"
-    assert config["threads"] == 16
+    assert config["threads"] == 4
     assert config["accesslog"] is None  # URLs carry postcodes and personal links
     assert config["timeout"] > config["keepalive"]
 
 
 def test_the_environment_overrides_address_workers_and_threads(monkeypatch):
-    config = _load_config(monkeypatch, HOST="0.0.0.0", PORT="8000", WEB_CONCURRENCY="3", GUNICORN_THREADS="4")
-    assert (config["bind"], config["workers"], config["threads"]) == ("0.0.0.0:8000", 3, 4)
+    config = _load_config(monkeypatch, HOST="0.0.0.0", PORT="8000", WEB_CONCURRENCY="3", GUNICORN_THREADS="8")
+    assert (config["bind"], config["workers"], config["threads"]) == ("0.0.0.0:8000", 3, 8)
 
 
 @pytest.fixture
