@@ -265,6 +265,18 @@ def _send_confirmation(resident: Resident) -> bool:
     return queue_mail(resident.email, subject, body, kind="signup_confirm", resident_id=resident.id)
 
 
+def _link_on_its_way(resident: Resident) -> bool:
+    """Their confirmation mail was not given up (else waiting for its link would be forever)."""
+    given_up = db.session.scalar(
+        db.select(OutboxMessage.id).where(
+            OutboxMessage.resident_id == resident.id,
+            OutboxMessage.kind == "signup_confirm",
+            OutboxMessage.gave_up_at.is_not(None),
+        )
+    )
+    return given_up is None
+
+
 @on_give_up("signup_confirm")
 def _confirmation_undeliverable(message: OutboxMessage) -> None:
     """The confirmation mail can never arrive: put the sign-up in the queue instead of leaving it waiting.
@@ -331,7 +343,7 @@ def geocode_pending(limit: int | None = None) -> GeocodeReport:
         resident.lat, resident.lon, resident.geocoder_source = result.lat, result.lon, result.source
         resident.street, resident.place = result.street or resident.street, result.place or resident.place
         apply_placement(resident, placement)
-        if resident.email and resident.email_confirmed_at is None and mail_enabled():
+        if resident.email and resident.email_confirmed_at is None and mail_enabled() and _link_on_its_way(resident):
             lifecycle.set_status(resident, S.UNCONFIRMED)  # the link they got at sign-up still works
         else:
             lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))

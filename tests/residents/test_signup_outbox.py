@@ -59,3 +59,25 @@ def test_a_confirmation_that_can_never_arrive_puts_the_signup_in_the_queue(app, 
     [message] = db.session.scalars(db.select(OutboxMessage)).all()
     assert message.gave_up_at is not None
     assert message.recipients is None
+
+
+def test_a_sign_up_looked_up_later_whose_confirmation_never_arrived_goes_in_the_queue(app, client, make_address):
+    """Stored "to geocode" with an e-mail; the confirmation mail is given up before the address is
+    found. Once found, the sign-up must not wait for a link that will never come."""
+    from buurt.residents.signup import geocode_pending
+    from tests.residents.conftest import INSIDE, unavailable_geocoder_config
+
+    app.config.update(unavailable_geocoder_config())
+    with socket.socket() as s:  # a relay port where nothing listens: every attempt fails at once
+        s.bind(("127.0.0.1", 0))
+        app.config["MAIL_PORT"] = s.getsockname()[1]
+    assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
+    assert residents()[0].status == ResidentStatus.TO_GEOCODE
+    app.config["MAIL_GIVE_UP_AFTER"] = 0
+    assert deliver_due().gave_up == 1
+    assert residents()[0].status == ResidentStatus.TO_GEOCODE  # nothing to decide yet
+
+    lat, lon = INSIDE["rijnsoever-west"]
+    make_address(postcode="2221XA", number=1, lat=lat, lon=lon, street="Fictieweg1")
+    assert geocode_pending().placed == 1
+    assert residents()[0].status == ResidentStatus.PENDING
