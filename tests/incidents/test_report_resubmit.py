@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
-import traceback
 from datetime import timedelta
 
 import pytest
@@ -14,6 +12,7 @@ from buurt.extensions import db
 from buurt.incidents import photos, reports
 from buurt.models import FormSubmission, Incident, IncidentCategory, utcnow
 from buurt.times import to_local
+from tests.concurrency import run_at_once
 from tests.conftest import token_in
 from tests.incidents.conftest import INSIDE, jpeg_with_gps, report_data
 
@@ -95,27 +94,14 @@ def test_two_posts_of_one_report_form_at_once_store_one_incident(app, resident_l
     with app.app_context():
         token = token_in(clients[0].get(resident_link).get_data(as_text=True))
     data = report_data(once=token)
-    barrier = threading.Barrier(2)
-    locations: list[str] = []
-    errors: list[str] = []
 
     def post(client):
-        try:
-            barrier.wait(timeout=10)
-            with app.app_context():
-                response = client.post(resident_link, data={**data, "photo": (io.BytesIO(jpeg_with_gps()), "f.jpg")})
-                assert response.status_code == 302, response.get_data(as_text=True)[:500]
-                locations.append(response.headers["Location"])
-        except BaseException:
-            errors.append(traceback.format_exc())
+        response = client.post(resident_link, data={**data, "photo": (io.BytesIO(jpeg_with_gps()), "f.jpg")})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response.headers["Location"]
 
     before = stored_photos(app)
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == [], errors[0] if errors else ""
+    locations = run_at_once(app, [post, post], clients=clients)
     assert len(incidents()) == 1
     assert len(locations) == 2
     assert len(set(locations)) == 1

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import traceback
-
 from buurt.extensions import db
 from buurt.models import AuditEntry, FormSubmission, Melding
+from tests.concurrency import run_at_once
 from tests.conftest import PASSWORD, token_in
 from tests.meldingen.test_views import form_data
 
@@ -72,26 +70,13 @@ def test_two_posts_of_one_form_at_once_store_one_melding(app, coordinator):
     clients = [logged_in_client(app, coordinator) for _ in range(2)]
     with app.app_context():
         token = token_in(clients[0].get("/meldingen/nieuw").get_data(as_text=True))
-    barrier = threading.Barrier(2)
-    locations: list[str] = []
-    errors: list[str] = []
 
     def post(client):
-        try:
-            barrier.wait(timeout=10)
-            with app.app_context():
-                response = client.post("/meldingen/nieuw", data=form_data(once=token))
-                assert response.status_code == 302, response.get_data(as_text=True)[:500]
-                locations.append(response.headers["Location"])
-        except BaseException:
-            errors.append(traceback.format_exc())
+        response = client.post("/meldingen/nieuw", data=form_data(once=token))
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response.headers["Location"]
 
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == [], errors[0] if errors else ""
+    locations = run_at_once(app, [post, post], clients=clients)
     [melding] = meldingen()
     assert len(locations) == 2
     assert all(loc.endswith(f"/meldingen/{melding.id}") for loc in locations)
@@ -116,29 +101,12 @@ def test_two_posts_of_one_close_form_at_once_close_once(app, coordinator, make_m
     clients = [logged_in_client(app, coordinator) for _ in range(2)]
     with app.app_context():
         token = token_in(clients[0].get(f"/meldingen/{melding_id}").get_data(as_text=True))
-    barrier = threading.Barrier(2)
-    pages: list[str] = []
-    errors: list[str] = []
 
     def post(client):
-        try:
-            barrier.wait(timeout=10)
-            with app.app_context():
-                response = client.post(
-                    f"/meldingen/{melding_id}/afmelden",
-                    data={"result": "niet_gevonden", "note": "", "once": token},
-                    follow_redirects=True,
-                )
-                pages.append(response.get_data(as_text=True))
-        except BaseException:
-            errors.append(traceback.format_exc())
+        data = {"result": "niet_gevonden", "note": "", "once": token}
+        return client.post(f"/meldingen/{melding_id}/afmelden", data=data, follow_redirects=True).get_data(as_text=True)
 
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == [], errors[0] if errors else ""
+    pages = run_at_once(app, [post, post], clients=clients)
     db.session.expire_all()
     assert closings() == 1
     assert sum("Deze melding is al afgemeld." in p for p in pages) == 1

@@ -10,45 +10,14 @@ All people, numbers and addresses are fictional.
 
 from __future__ import annotations
 
-import threading
-import traceback
-
 from buurt.extensions import db
 from buurt.models import Group, Resident, ResidentStatus, Role
 from buurt.residents.links import confirm_link
+from tests.concurrency import run_at_once
 from tests.conftest import PASSWORD
 from tests.residents.conftest import form
 
 S = ResidentStatus
-
-
-def run_at_once(app, jobs) -> list:
-    """Run each job(client) in its own thread with its own test client, released together."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-    errors: list[str] = []
-
-    def work(index, job):
-        client = app.test_client()
-        try:
-            with app.app_context():
-                prepare = getattr(job, "prepare", None)
-                if prepare:
-                    prepare(client)
-            barrier.wait(timeout=30)
-            with app.app_context():
-                results[index] = job(client)
-        except BaseException:
-            errors.append(traceback.format_exc())
-
-    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(t.is_alive() for t in threads), "a request hung"
-    assert errors == [], errors[0]
-    return results
 
 
 def counts(group_id: int) -> dict[S, int]:
