@@ -40,10 +40,10 @@ import numpy as np
 import shapely
 from flask import current_app
 from shapely.geometry import mapping, shape
-from sqlalchemy import func, update
+from sqlalchemy import update
 
 from buurt.areas.files import current_generation, read_areas, required_neighbourhood
-from buurt.areas.occupancy import lock_seats
+from buurt.areas.occupancy import lock_seats, occupancy_of
 from buurt.areas.split import slugify
 from buurt.extensions import db
 from buurt.geo.index import AreaIndex
@@ -494,12 +494,7 @@ def _waitlist_over_cap(moved_in: dict[int, int]) -> int:
 
 
 def _over_cap(group_id: int) -> int:
-    """Seats taken beyond the cap (members + pending - capacity), counted without the areas cache:
-    this transaction holds areas no other process has seen yet."""
-    capacity = db.session.get(Group, group_id).capacity
-    taken = db.session.scalar(
-        db.select(func.count(Resident.id)).where(
-            Resident.group_id == group_id, Resident.status.in_([ResidentStatus.ADDED, ResidentStatus.PENDING])
-        )
-    )
-    return (taken or 0) - capacity
+    """Seats taken beyond the cap (occupied - capacity). Without the areas cache: this transaction
+    holds areas no other process has seen yet."""
+    seats = occupancy_of(group_id, households={})
+    return seats.occupied - seats.capacity

@@ -92,7 +92,7 @@ def occupancy(groups: list[Group] | None = None, areas: CurrentAreas | None = No
         .where(r.c.group_id.in_(list(capacities)))
         .group_by(r.c.group_id, r.c.status)
     ).all()
-    return _from_rows(capacities, rows, areas)
+    return _from_rows(capacities, rows, (areas or current_areas()).households)
 
 
 @cache
@@ -106,14 +106,22 @@ def _one_group_statement():
     )
 
 
-def occupancy_of(group_id: int, areas: CurrentAreas | None = None) -> Occupancy:
-    """Occupancy of one group by id in one query, without loading the Group (the lookups' hot path)."""
+def occupancy_of(
+    group_id: int, areas: CurrentAreas | None = None, *, households: dict[int, int] | None = None
+) -> Occupancy:
+    """Occupancy of one group by id in one query, without loading the Group (the lookups' hot path).
+
+    `households` instead of the areas cache: for a transaction that holds areas no other process
+    has seen yet (a boundary import), which must not fill the cache.
+    """
     rows = db.session.execute(_one_group_statement(), {"group_id": group_id}).all()
     if not rows:
         raise LookupError(f"no group {group_id}")
     capacity = rows[0][0]
     rows = [(group_id, *row[1:]) for row in rows if row[1] is not None]
-    return _from_rows({group_id: capacity}, rows, areas)[group_id]
+    if households is None:
+        households = (areas or current_areas()).households
+    return _from_rows({group_id: capacity}, rows, households)[group_id]
 
 
 def lock_seats(group_ids: int | list[int]) -> None:
@@ -138,14 +146,13 @@ def lock_seats(group_ids: int | list[int]) -> None:
         )
 
 
-def _from_rows(capacities: dict[int, int], rows, areas: CurrentAreas | None) -> dict[int, Occupancy]:
+def _from_rows(capacities: dict[int, int], rows, households: dict[int, int]) -> dict[int, Occupancy]:
     counts: dict[int, dict[str, int]] = {group_id: {} for group_id in capacities}
     for group_id, status, n, review in rows:
         c = counts[group_id]
         c[status] = n
         if status in (ResidentStatus.PENDING.value, ResidentStatus.WAITLIST.value):
             c["needs_review"] = c.get("needs_review", 0) + (review or 0)
-    households = (areas or current_areas()).households
     warning_at = current_app.config["CAPACITY_WARNING"]
     return {
         group_id: Occupancy(
