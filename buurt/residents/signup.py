@@ -62,7 +62,7 @@ class SignupOutcome:
     status: ResidentStatus
     group_name: str | None
     waitlist_position: int | None = None
-    mail_sent: bool = False
+    mail_on_its_way: bool = False  # the confirmation mail is queued or sent, the link not clicked yet
     is_border: bool = False
     needs_review: bool = False
 
@@ -168,17 +168,14 @@ def sign_up(data: SignupData, once: str | None = None) -> SignupOutcome:
     except IntegrityError:  # the same number stored by a concurrent sign-up (another form)
         db.session.rollback()
         raise _duplicate_phone() from None
-    mail_queued = False
-    if confirming:
-        mail_queued = _send_confirmation(resident)
-        if not mail_queued and resident.status == S.UNCONFIRMED:
-            # The link cannot reach them: do not leave them waiting for it.
-            lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))
+    if confirming and not _send_confirmation(resident) and resident.status == S.UNCONFIRMED:
+        # The link cannot reach them: do not leave them waiting for it.
+        lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))
     once_tokens.record(claim, resident_id=resident.id)
     audit.record("residents.signup", "resident", resident.id, status=resident.status.value)
     db.session.commit()
     log.info("sign-up %d stored as %s", resident.id, resident.status.value)
-    return outcome_of(resident, mail_sent=mail_queued)
+    return outcome_of(resident)
 
 
 def _new_resident(data: SignupData) -> Resident:
@@ -235,14 +232,14 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
     return placement
 
 
-def outcome_of(resident: Resident, mail_sent: bool | None = None) -> SignupOutcome:
+def outcome_of(resident: Resident) -> SignupOutcome:
     """The outcome page's facts; a sign-up waiting for its double opt-in has had its mail queued."""
     return SignupOutcome(
         resident_id=resident.id,
         status=resident.status,
         group_name=resident.group.name if resident.group else None,
         waitlist_position=waitlist_position(resident),
-        mail_sent=_awaits_confirmation(resident) if mail_sent is None else mail_sent,
+        mail_on_its_way=_awaits_confirmation(resident),
         is_border=resident.is_border,
         needs_review=resident.needs_review,
     )

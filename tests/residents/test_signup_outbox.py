@@ -1,14 +1,13 @@
 """A sign-up never waits on the mail server: the confirmation mail is queued and sent after the commit."""
 
 import re
-import socket
 
 import pytest
 
 from buurt.extensions import db
 from buurt.models import OutboxMessage, ResidentStatus
 from buurt.outbox import deliver_due
-from tests.residents.conftest import form, residents
+from tests.residents.conftest import form, free_port, residents
 
 
 @pytest.fixture
@@ -47,9 +46,7 @@ def test_signup_with_a_relay_that_never_answers_is_stored_and_mailed_once_it_ans
 
 
 def test_a_confirmation_that_can_never_arrive_puts_the_signup_in_the_queue(app, client, addresses):
-    with socket.socket() as s:  # a port where nothing listens: every attempt fails at once
-        s.bind(("127.0.0.1", 0))
-        app.config["MAIL_PORT"] = s.getsockname()[1]
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there: every attempt fails at once
     assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
     assert residents()[0].status == ResidentStatus.UNCONFIRMED
     app.config["MAIL_GIVE_UP_AFTER"] = 0
@@ -68,9 +65,7 @@ def test_a_sign_up_looked_up_later_whose_confirmation_never_arrived_goes_in_the_
     from tests.residents.conftest import INSIDE, unavailable_geocoder_config
 
     app.config.update(unavailable_geocoder_config())
-    with socket.socket() as s:  # a relay port where nothing listens: every attempt fails at once
-        s.bind(("127.0.0.1", 0))
-        app.config["MAIL_PORT"] = s.getsockname()[1]
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there: every attempt fails at once
     assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
     assert residents()[0].status == ResidentStatus.TO_GEOCODE
     app.config["MAIL_GIVE_UP_AFTER"] = 0
