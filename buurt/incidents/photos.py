@@ -10,19 +10,25 @@ from __future__ import annotations
 import io
 import logging
 import secrets
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from buurt.exceptions import UserError
+from buurt.private_files import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+OPENERS = ("JPEG", "PNG", "WEBP")  # Pillow tries no other decoder on an upload (MPO comes from JPEG's)
 MAX_SIDE = 2560  # larger photos are scaled down (also keeps the stored file small)
+# Pixels we let a decoder hold at full size (PNG, WebP, progressive JPEG): 4096 x 4096. Covers a 12 or
+# 16 MP phone photo (4032 x 3024, 4624 x 3468) and a 5K screenshot; costs at most ~80 MB for a PNG and
+# ~250 MB for a WebP (libwebp keeps two canvases). A sequential JPEG is decoded at reduced scale instead.
+FULL_DECODE_MAX_PIXELS = 4096 * 4096
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.")
 
 
@@ -47,38 +53,38 @@ def read_limited(stream: BinaryIO, max_bytes: int) -> bytes:
     return data
 
 
-def clean_photo(data: bytes, *, max_pixels: int) -> CleanPhoto:
-    """Check the bytes are a JPEG/PNG/WebP image and re-encode them without any metadata."""
+def clean_photo(data: bytes, *, max_pixels: int, max_full_decode_pixels: int = FULL_DECODE_MAX_PIXELS) -> CleanPhoto:
+    """Check the bytes are a JPEG/PNG/WebP image and re-encode them without any metadata.
+
+    The size in the header is checked before any pixel is decoded: at most `max_pixels` for a JPEG
+    that libjpeg can decode at 1/2-1/8 scale (one sequential scan), at most `max_full_decode_pixels`
+    for everything decoded at full size (PNG, WebP, progressive or multi-scan JPEG). Of an animation
+    or a multi-picture JPEG only the first frame is kept.
+    """
     if not data:
         raise PhotoRejected("Het bestand is leeg. Kies een foto (JPEG, PNG of WebP) of laat het veld leeg.")
     not_a_photo = PhotoRejected("Dit bestand is geen foto in JPEG-, PNG- of WebP-formaat. Kies een andere foto.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in FORMATS:
-                raise not_a_photo
-            width, height = image.size
-            if width * height > max_pixels:
-                raise PhotoRejected("Deze foto heeft te veel pixels. Verklein de foto en probeer het opnieuw.")
-            image.load()
+        image = Image.open(io.BytesIO(data), formats=OPENERS)  # reads the header only
+        fmt = "JPEG" if image.format == "MPO" else image.format
+        if fmt not in FORMATS:
+            raise not_a_photo
+        _check_pixels(image, data, max_pixels=max_pixels, max_full_decode_pixels=max_full_decode_pixels)
+        image.load()  # the first frame only
     except PhotoRejected:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Image.open itself refuses past 2 x Image.MAX_IMAGE_PIXELS (and warns past 1 x, an error where
+        # warnings are errors), before our check can name the size.
+        log.info("photo rejected: %s", type(error).__name__)
+        raise _too_many_pixels(0) from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
         log.info("photo rejected: %s", type(error).__name__)
         raise not_a_photo from error
-    fmt = image.format
     mime, extension = FORMATS[fmt]
-    image = ImageOps.exif_transpose(image)  # apply the orientation, then forget all metadata
     if max(image.size) > MAX_SIDE:
-        image.thumbnail((MAX_SIDE, MAX_SIDE))
+        image.thumbnail((MAX_SIDE, MAX_SIDE))  # in place: no second full-size copy; the box is square,
+    ImageOps.exif_transpose(image, in_place=True)  # so scaling first and turning after gives the same photo
     if fmt == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     elif fmt in ("PNG", "WEBP") and image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
@@ -98,16 +104,70 @@ def clean_photo(data: bytes, *, max_pixels: int) -> CleanPhoto:
     return CleanPhoto(out.getvalue(), mime, extension)
 
 
+def _check_pixels(image: Image.Image, data: bytes, *, max_pixels: int, max_full_decode_pixels: int) -> None:
+    """Refuse before decoding what would cost too much memory; ask libjpeg for a reduced scale where it can."""
+    width, height = image.size
+    if width * height > max_pixels:
+        raise _too_many_pixels(width * height)
+    if image.format in ("JPEG", "MPO") and not jpeg_needs_full_buffer(data):
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding; the longest side stays >= MAX_SIDE.
+        image.draft(None, (MAX_SIDE, 1) if width >= height else (1, MAX_SIDE))
+    decoded_width, decoded_height = image.size
+    if decoded_width * decoded_height > max_full_decode_pixels:
+        raise _too_many_pixels(width * height)
+
+
+def _too_many_pixels(pixels: int) -> PhotoRejected:
+    if pixels <= 0:
+        return PhotoRejected(_("Deze foto heeft te veel pixels. Maak een kleinere foto of een schermafbeelding."))
+    return PhotoRejected(
+        _(
+            "Deze foto heeft te veel pixels (%(megapixels)s megapixel). "
+            "Maak een kleinere foto of een schermafbeelding.",
+            megapixels=max(1, round(pixels / 1_000_000)),
+        )
+    )
+
+
+def jpeg_needs_full_buffer(data: bytes) -> bool:
+    """True when libjpeg must hold the whole image's coefficients: progressive, or a first scan with
+    fewer components than the frame (multi-scan). Such a file costs memory for its full size whatever
+    scale it is decoded at. Walks the marker segments up to the first scan; anything odd counts as True.
+    """
+    pos, components = 2, None
+    try:
+        while pos + 4 <= len(data):
+            if data[pos] != 0xFF:
+                return True
+            marker = data[pos + 1]
+            if marker == 0xFF:  # fill byte
+                pos += 1
+                continue
+            if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length
+                pos += 2
+                continue
+            length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+                if marker not in (0xC0, 0xC1):  # progressive, lossless, arithmetic, hierarchical
+                    return True
+                components = data[pos + 9]
+            elif marker == 0xDA:  # start of scan
+                return components is None or data[pos + 4] < components
+            pos += 2 + length
+    except IndexError:
+        return True
+    return True
+
+
 def upload_dir(instance_path: str) -> Path:
     return Path(instance_path) / "uploads" / "incidents"
 
 
 def store(photo: CleanPhoto, instance_path: str) -> str:
-    """Write the photo under a random name; return that name."""
-    folder = upload_dir(instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the photo under a random name, readable by the site's user only (0600); return that name."""
+    folder = private_dir(upload_dir(instance_path))
     name = f"{secrets.token_hex(16)}.{photo.extension}"
-    (folder / name).write_bytes(photo.data)
+    write_private(folder / name, photo.data)
     return name
 
 
