@@ -73,7 +73,10 @@ class Defaults:
     INCIDENT_PAGE_SIZE = 50
     INCIDENT_DUPLICATE_M = 100.0  # possible duplicates: within this distance ...
     INCIDENT_DUPLICATE_MINUTES = 60  # ... and this much time
-    UPLOAD_MAX_PIXELS = 40_000_000  # photos with more pixels are refused (decompression bombs)
+    # Photos with more pixels in their header are refused before decoding (decompression bombs). A
+    # sequential JPEG is decoded at 1/2-1/8 scale, so a 48/50 MP phone photo (8160 x 6144) costs what
+    # a 12 MP one does; PNG, WebP and progressive JPEG have a lower cap (photos.FULL_DECODE_MAX_PIXELS).
+    UPLOAD_MAX_PIXELS = 52_000_000
     REPORT_TOKEN_MAX_AGE = 365 * 24 * 3600  # residents' personal report link
     RATELIMIT_INCIDENT_REPORT = "20 per hour"
 
