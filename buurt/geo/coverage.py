@@ -2,8 +2,8 @@
 
 Pure: plain data in, ``folium.Map`` out (no Flask, no database). Residents never appear as
 points: they are counted per grid cell of ``cell_m`` metres (RD New) and cells with fewer than
-``min_count`` are dropped. Every text that reaches the map is HTML-escaped here; the caller
-passes the (translated) labels.
+``min_count`` are dropped. Every text that reaches the map is encoded here with map_text; the
+caller passes the (translated) labels as plain text.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
 import folium
 import numpy as np
@@ -26,6 +25,7 @@ from buurt.geo.maps import (
     MapArea,
     add_areas,
     add_legend_sections,
+    map_text,
 )
 
 __all__ = [
@@ -136,7 +136,7 @@ def _cells_geojson(cells: Sequence[Cell], tip: str) -> dict:
         features.append(
             {
                 "type": "Feature",
-                "properties": {"colour": density_colour(cell.count), "tip": escape(text.strip())},
+                "properties": {"colour": density_colour(cell.count), "tip": map_text(text.strip())},
                 "geometry": cell.geometry,
             }
         )
@@ -161,13 +161,13 @@ def coverage_map(
     """
     m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height=height, max_zoom=18)
     bounds = Bounds()
-    area_layer = folium.FeatureGroup(name=escape(areas[0].name if len(areas) == 1 else "Gebieden"), control=False)
+    area_layer = folium.FeatureGroup(name=map_text(areas[0].name if len(areas) == 1 else "Gebieden"), control=False)
     add_areas(area_layer, areas, bounds)
     area_layer.add_to(m)
     if density:
         folium.GeoJson(
             _cells_geojson(density, density_tip),
-            name=escape(density_layer_name),
+            name=map_text(density_layer_name),
             style_function=lambda f: {
                 "color": "#3f007d",
                 "weight": 0.5,
@@ -185,7 +185,7 @@ def coverage_map(
                     "type": "Feature",
                     "properties": {
                         "radius": round(6 + 2 * math.sqrt(cell.count), 1),
-                        "tip": escape(pending_tip.format(count=cell.count, label=cell.label or "").strip()),
+                        "tip": map_text(pending_tip.format(count=cell.count, label=cell.label or "").strip()),
                     },
                     "geometry": {"type": "Point", "coordinates": [cell.lon, cell.lat]},
                 }
@@ -194,7 +194,7 @@ def coverage_map(
         }
         folium.GeoJson(
             points,
-            name=escape(pending_layer_name),
+            name=map_text(pending_layer_name),
             marker=folium.CircleMarker(radius=8, fill=True),
             style_function=lambda f: {
                 "radius": f["properties"]["radius"],
@@ -230,7 +230,7 @@ def comparison_map(
     for area in old:
         folium.GeoJson(
             {"type": "Feature", "properties": {}, "geometry": area.geometry},
-            name=escape(area.name),
+            name=map_text(area.name),
             style_function=lambda _f: {
                 "color": OLD_COLOUR,
                 "weight": 2.5,
@@ -238,7 +238,7 @@ def comparison_map(
                 "fill": False,
                 "fillOpacity": 0,
             },
-            tooltip=folium.Tooltip(escape(area.name), sticky=True),
+            tooltip=folium.Tooltip(map_text(area.name), sticky=True),
         ).add_to(m)
         bounds.extend_geometry(area.geometry)
     if bounds.seen:

@@ -13,12 +13,17 @@ list in place) is never used.
 Every folium asset name must be either in ``LOCAL_FILES`` or in ``DROPPED``;
 anything else raises ``KeyError`` so a folium upgrade or a new plugin fails
 loudly instead of quietly loading from a CDN.
+
+Text: folium writes a Tooltip's text into a JavaScript template literal (`` `...` ``) and Leaflet
+shows tooltips, layer names and attributions with innerHTML. ``map_text`` encodes a plain string
+for both at once; ``render_map_document`` refuses a map whose tooltip or layer name skipped it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from html import escape
 from html.parser import HTMLParser
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -30,6 +35,9 @@ from folium.template import Template
 
 DEFAULT_PREFIX = "/static/vendor"
 CBS_ATTRIBUTION = "CBS / Kadaster, CC BY 4.0"
+#: Where the map tiles come from (folium's "OpenStreetMap" and static/js/point-picker.js); the
+#: Content-Security-Policy (buurt.csp) lets images load from here and nowhere else off-site.
+TILE_ORIGIN = "https://tile.openstreetmap.org"
 
 #: folium asset name -> file under static/vendor/ (see static/vendor/README.md).
 LOCAL_FILES: dict[str, str] = {
@@ -59,6 +67,20 @@ DROPPED: frozenset[str] = frozenset(
 )
 
 _E = TypeVar("_E", bound=Element)
+
+#: What acts inside a template literal: a backtick ends it, ${ starts code, a backslash starts an escape.
+_TEMPLATE_LITERAL = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+_UNENCODED = frozenset("`$\\<>\"'")
+
+
+def map_text(text: str) -> str:
+    """Plain text as HTML that is also inert inside a JavaScript template literal.
+
+    html.escape, then `` ` ``, ``$`` and ``\\`` as character references: a template literal
+    leaves ``&#96;`` alone (so it cannot end the literal, start ``${...}`` or an escape such as
+    ``\\x3c``), and the browser shows each reference as the character typed.
+    """
+    return escape(str(text), quote=True).translate(_TEMPLATE_LITERAL)
 
 
 def local_assets(prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
@@ -100,6 +122,42 @@ def localize_plugin(element: _E, prefix: str = DEFAULT_PREFIX) -> _E:
     return element
 
 
+class UnsafeMapText(ValueError):
+    """A tooltip, popup or layer name reached the map without going through map_text."""
+
+
+def _elements(element: Element) -> Iterator[Element]:
+    yield element
+    for child in element._children.values():
+        yield from _elements(child)
+
+
+def unsafe_map_text(m: folium.Map) -> list[str]:
+    """Texts in ``m`` that would act as code: a Tooltip/Popup with `, $ or \\ (folium puts them in a
+    template literal); a layer or GeoJsonTooltip value with markup (Leaflet uses innerHTML).
+    """
+    found = []
+    for element in _elements(m):
+        if isinstance(element, folium.Tooltip):
+            texts = [element.text]
+        elif isinstance(element, folium.Popup):
+            texts = [getattr(child, "data", "") for child in element.html._children.values()]
+        else:
+            texts = []
+        found += [text for text in texts if set(text) & set("`$\\")]
+        layer_name = str(getattr(element, "layer_name", ""))
+        if isinstance(element, folium.map.Layer) and element.control and set(layer_name) & _UNENCODED:
+            found.append(layer_name)
+        if isinstance(element, folium.GeoJsonTooltip | folium.GeoJsonPopup) and element.fields:
+            data = element._parent.data
+            for feature in data.get("features", [data]):
+                for field in element.fields:
+                    value = (feature.get("properties") or {}).get(field)
+                    if isinstance(value, str) and set(value) & _UNENCODED:
+                        found.append(value)
+    return found
+
+
 class ExtraAttribution(MacroElement):
     """Add a fixed text to the map's attribution control, whatever layer shows."""
 
@@ -138,7 +196,7 @@ def make_map(
     folium_kwargs.setdefault("width", "100%")
     m = localize_plugin(folium.Map(height=height, **folium_kwargs), prefix)
     if attribution:
-        m.add_child(ExtraAttribution(attribution), name="extra_attribution")
+        m.add_child(ExtraAttribution(map_text(attribution)), name="extra_attribution")
     m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
     return m
 
@@ -151,8 +209,11 @@ def render_map_document(m: folium.Map, *, check: bool = True) -> str:
     """Return the map as one standalone HTML document (for an iframe ``src``).
 
     With ``check``, raise ``ExternalAssetError`` if anything would load off-site,
-    e.g. a plugin added without ``localize_plugin``.
+    e.g. a plugin added without ``localize_plugin``, and ``UnsafeMapText`` if a
+    tooltip, popup or layer name did not go through ``map_text``.
     """
+    if check and (unsafe := unsafe_map_text(m)):
+        raise UnsafeMapText(f"{len(unsafe)} map text(s) not encoded with map_text")
     html = m.get_root().render()
     html = html.replace("<!DOCTYPE html>\n<html>", '<!DOCTYPE html>\n<html lang="nl">', 1)
     if check and (external := external_assets(html)):

@@ -5,8 +5,9 @@ the marker clusters, the heatmap and the month slider all read; no ``Marker`` pe
 The data is injected after folium has rendered the document, so folium/Jinja never has to
 handle tens of thousands of rows (that alone would cost more than the whole build).
 
-Nothing user-supplied goes into these documents: points carry numbers and a category index,
-labels come from our own fixed lists, and markers build their popups with ``textContent``.
+Points carry numbers and a category index, and markers build their popups with ``textContent``
+from a JSON payload that cannot end its script element. Every text folium or Leaflet shows as
+HTML (tooltips, layer names: area names, labels) goes through map_text.
 
 The public map gets only blurred grid cells (see ``buurt.incidents.blur``).
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
 
 import folium
 import numpy as np
@@ -25,7 +25,7 @@ from folium.plugins import FastMarkerCluster, HeatMap
 from folium.template import Template
 
 from buurt.geo.folium_assets import localize_plugin, make_map, render_map_document
-from buurt.geo.maps import RIJNSOEVER_CENTER, Bounds, LegendItem, add_legend, tooltip_html
+from buurt.geo.maps import RIJNSOEVER_CENTER, Bounds, LegendItem, add_legend, map_text, tooltip_html
 
 DATA_PLACEHOLDER = '"__BUURT_INCIDENT_DATA__"'
 POINT_DECIMALS = 5
@@ -51,7 +51,7 @@ class IncidentPoint:
 class MeldingPoint:
     lat: float
     lon: float
-    title: str  # plain text, escaped here
+    title: str  # plain text, encoded here
     when: str
 
 
@@ -219,7 +219,7 @@ class MaxZoom(MacroElement):
 
 
 def _add_outlines(m: folium.Map, areas: Sequence[OutlineArea], bounds: Bounds, name: str) -> None:
-    group = folium.FeatureGroup(name=escape(name), control=True)
+    group = folium.FeatureGroup(name=map_text(name), control=True)
     for area in areas:
         folium.GeoJson(
             {"type": "Feature", "properties": {}, "geometry": area.geometry},
@@ -270,16 +270,16 @@ def incident_map(
     _add_outlines(m, areas, bounds, labels.areas)
     cluster = localize_plugin(
         IncidentCluster(
-            labels.clusters,
+            map_text(labels.clusters),
             showCoverageOnHover=False,
             maxClusterRadius=50,
             disableClusteringAtZoom=18,
         )
     )
     cluster.add_to(m)
-    heat = localize_plugin(IncidentHeat(labels.heatmap, show=False, radius=18, blur=14, min_opacity=0.35))
+    heat = localize_plugin(IncidentHeat(map_text(labels.heatmap), show=False, radius=18, blur=14, min_opacity=0.35))
     heat.add_to(m)
-    group = folium.FeatureGroup(name=escape(labels.meldingen), show=True)
+    group = folium.FeatureGroup(name=map_text(labels.meldingen), show=True)
     for melding in meldingen:
         folium.CircleMarker(
             [melding.lat, melding.lon],

@@ -1,6 +1,7 @@
 """Folium builders: pure functions from plain data to a folium.Map (no Flask, no database).
 
-Every user-supplied string is HTML-escaped here before it reaches a tooltip or popup.
+Every string that reaches a map goes through ``map_text`` first (tooltips, layer names, legends,
+GeoJSON tooltip values); ``render_map_document`` refuses a map where one did not.
 Assets come from our own static files (buurt.geo.folium_assets).
 """
 
@@ -10,12 +11,13 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
 
 import folium
 
 from buurt.geo.coords import lonlat_to_latlon
-from buurt.geo.folium_assets import make_map, render_map_document
+from buurt.geo.folium_assets import make_map, map_text, render_map_document
+
+__all__ = ["map_text"]  # re-exported: builders elsewhere import it from here with the rest
 
 RIJNSOEVER_CENTER = (52.2118, 4.4235)  # lat, lon
 
@@ -87,9 +89,9 @@ def _coords(geometry: dict):
 
 
 def tooltip_html(title: str, lines: Sequence[str]) -> str:
-    """A tooltip from plain text: escaped, title bold."""
-    body = "".join(f"<br>{escape(line)}" for line in lines)
-    return f"<strong>{escape(title)}</strong>{body}"
+    """A tooltip from plain text: encoded with map_text, title bold."""
+    body = "".join(f"<br>{map_text(line)}" for line in lines)
+    return f"<strong>{map_text(title)}</strong>{body}"
 
 
 def add_areas(
@@ -97,7 +99,7 @@ def add_areas(
     areas: Sequence[MapArea],
     bounds: Bounds | None = None,
 ) -> None:
-    """Draw areas as GeoJSON polygons with an escaped tooltip each."""
+    """Draw areas as GeoJSON polygons with a map_text-encoded tooltip each."""
     for area in areas:
         colour = area.colour or fill_colour(area.fill)
         style = {
@@ -109,7 +111,7 @@ def add_areas(
         }
         folium.GeoJson(
             {"type": "Feature", "properties": {}, "geometry": area.geometry},
-            name=escape(area.name),
+            name=map_text(area.name),
             style_function=lambda _f, s=style: s,
             highlight_function=lambda _f: {"weight": 3},
             tooltip=folium.Tooltip(tooltip_html(area.name, area.lines), sticky=True),
@@ -131,17 +133,17 @@ _LEGEND_CORNERS = {"top-right": "top:10px;right:10px", "bottom-left": "bottom:24
 
 
 def add_legend_sections(m: folium.Map, sections: Sequence[LegendSection], corner: str = "top-right") -> None:
-    """One legend box with titled sections (plain text, escaped); top right keeps it clear of the attribution."""
+    """One legend box with titled sections (plain text, map_text); top right keeps it clear of the attribution."""
     parts = []
     for section in sections:
         radius = "50%" if section.round else "2px"
         rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:14px;background:{escape(i.colour)};'
+            f'<div><span style="display:inline-block;width:14px;height:14px;background:{map_text(i.colour)};'
             f'border:1px solid #555;border-radius:{radius};margin-right:6px;vertical-align:middle"></span>'
-            f"{escape(i.label)}</div>"
+            f"{map_text(i.label)}</div>"
             for i in section.items
         )
-        parts.append(f'<div style="margin-top:4px"><strong>{escape(section.title)}</strong>{rows}</div>')
+        parts.append(f'<div style="margin-top:4px"><strong>{map_text(section.title)}</strong>{rows}</div>')
     style = (
         f"position:absolute;{_LEGEND_CORNERS[corner]};z-index:800;background:#fff;padding:6px 8px;"
         "border:1px solid #999;border-radius:4px;font:13px/1.4 system-ui,sans-serif;max-width:60%"
@@ -205,7 +207,7 @@ def _areas_base(areas: Sequence[MapArea], *, height: str, max_zoom: int) -> tupl
 def _add_point(m: folium.Map, lat: float, lon: float, label: str | None) -> None:
     folium.Marker(
         [lat, lon],
-        tooltip=escape(label) if label else None,
+        tooltip=map_text(label) if label else None,
         icon=folium.Icon(prefix="fa", icon="house", color="blue"),
     ).add_to(m)
 

@@ -2,15 +2,14 @@
 and the neighbours dashed.
 
 ``routing_map`` is a pure folium builder from plain data; ``melding_map_document`` gathers that data
-for a stored melding and renders the document the detail page embeds. Every label is escaped by
-buurt.geo.maps (tooltips) or here (the legend and the circle).
+for a stored melding and renders the document the detail page embeds. Every label is encoded with
+map_text by buurt.geo.maps (tooltips, the legend) or here (the circle and the marker).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 
 import folium
 from flask_babel import gettext as _
@@ -18,7 +17,7 @@ from flask_babel import gettext as _
 from buurt.areas.services import current_areas
 from buurt.geo.coords import box_around
 from buurt.geo.folium_assets import make_map, render_map_document
-from buurt.geo.maps import Bounds, LegendItem, MapArea, add_areas, add_legend
+from buurt.geo.maps import Bounds, LegendItem, MapArea, add_areas, add_legend, map_text
 from buurt.meldingen.routing import format_distance
 from buurt.models import Melding
 
@@ -71,10 +70,10 @@ def routing_map(
         weight=2,
         fill=True,
         fill_opacity=0.06,
-        tooltip=escape(labels["radius"]),
+        tooltip=map_text(labels["radius"]),
     ).add_to(m)
     folium.Marker(
-        [lat, lon], tooltip=escape(labels["point"]), icon=folium.Icon(prefix="fa", icon="bell", color="red")
+        [lat, lon], tooltip=map_text(labels["point"]), icon=folium.Icon(prefix="fa", icon="bell", color="red")
     ).add_to(m)
     circle = box_around(lat, lon, radius_m)
     bounds.extend(circle.min_lat, circle.min_lon)
