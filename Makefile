@@ -10,7 +10,7 @@ LINT_IMPORTS := $(BIN)/lint-imports --no-cache --no-logo
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev demo demo-clear test test-postgres lint layers format bench bench-launch translations browser clean messages venv venv-dev
+.PHONY: run dev demo demo-clear test test-postgres lint layers format bench bench-launch translations browser redis clean messages venv venv-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,14 +57,20 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+## redis: Debian's redis-server for the shared rate-limit tests (they start their own on a free port)
+redis:
+	@command -v redis-server >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
 ## test: lint, the layer contracts and every test, browser tests included
-test: venv-dev translations browser
+test: venv-dev translations browser redis
 	$(BIN)/ruff check .
 	$(LINT_IMPORTS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## test-postgres: the whole suite again on a throwaway PostgreSQL cluster on 127.0.0.1
-test-postgres: venv-dev translations browser
+test-postgres: venv-dev translations browser redis
 	scripts/with_postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## lint: ruff (lint + format check) and the layer contracts

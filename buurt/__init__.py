@@ -41,9 +41,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     _refuse_dev_secret(app)
 
-    from buurt import caching, errors, extensions, outbox, web
+    from buurt import caching, errors, extensions, outbox, ratelimit, web
 
     extensions.init_app(app)
+    ratelimit.init_app(app)  # ProxyFix when TRUSTED_PROXIES > 0 (the limiter itself is in extensions)
     caching.init_app(app)
     errors.init_app(app)
     web.init_app(app)

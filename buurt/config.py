@@ -94,10 +94,22 @@ class Defaults:
     MAIL_POLL_SECONDS = 30  # the sender thread looks for retries this often (it is woken for new mail)
     SITE_URL = "http://127.0.0.1:5000"
 
-    # Rate limits (Flask-Limiter); use a shared storage (redis://...) with several workers
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Rate limits (Flask-Limiter). buurt-db:// counts in the app's own database, so all gunicorn
+    # workers (and all machines on one PostgreSQL) count together with no extra service; memory://
+    # counted per worker (2 workers: twice every limit). redis://host:port/0 is the faster shared store.
+    RATELIMIT_STORAGE_URI = "buurt-db://"
+    RATELIMIT_STRATEGY = "fixed-window"  # the one strategy buurt-db:// implements
+    # store unreachable or locked: count per worker in memory until it is back (never unlimited, never a 500)
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # a failed deduction after the response is logged, not a 500
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx: 1). 0 trusts
+    # no header: anyone can send them, and a spoofed address would dodge every per-client limit.
+    TRUSTED_PROXIES = 0
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOOKUP = "30 per minute"
     RATELIMIT_SIGNUP = "5 per hour"
     RATELIMIT_LOGIN = "10 per 15 minutes"
+    # failed logins per e-mail address, from any client (buurt.auth.throttle); a browser that logged in
+    # to the account before counts on its own, so an attacker cannot lock the beheerder out
+    RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"

@@ -2,13 +2,14 @@
 
 from flask import has_request_context, request, session
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+
+from buurt.ratelimit import AppLimiter
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -22,7 +23,8 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address)
+# the client's address: the peer, or with TRUSTED_PROXIES what ProxyFix took from X-Forwarded-For
+limiter = AppLimiter(key_func=get_remote_address)
 babel = Babel()
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from buurt.auth import services
+from buurt.auth import services, throttle
 from buurt.auth.forms import EmptyForm, LoginForm, PasswordChangeForm, PasswordSetForm, ResetRequestForm
 from buurt.auth.permissions import can_use_console, can_view_incidents_exact, is_staff, require
 from buurt.extensions import db, limiter, login_manager
@@ -62,6 +62,12 @@ def login():
     """Log in with e-mail and password."""
     form = LoginForm()
     if form.validate_on_submit():
+        attempt = throttle.LoginAttempt.start(form.email.data)  # per account, beside the per-client limit
+        if not attempt.allowed:
+            form.password.errors.append(
+                _("Te vaak een verkeerd wachtwoord voor dit e-mailadres. Probeer het later opnieuw.")
+            )
+            return render_template("auth/login.html", form=form), 429
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append(
@@ -72,7 +78,7 @@ def login():
             _start_session(user)
             if lang:
                 session["lang"] = lang
-            return redirect(_safe_next(request.args.get("next"), user))
+            return attempt.succeeded(redirect(_safe_next(request.args.get("next"), user)), form.email.data)
     return render_template("auth/login.html", form=form)
 
 

@@ -9,6 +9,7 @@ from buurt.models.incidents import Incident, IncidentCategory, IncidentStatus
 from buurt.models.locks import SeatLock
 from buurt.models.meldingen import Melding, MeldingCategory, MeldingResult, MeldingTarget
 from buurt.models.outbox import OutboxMessage
+from buurt.models.ratelimit import RateLimitCounter
 from buurt.models.residents import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind
 from buurt.models.revisions import Revision
 from buurt.models.users import Role, User
@@ -30,6 +31,7 @@ __all__ = [
     "MeldingTarget",
     "Neighbourhood",
     "OutboxMessage",
+    "RateLimitCounter",
     "RemovalReason",
     "Resident",
     "ResidentStatus",

@@ -1,0 +1,172 @@
+"""Rate limits that hold as configured: one count for all workers, and the real client behind a proxy.
+
+Two defects made the limits in config.py a wish (issue 12, finding 5):
+
+- ``memory://`` storage counts per process, so `make run`'s 2 gunicorn workers allowed twice
+  every limit. The default storage is now ``buurt-db://``: counters in the app's own database
+  (SQLite or PostgreSQL), one atomic upsert per hit in a connection and transaction of its own,
+  so no extra service is needed and several machines on one PostgreSQL share the counts too.
+  ``redis://...`` (BUURT_RATELIMIT_STORAGE_URI) is the faster choice where a Redis runs anyway.
+- Behind a reverse proxy every request came from the proxy's address: one attacker used up the
+  limit for everyone. TRUSTED_PROXIES > 0 wraps the app in werkzeug's ProxyFix, which takes the
+  client address (X-Forwarded-For) and scheme (X-Forwarded-Proto) from that many proxies; with
+  0 (the default) those headers are ignored, as anyone can send them.
+
+Flask-Limiter keeps its storage on the (module-global) Limiter; :class:`AppLimiter` keeps it per
+app instead, so two apps in one process (tests, a second app on the same database) each count in
+their own configured store, as two workers do.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import Flask, current_app, has_app_context
+from flask_limiter import Limiter
+from limits.storage import Storage
+from limits.strategies import RateLimiter
+from sqlalchemy import case, delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+EXTENSION = "buurt.ratelimit"
+SWEEP_EVERY_S = 60.0  # expired counter rows are deleted at most this often per process
+
+
+@dataclass(frozen=True)
+class AppStore:
+    """The storage and strategy Flask-Limiter built from one app's configuration."""
+
+    storage: Storage
+    strategy: RateLimiter
+
+
+class AppLimiter(Limiter):
+    """Flask-Limiter whose storage and strategy belong to the app handling the request."""
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        if self.enabled:
+            app.extensions[EXTENSION] = AppStore(storage=self._storage, strategy=self._limiter)
+
+    def _app_store(self) -> AppStore | None:
+        return current_app.extensions.get(EXTENSION) if has_app_context() else None
+
+    @property
+    def storage(self) -> Storage:
+        own = self._app_store()
+        return own.storage if own else super().storage
+
+    @property
+    def limiter(self) -> RateLimiter:
+        own = self._app_store()
+        if own is None or (self._storage_dead and self._in_memory_fallback_enabled):
+            return super().limiter  # the in-memory fallback while the store is unreachable
+        return own.strategy
+
+
+def init_app(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from exactly TRUSTED_PROXIES proxies (0: trust no header)."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops < 0:
+        raise ValueError("TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")
+    if hops:
+        # Not x_host/x_port/x_prefix: nginx passes the Host header itself (docs/deployment-gunicorn.md),
+        # the site lives at /, and absolute links in mail come from SITE_URL, not from the request.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
+
+class DatabaseStorage(Storage):
+    """`limits` storage in the app's database (table rate_limit_counter), fixed-window strategy.
+
+    ``buurt-db://`` means "the database of the app handling the request" (SQLALCHEMY_DATABASE_URI).
+    Each call takes a pooled connection of its own and commits at once: a hit is never rolled
+    back with the request, and on SQLite the write lock is held for one statement only.
+    """
+
+    STORAGE_SCHEME = ["buurt-db"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
+        super().__init__(uri, wrap_exceptions, **options)
+        self._next_sweep = 0.0
+        self._sweep_lock = threading.Lock()
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    @staticmethod
+    def _engine():
+        return current_app.extensions["sqlalchemy"].engine
+
+    @staticmethod
+    def _table():
+        from buurt.models.ratelimit import RateLimitCounter
+
+        return RateLimitCounter.__table__
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Count a hit: a live window grows, an expired or missing one starts again at ``amount``."""
+        engine, table, now = self._engine(), self._table(), time.time()
+        if engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        live = table.c.expires_at > now
+        upsert = (
+            insert(table)
+            .values(key=key, count=amount, expires_at=now + expiry)
+            .on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "count": case((live, table.c.count + amount), else_=amount),
+                    "expires_at": case((live, table.c.expires_at), else_=now + expiry),
+                },
+            )
+            .returning(table.c.count)
+        )
+        with engine.begin() as conn:
+            count = conn.execute(upsert).scalar_one()
+        self._sweep(engine, table, now)
+        return count
+
+    def _sweep(self, engine, table, now: float) -> None:
+        """Delete expired rows, at most once a minute per process (an indexed range delete)."""
+        with self._sweep_lock:
+            if now < self._next_sweep:
+                return
+            self._next_sweep = now + SWEEP_EVERY_S
+        with engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.expires_at <= now))
+
+    def get(self, key: str) -> int:
+        table = self._table()
+        query = select(table.c.count).where(table.c.key == key, table.c.expires_at > time.time())
+        with self._engine().connect() as conn:
+            return conn.execute(query).scalar() or 0
+
+    def get_expiry(self, key: str) -> float:
+        now = time.time()
+        table = self._table()
+        query = select(table.c.expires_at).where(table.c.key == key, table.c.expires_at > now)
+        with self._engine().connect() as conn:
+            return conn.execute(query).scalar() or now
+
+    def check(self) -> bool:
+        try:
+            with self._engine().connect() as conn:
+                conn.execute(select(self._table().c.key).limit(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self._engine().begin() as conn:
+            return conn.execute(delete(self._table())).rowcount
+
+    def clear(self, key: str) -> None:
+        table = self._table()
+        with self._engine().begin() as conn:
+            conn.execute(delete(table).where(table.c.key == key))
