@@ -73,3 +73,14 @@ worker_tmp_dir = SHM if os.path.isdir(SHM) else None
 
 # Trust X-Forwarded-For/-Proto only from a proxy on this machine (gunicorn's default, spelled out).
 forwarded_allow_ips = "127.0.0.1,::1"
+
+# Files the server creates are the site user's only (issue 12): the SQLite database (and its -wal and
+# -shm) holds residents' phone numbers and addresses. gunicorn's own `umask` setting covers only its
+# sockets and heartbeat files, so the hook sets the process umask in the arbiter, before any worker is
+# forked (workers inherit it). A hook, not a module-level call: loading this file must change nothing.
+umask = 0o077
+PRIVATE_UMASK = 0o077
+
+
+def on_starting(server):
+    os.umask(PRIVATE_UMASK)

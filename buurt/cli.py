@@ -19,15 +19,18 @@ def ensure_instance_config(instance_path: str) -> bool:
     path = Path(instance_path) / "config.py"
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "# Instance configuration of this deployment; not in git. See buurt/config.py for every setting.\n"
-        f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\n"
-        "# MAIL_SERVER = 'smtp.example.org'\n"
-        "# SQLALCHEMY_DATABASE_URI = 'postgresql+psycopg://buurt@127.0.0.1/buurt'\n",
-        encoding="utf-8",
+    from buurt.private_files import private_dir, write_private
+
+    private_dir(path.parent)
+    write_private(  # 0600 from the start: the key is never readable by others, not for a moment
+        path,
+        (
+            "# Instance configuration of this deployment; not in git. See buurt/config.py for every setting.\n"
+            f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\n"
+            "# MAIL_SERVER = 'smtp.example.org'\n"
+            "# SQLALCHEMY_DATABASE_URI = 'postgresql+psycopg://buurt@127.0.0.1/buurt'\n"
+        ).encode(),
     )
-    path.chmod(0o600)
     return True
 
 
@@ -36,11 +39,14 @@ def init_command():
     """Create or upgrade the database and load Rijnsoever if the database is empty."""
     import flask_migrate
 
+    from buurt import private_files
     from buurt.areas.services import seed_default_neighbourhood
 
     if ensure_instance_config(current_app.instance_path):
         click.echo(f"Nieuwe geheime sleutel geschreven naar {current_app.instance_path}/config.py")
     flask_migrate.upgrade()
+    # the instance folder, database and photos hold residents' data: the site's user only
+    private_files.tighten(current_app.instance_path, current_app.config["SQLALCHEMY_DATABASE_URI"])
     hood = seed_default_neighbourhood()
     if hood is not None:
         click.echo(f"Buurt {hood.name} aangemaakt met {len(hood.groups)} groepen.")
