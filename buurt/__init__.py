@@ -39,7 +39,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # database errors must not carry bound values (phone numbers, addresses) into logs; only an
     # explicit hide_parameters=False in the instance config shows them
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
-    _refuse_dev_secret(app)
+    _refuse_dev_secret(app, from_tests=test_config is not None)
 
     from buurt import caching, errors, extensions, outbox, ratelimit, web
 
@@ -54,14 +54,17 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     return app
 
 
-def _refuse_dev_secret(app: Flask) -> None:
+def _refuse_dev_secret(app: Flask, *, from_tests: bool) -> None:
     """Serving with the public development key would let anyone forge sessions and links.
 
     The `flask` command line may load the app with it (that is how `flask buurt init` writes a
-    real key to instance/config.py); a WSGI server may not.
+    real key to instance/config.py, and `make dev` runs `flask --debug run`), and so may tests,
+    which pass their configuration to create_app. Nothing else may: not even with DEBUG or
+    TESTING switched on, as FLASK_DEBUG, BUURT_DEBUG or BUURT_TESTING do from the environment of
+    a WSGI server, where they used to switch the refusal off.
     """
     in_cli = click.get_current_context(silent=True) is not None
-    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing or in_cli):
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (from_tests or in_cli):
         raise RuntimeError(
             "Refusing to start with the development SECRET_KEY. Run `flask --app app buurt init` "
             "(it writes a random key to instance/config.py) or set BUURT_SECRET_KEY."

@@ -1,6 +1,6 @@
 """Safe, non-secret defaults. Instance config and BUURT_* environment variables override them."""
 
-DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside debug/testing
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside the flask CLI and tests
 
 
 class Defaults:
