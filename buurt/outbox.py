@@ -42,7 +42,9 @@ from buurt.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
-KINDS = frozenset({"signup_confirm", "my_data_link", "password_reset", "digest", "melding", "melding_closed"})
+KINDS = frozenset(
+    {"signup_confirm", "signup_duplicate", "my_data_link", "password_reset", "digest", "melding", "melding_closed"}
+)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 LEASE_MARGIN = timedelta(seconds=30)  # on top of the transport's deadline

@@ -1,10 +1,17 @@
 """How full a group is: one value, used by every page, the API, the console, coverage and lookups.
 
-What counts against the cap is ``occupied`` = members (added in WhatsApp) + pending (confirmed,
-about to be added): a seat promised to a pending resident is taken. So ``fill`` is
-occupied / capacity, ``is_full`` is fill >= 1, and the map colour, the table's badge, the
-lookup answer ("er is plek" or "wachtlijst") and the sign-up's PENDING-or-WAITLIST decision
-(buurt.residents.lifecycle) all read the same numbers. No two pages can disagree about a group.
+What counts against the cap is ``occupied`` = members (added in WhatsApp) + the pending sign-ups
+that are verified (``Resident.verified``: their e-mail address confirmed by the double opt-in): a
+seat promised to a real resident about to be added is taken. A pending sign-up nobody has verified
+(no e-mail, or mail not enabled, or a confirmation that never arrived) is in the beheerders' queue,
+labelled, but holds no seat: anyone can type a name and a number, and such sign-ups must not push
+real residents onto the waitlist. Only a beheerder's "Toegevoegd" gives it a seat, under the seat
+lock and only when there is room (buurt.beheer.queue), so the cap holds.
+
+So ``fill`` is occupied / capacity, ``is_full`` is fill >= 1, and the map colour, the table's
+badge, the public "x van y plaatsen bezet", the lookup answer ("er is plek" or "wachtlijst") and
+the PENDING-or-WAITLIST decision (buurt.residents.lifecycle) all read the same numbers. No two
+pages can disagree about a group.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ class Occupancy:
     group_id: int
     capacity: int
     members: int = 0
-    pending: int = 0
+    pending: int = 0  # the beheerders' queue, verified or not
+    unverified: int = 0  # of `pending`: not verified, so in the queue without holding a seat
     waitlist: int = 0
     to_geocode: int = 0
     unconfirmed: int = 0
@@ -41,9 +49,14 @@ class Occupancy:
     warning_at: float = 0.9  # CAPACITY_WARNING
 
     @property
+    def seated_pending(self) -> int:
+        """Pending sign-ups that hold a seat (verified)."""
+        return self.pending - self.unverified
+
+    @property
     def occupied(self) -> int:
-        """Members plus those about to be added: what counts against the cap."""
-        return self.members + self.pending
+        """Members plus the verified sign-ups about to be added: what counts against the cap."""
+        return self.members + self.seated_pending
 
     @property
     def room(self) -> int:
@@ -79,6 +92,11 @@ class Occupancy:
         return self.members / self.households if self.households else None
 
 
+def holds_seat(resident: Resident) -> bool:
+    """Whether this resident's row counts in `occupied`: a member, or a verified pending sign-up."""
+    return resident.status == ResidentStatus.ADDED or (resident.status == ResidentStatus.PENDING and resident.verified)
+
+
 def occupancy(groups: list[Group] | None = None, areas: CurrentAreas | None = None) -> dict[int, Occupancy]:
     """Occupancy per group (all active groups when None), counted in one query."""
     if groups is None:
@@ -88,7 +106,13 @@ def occupancy(groups: list[Group] | None = None, areas: CurrentAreas | None = No
         return {}
     r = Resident.__table__
     rows = db.session.execute(
-        db.select(r.c.group_id, r.c.status, func.count(), func.sum(db.cast(r.c.needs_review, db.Integer)))
+        db.select(
+            r.c.group_id,
+            r.c.status,
+            func.count(),
+            func.sum(db.cast(r.c.needs_review, db.Integer)),
+            func.count(r.c.email_confirmed_at),
+        )
         .where(r.c.group_id.in_(list(capacities)))
         .group_by(r.c.group_id, r.c.status)
     ).all()
@@ -99,7 +123,13 @@ def occupancy(groups: list[Group] | None = None, areas: CurrentAreas | None = No
 def _one_group_statement():
     g, r = Group.__table__, Resident.__table__
     return (
-        db.select(g.c.capacity, r.c.status, func.count(r.c.id), func.sum(db.cast(r.c.needs_review, db.Integer)))
+        db.select(
+            g.c.capacity,
+            r.c.status,
+            func.count(r.c.id),
+            func.sum(db.cast(r.c.needs_review, db.Integer)),
+            func.count(r.c.email_confirmed_at),
+        )
         .select_from(g.outerjoin(r, r.c.group_id == g.c.id))
         .where(g.c.id == db.bindparam("group_id"))
         .group_by(g.c.capacity, r.c.status)
@@ -148,9 +178,11 @@ def lock_seats(group_ids: int | list[int]) -> None:
 
 def _from_rows(capacities: dict[int, int], rows, households: dict[int, int]) -> dict[int, Occupancy]:
     counts: dict[int, dict[str, int]] = {group_id: {} for group_id in capacities}
-    for group_id, status, n, review in rows:
+    for group_id, status, n, review, confirmed in rows:
         c = counts[group_id]
         c[status] = n
+        if status == ResidentStatus.PENDING.value:
+            c["unverified"] = n - (confirmed or 0)  # count(email_confirmed_at): the verified ones
         if status in (ResidentStatus.PENDING.value, ResidentStatus.WAITLIST.value):
             c["needs_review"] = c.get("needs_review", 0) + (review or 0)
     warning_at = current_app.config["CAPACITY_WARNING"]
@@ -160,6 +192,7 @@ def _from_rows(capacities: dict[int, int], rows, households: dict[int, int]) -> 
             capacity=capacity,
             members=counts[group_id].get(ResidentStatus.ADDED.value, 0),
             pending=counts[group_id].get(ResidentStatus.PENDING.value, 0),
+            unverified=counts[group_id].get("unverified", 0),
             waitlist=counts[group_id].get(ResidentStatus.WAITLIST.value, 0),
             to_geocode=counts[group_id].get(ResidentStatus.TO_GEOCODE.value, 0),
             unconfirmed=counts[group_id].get(ResidentStatus.UNCONFIRMED.value, 0),

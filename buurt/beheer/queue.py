@@ -36,7 +36,10 @@ def _resident(group: Group, resident_id: int) -> Resident:
 def mark_added(group: Group, resident_id: int, user: User) -> bool:
     """Pending -> added (once, however many beheerders click). False when someone else was first.
 
-    Under the group's seat lock: twelve clicks at once with room for one member admit one.
+    Under the group's seat lock: twelve clicks at once with room for one member admit one. A verified
+    sign-up holds its seat already and needs room among the members; an unverified one (anyone can
+    type a number) takes a seat now, so it needs a free seat: members plus verified sign-ups below
+    the cap (buurt.areas.occupancy). Adding is the beheerder's check that makes it verified.
     """
     lock_seats(group.id)
     seats = occupancy_of(group.id)
@@ -44,6 +47,14 @@ def mark_added(group: Group, resident_id: int, user: User) -> bool:
         db.session.rollback()  # let go of the seat lock
         raise ActionRefused(
             _("De groep is vol (%(n)d leden). Verhoog de capaciteit of splits de groep eerst.", n=seats.capacity)
+        )
+    if not _verified_now(group, resident_id) and seats.is_full:
+        db.session.rollback()
+        raise ActionRefused(
+            _(
+                "De groep is vol: alle plaatsen zijn bezet door leden en bevestigde aanmeldingen. "
+                "Deze aanmelding is niet bevestigd en wacht tot er plaats is."
+            )
         )
     return _act(
         group,
@@ -55,6 +66,17 @@ def mark_added(group: Group, resident_id: int, user: User) -> bool:
         added_by_id=user.id,
         needs_review=False,
     )
+
+
+def _verified_now(group: Group, resident_id: int) -> bool:
+    """Read after the seat lock (not from the session's copy): a confirmation may just have landed.
+    True when the resident is not (or no longer) a pending sign-up of this group: the UPDATE decides then."""
+    row = db.session.execute(
+        db.select(Resident.email_confirmed_at).where(
+            Resident.id == resident_id, Resident.group_id == group.id, Resident.status == S.PENDING
+        )
+    ).first()
+    return row is None or row.email_confirmed_at is not None
 
 
 def _act(group: Group, resident_id: int, sources: list[S], target: S, action: str, **values) -> bool:

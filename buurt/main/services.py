@@ -74,7 +74,7 @@ def fill_labels() -> dict[str, str]:
 
 
 def area_lines(group: PublicGroup) -> tuple[str, ...]:
-    """The map's text for a group: seats taken (members + pending) of the capacity."""
+    """The map's text for a group: seats taken (members + verified sign-ups, buurt.areas.occupancy) of the capacity."""
     return (
         _("%(members)d van %(capacity)d plaatsen bezet", members=group.occupancy.occupied, capacity=group.capacity),
     )

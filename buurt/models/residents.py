@@ -110,6 +110,15 @@ class Resident(db.Model):
     border_group: Mapped[Group | None] = relationship(foreign_keys=[border_group_id])
     area: Mapped[Area | None] = relationship()
 
+    @property
+    def verified(self) -> bool:
+        """Shown to be a real person: e-mail confirmed by the double opt-in, or added by a beheerder.
+
+        Anyone can type a name and a number; only verified sign-ups hold a seat in a group
+        (buurt.areas.occupancy counts the same in SQL). The beheerders' queue labels the others.
+        """
+        return self.email_confirmed_at is not None or self.status == ResidentStatus.ADDED
+
 
 class TaskKind(StrEnum):
     """What a beheerder has to do in WhatsApp."""

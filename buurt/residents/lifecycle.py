@@ -5,8 +5,9 @@ The state diagram is in docs/resident-lifecycle.md. Here live:
 - ``TRANSITIONS``: the allowed (from, to) status pairs, each with the event that causes it;
   anything else is refused (``RefusedTransition``, a programming error, never a user's);
 - ``queue_status``: the one decision between PENDING and WAITLIST, from the group's occupancy
-  (buurt.areas.occupancy), the same numbers every page shows, taken under the group's seat lock
-  so that concurrent decisions take turns (the cap holds under load);
+  (buurt.areas.occupancy: only members and verified sign-ups hold seats), the same numbers every
+  page shows, taken under the group's seat lock so that concurrent decisions take turns (the cap
+  holds under load);
 - ``transition``: the conditional UPDATE (``WHERE id = ? AND status IN (...)``) whose rowcount
   says whether this call had the effect, so two clicks (two beheerders, a double-clicked link)
   change a resident once;
@@ -23,7 +24,7 @@ from dataclasses import replace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
-from buurt.areas.occupancy import lock_seats, occupancy_of
+from buurt.areas.occupancy import holds_seat, lock_seats, occupancy_of
 from buurt.extensions import db
 from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind, utcnow
 
@@ -39,6 +40,9 @@ EVENTS: tuple[tuple[str, S | None, S], ...] = (
     # double opt-in link clicked, or the confirmation mail could not be sent
     ("confirm", S.UNCONFIRMED, S.PENDING),
     ("confirm", S.UNCONFIRMED, S.WAITLIST),
+    # an unverified sign-up already in the queue (its mail was given up) confirms after all: it now
+    # wants a seat, and waits for one when the group filled up meanwhile
+    ("confirm", S.PENDING, S.WAITLIST),
     # the address was found later (flask buurt geocode-pending); e-mail still to confirm, or queued
     ("geocoded", S.TO_GEOCODE, S.UNCONFIRMED),
     ("geocoded", S.TO_GEOCODE, S.PENDING),
@@ -119,13 +123,15 @@ def queue_status(group_id: int, *, counting: Resident | None = None) -> S:
 
     Takes the group's seat lock first (``lock_seats``), held until the caller commits: write the
     decision in the same transaction, and two sign-ups for the last seat cannot both get it.
-    `counting`: a resident already counted in the group's PENDING total (being re-decided, e.g.
-    moved into this group in this transaction); their own seat does not make the group full.
+    Only seat holders count (members and verified pending sign-ups), so unverified sign-ups, however
+    many, never make a group full for a real resident.
+    `counting`: a resident already counted in the group's seats (being re-decided, e.g. moved into
+    this group in this transaction, or confirming); their own seat does not make the group full.
     """
     db.session.flush()
     lock_seats(group_id)
     occupancy = occupancy_of(group_id)
-    if counting is not None and counting.group_id == group_id and counting.status == S.PENDING:
+    if counting is not None and counting.group_id == group_id and counting.status == S.PENDING and holds_seat(counting):
         occupancy = replace(occupancy, pending=occupancy.pending - 1)
     return S.WAITLIST if occupancy.is_full else S.PENDING
 

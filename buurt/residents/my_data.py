@@ -27,7 +27,7 @@ from buurt.residents.errors import AddressNotFound, DuplicatePhone, LookupUnavai
 from buurt.residents.links import my_data_link, resident_for_my_data
 from buurt.residents.lookup import outside_error
 from buurt.residents.phone import normalize_mobile
-from buurt.residents.signup import active_with_phone, apply_placement, waitlist_position
+from buurt.residents.signup import active_with_phone, apply_placement, notify_number_owner, waitlist_position
 
 S = ResidentStatus
 
@@ -150,8 +150,10 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
     """
     resident = resident_for_my_data(token)
     changed: list[str] = []
-    if change.phone_e164 != resident.phone_e164 and active_with_phone(change.phone_e164, exclude_id=resident.id):
-        raise DuplicatePhone(_("Dit nummer is al aangemeld bij een andere aanmelding."))
+    if change.phone_e164 != resident.phone_e164 and (
+        other := active_with_phone(change.phone_e164, exclude_id=resident.id)
+    ):
+        _number_in_use(other.id)
     address_changed = (
         change.postcode,
         change.house.number,
@@ -222,8 +224,22 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
         db.session.commit()
     except IntegrityError:  # the new number was signed up a moment ago (the unique index on active numbers)
         db.session.rollback()
-        raise DuplicatePhone(_("Dit nummer is al aangemeld bij een andere aanmelding.")) from None
+        other = active_with_phone(change.phone_e164, exclude_id=resident.id)
+        _number_in_use(other.id if other else None)
     return changed
+
+
+def _number_in_use(owner_id: int | None) -> None:
+    """Refuse a number that another active sign-up has (one number, one sign-up) and tell that owner.
+
+    The holder of a link learns that the number is taken: whoever tries many numbers this way is
+    rate-limited (the view), audited, and each owner with a confirmed address gets a mail.
+    """
+    db.session.rollback()  # nothing of this correction is kept
+    if owner_id is not None:
+        notify_number_owner(owner_id, "my_data")
+        db.session.commit()
+    raise DuplicatePhone(_("Dit nummer is al aangemeld bij een andere aanmelding."))
 
 
 def delete_my_data(token: str) -> int:

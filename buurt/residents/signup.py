@@ -1,6 +1,12 @@
 """Signing up: store a sign-up for the group whose area covers the address, the double opt-in,
 and retrying addresses that could not be looked up when the resident signed up.
 
+The sign-up form answers the same whether or not the number is already signed up (else it would
+tell anyone which numbers belong to the neighbourhood's groups): the same work, the same redirect,
+the same page (``SignupReceipt``: what follows from the form as typed and the group's seats). For a
+known number nothing is stored; the owner is told by mail instead, when their sign-up has a
+confirmed e-mail address, with the way to "Mijn gegevens".
+
 Statuses change only through buurt.residents.lifecycle. Personal data never reaches a log line
 above DEBUG and never an audit entry (ids, counts and codes only).
 """
@@ -8,7 +14,7 @@ above DEBUG and never an audit entry (ids, counts and codes only).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from flask import current_app, render_template
@@ -24,12 +30,13 @@ from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber
 from buurt.geo.geocoding import AddressQuery
 from buurt.mail import mail_enabled
-from buurt.models import OutboxMessage, Resident, ResidentStatus, utcnow
+from buurt.models import Group, OutboxMessage, Resident, ResidentStatus, utcnow
 from buurt.outbox import on_give_up, queue_mail
 from buurt.residents import lifecycle
-from buurt.residents.errors import AddressNotFound, DuplicatePhone
+from buurt.residents.errors import AddressNotFound
 from buurt.residents.links import confirm_link, resident_for_confirmation
 from buurt.residents.lookup import outside_error
+from buurt.urls import external_url
 
 log = logging.getLogger(__name__)
 S = ResidentStatus
@@ -38,6 +45,8 @@ S = ResidentStatus
 SIGNUP = "signup"
 #: A sign-up counts as "active" (blocks a second one with the same number) unless removed.
 INACTIVE = (S.REMOVED,)
+#: At most one "someone used your number" mail per sign-up in this time (a stranger cannot flood the owner).
+DUPLICATE_NOTICE_EVERY = timedelta(hours=24)
 
 
 @dataclass(slots=True)
@@ -54,11 +63,46 @@ class SignupData:
     pick_lon: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SignupReceipt:
+    """What the page after the sign-up form shows: the same for a new number and a known one.
+
+    Only what follows from the form as typed (the group of the address, border or map point, an
+    e-mail address given) and the group's seats at that moment (room or waitlist): the status a new
+    sign-up with this form gets. No resident id and no waitlist position, which would tell a
+    stranger whether a row was stored; the resident finds those in "Mijn gegevens". Kept in the
+    session cookie and in the one-time token's record, so codes only.
+    """
+
+    status: str  # a ResidentStatus value: unconfirmed, to_geocode, pending or waitlist
+    group_id: int | None = None
+    is_border: bool = False
+    needs_review: bool = False
+    mail_on_its_way: bool = False  # an e-mail address was typed and mail is enabled
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> SignupReceipt | None:
+        """The receipt kept in the session or a token's record; None for anything else (an old format)."""
+        if not isinstance(data, dict) or data.get("status") not in {s.value for s in S}:
+            return None
+        group_id = data.get("group_id")
+        return cls(
+            status=data["status"],
+            group_id=group_id if isinstance(group_id, int) else None,
+            is_border=data.get("is_border") is True,
+            needs_review=data.get("needs_review") is True,
+            mail_on_its_way=data.get("mail_on_its_way") is True,
+        )
+
+
 @dataclass(slots=True)
 class SignupOutcome:
-    """What happened to a sign-up, for the confirmation page."""
+    """What a status means for the resident, for the pages after the form and after the confirmation link."""
 
-    resident_id: int
+    resident_id: int | None
     status: ResidentStatus
     group_name: str | None
     waitlist_position: int | None = None
@@ -80,25 +124,20 @@ def _expired_unconfirmed(resident: Resident) -> bool:
     return resident.status == S.UNCONFIRMED and resident.created_at < utcnow() - limit
 
 
-def _expired_to_replace(phone_e164: str) -> Resident | None:
-    """An earlier sign-up with this number that a new one replaces (never confirmed, link expired).
+def _expired_to_replace(phone_e164: str) -> tuple[Resident | None, int | None]:
+    """(an earlier sign-up with this number that a new one replaces, the id of one that stays).
 
-    Raises DuplicatePhone when the number has an active sign-up. Read-only: the replacement is
+    Replaced: never confirmed and its link expired. Stays: any other active sign-up with this number;
+    the new one is then not stored (the caller answers as if it were). Read-only: the replacement is
     written in the sign-up's own short transaction; the database has the last word (a partial
     unique index on active numbers, see Resident).
     """
     existing = active_with_phone(phone_e164)
     if existing is None:
-        return None
+        return None, None
     if _expired_unconfirmed(existing):
-        return existing
-    raise _duplicate_phone()
-
-
-def _duplicate_phone() -> DuplicatePhone:
-    return DuplicatePhone(
-        _("Dit nummer is al aangemeld. Gebruik Mijn gegevens om uw aanmelding te bekijken of te wijzigen.")
-    )
+        return existing, None
+    return None, existing.id
 
 
 def waitlist_position(resident: Resident) -> int | None:
@@ -134,48 +173,110 @@ def apply_placement(resident: Resident, placement: Placement) -> None:
         resident.needs_review = resident.location_from_map
 
 
-def sign_up(data: SignupData, once: str | None = None) -> SignupOutcome:
-    """Store a sign-up for the group whose area covers the address.
+def sign_up(data: SignupData, once: str | None = None) -> SignupReceipt:
+    """Store a sign-up for the group whose area covers the address; what the page after it shows.
 
-    Raises DuplicatePhone, AddressNotFound or OutsideCoverage (nothing stored), or
-    once.AlreadySubmitted when this form (its one-time token `once`) was stored already: a double
-    tap or a resubmit answers with the first result. When the geocoder is unreachable the sign-up
-    is stored as TO_GEOCODE (retried by `flask buurt geocode-pending`).
+    Raises AddressNotFound or OutsideCoverage (nothing stored), or once.AlreadySubmitted when this
+    form (its one-time token `once`) was posted already: a double tap or a resubmit answers with
+    the first receipt. When the geocoder is unreachable the sign-up is stored as TO_GEOCODE
+    (retried by `flask buurt geocode-pending`).
 
-    Two phases: first everything slow and read-only (the duplicate check, the geocoder with its
-    hard deadline), then one short transaction that claims the form token, takes the group's seat
-    lock, decides PENDING or WAITLIST, inserts and commits. No lock is held while a geocoder
-    answers, and the mail is only queued (buurt.outbox sends it after commit).
+    A number that already has an active sign-up goes the same way up to the last step and gets the
+    same receipt; then, instead of inserting, the owner is told (``_tell_owner``). Two phases: first
+    everything slow and read-only (the number, the geocoder with its hard deadline), then one short
+    transaction that claims the form token, takes the group's seat lock, decides PENDING or
+    WAITLIST, writes and commits. No lock is held while a geocoder answers, and mail is only queued
+    (buurt.outbox sends it after commit).
     """
     if (first := once_tokens.previous(once, SIGNUP)) is not None:
         raise once_tokens.AlreadySubmitted(first)
-    replaced = _expired_to_replace(data.phone_e164)
+    replaced, known_id = _expired_to_replace(data.phone_e164)
     resident = _new_resident(data)
     placement = _locate(resident, data)
 
     claim = once_tokens.claim(once, SIGNUP)  # the first write: a concurrent double tap waits here
-    if replaced is not None:
-        lifecycle.unlink_tasks(replaced)
-        db.session.delete(replaced)
-        db.session.flush()  # gone before the new row arrives (a flush inserts before it deletes)
     confirming = bool(resident.email) and mail_enabled()
     if placement is not None:
         apply_placement(resident, placement)
         lifecycle.start(resident, S.UNCONFIRMED if confirming else lifecycle.queue_status(resident.group_id))
+    receipt = _receipt(resident, confirming)
+    if known_id is not None:
+        _tell_owner(known_id, claim, receipt)
+        return receipt
+    if replaced is not None:
+        lifecycle.unlink_tasks(replaced)
+        db.session.delete(replaced)
+        db.session.flush()  # gone before the new row arrives (a flush inserts before it deletes)
     db.session.add(resident)
     try:
         db.session.flush()
-    except IntegrityError:  # the same number stored by a concurrent sign-up (another form)
+    except IntegrityError:  # the same number stored by a concurrent sign-up (another form) a moment ago
         db.session.rollback()
-        raise _duplicate_phone() from None
+        if (known := active_with_phone(data.phone_e164)) is not None:
+            _tell_owner(known.id, None, receipt)
+        return receipt
     if confirming and not _send_confirmation(resident) and resident.status == S.UNCONFIRMED:
         # The link cannot reach them: do not leave them waiting for it.
         lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))
-    once_tokens.record(claim, resident_id=resident.id)
+    once_tokens.record(claim, **receipt.as_dict())
     audit.record("residents.signup", "resident", resident.id, status=resident.status.value)
     db.session.commit()
     log.info("sign-up %d stored as %s", resident.id, resident.status.value)
-    return outcome_of(resident)
+    return receipt
+
+
+def _receipt(resident: Resident, confirming: bool) -> SignupReceipt:
+    """The page's facts for the sign-up as decided (stored or not): from the form and the seats only."""
+    return SignupReceipt(
+        status=S(resident.status).value,
+        group_id=resident.group_id,
+        is_border=bool(resident.is_border),
+        needs_review=bool(resident.needs_review),
+        mail_on_its_way=confirming,
+    )
+
+
+def _tell_owner(resident_id: int, claim: once_tokens.Claim | None, receipt: SignupReceipt) -> None:
+    """Someone signed up with a number that is already signed up: nothing is stored for them.
+
+    The owner is told (``notify_number_owner``); the form's token records the same receipt as a new
+    sign-up's. Runs in the sign-up's transaction (the seat lock is let go at the commit) and commits.
+    """
+    notified = notify_number_owner(resident_id, "signup")
+    once_tokens.record(claim, **receipt.as_dict())
+    db.session.commit()
+    log.info("sign-up for the number of sign-up %d not stored (owner notified: %s)", resident_id, notified)
+
+
+def notify_number_owner(resident_id: int, attempt: str) -> bool:
+    """Someone tried to use the number of this sign-up (`attempt`: "signup" or "my_data"); tell its owner.
+
+    A mail to the sign-up's confirmed address (never to an unconfirmed one: that could be anyone's),
+    at most once per DUPLICATE_NOTICE_EVERY, with the way to "Mijn gegevens"; an audit entry with
+    ids and codes only. Added to the current transaction; True when a mail was queued.
+    """
+    owner = db.session.get(Resident, resident_id)
+    notified = False
+    if owner is not None and owner.email and owner.email_confirmed_at is not None and not _told_recently(owner):
+        body = render_template("email/signup_duplicate.txt", link=external_url("residents.my_data_request"))
+        subject = _("Iemand probeerde uw nummer te gebruiken")
+        notified = queue_mail(owner.email, subject, body, kind="signup_duplicate", resident_id=owner.id)
+    audit.record("residents.number_in_use", "resident", resident_id, attempt=attempt, notified=notified)
+    return notified
+
+
+def _told_recently(owner: Resident) -> bool:
+    since = utcnow() - DUPLICATE_NOTICE_EVERY
+    return (
+        db.session.scalar(
+            db.select(OutboxMessage.id).where(
+                OutboxMessage.resident_id == owner.id,
+                OutboxMessage.kind == "signup_duplicate",
+                OutboxMessage.created_at >= since,
+            )
+        )
+        is not None
+    )
 
 
 def _new_resident(data: SignupData) -> Resident:
@@ -232,8 +333,21 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
     return placement
 
 
+def outcome_of_receipt(receipt: SignupReceipt) -> SignupOutcome:
+    """The page after the sign-up form: the receipt's facts with the group's name."""
+    group = db.session.get(Group, receipt.group_id) if receipt.group_id is not None else None
+    return SignupOutcome(
+        resident_id=None,
+        status=S(receipt.status),
+        group_name=group.name if group is not None else None,
+        mail_on_its_way=receipt.mail_on_its_way,
+        is_border=receipt.is_border,
+        needs_review=receipt.needs_review,
+    )
+
+
 def outcome_of(resident: Resident) -> SignupOutcome:
-    """The outcome page's facts; a sign-up waiting for its double opt-in has had its mail queued."""
+    """The facts for the holder of a confirmation link (their own sign-up, with its waitlist place)."""
     return SignupOutcome(
         resident_id=resident.id,
         status=resident.status,
@@ -289,19 +403,30 @@ def _confirmation_undeliverable(message: OutboxMessage) -> None:
 
 
 def confirm_signup(token: str) -> SignupOutcome:
-    """Double opt-in: the e-mail address is confirmed; UNCONFIRMED becomes PENDING (or WAITLIST).
+    """Double opt-in: the e-mail address is confirmed (the sign-up is verified); UNCONFIRMED becomes
+    PENDING (or WAITLIST).
 
     A conditional UPDATE: the link clicked twice, or in two tabs at once, confirms once.
     """
     resident = resident_for_confirmation(token)
-    if resident.email_confirmed_at is None:
-        resident.email_confirmed_at = utcnow()
+    newly = resident.email_confirmed_at is None
+    if newly:
+        resident.email_confirmed_at = utcnow()  # verified: from now on a pending sign-up holds a seat
     if resident.status == S.UNCONFIRMED:
         status = lifecycle.queue_status(resident.group_id)
         if lifecycle.transition(resident.id, [S.UNCONFIRMED], status):
             audit.record("residents.confirm", "resident", resident.id, status=status.value)
+    elif newly and resident.status == S.PENDING and resident.group_id is not None and _waits_for_a_seat(resident):
+        audit.record("residents.confirm", "resident", resident.id, status=S.WAITLIST.value)
     db.session.commit()
     return outcome_of(resident)
+
+
+def _waits_for_a_seat(resident: Resident) -> bool:
+    """A pending sign-up without a seat (its mail had been given up) confirms after all: it takes a
+    seat now, or goes on the waitlist when the group filled up meanwhile (True then)."""
+    full = lifecycle.queue_status(resident.group_id, counting=resident) == S.WAITLIST
+    return full and lifecycle.transition(resident.id, [S.PENDING], S.WAITLIST)
 
 
 @dataclass

@@ -10,7 +10,6 @@ from sqlalchemy.exc import OperationalError
 
 from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
-from buurt.models import Resident
 from buurt.once import AlreadySubmitted
 from buurt.residents import errors, forms, links, maps, phone
 from buurt.residents import lookup as lookups
@@ -30,11 +29,6 @@ def _lookup_limit() -> str:
 
 def _signup_limit() -> str:
     return current_app.config["RATELIMIT_SIGNUP"]
-
-
-def _counts_as_signup(response) -> bool:
-    """Only finished sign-ups (and honeypot hits) use up the limit, not a form with a typo."""
-    return response.status_code == 302
 
 
 def _private(response):
@@ -86,9 +80,12 @@ def streets():
 
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"], deduct_when=_counts_as_signup)
+@limiter.limit(_signup_limit, methods=["POST"])  # every post: the answer must not say which ones stored a row
 def signup():
-    """The sign-up form; on success a redirect to the confirmation page (no double posts)."""
+    """The sign-up form; on success a redirect to the receipt page (no double posts).
+
+    The same answer whether or not the number is already signed up (buurt.residents.signup).
+    """
     form = forms.ResidentSignupForm()
     if request.method == "GET" and session.get(PREFILL):
         prefill = session[PREFILL]
@@ -103,10 +100,10 @@ def signup():
             session.pop(LAST_SIGNUP, None)
             return redirect(url_for(".signup_done"))
         try:
-            outcome = signups.sign_up(form.to_data(), once=form.once.data)
+            receipt = signups.sign_up(form.to_data(), once=form.once.data)
         except AlreadySubmitted as first:  # a double tap, or a resubmit after a timeout: the first result
             session.pop(PREFILL, None)
-            session[LAST_SIGNUP] = {"id": (first.outcome or {}).get("resident_id")}
+            session[LAST_SIGNUP] = first.outcome or {}
             return redirect(url_for(".signup_done"))
         except OperationalError as error:
             if not is_busy(error):
@@ -114,8 +111,6 @@ def signup():
             db.session.rollback()  # nothing stored; the form comes back with what they typed
             flash(busy_message(), "warning")
             status = 503
-        except errors.DuplicatePhone as error:
-            form.phone.errors.append(error.message)
         except errors.AddressNotFound as error:
             form.house_number.errors.append(error.message)
             show_pick = True
@@ -123,7 +118,7 @@ def signup():
             outside = error.lookup
         else:
             session.pop(PREFILL, None)
-            session[LAST_SIGNUP] = {"id": outcome.resident_id}
+            session[LAST_SIGNUP] = receipt.as_dict()
             return redirect(url_for(".signup_done"))
     response = render_template(
         "residents/signup.html",
@@ -137,10 +132,13 @@ def signup():
 
 @bp.get("/aanmelden/ontvangen")
 def signup_done():
-    """What happened to the sign-up just sent from this browser: group, status, what next."""
-    last = session.get(LAST_SIGNUP) or {}
-    resident = db.session.get(Resident, last.get("id")) if last.get("id") else None
-    outcome = signups.outcome_of(resident) if resident else None
+    """The receipt of the sign-up just sent from this browser: group, room or waitlist, what next.
+
+    From the receipt in the session (what the form said), not from a stored row: the page is the
+    same whether or not the number was signed up already. Their status details are in Mijn gegevens.
+    """
+    receipt = signups.SignupReceipt.from_dict(session.get(LAST_SIGNUP))
+    outcome = signups.outcome_of_receipt(receipt) if receipt else None
     response = render_template("residents/signup_done.html", outcome=outcome, typical=_typical_add_time())
     return _private(response)
 
@@ -230,6 +228,7 @@ def my_data_download(token: str):
 
 
 @bp.post("/mijn-gegevens/<token>/wijzigen")
+@limiter.limit(_signup_limit)  # a changed number says whether it is signed up elsewhere: not in bulk
 def my_data_correct(token: str):
     """Correct one's own data; a new address is looked up again and may move you to another group."""
     form = forms.MyDataCorrectForm()

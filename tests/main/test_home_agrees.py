@@ -12,7 +12,7 @@ import pytest
 from buurt.areas.occupancy import occupancy_of
 from buurt.extensions import db
 from buurt.geo.maps import FILL_STEPS, FULL_COLOUR, fill_colour
-from buurt.models import ResidentStatus
+from buurt.models import ResidentStatus, utcnow
 
 WARN_COLOUR = FILL_STEPS[-1][1]
 
@@ -52,7 +52,8 @@ def test_map_and_table_agree_on_every_state(client, groups, make_resident, scena
             (ResidentStatus.WAITLIST, waitlist),
         ):
             for _ in range(count):
-                make_resident(group, status=status)
+                make_resident(group, status=status, email_confirmed_at=utcnow())  # verified: pending holds a seat
+        make_resident(group, status=ResidentStatus.PENDING)  # unverified: in the queue, no seat, nowhere in public
     db.session.commit()
 
     colours = _map_colours(client.get("/kaart/dekking").get_data(as_text=True), {g.name for g in groups})

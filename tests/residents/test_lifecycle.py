@@ -10,7 +10,7 @@ import pytest
 
 from buurt.areas.occupancy import occupancy_of
 from buurt.extensions import db
-from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind
+from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind, utcnow
 from buurt.residents import lifecycle
 
 S = ResidentStatus
@@ -77,7 +77,11 @@ def test_queue_status_follows_the_occupancy_every_page_shows(groups, make_reside
     make_resident(group, status=S.ADDED)
     assert lifecycle.queue_status(group.id) == S.PENDING
     assert occupancy_of(group.id).has_room
-    last = make_resident(group, status=S.PENDING)  # the third seat, promised
+    unverified = make_resident(group, status=S.PENDING)  # nobody confirmed it: in the queue, no seat
+    assert lifecycle.queue_status(group.id) == S.PENDING
+    assert occupancy_of(group.id).occupied == 2
+    assert lifecycle.queue_status(group.id, counting=unverified) == S.PENDING
+    last = make_resident(group, status=S.PENDING, email_confirmed_at=utcnow())  # the third seat, promised
     assert lifecycle.queue_status(group.id) == S.WAITLIST
     assert occupancy_of(group.id).is_full
     assert occupancy_of(group.id).level == "full"

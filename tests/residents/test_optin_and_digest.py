@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from buurt.models import ResidentStatus, Role
+from buurt.models import ResidentStatus, Role, utcnow
 from buurt.residents.digest import send_signup_digest
 from tests.residents.conftest import form, residents
 
@@ -106,7 +106,8 @@ def test_digest_tells_beheerders_counts_without_personal_data(
     west = group_by_key["rijnsoever-west"]
     beheerder = make_user(Role.BEHEERDER, groups=[west], email="beheerder-west@example.org")
     west.capacity = 1
-    client.post("/aanmelden", data=form(phone="06 11111111"))  # pending
+    client.post("/aanmelden", data=form(phone="06 11111111"))  # pending (without e-mail: holds no seat)
+    make_resident(west, status=ResidentStatus.PENDING, email_confirmed_at=utcnow(), digest_sent_at=utcnow())
     client.post("/aanmelden", data=form(phone="06 22222222", name="Fictief Wachtend"))  # waitlist
     make_resident(west, status=ResidentStatus.UNCONFIRMED)  # not confirmed: not in the digest
 
