@@ -41,13 +41,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     _refuse_dev_secret(app, from_tests=test_config is not None)
 
-    from buurt import caching, errors, extensions, outbox, ratelimit, web
+    from buurt import caching, errors, extensions, outbox, ratelimit, security, web
 
     extensions.init_app(app)
     ratelimit.init_app(app)  # ProxyFix when TRUSTED_PROXIES > 0 (the limiter itself is in extensions)
     caching.init_app(app)
     errors.init_app(app)
     web.init_app(app)
+    security.init_app(app)  # headers, cache rules and cookie flags for every response
     outbox.init_app(app)  # the mail sender thread starts in a worker, on its first request
     logging.getLogger("buurt").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("geopy").setLevel(logging.WARNING)  # it logs error bodies (may hold addresses) at INFO

@@ -13,7 +13,14 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # Secure cookies (sent over HTTPS only): None means "when SITE_URL starts with https://"
+    # (buurt.security); true/false (BUURT_SESSION_COOKIE_SECURE) overrides, e.g. for a test over http.
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # beheerder sessions expire after a working day
+    # Strict-Transport-Security on HTTPS responses: browsers then refuse plain http for a year.
+    # 0 sends none (e.g. while trying HTTPS out on a new domain).
+    HSTS_MAX_AGE = 365 * 24 * 3600
     WTF_CSRF_TIME_LIMIT = 4 * 3600
 
     # Language

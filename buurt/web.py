@@ -39,11 +39,3 @@ def init_app(app) -> None:
             "error_page": False,  # errors.render_error sets it: the error page never asks the database
             "current_locale": str(get_locale()),
         }
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response
