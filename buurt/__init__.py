@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _refuse_dev_secret(app, from_tests=test_config is not None)
 
     from buurt import caching, errors, extensions, outbox, ratelimit, security, web
+    from buurt.residents import geocode_later
 
     extensions.init_app(app)
     ratelimit.init_app(app)  # ProxyFix when TRUSTED_PROXIES > 0 (the limiter itself is in extensions)
@@ -50,6 +51,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     web.init_app(app)
     security.init_app(app)  # headers, cache rules and cookie flags for every response
     outbox.init_app(app)  # the mail sender thread starts in a worker, on its first request
+    geocode_later.init_app(app)  # places TO_GEOCODE sign-ups from a thread in each worker
     logging.getLogger("buurt").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("geopy").setLevel(logging.WARNING)  # it logs error bodies (may hold addresses) at INFO
     return app

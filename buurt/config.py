@@ -41,6 +41,27 @@ class Defaults:
     # unavailable (a sign-up is kept to geocode later). Worst case per online service:
     # GEOCODER_MAX_WAIT + GEOCODER_TIMEOUT.
     GEOCODER_MAX_WAIT = 2.0
+    # Issue 12 (a hanging or trickling geocoder held a worker thread per lookup; 24 lookups took
+    # /health from 3 ms to 10 s). A lookup spends at most this long on all online services
+    # together; a slow HTTP call is cut off (its socket shut) at the deadline, however slowly the
+    # server trickles. GEOCODER_TIMEOUT stays the limit of one call and of each socket operation.
+    GEOCODER_TOTAL_DEADLINE = 3.0
+    # Online calls at once per process (all services); more are answered "try again / pick your
+    # house on the map" at once. Below gunicorn's 4 threads per worker, so /health and the
+    # beheerders always have threads left.
+    GEOCODER_MAX_CONCURRENT = 2
+    # A service that failed (error, timeout, cut off) this many times in a row is skipped for the
+    # cool-down, then tried with one call.
+    GEOCODER_BREAKER_FAILURES = 3
+    GEOCODER_BREAKER_COOLDOWN = 60.0
+    # Online answers kept in memory per process (postcode + house -> point or "not found"), so a
+    # sign-up right after the resident's own lookup is placed without asking online again.
+    GEOCODER_RECENT_TTL = 30 * 60
+    GEOCODER_RECENT_SIZE = 2000
+    # Sign-ups stored as TO_GEOCODE (the address was not in the register) are placed by a thread
+    # in each web worker this often (one process at a time); else run `flask buurt geocode-pending`.
+    GEOCODE_LATER_THREAD = True
+    GEOCODE_LATER_SECONDS = 60
     PDOK_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
     NOMINATIM_URL = "https://nominatim.openstreetmap.org"
     BORDER_MARGIN_M = 25.0

@@ -61,6 +61,7 @@ def make_test_app(tmp_path, **overrides):
         "GEOCODER_CHAIN": ("register",),
         "MAIL_SERVER": None,
         "MAIL_SENDER_THREAD": False,  # tests deliver the outbox themselves (the deliver_mail fixture)
+        "GEOCODE_LATER_THREAD": False,  # tests place TO_GEOCODE sign-ups themselves (geocode_pending)
         "SITE_URL": "http://localhost",
     }
     config.update(overrides)

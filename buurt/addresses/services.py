@@ -1,11 +1,16 @@
 """Geocoding through the configured chain, with the database address register as first step.
 
-Every address an online geocoder finds is stored in the register, so each is fetched once.
+Every address an online geocoder finds is stored in the register, so each is fetched once, and
+kept a while in this process's memory with the "not found" answers (buurt.geo.recent).
+`geocode` may ask online services, within GEOCODER_TOTAL_DEADLINE, the cap and the breakers
+(buurt.geo.guard); `geocode_for_signup` never does: a sign-up is placed from the register or a
+recent answer, or stored to be geocoded later (issue 12).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,13 +24,14 @@ from buurt.extensions import db
 from buurt.geo.addresses import normalize_street
 from buurt.geo.chain import GeocoderChain, build_chain
 from buurt.geo.geocoding import AddressQuery, GeocodeResult, GeocoderUnavailable
+from buurt.geo.recent import MISSING, RecentAnswers, address_key
 from buurt.geo.register import MemoryRegister
 from buurt.geo.register_io import AddressRecord, Rejected
 from buurt.models import Address
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DbRegister", "GeocoderUnavailable", "ImportReport", "geocode", "import_records"]
+__all__ = ["DbRegister", "GeocoderUnavailable", "ImportReport", "geocode", "geocode_for_signup", "import_records"]
 
 
 _COLUMNS = (
@@ -140,8 +146,11 @@ def store_result(query: AddressQuery, result: GeocodeResult) -> None:
         db.session.commit()
 
 
+_chain_lock = threading.Lock()
+
+
 def _chain() -> GeocoderChain:
-    """One chain per process and configuration (online geocoders keep their rate limiters)."""
+    """One chain per process and configuration (online geocoders keep their limiters, cap and breakers)."""
     cfg = current_app.config
     key = (
         tuple(cfg["GEOCODER_CHAIN"]),
@@ -150,9 +159,17 @@ def _chain() -> GeocoderChain:
         cfg["GEOCODER_TIMEOUT"],
         cfg["GEOCODER_MIN_DELAY"],
         cfg["GEOCODER_MAX_WAIT"],
+        cfg["GEOCODER_TOTAL_DEADLINE"],
+        cfg["GEOCODER_MAX_CONCURRENT"],
+        cfg["GEOCODER_BREAKER_FAILURES"],
+        cfg["GEOCODER_BREAKER_COOLDOWN"],
     )
     cache = current_app.extensions.setdefault("buurt.geocoder", {})
-    if cache.get("key") != key:
+    if cache.get("key") == key:
+        return cache["chain"]
+    with _chain_lock:  # one chain for all threads: two would mean two caps, breakers and limiters
+        if cache.get("key") == key:
+            return cache["chain"]
         cache["register"] = cache.get("register") or DbRegister()
         cache["chain"] = build_chain(
             list(cfg["GEOCODER_CHAIN"]),
@@ -163,10 +180,36 @@ def _chain() -> GeocoderChain:
             nominatim_url=cfg["NOMINATIM_URL"],
             min_delay_seconds=cfg["GEOCODER_MIN_DELAY"],
             max_wait_seconds=cfg["GEOCODER_MAX_WAIT"],
-            on_online_result=store_result,
+            on_online_result=_keep_online_result,
+            total_deadline_seconds=cfg["GEOCODER_TOTAL_DEADLINE"],
+            max_concurrent=cfg["GEOCODER_MAX_CONCURRENT"],
+            breaker_failures=cfg["GEOCODER_BREAKER_FAILURES"],
+            breaker_cooldown_seconds=cfg["GEOCODER_BREAKER_COOLDOWN"],
         )
         cache["key"] = key
-    return cache["chain"]
+        return cache["chain"]
+
+
+def recent_answers() -> RecentAnswers:
+    """This process's recent online answers (GEOCODER_RECENT_TTL, GEOCODER_RECENT_SIZE)."""
+    cfg = current_app.config
+    cache = current_app.extensions.setdefault("buurt.geocoder", {})
+    recent = cache.get("recent")
+    ttl, size = float(cfg["GEOCODER_RECENT_TTL"]), int(cfg["GEOCODER_RECENT_SIZE"])
+    if recent is None or (recent.ttl_seconds, recent.max_size) != (ttl, size):
+        with _chain_lock:
+            recent = cache.get("recent")
+            if recent is None or (recent.ttl_seconds, recent.max_size) != (ttl, size):
+                recent = cache["recent"] = RecentAnswers(ttl_seconds=ttl, max_size=size)
+    return recent
+
+
+def _keep_online_result(query: AddressQuery, result: GeocodeResult) -> None:
+    """An online hit: kept in memory for the sign-up that follows, and stored in the register."""
+    recent = recent_answers()
+    recent.put(address_key(query.postcode, query.house), result)
+    recent.put(address_key(result.postcode, result.house_number), result)
+    store_result(query, result)
 
 
 def register() -> DbRegister:
@@ -183,8 +226,36 @@ def invalidate_register() -> None:
 
 
 def geocode(query: AddressQuery) -> GeocodeResult | None:
-    """Coordinates for an address; None if unknown; raises GeocoderUnavailable if a service is down."""
-    return _chain().geocode(query)
+    """Coordinates for an address; None if unknown; raises GeocoderUnavailable if a service is down.
+
+    May ask online services: at most GEOCODER_TOTAL_DEADLINE seconds in all, and unavailable at
+    once when GEOCODER_MAX_CONCURRENT calls are running or a service's breaker is open.
+    """
+    chain = _chain()
+    result = chain.geocode(query)
+    if result is None and chain.has_online:  # every service answered: a real "not found"
+        recent_answers().put(address_key(query.postcode, query.house), None)
+    return result
+
+
+def geocode_for_signup(query: AddressQuery) -> GeocodeResult | None:
+    """Like `geocode`, but never asks an online service: a sign-up does not wait on one.
+
+    The register, then a recent online answer for the same postcode + house (the resident's own
+    lookup, usually); None when that answer was "not found", or when no online service is
+    configured (nothing later could find it either). Otherwise raises GeocoderUnavailable at once:
+    the sign-up is stored as TO_GEOCODE and placed later (buurt.residents.geocode_later).
+    """
+    chain = _chain()
+    for geocoder in chain.geocoders:
+        if not getattr(geocoder, "online", True) and (hit := geocoder.geocode(query)) is not None:
+            return hit
+    kept = recent_answers().get(address_key(query.postcode, query.house))
+    if kept is not MISSING:
+        return kept
+    if not chain.has_online:
+        return None
+    raise GeocoderUnavailable(detail="sign-up: not in the register; geocoded later")
 
 
 @dataclass

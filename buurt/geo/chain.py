@@ -1,12 +1,15 @@
 """The geocoders in configured order: :class:`GeocoderChain` and :func:`build_chain`.
 
 The chain hands online hits to a callback so the caller can store them in the register: each
-address is fetched online at most once.
+address is fetched online at most once. It gives one call (one request's lookup) one budget for
+all online services together (``total_deadline_seconds``): services add up no more.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -22,7 +25,9 @@ from buurt.geo.geocoding import (
     GeocodeResult,
     GeocoderUnavailable,
 )
+from buurt.geo.guard import CircuitBreaker, ConcurrencyCap
 from buurt.geo.nominatim import NominatimGeocoder
+from buurt.geo.online import OnlineGeocoder
 from buurt.geo.pdok import PDOKGeocoder
 from buurt.geo.register import RegisterGeocoder
 
@@ -40,6 +45,10 @@ class GeocoderChain:
     Hits from online geocoders go to ``on_online_result(query, result)`` before being
     returned, so the caller can store them in the register; errors raised by the callback
     propagate.
+
+    One :meth:`geocode` may spend at most ``total_deadline_seconds`` (``clock`` time) on the
+    online services together: each :class:`~buurt.geo.online.OnlineGeocoder` is given what is
+    left, and one asked when nothing is left counts as unavailable without being called.
     """
 
     name = "chain"
@@ -49,16 +58,30 @@ class GeocoderChain:
         self,
         geocoders: Sequence[Geocoder],
         on_online_result: Callable[[AddressQuery, GeocodeResult], None] | None = None,
+        *,
+        total_deadline_seconds: float = math.inf,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.geocoders = list(geocoders)
         self.on_online_result = on_online_result
+        self.total_deadline_seconds = total_deadline_seconds
+        self.clock = clock
+
+    @property
+    def has_online(self) -> bool:
+        """True when some geocoder in the chain asks a service on the internet."""
+        return any(getattr(geocoder, "online", True) for geocoder in self.geocoders)
 
     def geocode(self, query: AddressQuery) -> GeocodeResult | None:
-        """First hit in order; see class docstring for misses and unavailability."""
+        """First hit in order; see class docstring for misses, unavailability and the deadline."""
         unavailable: list[str] = []
+        deadline = self.clock() + self.total_deadline_seconds
         for geocoder in self.geocoders:
             try:
-                result = geocoder.geocode(query)
+                if isinstance(geocoder, OnlineGeocoder):
+                    result = geocoder.geocode(query, deadline=deadline)
+                else:
+                    result = geocoder.geocode(query)
             except GeocoderUnavailable as exc:
                 unavailable.append(geocoder.name)
                 logger.info("geocoder %s unavailable (%s); trying the next one", geocoder.name, exc.detail)
@@ -94,6 +117,11 @@ def build_chain(
     on_online_result: Callable[[AddressQuery, GeocodeResult], None] | None = None,
     max_retries: int = 0,
     adapter_factory: Callable[..., BaseSyncAdapter] | None = None,
+    total_deadline_seconds: float = math.inf,
+    max_concurrent: int | None = None,
+    breaker_failures: int | None = None,
+    breaker_cooldown_seconds: float = 60.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> GeocoderChain:
     """A chain from config names, e.g. ``["register", "pdok", "nominatim"]``.
 
@@ -104,12 +132,23 @@ def build_chain(
     ``user_agent`` raise ``ValueError``. Each online service gets its own limiter: at most one
     call per ``min_delay_seconds``, and a caller whose turn is more than ``max_wait_seconds``
     away is told it is unavailable ("busy") at once, so one service costs a request at most
-    ``max_wait_seconds + timeout``.
+    ``max_wait_seconds + timeout`` and all of them together at most ``total_deadline_seconds``.
+    ``max_concurrent`` caps the online calls at once over all services (one cap per chain; None:
+    no cap); ``breaker_failures`` gives each online service a circuit breaker that skips it for
+    ``breaker_cooldown_seconds`` after that many failures in a row (None: no breaker).
+    ``clock`` (monotonic seconds) is shared by the deadline, the limiters and the breakers.
     """
     if not names:
         raise ValueError("no geocoders configured")
     if len(set(names)) != len(names):
         raise ValueError(f"geocoder listed twice: {list(names)}")
+    cap = ConcurrencyCap(max_concurrent) if max_concurrent is not None else None
+
+    def breaker(name: str) -> CircuitBreaker | None:
+        if breaker_failures is None:
+            return None
+        return CircuitBreaker(name, failures=breaker_failures, cooldown_seconds=breaker_cooldown_seconds, clock=clock)
+
     geocoders: list[Geocoder] = []
     for name in names:
         if name == SOURCE_REGISTER:
@@ -129,6 +168,9 @@ def build_chain(
                     max_wait_seconds=max_wait_seconds,
                     max_retries=max_retries,
                     adapter_factory=adapter_factory,
+                    cap=cap,
+                    breaker=breaker(name),
+                    clock=clock,
                 )
             )
         elif name == SOURCE_NOMINATIM:
@@ -143,8 +185,13 @@ def build_chain(
                     max_wait_seconds=max_wait_seconds,
                     max_retries=max_retries,
                     adapter_factory=adapter_factory,
+                    cap=cap,
+                    breaker=breaker(name),
+                    clock=clock,
                 )
             )
         else:
             raise ValueError(f"unknown geocoder {name!r}; choose from register, pdok, nominatim")
-    return GeocoderChain(geocoders, on_online_result=on_online_result)
+    return GeocoderChain(
+        geocoders, on_online_result=on_online_result, total_deadline_seconds=total_deadline_seconds, clock=clock
+    )

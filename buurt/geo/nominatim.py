@@ -16,6 +16,7 @@ from geopy.location import Location
 from buurt.geo.addresses import InvalidAddress, format_postcode, normalize_street, parse_house_number
 from buurt.geo.coords import in_netherlands
 from buurt.geo.geocoding import SOURCE_NOMINATIM, AddressQuery, GeocodeResult
+from buurt.geo.guard import CircuitBreaker, ConcurrencyCap
 from buurt.geo.online import OnlineGeocoder, clean_postcode, default_adapter_factory, same_house
 
 __all__ = ["NominatimGeocoder"]
@@ -48,6 +49,8 @@ class NominatimGeocoder(OnlineGeocoder):
         max_retries: int = 0,
         retry_wait_seconds: float = 2.0,
         max_wait_seconds: float = 2.0,
+        cap: ConcurrencyCap | None = None,
+        breaker: CircuitBreaker | None = None,
         adapter_factory: Callable[..., BaseSyncAdapter] | None = None,
         limit: int = 5,
         clock: Callable[[], float] = time.monotonic,
@@ -60,6 +63,9 @@ class NominatimGeocoder(OnlineGeocoder):
             max_retries=max_retries,
             retry_wait_seconds=retry_wait_seconds,
             max_wait_seconds=max_wait_seconds,
+            timeout=timeout,
+            cap=cap,
+            breaker=breaker,
             clock=clock,
             sleep=sleep,
         )
@@ -77,7 +83,7 @@ class NominatimGeocoder(OnlineGeocoder):
             request, exactly_one=False, limit=self.limit, addressdetails=True, country_codes="nl"
         )
 
-    def geocode(self, query: AddressQuery) -> GeocodeResult | None:
+    def geocode(self, query: AddressQuery, *, deadline: float | None = None) -> GeocodeResult | None:
         """See class docstring; raises :class:`GeocoderUnavailable` when Nominatim cannot answer."""
         house = query.house
         if house is None:
@@ -91,7 +97,7 @@ class NominatimGeocoder(OnlineGeocoder):
                 request["city"] = query.place
         else:
             request = query.free_text()
-        locations = self._call(request) or []
+        locations = self._call(request, deadline) or []
         for location in locations:
             result = self._accept(query, location)
             if result is not None:

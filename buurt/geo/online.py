@@ -11,8 +11,12 @@ Nominatim's 1 request/s) a request would wait past gunicorn's timeout. Here ever
 deadline: a caller whose turn is more than ``max_wait_seconds`` away is told "busy" at once
 (:class:`GeocoderUnavailable`, the path for an unreachable service: a sign-up is kept to geocode
 later), and neither the wait for a turn nor our own retries ever sleep past that deadline.
-Worst case per online service and request: ``max_wait_seconds`` + the HTTP ``timeout`` (every
-attempt starts before the deadline).
+
+Issue 12: a hard deadline per call that a trickling server cannot defeat (the HTTP call runs on
+its own thread and its sockets are shut at the deadline: buurt.geo.deadline), a cap on online
+calls at once per process and a circuit breaker per service (buurt.geo.guard). The chain gives
+each call the request's remaining budget (GEOCODER_TOTAL_DEADLINE for all services together);
+without one a call ends within ``max_wait_seconds + timeout``.
 
 Privacy: addresses and coordinates are logged at DEBUG only; the lines here carry the service
 name and the exception type, never the request.
@@ -29,10 +33,12 @@ from functools import partial
 from typing import Any
 
 import geopy.exc
-from geopy.adapters import BaseSyncAdapter, RequestsAdapter, URLLibAdapter
+from geopy.adapters import BaseSyncAdapter, URLLibAdapter
 
 from buurt.geo.addresses import HouseNumber, InvalidAddress, house_part, normalize_postcode
+from buurt.geo.deadline import DeadlinePassed, WatchedRequestsAdapter, call_with_deadline
 from buurt.geo.geocoding import GeocoderUnavailable
+from buurt.geo.guard import Busy, CircuitBreaker, ConcurrencyCap, Slot
 
 __all__ = [
     "Busy",
@@ -56,10 +62,6 @@ _NOT_RETRYABLE = (
     | geopy.exc.GeocoderInsufficientPrivileges
     | geopy.exc.ConfigurationError
 )
-
-
-class Busy(Exception):
-    """The next free slot of a :class:`SlotLimiter` lies past the caller's deadline."""
 
 
 class SlotLimiter:
@@ -109,19 +111,30 @@ class SlotLimiter:
 
 
 def default_adapter_factory() -> Callable[..., BaseSyncAdapter]:
-    """requests with keep-alive but *no* urllib3 retries (those log URLs, i.e. addresses)."""
-    if RequestsAdapter.is_available:
-        return partial(RequestsAdapter, pool_connections=2, pool_maxsize=4, max_retries=0)
+    """requests with keep-alive but *no* urllib3 retries (those log URLs, i.e. addresses), and
+    sockets that a call's hard deadline can cut (buurt.geo.deadline)."""
+    if WatchedRequestsAdapter.is_available:
+        return partial(WatchedRequestsAdapter, pool_connections=2, pool_maxsize=4, max_retries=0)
     return URLLibAdapter  # pragma: no cover - requests is a dependency of folium
 
 
 class OnlineGeocoder:
-    """Shared plumbing: a deadline per call, rate limiting, own retries, -> GeocoderUnavailable.
+    """Shared plumbing: a hard deadline per call, cap, breaker, rate limiting, own retries.
 
-    Each call may wait at most ``max_wait_seconds`` in all for its turns (the first attempt and
-    any retry, ``retry_wait_seconds`` included); past that it raises
-    :class:`GeocoderUnavailable` with detail ``"<name>: busy"`` (no turn in time) or the last
-    error's type. One limiter per geocoder object, shared by every thread that uses it.
+    One call (:meth:`_call`, the first attempt and any retries) ends by ``deadline`` (a ``clock``
+    time, given by the chain: the request's budget for all online services together) and in any
+    case within ``max_wait_seconds + timeout`` of its start:
+
+    * the breaker is open (``breaker``): :class:`GeocoderUnavailable` ``"<name>: breaker open"``
+      at once;
+    * the cap is full (``cap``, shared by the chain's services): ``"<name>: busy"`` at once;
+    * no turn at the service within ``max_wait_seconds`` (and before the deadline): ``"busy"``;
+    * the HTTP call runs on its own thread (:func:`~buurt.geo.deadline.call_with_deadline`) and is
+      cut off at the deadline, however slowly the server trickles: ``"<name>: GeocoderTimedOut
+      (deadline)"``; its place under the cap is held until that thread has ended.
+
+    Errors and deadline cut-offs count as failures for the breaker, answers (also "not found")
+    as successes; a caller that never got to ask the service counts as neither.
     """
 
     name = "online"
@@ -134,6 +147,9 @@ class OnlineGeocoder:
         max_retries: int,
         retry_wait_seconds: float,
         max_wait_seconds: float = 2.0,
+        timeout: float = 3.0,
+        cap: ConcurrencyCap | None = None,
+        breaker: CircuitBreaker | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -144,40 +160,89 @@ class OnlineGeocoder:
         self.max_retries = max_retries
         self.retry_wait_seconds = retry_wait_seconds
         self.max_wait_seconds = max_wait_seconds
+        self.timeout = timeout
+        self.cap = cap
+        self.breaker = breaker
         self.limiter = SlotLimiter(min_delay_seconds, clock=clock, sleep=sleep)
 
     def _fetch(self, request: Any) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _call(self, request: Any) -> Any:
-        limiter = self.limiter
-        deadline = limiter.clock() + self.max_wait_seconds
-        attempt = 0
-        while True:
-            try:
-                limiter.wait(deadline)
-            except Busy:
-                logger.warning("%s geocoder busy: no turn within %.1f s", self.name, self.max_wait_seconds)
-                raise GeocoderUnavailable(detail=f"{self.name}: busy") from None
-            try:
-                return self._fetch(request)
-            except geopy.exc.GeopyError as exc:
-                retryable = not isinstance(exc, _NOT_RETRYABLE)
-                if (
-                    retryable
-                    and attempt < self.max_retries
-                    and limiter.clock() + self.retry_wait_seconds <= deadline + _EPSILON
-                ):
-                    attempt += 1
-                    logger.info(
-                        "%s geocoder: %s, retry %d/%d", self.name, type(exc).__name__, attempt, self.max_retries
-                    )
-                    if self.retry_wait_seconds > 0:
-                        limiter.sleep(self.retry_wait_seconds)
-                    continue
-                logger.warning("%s geocoder unavailable: %s", self.name, type(exc).__name__)
-                logger.debug("%s geocoder error detail: %s", self.name, exc)
-                raise GeocoderUnavailable(detail=f"{self.name}: {type(exc).__name__}") from None
+    def _unavailable(self, why: str) -> GeocoderUnavailable:
+        return GeocoderUnavailable(detail=f"{self.name}: {why}")
+
+    def _call(self, request: Any, deadline: float | None = None) -> Any:
+        clock = self.limiter.clock
+        start = clock()
+        end = start + self.max_wait_seconds + self.timeout
+        if deadline is not None:
+            end = min(end, deadline)
+        if end <= start:
+            raise self._unavailable("no time left")
+        breaker = self.breaker
+        if breaker is not None and not breaker.allow():
+            logger.info("%s geocoder skipped: breaker open", self.name)
+            raise self._unavailable("breaker open")
+        try:
+            slot = self.cap.take() if self.cap is not None else None
+        except Busy:
+            if breaker is not None:
+                breaker.not_tried()
+            logger.warning("%s geocoder busy: %d online calls already running", self.name, self.cap.limit)
+            raise self._unavailable("busy") from None
+        asked = answered = False
+        try:
+            wait_deadline = min(start + self.max_wait_seconds, end)
+            attempt = 0
+            while True:
+                try:
+                    self.limiter.wait(wait_deadline)
+                except Busy:
+                    logger.warning("%s geocoder busy: no turn within %.1f s", self.name, self.max_wait_seconds)
+                    raise self._unavailable("busy") from None
+                asked = True
+                try:
+                    result = self._fetch_by(request, end, slot)
+                except DeadlinePassed:
+                    logger.warning("%s geocoder cut off at the deadline", self.name)
+                    raise self._unavailable("GeocoderTimedOut (deadline)") from None
+                except Exception as exc:  # a garbled answer (geopy may trip over it) is no 500 either
+                    retryable = isinstance(exc, geopy.exc.GeopyError) and not isinstance(exc, _NOT_RETRYABLE)
+                    if (
+                        retryable
+                        and attempt < self.max_retries
+                        and clock() + self.retry_wait_seconds <= wait_deadline + _EPSILON
+                    ):
+                        attempt += 1
+                        logger.info(
+                            "%s geocoder: %s, retry %d/%d", self.name, type(exc).__name__, attempt, self.max_retries
+                        )
+                        if self.retry_wait_seconds > 0:
+                            self.limiter.sleep(self.retry_wait_seconds)
+                        continue
+                    logger.warning("%s geocoder unavailable: %s", self.name, type(exc).__name__)
+                    logger.debug("%s geocoder error detail: %s", self.name, exc)
+                    raise self._unavailable(type(exc).__name__) from None
+                answered = True
+                return result
+        finally:
+            if breaker is not None:
+                if answered:
+                    breaker.succeeded()
+                elif asked:
+                    breaker.failed()
+                else:
+                    breaker.not_tried()
+            if slot is not None:
+                slot.release()
+
+    def _fetch_by(self, request: Any, end: float, slot: Slot | None) -> Any:
+        """:meth:`_fetch` on its own thread, cut off at ``end``; that thread holds ``slot`` too."""
+        if slot is not None:
+            slot.hold()
+        return call_with_deadline(
+            partial(self._fetch, request), end - self.limiter.clock(), on_end=slot.release if slot else None
+        )
 
 
 def house_from_parts(number: Any, letter: Any, addition: Any) -> HouseNumber | None:

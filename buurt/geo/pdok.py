@@ -23,6 +23,7 @@ from geopy.location import Location
 from buurt.geo.addresses import format_address, normalize_street
 from buurt.geo.coords import in_netherlands
 from buurt.geo.geocoding import SOURCE_PDOK, AddressQuery, GeocodeResult
+from buurt.geo.guard import CircuitBreaker, ConcurrencyCap
 from buurt.geo.online import OnlineGeocoder, clean_postcode, default_adapter_factory, house_from_parts, same_house
 
 __all__ = ["PDOKGeocoder", "PDOKLocatieserver"]
@@ -124,6 +125,8 @@ class PDOKGeocoder(OnlineGeocoder):
         max_retries: int = 0,
         retry_wait_seconds: float = 1.0,
         max_wait_seconds: float = 2.0,
+        cap: ConcurrencyCap | None = None,
+        breaker: CircuitBreaker | None = None,
         adapter_factory: Callable[..., BaseSyncAdapter] | None = None,
         rows: int = 10,
         clock: Callable[[], float] = time.monotonic,
@@ -136,6 +139,9 @@ class PDOKGeocoder(OnlineGeocoder):
             max_retries=max_retries,
             retry_wait_seconds=retry_wait_seconds,
             max_wait_seconds=max_wait_seconds,
+            timeout=timeout,
+            cap=cap,
+            breaker=breaker,
             clock=clock,
             sleep=sleep,
         )
@@ -153,14 +159,14 @@ class PDOKGeocoder(OnlineGeocoder):
         q, fq = request
         return self.client.geocode(q, exactly_one=False, rows=self.rows, fq=fq)
 
-    def geocode(self, query: AddressQuery) -> GeocodeResult | None:
+    def geocode(self, query: AddressQuery, *, deadline: float | None = None) -> GeocodeResult | None:
         """See class docstring; raises :class:`GeocoderUnavailable` when PDOK cannot answer."""
         if query.house is None:
             return None
         fq = "type:adres"
         if query.postcode:
             fq += f" AND postcode:{query.postcode}"
-        locations = self._call((query.free_text(), fq)) or []
+        locations = self._call((query.free_text(), fq), deadline) or []
         for location in locations:
             result = self._accept(query, location)
             if result is not None:

@@ -1,0 +1,178 @@
+"""Sign-ups stored as TO_GEOCODE are placed without anyone running a command (issue 12).
+
+A sign-up never waits on an online geocoder (buurt.addresses.services.geocode_for_signup): an
+address that is neither in the register nor among this process's recent online answers is
+stored as TO_GEOCODE. `geocode_pending` (buurt.residents.signup, also `flask buurt
+geocode-pending`) places those; this module runs it from a daemon thread in each web worker,
+started on the worker's first request (never in the gunicorn master, never in a `flask` command),
+at once and then every GEOCODE_LATER_SECONDS, with the same limits as a lookup (the total
+deadline, the cap and the breakers of the geocoder chain).
+
+One round at a time across the processes of one machine: a round takes an exclusive lock on a
+file in the instance folder, and a worker that finds it taken skips its round (the command
+waits for it). A round stops at the first outage (the service is down or its breaker is open),
+so a broken geocoder costs one refused call per round. Sign-ups already marked for review
+(geocode_pending found nothing, or a point outside the areas) are only retried once an hour
+unless new ones are waiting too.
+
+Off with GEOCODE_LATER_THREAD = False (the tests; or run `flask buurt geocode-pending` under a
+timer). Logs counts only, never an address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from buurt.extensions import db
+from buurt.models import Resident, ResidentStatus
+
+log = logging.getLogger(__name__)
+
+_THREAD = "buurt.geocode_later"  # in app.extensions
+LOCK_FILE = "geocode-pending.lock"
+REVIEWED_EVERY_SECONDS = 3600
+
+
+@contextlib.contextmanager
+def pending_lock(app: Flask, *, wait: bool = False) -> Iterator[bool]:
+    """Hold the machine-wide geocode-pending lock while the block runs; yields False if another
+    process holds it (only with ``wait=False``)."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    with open(Path(app.instance_path) / LOCK_FILE, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def waiting_counts() -> tuple[int, int]:
+    """(new, reviewed): TO_GEOCODE sign-ups not yet tried, and those already marked for review."""
+    rows = db.session.execute(
+        db.select(Resident.needs_review, db.func.count())
+        .where(Resident.status == ResidentStatus.TO_GEOCODE)
+        .group_by(Resident.needs_review)
+    ).all()
+    counts = {bool(reviewed): n for reviewed, n in rows}
+    return counts.get(False, 0), counts.get(True, 0)
+
+
+class GeocodeLaterThread:
+    """One daemon thread per process that runs geocode_pending in its own app context.
+
+    Started from a request (so in a gunicorn worker, after the fork; a thread never survives a
+    fork, hence the pid check), like buurt.outbox.SenderThread.
+    """
+
+    def __init__(self, app: Flask, *, clock=time.monotonic):
+        self.app = app
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._stopped = False
+        self._reviewed_at = -float(REVIEWED_EVERY_SECONDS)
+
+    @property
+    def running(self) -> bool:
+        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+
+    def ensure_running(self) -> None:
+        if self.running or self._stopped:
+            return
+        with self._lock:
+            if self.running or self._stopped:
+                return
+            self._wake = threading.Event()
+            self._wake.set()  # a first round at once: sign-ups may be waiting from before a restart
+            self._thread = threading.Thread(
+                target=self._run, args=(self._wake,), name="buurt-geocode-later", daemon=True
+            )
+            self._thread.start()
+            self._pid = os.getpid()
+
+    def wake(self) -> None:
+        """Look now rather than at the next round (e.g. after a sign-up was stored as TO_GEOCODE)."""
+        self.ensure_running()
+        self._wake.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """End the thread after its current round (tests; a worker just exits, the thread is a daemon)."""
+        self._stopped = True
+        self._wake.set()
+        if self._thread is not None and self._pid == os.getpid():
+            self._thread.join(timeout)
+
+    def _run(self, wake: threading.Event) -> None:
+        while not self._stopped:
+            wake.wait(float(self.app.config.get("GEOCODE_LATER_SECONDS", 60)))
+            wake.clear()
+            if not self._stopped:
+                self.run_once()
+
+    def run_once(self):
+        """One round: geocode_pending under the lock; its report, or None (nothing due, lock
+        taken, or an error: logged by type, never raised, the thread must live on)."""
+        from buurt.residents.signup import geocode_pending
+
+        try:
+            with self.app.app_context():
+                try:
+                    new, reviewed = waiting_counts()
+                    due_reviewed = reviewed and self.clock() - self._reviewed_at >= REVIEWED_EVERY_SECONDS
+                    if not new and not due_reviewed:
+                        return None
+                    with pending_lock(self.app) as got_it:
+                        if not got_it:
+                            return None
+                        report = geocode_pending()
+                    if reviewed:
+                        self._reviewed_at = self.clock()
+                    if report.placed or report.not_found or report.outside or report.still_unavailable:
+                        log.info(
+                            "geocode later: %d placed, %d not found, %d outside, %d still waiting",
+                            report.placed,
+                            report.not_found,
+                            report.outside,
+                            report.still_unavailable,
+                        )
+                    return report
+                finally:
+                    db.session.remove()
+        except Exception as error:
+            log.error("geocode later: %s", type(error).__name__)
+            return None
+
+
+def thread_of(app: Flask) -> GeocodeLaterThread | None:
+    """The app's geocode-later thread (None without GEOCODE_LATER_THREAD)."""
+    return app.extensions.get(_THREAD)
+
+
+def wake() -> None:
+    """Ask this process's thread for a round now; nothing without GEOCODE_LATER_THREAD."""
+    thread = thread_of(current_app)
+    if thread is not None:
+        thread.wake()
+
+
+def init_app(app: Flask) -> None:
+    """With GEOCODE_LATER_THREAD, place TO_GEOCODE sign-ups from a thread in each web worker."""
+    if app.config.get("GEOCODE_LATER_THREAD"):
+        thread = GeocodeLaterThread(app)
+        app.extensions[_THREAD] = thread
+        app.before_request(thread.ensure_running)
