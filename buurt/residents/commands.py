@@ -9,9 +9,14 @@ from buurt.cli import buurt_cli
 @click.option("--limit", type=int, default=None, help="Hoogstens zoveel aanmeldingen deze keer.")
 def geocode_pending_command(limit):
     """Zoek de adressen op van aanmeldingen die bewaard zijn toen de adreszoeker onbereikbaar was."""
+    from flask import current_app
+
+    from buurt.residents.geocode_later import pending_lock
     from buurt.residents.signup import geocode_pending
 
-    report = geocode_pending(limit)
+    # One round at a time on this machine: the web workers' geocode-later threads take the same lock.
+    with pending_lock(current_app, wait=True):
+        report = geocode_pending(limit)
     click.echo(f"In een groep geplaatst: {report.placed}")
     if report.not_found or report.outside:
         click.echo(

@@ -21,7 +21,7 @@ from buurt.geo.deadline import DeadlinePassed, call_with_deadline
 from buurt.geo.geocoding import AddressQuery, GeocoderUnavailable
 from buurt.geo.guard import BreakerState, Busy, CircuitBreaker, ConcurrencyCap
 from buurt.models import ResidentStatus
-from buurt.residents.geocode_later import GeocodeLaterThread, thread_of
+from buurt.residents.geocode_later import GeocodeLaterThread, pending_lock, thread_of
 from tests.geocoder_support import LoopbackGeocoder, pdok_body
 from tests.residents.conftest import form, residents
 
@@ -321,3 +321,16 @@ def test_the_thread_starts_on_a_request_and_places_sign_ups_by_itself(app, clien
 
 def test_the_thread_is_off_in_tests_by_default(app):
     assert thread_of(app) is None
+
+
+def test_one_round_at_a_time_a_worker_skips_while_another_process_holds_the_lock(app, client, server):
+    server.mode = "error"
+    client.post("/aanmelden", data=form(postcode="2221AB", house_number="12"))
+    server.mode = "ok"
+    before = server.hits
+    with pending_lock(app) as held:  # e.g. `flask buurt geocode-pending` in another process
+        assert held
+        assert GeocodeLaterThread(app).run_once() is None
+    assert server.hits == before
+    assert [r.status for r in residents()] == [ResidentStatus.TO_GEOCODE]
+    assert GeocodeLaterThread(app).run_once().placed == 1
