@@ -17,7 +17,12 @@ class Defaults:
     # (buurt.security); true/false (BUURT_SESSION_COOKIE_SECURE) overrides, e.g. for a test over http.
     SESSION_COOKIE_SECURE = None
     REMEMBER_COOKIE_SECURE = None
-    PERMANENT_SESSION_LIFETIME = 8 * 3600  # beheerder sessions expire after a working day
+    PERMANENT_SESSION_LIFETIME = 8 * 3600  # the cookie's lifetime; the server-side limits below decide
+    # Staff logins are rows in user_session (buurt.auth.sessions): a login ends this long after it
+    # began however busy it is (a working day), and after this long without a request (an unattended
+    # laptop); logging out, a password change and disabling the account end it at once.
+    LOGIN_MAX_AGE = 8 * 3600
+    LOGIN_IDLE_TIMEOUT = 30 * 60
     # Strict-Transport-Security on HTTPS responses: browsers then refuse plain http for a year.
     # 0 sends none (e.g. while trying HTTPS out on a new domain).
     HSTS_MAX_AGE = 365 * 24 * 3600

@@ -59,7 +59,10 @@ def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    login_manager.session_protection = "strong"
+    # No Flask-Login session protection: "strong" was silently only a freshness flag with permanent
+    # sessions, and tying a login to an IP address logs out phones. A login is a server-side row
+    # instead, ended by logout, password change and timeouts (buurt.auth.sessions).
+    login_manager.session_protection = None
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
 

@@ -14,6 +14,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from buurt.auth.sessions import end_all_sessions
 from buurt.exceptions import UserError
 from buurt.extensions import db
 from buurt.models import Group, Role, User, utcnow
@@ -125,6 +126,7 @@ def set_password(user: User, password: str) -> None:
     check_password_strength(password)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
+    end_all_sessions(user)  # this browser's caller starts a new one (buurt.auth.views._start_session)
     db.session.commit()
     log.info("password changed for account %s", user.id)
 
@@ -137,6 +139,8 @@ def change_password(user: User, current: str, new: str) -> None:
 
 def set_active(user: User, active: bool) -> None:
     user.active = active
+    if not active:
+        end_all_sessions(user)
     db.session.commit()
     log.info("account %s %s", user.id, "enabled" if active else "disabled")
 

@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from buurt.auth import services, throttle
+from buurt.auth import services, sessions, throttle
 from buurt.auth.forms import EmptyForm, LoginForm, PasswordChangeForm, PasswordSetForm, ResetRequestForm
 from buurt.auth.permissions import can_use_console, can_view_incidents_exact, is_staff, require
-from buurt.extensions import db, limiter, login_manager
+from buurt.extensions import limiter, login_manager
 from buurt.models import User
 
 bp = Blueprint("auth", __name__)
@@ -21,12 +21,16 @@ def _login_limit() -> str:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    """Session id is "<id>:<fingerprint>"; a changed password or disabled account ends the session."""
-    raw_id, _sep, fingerprint = user_id.partition(":")
-    user = db.session.get(User, int(raw_id)) if raw_id.isdigit() else None
-    if user is None or not user.active or fingerprint != user.credential_fingerprint("session"):
-        return None
-    return user
+    """A login counts while its server-side session is open and fresh (buurt.auth.sessions)."""
+    return sessions.user_for_session(session.get(sessions.SESSION_KEY), user_id)
+
+
+@bp.before_app_request
+def load_login_first():
+    """Check the login before any view runs: the check may commit (last seen, expiry), and must
+    never commit half of a view's work, as it could when a template first asks for the user."""
+    if sessions.SESSION_KEY in session:
+        current_user._get_current_object()
 
 
 def landing_url(user) -> str:
@@ -51,9 +55,12 @@ def _safe_next(target: str | None, user) -> str:
 
 
 def _start_session(user: User) -> None:
+    """A new login with a new server-side session; nothing of the visitor's session before it survives."""
     session.clear()
+    token = sessions.start_session(user)
     login_user(user)
-    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+    session[sessions.SESSION_KEY] = token
+    session.permanent = True  # the cookie outlives a browser restart; the server-side session decides
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])
@@ -86,6 +93,7 @@ def login():
 def logout():
     """Log out (a POST with CSRF, so no other site can log you out)."""
     if EmptyForm().validate_on_submit():
+        sessions.end_session(session.get(sessions.SESSION_KEY))  # every copy of the cookie stops working
         logout_user()
         session.clear()
         flash(_("U bent uitgelogd."), "info")

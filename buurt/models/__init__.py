@@ -12,7 +12,7 @@ from buurt.models.outbox import OutboxMessage
 from buurt.models.ratelimit import RateLimitCounter
 from buurt.models.residents import GroupTask, RemovalReason, Resident, ResidentStatus, TaskKind
 from buurt.models.revisions import Revision
-from buurt.models.users import Role, User
+from buurt.models.users import Role, User, UserSession
 
 __all__ = [
     "Address",
@@ -41,6 +41,7 @@ __all__ = [
     "TaskKind",
     "UTCDateTime",
     "User",
+    "UserSession",
     "group_beheerders",
     "utcnow",
 ]

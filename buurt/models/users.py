@@ -66,3 +66,23 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:  # Flask-Login: "<id>:<fingerprint>", see buurt.auth.views.load_user
         return f"{self.id}:{self.credential_fingerprint('session')}"
+
+
+class UserSession(db.Model):
+    """One login: the server-side half of a staff session (buurt.auth.sessions).
+
+    The session cookie carries a random token; this row carries only its SHA-256, so a copy of the
+    database does not let anyone log in. A session counts only while its row is open (no
+    ``ended_at``), younger than LOGIN_MAX_AGE and used within LOGIN_IDLE_TIMEOUT: logging out,
+    a password change or reset and disabling the account end the row, and with it every copy of
+    the cookie.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
