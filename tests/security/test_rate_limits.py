@@ -19,6 +19,7 @@ import pytest
 from buurt.auth import throttle
 from buurt.extensions import db
 from buurt.models import RateLimitCounter, Role
+from buurt.ratelimit import ENGINE
 from tests.conftest import PASSWORD, make_test_app
 from tests.gunicorn_support import running_gunicorn
 from tests.redis_support import redis_server, redis_url  # noqa: F401 - fixtures
@@ -59,6 +60,8 @@ def dispose(other) -> None:
     with other.app_context():
         db.session.remove()
         db.engine.dispose()
+    if ENGINE in other.extensions:
+        other.extensions[ENGINE].dispose()  # the SQLite counter engine
 
 
 def stored_keys(app, store: str) -> list[str]:
