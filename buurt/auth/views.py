@@ -28,8 +28,10 @@ def load_user(user_id: str):
 @bp.before_app_request
 def load_login_first():
     """Check the login before any view runs: the check may commit (last seen, expiry), and must
-    never commit half of a view's work, as it could when a template first asks for the user."""
-    if sessions.SESSION_KEY in session:
+    never commit half of a view's work, as it could when a template first asks for the user.
+    Not for /static, and not for a URL without a view (404, 405): no view work to protect there, and
+    the error page must not depend on the database."""
+    if request.routing_exception is None and request.endpoint != "static" and sessions.SESSION_KEY in session:
         current_user._get_current_object()
 
 
@@ -49,6 +51,8 @@ def _safe_next(target: str | None, user) -> str:
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target
+        and target.isprintable()  # no CR/LF (a 500 in the Location header), NUL or other controls
+        and len(target) <= 2000
     ):
         return target
     return landing_url(user)
