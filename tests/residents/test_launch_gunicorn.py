@@ -2,7 +2,8 @@
 
 The thread tests (test_launch_concurrency.py) share one Python process; here every worker is a
 process with its own connection pool, as in production, so nothing in Python memory can make the
-rule hold. Every 302 must be a stored row, and the group's cap must hold exactly. Fictional people,
+rule hold. Every post gets the same answer (stored or, for a number already signed up, not), one
+row per number, and the group's seats stay within the cap. Fictional people,
 numbers and addresses only.
 """
 
@@ -12,6 +13,7 @@ import http.client
 import threading
 from urllib.parse import urlencode
 
+from buurt.areas.occupancy import occupancy_of
 from buurt.extensions import db
 from buurt.models import Resident, ResidentStatus
 from tests.gunicorn_support import running_gunicorn
@@ -64,12 +66,13 @@ def test_forty_sign_ups_on_four_workers_keep_the_cap_and_store_every_accepted_on
 
     failures = [line for line in log.splitlines() if "unexpected" in line or "busy" in line]
     assert failures == [], log[-3000:]
-    assert statuses[:30] == [302] * 30  # everyone with their own number is stored (a seat or the waitlist)
-    assert statuses[30:].count(302) == 1  # the ten posts with one number: one stored, nine told so
-    assert set(statuses[30:]) <= {302, 200}
-    after = counts(group_id)
-    assert after[S.ADDED] + after[S.PENDING] == 5  # exactly the cap
+    # Every post gets the same answer, stored or not (a known number is no oracle, issue 12)
+    assert statuses == [302] * 40
     stored = db.session.scalar(
         db.select(db.func.count(Resident.id)).where(Resident.phone_e164.like("+31641%"), Resident.group_id == group_id)
     )
-    assert stored == statuses.count(302) == 31  # stored = accepted
+    assert stored == 31  # everyone with their own number, and one of the ten posts with one number
+    after = counts(group_id)
+    assert after[S.PENDING] + after.get(S.WAITLIST, 0) == 32
+    # Sign-ups without a confirmed e-mail address hold no seat: the seats are as before, within the cap
+    assert occupancy_of(group_id, households={}).occupied == 4
