@@ -19,6 +19,7 @@ from buurt.geo.polygons import (
     AreaProblem,
     AreaValidationError,
     check_tiling,
+    load_json,
     parse_area_collection,
     to_feature_collection,
 )
@@ -49,18 +50,13 @@ def current_generation(hood: Neighbourhood) -> BoundaryGeneration | None:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _document(data: bytes | str | dict, max_bytes: int) -> dict | bytes | str:
-    """JSON with feature ids filled in from a key property; raw data when it is not JSON (parse reports)."""
-    if isinstance(data, dict):
-        document = json.loads(json.dumps(data))
-    else:
-        size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
-        if size > max_bytes:
-            return data  # parse_area_collection explains the size limit
-        try:
-            document = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return data
+def _document(data: bytes | str | dict, max_bytes: int) -> Any:
+    """JSON with feature ids filled in from a key property.
+
+    AreaValidationError when the file is too large, nested too deep or no JSON (load_json checks
+    size and depth before parsing: json.loads itself recurses per level).
+    """
+    document = json.loads(json.dumps(data)) if isinstance(data, dict) else load_json(data, max_bytes)
     if isinstance(document, dict):
         features = document.get("features") if document.get("type") == "FeatureCollection" else [document]
         for feature in features if isinstance(features, list) else []:
@@ -78,10 +74,23 @@ def _document(data: bytes | str | dict, max_bytes: int) -> dict | bytes | str:
 
 
 def read_areas(data: bytes | str | dict, *, max_bytes: int | None = None) -> list[AreaFeature]:
-    """Validated areas from GeoJSON; AreaValidationError (Dutch problems) when unusable."""
+    """Validated areas from GeoJSON; AreaValidationError (Dutch problems) when unusable.
+
+    Size, nesting, number of areas and vertices are capped (AREA_UPLOAD_MAX_BYTES, AREA_MAX_FEATURES,
+    AREA_MAX_VERTICES, AREA_MAX_VERTICES_PER_AREA) before any geometry is built, so no file keeps a
+    worker busy for long.
+    """
+    cfg = current_app.config
     if max_bytes is None:
-        max_bytes = current_app.config["AREA_UPLOAD_MAX_BYTES"]
-    return parse_area_collection(_document(data, max_bytes), name_property="naam", max_bytes=max_bytes)
+        max_bytes = cfg["AREA_UPLOAD_MAX_BYTES"]
+    return parse_area_collection(
+        _document(data, max_bytes),
+        name_property="naam",
+        max_bytes=max_bytes,
+        max_features=cfg["AREA_MAX_FEATURES"],
+        max_vertices=cfg["AREA_MAX_VERTICES"],
+        max_vertices_per_area=cfg["AREA_MAX_VERTICES_PER_AREA"],
+    )
 
 
 # --- writing and checking --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ __all__ = [
     "explain_invalid",
     "latlon_text",
     "m2_text",
+    "number_text",
     "size_text",
 ]
 
@@ -78,6 +79,11 @@ def area_label(name: str | None, index: int) -> str:
 def m2_text(surface: float) -> str:
     """A surface in Dutch notation: ``1.234`` (m²)."""
     return f"{surface:,.0f}".replace(",", ".")
+
+
+def number_text(n: int) -> str:
+    """A count in Dutch notation: ``80.017``."""
+    return f"{n:,}".replace(",", ".")
 
 
 def size_text(n_bytes: int) -> str:

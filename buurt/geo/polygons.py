@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from buurt.geo.area_problems import (
     explain_invalid,
     latlon_text,
     m2_text,
+    number_text,
     size_text,
 )
 from buurt.geo.coords import rd_transform
@@ -40,6 +42,8 @@ __all__ = [
     "area_m2",
     "check_tiling",
     "find_overlaps",
+    "json_depth",
+    "load_json",
     "parse_area_collection",
     "to_feature_collection",
     "to_rd_geometry",
@@ -48,6 +52,17 @@ __all__ = [
 Area = Polygon | MultiPolygon
 
 DEFAULT_MAX_BYTES = 5_000_000
+# Caps that keep checking an upload within a second or two (see parse_area_collection). The real
+# Rijnsoever areas have 27 vertices in all, the 42 CBS buurten of Katwijk 278; the overlays of
+# check_tiling grow faster than linearly (80,000 vertices: 34 s, 20,000: ~2 s).
+DEFAULT_MAX_FEATURES = 200
+DEFAULT_MAX_VERTICES = 20_000
+DEFAULT_MAX_VERTICES_PER_AREA = 5_000
+#: Area GeoJSON is 8 levels deep (collection, features, feature, geometry, polygons, rings, points,
+#: numbers) plus whatever properties hold; json.loads recurses once per level, so deeper is refused
+#: before parsing (10,000 levels were a RecursionError, a 500).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 #: Overlays in check_tiling snap to this grid (degrees, about 1 cm) so float noise such as
 #: 52.20 + 0.02 != 52.22 does not turn a gap into a hairline channel.
 GRID_DEG = 1e-7
@@ -77,10 +92,19 @@ def area_m2(geom: shapely.Geometry) -> float:
     return float(shapely.area(to_rd_geometry(geom)))
 
 
-def _load(data: Mapping[str, Any] | str | bytes, max_bytes: int) -> Any:
+def json_depth(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest, without parsing it (linear, no recursion)."""
+    brackets = np.frombuffer(_JSON_STRING.sub(b"", raw), dtype=np.uint8)
+    steps = np.isin(brackets, (ord("["), ord("{"))).astype(np.int64) - np.isin(brackets, (ord("]"), ord("}")))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def load_json(data: Mapping[str, Any] | str | bytes, max_bytes: int) -> Any:
+    """The parsed JSON; AreaValidationError when it is too large, too deeply nested or no JSON."""
     if isinstance(data, Mapping):
         return data
-    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", errors="surrogatepass")
+    size = len(raw)
     if size > max_bytes:
         raise AreaValidationError(
             [
@@ -92,8 +116,12 @@ def _load(data: Mapping[str, Any] | str | bytes, max_bytes: int) -> Any:
                 )
             ]
         )
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise AreaValidationError([_too_deep()])
     try:
         return json.loads(data)
+    except RecursionError:  # not reached after the depth check; kept so no input can make a 500
+        raise AreaValidationError([_too_deep()]) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         position = f" (regel {exc.lineno}, kolom {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise AreaValidationError(
@@ -104,6 +132,71 @@ def _load(data: Mapping[str, Any] | str | bytes, max_bytes: int) -> Any:
                 )
             ]
         ) from None
+
+
+def _too_deep() -> AreaProblem:
+    return AreaProblem(
+        "too_deep",
+        f"Het bestand is geen bruikbare GeoJSON: de gegevens zijn meer dan {MAX_JSON_DEPTH} niveaus diep genest. "
+        "Exporteer de gebieden opnieuw als GeoJSON (bijvoorbeeld uit QGIS of geojson.io).",
+    )
+
+
+def _vertex_count(geometry_json: Any) -> int:
+    """Positions in a Polygon/MultiPolygon's coordinates, counted on the JSON (0 when malformed: shape() says why)."""
+    if not isinstance(geometry_json, Mapping):
+        return 0
+    coordinates = geometry_json.get("coordinates")
+    kind = geometry_json.get("type")
+    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
+    if not isinstance(polygons, list):
+        return 0
+    return sum(
+        len(ring) for polygon in polygons if isinstance(polygon, list) for ring in polygon if isinstance(ring, list)
+    )
+
+
+def _size_problems(
+    features: list[Any], *, name_property: str, max_features: int, max_vertices: int, max_vertices_per_area: int
+) -> list[AreaProblem]:
+    """Caps checked on the JSON before any geometry is built: number of areas, vertices per area and in all."""
+    if len(features) > max_features:
+        return [
+            AreaProblem(
+                "too_many_features",
+                f"Het bestand bevat {number_text(len(features))} gebieden; er mogen hoogstens "
+                f"{number_text(max_features)} in één bestand. Voeg gebieden samen of splits het bestand.",
+            )
+        ]
+    simplify = (
+        "Vereenvoudig de randen (bijvoorbeeld in QGIS met Vector > Geometrie > Vereenvoudigen, of op mapshaper.org)."
+    )
+    problems: list[AreaProblem] = []
+    total = 0
+    for index, feature in enumerate(features):
+        count = _vertex_count(feature.get("geometry")) if isinstance(feature, Mapping) else 0
+        total += count
+        if count > max_vertices_per_area:
+            properties = feature.get("properties")
+            name = properties.get(name_property) if isinstance(properties, Mapping) else None
+            label = area_label(str(name).strip()[:120] if name is not None else "", index)
+            problems.append(
+                AreaProblem(
+                    "too_many_vertices_area",
+                    f"{label[0].upper()}{label[1:]} heeft {number_text(count)} hoekpunten; een gebied mag er "
+                    f"hoogstens {number_text(max_vertices_per_area)} hebben. {simplify}",
+                    index,
+                )
+            )
+    if total > max_vertices:
+        problems.append(
+            AreaProblem(
+                "too_many_vertices",
+                f"De gebieden hebben samen {number_text(total)} hoekpunten; er mogen er hoogstens "
+                f"{number_text(max_vertices)} zijn. {simplify}",
+            )
+        )
+    return problems
 
 
 def _features(document: Any) -> list[Any]:
@@ -134,6 +227,9 @@ def parse_area_collection(
     key_property: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     overlap_tolerance_m2: float = 1.0,
+    max_features: int = DEFAULT_MAX_FEATURES,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
+    max_vertices_per_area: int = DEFAULT_MAX_VERTICES_PER_AREA,
 ) -> list[AreaFeature]:
     """Read a GeoJSON FeatureCollection (or one Feature) of Polygon/MultiPolygon areas.
 
@@ -144,10 +240,21 @@ def parse_area_collection(
     and keys, non-polygon or empty geometry, invalid geometry (with the place), coordinates
     outside the Netherlands (with a hint when lat/lon look swapped) and overlaps above
     ``overlap_tolerance_m2`` (gaps are checked separately by :func:`check_tiling`).
+    Before any of that, on the JSON itself: nesting depth, ``max_features`` areas,
+    ``max_vertices_per_area`` and ``max_vertices`` in all, so the checks stay cheap.
     """
-    features = _features(_load(data, max_bytes))
+    features = _features(load_json(data, max_bytes))
     if not features:
         raise AreaValidationError([AreaProblem("no_features", "Het bestand bevat geen gebieden.")])
+    too_large = _size_problems(
+        features,
+        name_property=name_property,
+        max_features=max_features,
+        max_vertices=max_vertices,
+        max_vertices_per_area=max_vertices_per_area,
+    )
+    if too_large:
+        raise AreaValidationError(too_large)
 
     problems: list[AreaProblem] = []
     areas: list[AreaFeature] = []
