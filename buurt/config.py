@@ -87,6 +87,12 @@ class Defaults:
     COVERAGE_GRID_M = 100  # member density cells (RD New metres)
     COVERAGE_MIN_CELL = 5  # cells with fewer members are not shown
     AREA_UPLOAD_MAX_BYTES = 2_000_000  # GeoJSON upload of new areas
+    # Caps on an area file, checked on the JSON before any geometry is built: the overlap and gap
+    # checks grow faster than linearly (80,000 vertices took 34 s and the worker was killed; 20,000
+    # take about 1 s). The real Rijnsoever areas have 27 vertices, Katwijk's 42 CBS buurten 278.
+    AREA_MAX_FEATURES = 200
+    AREA_MAX_VERTICES = 20_000
+    AREA_MAX_VERTICES_PER_AREA = 5_000
     AREA_GAP_TOLERANCE_M2 = 10.0  # gaps/uncovered pieces up to this size are rounding slivers
     AUDIT_PAGE_SIZE = 100
 
