@@ -33,6 +33,7 @@ from buurt.beheer import coverage, exports, maps, queue
 from buurt.beheer import settings as group_settings
 from buurt.beheer.audit_log import audit_page
 from buurt.beheer.forms import AreaUploadForm, GroupSettingsForm, ResidentRemoveForm
+from buurt.csp import map_document_response
 from buurt.extensions import db
 from buurt.geo.polygons import AreaValidationError, area_m2
 from buurt.models import BoundaryGeneration, Group, Resident
@@ -55,7 +56,7 @@ def _group(group_id: int) -> Group:
 
 
 def _map(html: str) -> Response:
-    return Response(html, mimetype="text/html")
+    return map_document_response(html)
 
 
 # --- overview -----------------------------------------------------------------------------------------

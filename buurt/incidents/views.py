@@ -26,6 +26,7 @@ from buurt.auth.permissions import (
     check,
     require,
 )
+from buurt.csp import map_document_response
 from buurt.extensions import db, limiter
 from buurt.incidents import charts, exports, labels, maps, photos, queries, reports
 from buurt.incidents import public as public_picture
@@ -127,7 +128,7 @@ def index():
 def map_document():
     """The exact incident map (same filters as the page) as a document for the iframe."""
     _form, f = _filter_form()
-    response = Response(maps.map_document(f, utcnow()), mimetype="text/html")
+    response = map_document_response(maps.map_document(f, utcnow()), top_navigation=True)  # "open" links
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -415,7 +416,7 @@ def public():
 @bp.get("/openbaar/kaart")
 def public_map():
     """The public grid map as a document for the iframe (cells and counts only)."""
-    response = Response(maps.cached_public_map_document(_public_period()), mimetype="text/html")
+    response = map_document_response(maps.cached_public_map_document(_public_period()))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

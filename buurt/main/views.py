@@ -1,7 +1,8 @@
 """Home page, coverage map document, privacy statement and group rules."""
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, current_app, render_template
 
+from buurt.csp import map_document_response
 from buurt.main import services
 
 bp = Blueprint("main", __name__)
@@ -17,7 +18,7 @@ def home():
 @bp.get("/kaart/dekking")
 def coverage_map():
     """The public coverage map as a standalone document for an iframe (no personal data)."""
-    return Response(services.coverage_map_document(), mimetype="text/html")
+    return map_document_response(services.coverage_map_document())
 
 
 @bp.get("/privacy")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from buurt.auth.permissions import (
     check,
     require,
 )
+from buurt.csp import map_document_response
 from buurt.extensions import db
 from buurt.meldingen import history, services
 from buurt.meldingen.errors import MeldingError
@@ -166,7 +167,7 @@ def detail(melding_id: int):
 def map_document(melding_id: int):
     """The result map of one melding as a document for an iframe."""
     melding = _load(melding_id)
-    return Response(melding_map_document(melding), mimetype="text/html")
+    return map_document_response(melding_map_document(melding))
 
 
 @bp.post("/<int:melding_id>/doorgestuurd/<int:group_id>")

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
+from buurt.csp import allow_embedded_map
 from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
 from buurt.once import AlreadySubmitted
@@ -57,6 +58,7 @@ def lookup():
     if form.validate_on_submit():
         result = lookups.lookup_address(form.query())
         map_document = maps.lookup_map_document(result)
+        allow_embedded_map(map_document)  # the srcdoc map runs under this page's policy
         if result.found:
             session[PREFILL] = {
                 "postcode": result.postcode or form.postcode.data,
