@@ -14,6 +14,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from buurt import audit
 from buurt.auth.sessions import end_all_sessions
 from buurt.exceptions import UserError
 from buurt.extensions import db
@@ -185,14 +186,19 @@ def user_from_reset_token(token: str) -> User:
 
 def send_reset_mail(email: str) -> bool:
     """Queue a mail with a reset link when the address belongs to an active account (the outbox sends it
-    after the commit); the caller says the same either way."""
+    after the commit); the caller says the same either way.
+
+    Both branches do the same work (render the mail, sign a link, write and commit one row), so the
+    answer's timing does not tell whether the address has an account (issue 12, finding 8).
+    """
     user = user_by_email(email)
-    if user is None or not user.active:
-        log.info("password reset asked for an unknown or disabled address")
-        return False
-    hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
-    body = render_template("email/password_reset.txt", name=user.name, url=reset_url(user), hours=max(hours, 1))
-    queued = queue_mail(user.email, _("Nieuw wachtwoord kiezen"), body, kind="password_reset", user_id=user.id)
-    db.session.commit()
-    log.info("password reset mail for account %s: %s", user.id, "queued" if queued else "not queued")
-    return queued
+    known = user is not None and user.active
+    hours = max(current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600, 1)
+    stand_in = user if known else User(id=0, email="", name="", password_hash="")
+    body = render_template("email/password_reset.txt", name=stand_in.name, url=reset_url(stand_in), hours=hours)
+    queued = known and queue_mail(
+        user.email, _("Nieuw wachtwoord kiezen"), body, kind="password_reset", user_id=user.id
+    )
+    audit.record("auth.reset_request", count=int(bool(queued)), commit=True)
+    log.info("password reset asked: %s", "mail queued" if queued else "no mail (unknown or disabled address)")
+    return bool(queued)
