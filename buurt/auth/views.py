@@ -19,6 +19,12 @@ def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
 
 
+def _reset_account_key() -> str:
+    """Reset requests counted per e-mail address (a keyed hash), from any client: mail to one
+    beheerder cannot be flooded from many addresses."""
+    return "reset:" + throttle.account_hash(request.form.get("email", "")[:254])
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
     """A login counts while its server-side session is open and fresh (buurt.auth.sessions)."""
@@ -106,6 +112,7 @@ def logout():
 
 @bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_RESET_ACCOUNT"], key_func=_reset_account_key, methods=["POST"])
 def reset_request():
     """Ask for a link to choose a new password."""
     form = ResetRequestForm()
