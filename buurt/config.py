@@ -152,3 +152,4 @@ class Defaults:
     # failed logins per e-mail address, from any client (buurt.auth.throttle); a browser that logged in
     # to the account before counts on its own, so an attacker cannot lock the beheerder out
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
+    RATELIMIT_RESET_ACCOUNT = "3 per hour"  # reset mails per e-mail address, from any client (no mail flood)
