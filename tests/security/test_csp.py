@@ -197,7 +197,10 @@ def test_a_map_runs_in_an_opaque_origin(live_server, page, make_address):
     blocked = frame.evaluate("fetch('/beheer/', {credentials: 'include'}).then(() => 'read', () => 'refused')")
     assert blocked == "refused"
     # Font Awesome (the house icon) loaded across the opaque origin
-    loaded = "document.fonts.ready.then(() => document.fonts.check('900 16px \"Font Awesome 6 Free\"'))"
+    loaded = (
+        "document.fonts.load('900 16px \"Font Awesome 6 Free\"', '\\uf015')"
+        ".then((faces) => faces.length > 0 && faces.every((f) => f.status === 'loaded'), () => false)"
+    )
     assert frame.evaluate(loaded)
     # the refused request above, and Chromium's line about it
     page.errors = [e for e in page.errors if "/beheer/" not in e and "net::ERR_FAILED" not in e]

@@ -118,14 +118,14 @@ def hostile_world(app, groups, make_user, make_resident, make_address):
     for n, group in enumerate(groups[1:], start=1):
         group.name = f"{n} {IN_MARKUP if n % 2 else IN_SCRIPT}"
     for n, row in enumerate(db.session.scalars(db.select(Area))):
-        row.name = f"A{n} {HOSTILE}"
+        row.name = f"A{n} {IN_MARKUP if n % 2 else IN_SCRIPT}"  # names hold at most 120 characters
     db.session.commit()
     west = next(a for a in current_areas().areas if a.key == "rijnsoever-west")
     group = next(g for g in groups if g.id == west.group_id)
     for i in range(6):
-        for status in (ResidentStatus.ADDED, ResidentStatus.PENDING):
-            make_resident(group, status=status, lat=52.2127 + i * 1e-6, lon=4.413965, street=HOSTILE)
-    make_address(postcode="2221XA", number=1, lat=52.2127, lon=4.413965, street=HOSTILE)
+        for status, street in ((ResidentStatus.ADDED, IN_SCRIPT), (ResidentStatus.PENDING, IN_MARKUP)):
+            make_resident(group, status=status, lat=52.2127 + i * 1e-6, lon=4.413965, street=street)
+    make_address(postcode="2221XA", number=1, lat=52.2127, lon=4.413965, street=IN_SCRIPT)
     now = utcnow()
     db.session.add(
         Incident(
@@ -156,7 +156,7 @@ def _hostile_upload() -> bytes:
 
     doc = files.current_collection()
     for n, feature in enumerate(doc["features"]):
-        feature["properties"]["naam"] = f"U{n} {HOSTILE}"
+        feature["properties"]["naam"] = f"U{n} {IN_MARKUP if n % 2 else IN_SCRIPT}"
     doc["features"][0]["properties"]["groep"] = "nieuwe-groep"
     doc["features"][0]["properties"]["groepsnaam"] = "N " + IN_SCRIPT
     return json.dumps(doc).encode()
@@ -177,19 +177,21 @@ def test_hostile_names_stay_text_in_every_map_for_every_role(live_server, page, 
     db.session.expire_all()
     assert db.session.get(type(groups[0]), groups[0].id).name == IN_SCRIPT
     watch.open(f"{base}/beheer/dekking")
-    assert HOSTILE in watch.tooltips()  # the area's name, as typed
+    assert IN_SCRIPT in watch.tooltips()  # the group's name, as typed
 
     # anonymous: the home page, the lookup answer (srcdoc), the public incident map
     page.context.clear_cookies()
     watch.open(base + "/")
-    assert HOSTILE in watch.tooltips()
+    tooltips = watch.tooltips()
+    assert IN_SCRIPT in tooltips
+    assert IN_MARKUP in tooltips
     page.goto(base + "/welke-groep")
     page.fill("input[name=postcode]", "2221XA")
     page.fill("input[name=house_number]", "1")
     with page.expect_navigation():
         page.click("main form button[type=submit], main form input[type=submit]")
     watch.check()
-    assert HOSTILE in watch.tooltips()
+    assert IN_MARKUP in watch.tooltips()
     watch.open(base + "/incidenten/openbaar")
 
     # the wijkagent: the incident map (with the meldingen layer) and a melding's map
@@ -213,4 +215,6 @@ def test_hostile_names_stay_text_in_every_map_for_every_role(live_server, page, 
         page.click("main form button[type=submit]")
     assert "/gebieden/voorstel/" in page.url
     watch.check()
-    assert f"U0 {IN_SCRIPT}" in watch.legend()  # (area names are cut at a length)
+    legend = watch.legend()
+    assert f"U0 {IN_SCRIPT}" in legend
+    assert f"U1 {IN_MARKUP}" in legend
