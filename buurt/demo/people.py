@@ -160,7 +160,8 @@ def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, no
             created = uniform_time(pyrng, now - timedelta(days=10), now - timedelta(hours=1))
         first, last = pyrng.choice(FIRST_NAMES), pyrng.choice(LAST_NAMES)
         email = f"demo.{_email_part(first)}.{_email_part(last.replace(' ', '.'))}.{i + 1}@example.org"
-        has_email = pyrng.random() < 0.6
+        # a pending sign-up holds its seat once its e-mail address is confirmed (buurt.areas.occupancy)
+        has_email = pyrng.random() < 0.6 or s == ResidentStatus.PENDING
         resident = Resident(
             name=f"Demo {first} {last}",
             phone_e164=next(phones),
