@@ -48,6 +48,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     ratelimit.init_app(app)  # ProxyFix when TRUSTED_PROXIES > 0 (the limiter itself is in extensions)
     caching.init_app(app)
     errors.init_app(app)
+    from buurt import bounds
+
+    bounds.init_app(app)  # ids past MAX_ID are a 404 in every <int:...> route; before web adds the rules
     web.init_app(app)
     security.init_app(app)  # headers, cache rules and cookie flags for every response
     csp.init_app(app)  # Content-Security-Policy: site-wide, map documents their own (buurt.csp)

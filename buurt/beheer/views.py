@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from buurt import audit
+from buurt import audit, bounds
 from buurt.areas import files, proposals
 from buurt.areas.imports import ProposalGone, plan_import
 from buurt.areas.occupancy import occupancy_of
@@ -101,7 +101,7 @@ def coverage_map():
     """The coverage map as a standalone document for an iframe (?groep=<id> to focus on one group)."""
     focus = None
     if request.args.get("groep"):
-        focus = _group(request.args.get("groep", type=int) or 0)
+        focus = _group(bounds.arg_id("groep") or 0)  # not an id that can exist: 404
     return _map(coverage.coverage_document(coverage.coverage_data(current_user, focus=focus)))
 
 
@@ -139,7 +139,8 @@ def resident_action(group_id: int, resident_id: int, action: str):
     """One queue action on one sign-up (POST with CSRF); a second click by someone else has no effect."""
     group = _group(group_id)
     check(can_manage_group(current_user, group))
-    target = url_for("beheer.group", group_id=group.id) + "#" + request.form.get("anchor", "wachtrij")[:30]
+    anchor = bounds.safe_fragment(request.form.get("anchor"), "wachtrij")  # never CR/LF into the Location header
+    target = url_for("beheer.group", group_id=group.id) + "#" + anchor
     if action != "verwijderen" and not EmptyForm().validate_on_submit():
         flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
         return redirect(target)
@@ -467,5 +468,5 @@ def split_map(group_id: int):
 @require(can_read_audit)
 def audit_log():
     """Who viewed or exported personal data, and who changed what (newest first)."""
-    page = audit_page(request.args.get("pagina", 1, type=int) or 1, request.args.get("actie") or None)
+    page = audit_page(bounds.arg_int("pagina", 1), request.args.get("actie", "")[:64] or None)
     return render_template("beheer/audit.html", p=page, action=request.args.get("actie") or "")

@@ -33,6 +33,9 @@ __all__ = [
 
 MAX_HOUSE_NUMBER = 99999
 MAX_ADDITION_LENGTH = 4
+#: The longest house number text worth reading ("99999 A-XVII" with room to spare). Checked before
+#: anything else: int() refuses more than 4,300 digits, and a message must not echo a megabyte.
+MAX_HOUSE_TEXT = 20
 
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-"})
 _POSTCODE_RE = re.compile(r"^(\d{4})[\s-]*([A-Za-z]{2})$")
@@ -134,6 +137,11 @@ def parse_house_number(text: str) -> HouseNumber:
     cleaned = " ".join((text or "").translate(_DASHES).split())
     if not cleaned:
         raise InvalidAddress("Vul een huisnummer in, bijvoorbeeld 12 of 12a.")
+    if len(cleaned) > MAX_HOUSE_TEXT:
+        raise InvalidAddress(
+            f"Dit huisnummer is te lang: huisnummers gaan tot en met {MAX_HOUSE_NUMBER}, "
+            "bijvoorbeeld 12, 12a, 12-3 of 12 bis."
+        )
     if re.match(r"^-\s*\d", cleaned):
         raise InvalidAddress(f"'{cleaned}' kan geen huisnummer zijn: een huisnummer is niet negatief.")
     if not cleaned[0].isdigit():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from buurt.bounds import MAX_ID, DateInRange
 from buurt.incidents import labels
 from buurt.once import OnceForm
 
@@ -35,9 +38,11 @@ def _coordinate(form, field) -> None:
     if field.data in (None, ""):
         return
     try:
-        float(field.data)
+        number = float(field.data)
     except ValueError as error:
         raise ValidationError(_l("Klik opnieuw op de kaart.")) from error
+    if not math.isfinite(number):  # "nan", "inf" and "1e309" are floats too
+        raise ValidationError(_l("Klik opnieuw op de kaart."))
 
 
 class _DescriptionLength:
@@ -61,7 +66,7 @@ class IncidentReportForm(_LocationForm, OnceForm):
     """A resident or beheerder reports what happened (posted once: a resubmit stores nothing new)."""
 
     category = SelectField(_l("Wat is er gebeurd?"), choices=category_choices, validators=[DataRequired()])
-    occurred_date = DateField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
+    occurred_date = DateField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in.")), DateInRange()])
     occurred_time = TimeField(_l("Tijd (ongeveer)"), validators=[InputRequired(_l("Vul de tijd in."))])
     description = TextAreaField(_l("Wat zag of hoorde u?"), validators=[Optional(), _DescriptionLength()])
     police_called = RadioField(
@@ -106,7 +111,7 @@ class IncidentCorrectForm(_LocationForm):
     """A beheerder corrects category, time, description or location."""
 
     category = SelectField(_l("Soort"), choices=category_choices, validators=[DataRequired()])
-    occurred_date = DateField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
+    occurred_date = DateField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in.")), DateInRange()])
     occurred_time = TimeField(_l("Tijd"), validators=[InputRequired(_l("Vul de tijd in."))])
     description = TextAreaField(_l("Omschrijving"), validators=[Optional(), _DescriptionLength()])
     submit = SubmitField(_l("Correctie opslaan"))
@@ -115,7 +120,9 @@ class IncidentCorrectForm(_LocationForm):
 class IncidentMergeForm(FlaskForm):
     """Merge this report into another one (the kept one)."""
 
-    keep_id = IntegerField(_l("Nummer van de melding die blijft"), validators=[InputRequired(), NumberRange(min=1)])
+    keep_id = IntegerField(
+        _l("Nummer van de melding die blijft"), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)]
+    )
     submit = SubmitField(_l("Samenvoegen"))
 
 
@@ -134,8 +141,8 @@ class IncidentFilterForm(FlaskForm):
     groep = SelectField(_l("Groep"), coerce=str, validate_choice=False)
     gebied = SelectField(_l("Gebied"), coerce=str, validate_choice=False)
     periode = SelectField(_l("Periode"), validate_choice=False)
-    van = DateField(_l("Van"), validators=[Optional()])
-    tot = DateField(_l("Tot en met"), validators=[Optional()])
+    van = DateField(_l("Van"), validators=[Optional(), DateInRange()])
+    tot = DateField(_l("Tot en met"), validators=[Optional(), DateInRange()])
     submit = SubmitField(_l("Toon"))
 
     def validate_tot(self, field) -> None:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from buurt import audit
+from buurt import audit, bounds
 from buurt.auth.forms import EmptyForm
 from buurt.auth.permissions import (
     can_export_incidents,
@@ -65,10 +65,9 @@ def _filter_form() -> tuple[IncidentFilterForm, queries.IncidentFilter]:
     valid = {c.value: c for c in labels.CATEGORIES}
     categories = tuple(valid[c] for c in (form.categorie.data or []) if c in valid)
     group_ids, area_ids = {g.id for g in groups}, {a.id for a in areas}
-    group_id = int(form.groep.data) if (form.groep.data or "").isdigit() and int(form.groep.data) in group_ids else None
-    area_id = (
-        int(form.gebied.data) if (form.gebied.data or "").isdigit() and int(form.gebied.data) in area_ids else None
-    )
+    group_id, area_id = bounds.parse_id(form.groep.data), bounds.parse_id(form.gebied.data)
+    group_id = group_id if group_id in group_ids else None
+    area_id = area_id if area_id in area_ids else None
     period = form.periode.data
     date_from = form.van.data if not form.van.errors else None
     date_to = form.tot.data if not form.tot.errors else None
@@ -83,7 +82,7 @@ def index():
     """The wijkagent's incident map with filters, table, chart and exports."""
     form, f = _filter_form()
     now = utcnow()
-    page = queries.filtered_page(f, now, request.args.get("pagina", 1, type=int) or 1)
+    page = queries.filtered_page(f, now, bounds.arg_int("pagina", 1))
     counts = queries.monthly_counts(queries.filtered_count_rows(f, now), f, now)
     names = labels.category_labels()
     category_chart = charts.stacked_bar(
@@ -396,8 +395,7 @@ def thanks(token: str):
 
 
 def _public_period() -> str:
-    period = request.args.get("periode", "3m")
-    return period if period in labels.PUBLIC_PERIODS else "3m"
+    return bounds.arg_choice("periode", labels.PUBLIC_PERIODS, "3m")
 
 
 @bp.get("/openbaar")

@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from buurt.bounds import DateInRange
 from buurt.meldingen.services import CATEGORY_LABELS, RESULT_LABELS
 from buurt.meldingen.texts import MAX_TEXT_LENGTH
 from buurt.once import OnceForm
@@ -64,7 +65,7 @@ class MeldingCreateForm(OnceForm):
         _l("Tijdstip"),
         format="%Y-%m-%dT%H:%M",
         default=local_now,
-        validators=[InputRequired(_l("Vul het tijdstip in, bijvoorbeeld 14:05 vandaag."))],
+        validators=[InputRequired(_l("Vul het tijdstip in, bijvoorbeeld 14:05 vandaag.")), DateInRange()],
     )
     location = StringField(
         _l("Locatie: adres of straat"),
@@ -117,8 +118,8 @@ class MeldingFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    since = DateField(_l("Vanaf"), validators=[Optional()])
-    until = DateField(_l("Tot en met"), validators=[Optional()])
+    since = DateField(_l("Vanaf"), validators=[Optional(), DateInRange()])
+    until = DateField(_l("Tot en met"), validators=[Optional(), DateInRange()])
     category = SelectField(
         _l("Soort"),
         choices=[SelectChoice("", _l("Alle soorten"))]

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from buurt import bounds
 from buurt.auth.forms import EmptyForm
 from buurt.auth.permissions import (
     can_close_melding,
@@ -53,7 +54,7 @@ def index():
     """The meldingen this user may see, with filters on period, category, group and status."""
     form = MeldingFilterForm(request.args)
     form.group.choices = [("", _("Alle groepen"))] + [(str(g.id), g.name) for g in history.filter_groups(current_user)]
-    page = request.args.get("pagina", 1, type=int) or 1
+    page = bounds.arg_int("pagina", 1)
     pagination = history.list_meldingen(current_user, _filters(form), page=max(page, 1))
     args = {k: v for k, v in request.args.items() if k != "pagina" and v}
     return render_template("meldingen/index.html", form=form, pagination=pagination, args=args, services=services)
@@ -120,8 +121,8 @@ def new():
 @require(can_enter_melding)
 def suggest():
     """Streets and addresses from the register that a pasted police text mentions (JSON)."""
-    data = request.get_json(silent=True) or {}
-    text = data.get("text") if isinstance(data.get("text"), str) else ""
+    data = request.get_json(silent=True)
+    text = data.get("text") if isinstance(data, dict) and isinstance(data.get("text"), str) else ""
     suggestions = suggest_locations(text[:4000])
     return jsonify(suggestions=[{"value": s.value, "label": s.label} for s in suggestions])
 
