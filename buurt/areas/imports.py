@@ -471,7 +471,9 @@ def _waitlist_over_cap(moved_in: dict[int, int]) -> int:
     Members stay members (they are in the WhatsApp group already) and the group's own pending
     sign-ups keep their seats; pending sign-ups moved in by the new boundaries take the free seats
     in order of sign-up and the rest go on the waitlist, as a new sign-up would. Runs under the
-    seat locks of those groups (taken by apply_import). Returns how many were waitlisted.
+    seat locks of those groups (taken by apply_import). Only confirmed sign-ups hold seats, so only
+    they are moved to the waitlist; unconfirmed ones stay in the queue, holding none. Returns how
+    many were waitlisted.
     """
     waitlisted = 0
     for group_id in sorted(set(moved_in.values())):
@@ -483,6 +485,7 @@ def _waitlist_over_cap(moved_in: dict[int, int]) -> int:
             .where(
                 Resident.id.in_([rid for rid, gid in moved_in.items() if gid == group_id]),
                 Resident.status == ResidentStatus.PENDING,
+                Resident.email_confirmed_at.is_not(None),  # only confirmed ones hold a seat (Occupancy)
             )
             .order_by(Resident.created_at.desc(), Resident.id.desc())
             .limit(over)

@@ -7,10 +7,11 @@ import shapely
 from shapely.geometry import box, mapping, shape
 
 from buurt.areas import files, imports
+from buurt.areas.occupancy import occupancy_of
 from buurt.areas.services import current_areas, place
 from buurt.extensions import db
 from buurt.geo.polygons import AreaValidationError
-from buurt.models import BoundaryGeneration, Group, GroupTask, Resident, ResidentStatus, TaskKind
+from buurt.models import BoundaryGeneration, Group, GroupTask, Resident, ResidentStatus, TaskKind, utcnow
 
 
 def _collection():
@@ -96,6 +97,7 @@ def test_moved_in_pending_sign_ups_wait_when_the_new_group_is_full(groups, movin
     beheerders get their to-dos) and the moved pending sign-up goes on West's waitlist."""
     west = groups[0]
     west.capacity = 3
+    moving["pending"].email_confirmed_at = utcnow()  # confirmed: it holds a seat (Occupancy)
     db.session.commit()
     for n in range(3):  # fictional members well inside West
         make_resident(west, status=ResidentStatus.ADDED, lat=52.2127, lon=4.41397 + n * 1e-5)
@@ -105,6 +107,22 @@ def test_moved_in_pending_sign_ups_wait_when_the_new_group_is_full(groups, movin
     assert db.session.get(Resident, moving["added"].id).status == ResidentStatus.ADDED
     pending = db.session.get(Resident, moving["pending"].id)
     assert (pending.group_id, pending.status) == (west.id, ResidentStatus.WAITLIST)
+
+
+def test_moved_in_unconfirmed_sign_ups_stay_in_the_queue_holding_no_seat(groups, moving, make_resident):
+    """An unconfirmed sign-up holds no seat (issue 12, finding 4), so moving it into a full group
+    takes nothing from anyone: it stays in the queue and the beheerder checks it."""
+    west = groups[0]
+    west.capacity = 3
+    db.session.commit()
+    for n in range(3):
+        make_resident(west, status=ResidentStatus.ADDED, lat=52.2127, lon=4.41397 + n * 1e-5)
+    imports.apply_import(json.dumps(moving["doc"]), source="test.geojson")
+    db.session.expire_all()
+    pending = db.session.get(Resident, moving["pending"].id)
+    assert (pending.group_id, pending.status) == (west.id, ResidentStatus.PENDING)
+    seats = occupancy_of(west.id)
+    assert (seats.members, seats.unverified, seats.occupied) == (4, 1, 4)  # the moved member; the sign-up holds none
 
 
 def test_moved_in_pending_sign_ups_keep_free_seats(groups, moving):
