@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from buurt import audit
 from buurt import once as once_tokens
-from buurt.addresses.services import GeocoderUnavailable, geocode
+from buurt.addresses.services import GeocoderUnavailable, geocode, geocode_for_signup
 from buurt.areas.services import Placement, place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber
@@ -313,7 +313,7 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
             raise outside_error(resident.lat, resident.lon, None, "map")
         return placement
     try:
-        result = geocode(AddressQuery(postcode=data.postcode, house=data.house))
+        result = geocode_for_signup(AddressQuery(postcode=data.postcode, house=data.house))
     except GeocoderUnavailable:
         lifecycle.start(resident, S.TO_GEOCODE)
         return None

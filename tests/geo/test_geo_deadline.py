@@ -276,7 +276,6 @@ def test_geocode_for_signup_without_online_services_is_a_plain_miss(app):
     assert address_services.geocode_for_signup(QUERY) is None
 
 
-@pytest.mark.xfail(strict=True, reason="until buurt.residents.signup._locate calls geocode_for_signup (lead)")
 def test_a_signup_is_stored_to_geocode_without_asking_online(app, client, server):
     server.mode = "ok"
     response = client.post("/aanmelden", data=form(postcode="2221AB", house_number="12"))
