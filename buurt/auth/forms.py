@@ -46,6 +46,7 @@ class PasswordSetForm(FlaskForm):
         validators=[
             DataRequired(_l("Typ het wachtwoord nog een keer.")),
             EqualTo("password", _l("De wachtwoorden verschillen.")),
+            Length(max=200),
         ],
     )
     submit = SubmitField(_l("Wachtwoord opslaan"))
