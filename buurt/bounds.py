@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from flask import abort, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
@@ -51,10 +52,14 @@ def init_app(app) -> None:
 
 def refuse_nul() -> None:
     """A NUL byte belongs in no name, address, date or text of ours, and PostgreSQL refuses it in
-    every text value (a DataError: a 500 on PostgreSQL only): a request carrying one in its query
-    string, form fields, path or JSON body is a 400 before any view runs."""
-    pairs = [*request.args.items(multi=True), *request.form.items(multi=True)]
-    texts = [text for pair in pairs for text in pair]
+    every text value (a DataError: a 500 on PostgreSQL only). In form fields it is dropped (a pasted
+    police text keeps everything else: the form loses nothing a person typed); in the query
+    string, the path or a JSON body, which no person types, the request is a 400 before any view."""
+    if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+        request.form = ImmutableMultiDict(
+            (key.replace("\x00", ""), value.replace("\x00", "")) for key, value in request.form.items(multi=True)
+        )
+    texts = [text for pair in request.args.items(multi=True) for text in pair]
     texts += [value for value in (request.view_args or {}).values() if isinstance(value, str)]
     if any("\x00" in text for text in texts) or (request.is_json and b"\\u0000" in request.get_data()):
         abort(400)
