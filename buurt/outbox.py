@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +34,7 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy import event, or_, update
 from sqlalchemy.orm import Session
 
+from buurt.background import BackgroundThread
 from buurt.extensions import db
 from buurt.mail import DEADLINE_FACTOR, MailError, mail_enabled, mail_timeout, new_message_id, transmit
 from buurt.models import OutboxMessage, utcnow
@@ -345,54 +344,17 @@ def backlog() -> dict[str, int]:
 # --- the sender thread --------------------------------------------------------------------------
 
 
-class SenderThread:
-    """One daemon thread per process that runs deliver_due in its own app context.
+class SenderThread(BackgroundThread):
+    """The mail sender: deliver_due in its own app context, woken after a commit that queued mail,
+    else every MAIL_POLL_SECONDS (buurt.background: one per worker, started from a request)."""
 
-    Started from a request (so in a gunicorn worker, after the fork; a thread never survives a
-    fork, hence the pid check), woken after a commit that queued mail, else every MAIL_POLL_SECONDS.
-    """
+    name = "buurt-mail"
 
-    def __init__(self, app: Flask):
-        self.app = app
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._stopped = False
+    def interval(self) -> float:
+        return self.app.config.get("MAIL_POLL_SECONDS", 30)
 
-    @property
-    def running(self) -> bool:
-        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
-
-    def ensure_running(self) -> None:
-        if self.running or self._stopped:
-            return
-        with self._lock:
-            if self.running or self._stopped:
-                return
-            self._wake = threading.Event()
-            self._wake.set()  # look at once: a previous process may have left mail
-            self._thread = threading.Thread(target=self._run, args=(self._wake,), name="buurt-mail", daemon=True)
-            self._thread.start()
-            self._pid = os.getpid()
-
-    def wake(self) -> None:
-        self.ensure_running()
-        self._wake.set()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """End the thread after its current round (tests; a worker just exits, the thread is a daemon)."""
-        self._stopped = True
-        self._wake.set()
-        if self._thread is not None and self._pid == os.getpid():
-            self._thread.join(timeout)
-
-    def _run(self, wake: threading.Event) -> None:
-        while not self._stopped:
-            wake.wait(self.app.config.get("MAIL_POLL_SECONDS", 30))
-            wake.clear()
-            if not self._stopped:
-                self.deliver()
+    def work(self) -> None:
+        self.deliver()
 
     def deliver(self) -> None:
         """Drain what is due; never raises (the thread must live on), logs the error type only."""

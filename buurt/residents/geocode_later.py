@@ -25,13 +25,13 @@ import contextlib
 import fcntl
 import logging
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask, current_app
 
+from buurt.background import BackgroundThread
 from buurt.extensions import db
 from buurt.models import Resident, ResidentStatus
 
@@ -70,59 +70,22 @@ def waiting_counts() -> tuple[int, int]:
     return counts.get(False, 0), counts.get(True, 0)
 
 
-class GeocodeLaterThread:
-    """One daemon thread per process that runs geocode_pending in its own app context.
+class GeocodeLaterThread(BackgroundThread):
+    """geocode_pending in its own app context, at once and then every GEOCODE_LATER_SECONDS
+    (buurt.background: one per worker, started from a request, like buurt.outbox.SenderThread)."""
 
-    Started from a request (so in a gunicorn worker, after the fork; a thread never survives a
-    fork, hence the pid check), like buurt.outbox.SenderThread.
-    """
+    name = "buurt-geocode-later"
 
     def __init__(self, app: Flask, *, clock=time.monotonic):
-        self.app = app
+        super().__init__(app)
         self.clock = clock
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._stopped = False
         self._reviewed_at = -float(REVIEWED_EVERY_SECONDS)
 
-    @property
-    def running(self) -> bool:
-        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+    def interval(self) -> float:
+        return float(self.app.config.get("GEOCODE_LATER_SECONDS", 60))
 
-    def ensure_running(self) -> None:
-        if self.running or self._stopped:
-            return
-        with self._lock:
-            if self.running or self._stopped:
-                return
-            self._wake = threading.Event()
-            self._wake.set()  # a first round at once: sign-ups may be waiting from before a restart
-            self._thread = threading.Thread(
-                target=self._run, args=(self._wake,), name="buurt-geocode-later", daemon=True
-            )
-            self._thread.start()
-            self._pid = os.getpid()
-
-    def wake(self) -> None:
-        """Look now rather than at the next round (e.g. after a sign-up was stored as TO_GEOCODE)."""
-        self.ensure_running()
-        self._wake.set()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """End the thread after its current round (tests; a worker just exits, the thread is a daemon)."""
-        self._stopped = True
-        self._wake.set()
-        if self._thread is not None and self._pid == os.getpid():
-            self._thread.join(timeout)
-
-    def _run(self, wake: threading.Event) -> None:
-        while not self._stopped:
-            wake.wait(float(self.app.config.get("GEOCODE_LATER_SECONDS", 60)))
-            wake.clear()
-            if not self._stopped:
-                self.run_once()
+    def work(self) -> None:
+        self.run_once()
 
     def run_once(self):
         """One round: geocode_pending under the lock; its report, or None (nothing due, lock
