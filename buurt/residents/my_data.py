@@ -20,7 +20,7 @@ from buurt.areas.services import place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, format_address, format_postcode
 from buurt.geo.geocoding import AddressQuery
-from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus
+from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus, utcnow
 from buurt.outbox import queue_mail
 from buurt.residents import lifecycle
 from buurt.residents.errors import AddressNotFound, DuplicatePhone, LookupUnavailable, ResidentError
@@ -49,12 +49,13 @@ def request_my_data_link(contact: str) -> int:
         query = db.select(Resident).where(Resident.phone_e164 == phone)
     sent = 0
     hours = max(current_app.config["MY_DATA_TOKEN_MAX_AGE"] // 3600, 1)
-    for resident in db.session.scalars(query):
-        if not resident.email:
-            continue
+    with_email = [resident for resident in db.session.scalars(query) if resident.email]
+    # Nobody with this contact: render and sign a mail all the same, so the answer takes as long
+    # as for a known one (its timing must not tell who is signed up; issue 12, finding 8).
+    for resident in with_email or [Resident(id=0, created_at=utcnow())]:
         body = render_template("email/my_data_link.txt", hours=hours, link=my_data_link(resident))
         subject = _("Uw gegevens bij BuurtWhatsApp Rijnsoever")
-        if queue_mail(resident.email, subject, body, kind="my_data_link", resident_id=resident.id):
+        if resident.id and queue_mail(resident.email, subject, body, kind="my_data_link", resident_id=resident.id):
             sent += 1
     audit.record("residents.my_data_request", count=sent, commit=True)
     return sent
