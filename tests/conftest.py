@@ -146,6 +146,11 @@ def app(tmp_path_factory, app_config):
         seed_default_neighbourhood()
         yield app
         db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            # Each cached app (one per distinct app_config) keeps a pool, and the rate limiter takes
+            # a connection of its own beside the request's: idle pools of all of them passed
+            # PostgreSQL's 100 connections. A test's connections go back with the test.
+            db.engine.dispose()
     app.config.clear()
     app.config.update(saved_config)
 

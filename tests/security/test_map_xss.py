@@ -30,7 +30,8 @@ from buurt.geo.incident_maps import (
 )
 from buurt.geo.maps import LegendItem, LegendSection, MapArea, areas_map, point_map_template, tooltip_html
 from buurt.meldingen.maps import MapGroup, routing_map
-from buurt.models import Area, Incident, IncidentCategory, ResidentStatus, Role, utcnow
+from buurt.models import Incident, IncidentCategory, Role, utcnow
+from tests.security.hostile_names import store_hostile_names
 
 #: Each part breaks out of a different context if the name is not encoded for it:
 #: a backtick ends folium's template literal, ${...} runs inside it, \x3c becomes "<" in it,
@@ -178,19 +179,9 @@ def test_melding_routing_map_with_hostile_names():
 @pytest.fixture
 def hostile_names(app, groups, make_resident, make_address):
     """Hostile group names, area names and a hostile street with members and open sign-ups."""
-    from buurt.areas.services import current_areas
-
     for n, group in enumerate(groups):
         group.name = f"G{n} {HOSTILE}"[:120]
-    for n, row in enumerate(db.session.scalars(db.select(Area))):
-        row.name = f"A{n} {IN_MARKUP if n % 2 else IN_SCRIPT}"  # names hold at most 120 characters
-    db.session.commit()
-    west = next(a for a in current_areas().areas if a.key == "rijnsoever-west")
-    group = next(g for g in groups if g.id == west.group_id)
-    for i in range(6):
-        for status, street in ((ResidentStatus.ADDED, IN_SCRIPT), (ResidentStatus.PENDING, IN_MARKUP)):
-            make_resident(group, status=status, lat=52.2127 + i * 1e-6, lon=4.413965, street=street)
-    make_address(postcode="2221XA", number=1, lat=52.2127, lon=4.413965, street=IN_SCRIPT)
+    store_hostile_names(groups, make_resident, make_address, in_script=IN_SCRIPT, in_markup=IN_MARKUP)
     return groups
 
 

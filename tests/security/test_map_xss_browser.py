@@ -16,8 +16,9 @@ import pytest
 
 from buurt.extensions import db
 from buurt.geo.folium_assets import TILE_ORIGIN
-from buurt.models import Area, Incident, IncidentCategory, ResidentStatus, Role, utcnow
+from buurt.models import Incident, IncidentCategory, Role, utcnow
 from tests.conftest import PASSWORD
+from tests.security.hostile_names import store_hostile_names
 
 pytestmark = pytest.mark.browser
 
@@ -111,21 +112,12 @@ def log_in(page, base_url: str, user) -> None:
 def hostile_world(app, groups, make_user, make_resident, make_address):
     """Area and street names that would run as script; a melding and an incident. Group names come
     from the settings form in the test itself (but for the groups it does not rename)."""
-    from buurt.areas.services import current_areas
     from buurt.meldingen.location import Location
     from buurt.meldingen.services import create_melding
 
     for n, group in enumerate(groups[1:], start=1):
         group.name = f"{n} {IN_MARKUP if n % 2 else IN_SCRIPT}"
-    for n, row in enumerate(db.session.scalars(db.select(Area))):
-        row.name = f"A{n} {IN_MARKUP if n % 2 else IN_SCRIPT}"  # names hold at most 120 characters
-    db.session.commit()
-    west = next(a for a in current_areas().areas if a.key == "rijnsoever-west")
-    group = next(g for g in groups if g.id == west.group_id)
-    for i in range(6):
-        for status, street in ((ResidentStatus.ADDED, IN_SCRIPT), (ResidentStatus.PENDING, IN_MARKUP)):
-            make_resident(group, status=status, lat=52.2127 + i * 1e-6, lon=4.413965, street=street)
-    make_address(postcode="2221XA", number=1, lat=52.2127, lon=4.413965, street=IN_SCRIPT)
+    store_hostile_names(groups, make_resident, make_address, in_script=IN_SCRIPT, in_markup=IN_MARKUP)
     now = utcnow()
     db.session.add(
         Incident(
