@@ -92,7 +92,7 @@ class LoginAttempt:
             max_age=DEVICE_MAX_AGE,
             httponly=True,
             samesite="Lax",
-            secure=request.is_secure,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,  # as the session cookie
             path=url_for("auth.login"),  # sent to the login form only
         )
         return response

@@ -24,7 +24,7 @@ class ResidentStatus(StrEnum):
     """Where a sign-up stands."""
 
     UNCONFIRMED = "unconfirmed"  # e-mail given, double opt-in link not clicked yet
-    TO_GEOCODE = "to_geocode"  # geocoder was unavailable; `flask buurt geocode-pending` retries
+    TO_GEOCODE = "to_geocode"  # not placed yet (not in the register); geocode_later / `flask buurt geocode-pending`
     PENDING = "pending"  # waiting for a beheerder to add them in WhatsApp
     WAITLIST = "waitlist"  # group full
     ADDED = "added"  # member of the WhatsApp group

@@ -178,8 +178,9 @@ def sign_up(data: SignupData, once: str | None = None) -> SignupReceipt:
 
     Raises AddressNotFound or OutsideCoverage (nothing stored), or once.AlreadySubmitted when this
     form (its one-time token `once`) was posted already: a double tap or a resubmit answers with
-    the first receipt. When the geocoder is unreachable the sign-up is stored as TO_GEOCODE
-    (retried by `flask buurt geocode-pending`).
+    the first receipt. A sign-up never waits on an online geocoder: an address that is neither in
+    the register nor among this process's recent lookups is stored as TO_GEOCODE and placed by the
+    background round (buurt.residents.geocode_later; or `flask buurt geocode-pending`).
 
     A number that already has an active sign-up goes the same way up to the last step and gets the
     same receipt; then, instead of inserting, the owner is told (``_tell_owner``). Two phases: first
