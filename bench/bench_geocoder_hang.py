@@ -32,21 +32,20 @@ import argparse
 import http.client
 import json
 import multiprocessing
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
-from html import unescape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _http import Visitor, hidden_fields  # noqa: E402  (bench/ is on sys.path: the script's folder)
 
 from tests.geocoder_support import LoopbackGeocoder  # noqa: E402
 from tests.gunicorn_support import VENV_BIN, prepare_database, running_gunicorn, server_env  # noqa: E402
@@ -55,8 +54,6 @@ EMAIL = "beheerder-bench@example.org"
 PASSWORD = "bench password, not a secret"
 PROBE_EVERY_S = 0.1
 TARGET_P99_MS = 100.0
-HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
-ATTRIBUTE = re.compile(r'(name|value)="([^"]*)"')
 
 _MAKE_BEHEERDER = """
 import sys
@@ -79,45 +76,15 @@ class Kind:
     answers: Counter = field(default_factory=Counter)
 
 
-class Client:
+class Client(Visitor):
     """One visitor: a keep-alive connection and a cookie jar."""
 
     def __init__(self, port: int):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookies: dict[str, str] = {}
+        super().__init__(port, timeout=60)
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, float]:
-        headers = {"Host": "127.0.0.1"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        start = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            raise
-        elapsed = time.perf_counter() - start
-        for cookie in response.msg.get_all("Set-Cookie") or []:
-            name, _, rest = cookie.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        response, text, elapsed = self.send(method, path, form)
         return response.status, text, elapsed
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    fields = {}
-    for tag in HIDDEN.findall(html):
-        attributes = dict(ATTRIBUTE.findall(tag))
-        if "name" in attributes:
-            fields[attributes["name"]] = unescape(attributes.get("value", ""))
-    return fields
 
 
 def log_in(port: int) -> Client:

@@ -37,21 +37,20 @@ import argparse
 import http.client
 import json
 import random
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from html import unescape as html_unescape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _http import Visitor, hidden_fields  # noqa: E402  (bench/ is on sys.path: the script's folder)
 
 from tests.gunicorn_support import (  # noqa: E402
     CONFIG_FILE,
@@ -66,8 +65,6 @@ PAGES = ("/", "/welke-groep", "/aanmelden", "/welke-groep/straten", "/incidenten
 #: flow -> weight in the mix (a flow is one to three requests)
 FLOWS = {"page": 4, "api": 2, "lookup": 2, "signup": 2}
 SERVER_CONFIG = {"RATELIMIT_ENABLED": False, "MAIL_SERVER": None}
-HIDDEN_INPUT = re.compile(r'<input[^>]*type="hidden"[^>]*>')
-ATTRIBUTE = re.compile(r'(name|value)="([^"]*)"')
 
 
 @dataclass
@@ -92,52 +89,24 @@ class Stats:
         return [t for ts in self.timings.values() for t in ts]
 
 
-class Client:
+class Client(Visitor):
     """One visitor: a keep-alive connection, a cookie jar (the session), and the stats."""
 
     def __init__(self, port: int, stats: Stats):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookies: dict[str, str] = {}
+        super().__init__(port, timeout=30)
         self.stats = stats
 
     def request(self, kind: str, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
         """One request; (status, body, location). Errors are counted and give status 0."""
-        headers = {"Host": "127.0.0.1"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        start = time.perf_counter()
         try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
+            response, text, elapsed = self.send(method, path, form)
         except (OSError, http.client.HTTPException) as error:
-            self.conn.close()
             self.stats.error(f"{kind}: {type(error).__name__}")
             return 0, "", ""
-        self.stats.record(kind, time.perf_counter() - start)
-        for cookie in response.msg.get_all("Set-Cookie") or []:
-            name, _, rest = cookie.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        self.stats.record(kind, elapsed)
         if not 200 <= response.status < 400:
             self.stats.error(f"{kind}: HTTP {response.status}")
         return response.status, text, response.getheader("Location") or ""
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    """The form's hidden inputs as a browser sends them: the CSRF token, a one-time token, empty picks."""
-    fields = {}
-    for tag in HIDDEN_INPUT.findall(html):
-        attributes = dict(ATTRIBUTE.findall(tag))
-        if "name" in attributes:
-            fields[attributes["name"]] = html_unescape(attributes.get("value", ""))
-    return fields
 
 
 class Mix:
