@@ -76,6 +76,27 @@ class Defaults:
     CAPACITY_WARNING = 0.9
     MINIMUM_AGE = 16
     RETENTION_DAYS = 60
+    # Issue 13 (privacy): how long each kind of personal data is kept. `flask buurt purge --apply`
+    # (and the daily purge thread, PURGE_THREAD) applies every period; the privacy page and
+    # docs/privacy.md are generated from these values, so they cannot drift apart.
+    RETENTION_WAITLIST_DAYS = 365  # on the waitlist without a place: removed after this long
+    RETENTION_INCIDENT_DETAIL_DAYS = 180  # description, details, photo, street and exact point
+    RETENTION_INCIDENT_DAYS = 2 * 365  # the anonymous rest (category, day, area) of a report
+    RETENTION_MELDING_DAYS = 365  # meldkamer alerts with their text and place
+    RETENTION_AUDIT_DAYS = 2 * 365  # the audit log: who viewed, exported or changed what
+    RETENTION_ADDRESS_CACHE_DAYS = 30  # addresses answered by an online geocoder (PDOK, Nominatim)
+    RETENTION_TASK_DONE_DAYS = 30  # finished WhatsApp tasks (already stripped of name and number)
+    RETENTION_TASK_OPEN_DAYS = 90  # an open task's name and number, if nobody marks it done
+    RETENTION_OUTBOX_DAYS = 30  # sent or given-up mail (addresses and text are erased at once)
+    RETENTION_SESSION_DAYS = 30  # ended staff logins
+    PURGE_THREAD = True  # each web worker runs the purge once a day (one process at a time)
+    PURGE_HOUR = 4  # local hour (Europe/Amsterdam) after which the daily purge runs
+    # The versions of the privacy statement and group rules a resident agrees to at sign-up (stored
+    # with the consent; shown in Mijn gegevens). Bump them when the text changes (a test checks).
+    PRIVACY_VERSION = "2026-12-02"
+    RULES_VERSION = "2026-12-02"
+    # Who is responsible (AVG art. 13): shown on the privacy page.
+    CONTROLLER_NAME = "BuurtWhatsApp Rijnsoever (stichting i.o.), Katwijk"
     SIGNUP_TOKEN_MAX_AGE = 7 * 24 * 3600
     MY_DATA_TOKEN_MAX_AGE = 24 * 3600
     TYPICAL_ADD_DAYS = 7  # shown to residents: "a beheerder usually adds you within N days"
@@ -104,6 +125,13 @@ class Defaults:
     PUBLIC_INCIDENT_DELAY_HOURS = 24
     PUBLIC_GRID_M = 150
     PUBLIC_MAX_ZOOM = 15
+    # Map tiles (issue 13): every map loads its background from here, so the visitor's IP address
+    # goes to this provider; the privacy page names it. Default: PDOK BRT Achtergrondkaart (Kadaster,
+    # a Dutch public service). Self-hosted tiles: set the URL to your own server.
+    TILES_URL = "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+    TILES_ATTRIBUTION = "Kaartgegevens &copy; Kadaster (BRT Achtergrondkaart)"
+    TILES_PROVIDER = "PDOK (Kadaster)"
+    TILES_MAX_ZOOM = 19
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
     # Incidents (buurt.incidents)
     PUBLIC_MIN_ADDRESSES = 5  # a public grid cell needs at least this many register addresses

@@ -65,6 +65,9 @@ class Incident(db.Model):
         index=True,
     )
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id", ondelete="SET NULL"))
+    # when description, details, photo, street and exact point were erased (retention or the reporter's
+    # deletion); the anonymous rest (category, day, area, public grid cell) stays for the counts
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(default=False, index=True)
 
     area: Mapped[Area | None] = relationship()
