@@ -56,6 +56,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csp.init_app(app)  # Content-Security-Policy: site-wide, map documents their own (buurt.csp)
     outbox.init_app(app)  # the mail sender thread starts in a worker, on its first request
     geocode_later.init_app(app)  # places TO_GEOCODE sign-ups from a thread in each worker
+    from buurt.retention import schedule as purge_schedule
+
+    purge_schedule.init_app(app)  # the daily retention purge (PURGE_THREAD), a thread in each worker
     logging.getLogger("buurt").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("geopy").setLevel(logging.WARNING)  # it logs error bodies (may hold addresses) at INFO
     return app

@@ -62,6 +62,7 @@ def make_test_app(tmp_path, **overrides):
         "MAIL_SERVER": None,
         "MAIL_SENDER_THREAD": False,  # tests deliver the outbox themselves (the deliver_mail fixture)
         "GEOCODE_LATER_THREAD": False,  # tests place TO_GEOCODE sign-ups themselves (geocode_pending)
+        "PURGE_THREAD": False,  # tests run the purge themselves (run_purge, `flask buurt purge`)
         "SITE_URL": "http://localhost",
     }
     config.update(overrides)

@@ -126,7 +126,7 @@ def test_flask_buurt_purge_apply_clears_old_tokens(app, runner):
     assert len(rows()) == 1  # a dry run deletes nothing
     done = runner.invoke(args=["buurt", "purge", "--apply"])
     assert done.exit_code == 0, done.output
-    assert "Gebruikte formuliertokens opgeruimd: 1." in done.output
+    assert "  form_submissions: 1  [na 2 dagen]" in done.output
     assert rows() == []
 
 

@@ -1,4 +1,5 @@
-"""`flask buurt geocode-pending`, `flask buurt digest` and `flask buurt purge`: thin shells over the services."""
+"""`flask buurt geocode-pending`, `flask buurt digest` and `flask buurt purge`: thin shells over the services
+(the purge's rules live in buurt.retention)."""
 
 import click
 
@@ -56,22 +57,20 @@ def digest_command():
     "--apply", is_flag=True, help="Echt verwijderen; zonder deze optie wordt alleen getoond wat weg zou gaan."
 )
 def purge_command(apply):
-    """Bewaartermijn: verwijder aanmeldingen die nooit bevestigd of nooit toegevoegd zijn (RETENTION_DAYS)."""
+    """Bewaartermijnen: verwijder of anonimiseer wat langer bewaard is dan mag (elke regel uit buurt.retention)."""
     from flask import current_app
 
-    from buurt.residents.retention import purge_stale_signups
+    from buurt.retention import RULES, run_purge
+    from buurt.retention.schedule import purge_lock
 
-    report = purge_stale_signups(apply=apply)
-    days = current_app.config["RETENTION_DAYS"]
-    verb = "Verwijderd" if apply else "Zou verwijderen (proefdraai)"
-    click.echo(f"{verb}: {report.total} aanmelding(en) ouder dan {days} dagen.")
-    for status, n in sorted(report.by_status.items()):
-        click.echo(f"  {status}: {n}")
-    if report.ids:
-        click.echo(f"  aanmelding-id's: {', '.join(map(str, report.ids))}")
+    # One purge at a time on this machine: the web workers' purge threads take the same lock.
+    with purge_lock(current_app, wait=True):
+        report = run_purge(apply=apply)
+    verb = "Verwijderd of geanonimiseerd" if apply else "Zou verwijderen of anonimiseren (proefdraai)"
+    click.echo(f"{verb}: {report.total} in totaal.")
+    for rule in RULES:
+        days = rule.days()
+        period = f"{days:g} dagen" + (f" ({rule.config_key})" if rule.config_key else "")
+        click.echo(f"  {rule.key}: {report.counts[rule.key]}  [na {period}]")
     if not apply and report.total:
-        click.echo("Draai opnieuw met --apply om ze echt te verwijderen.")
-    if apply:  # used one-time form tokens (buurt.once): no personal data, only needed for a resubmit
-        from buurt.once import purge as purge_form_tokens
-
-        click.echo(f"Gebruikte formuliertokens opgeruimd: {purge_form_tokens()}.")
+        click.echo("Draai opnieuw met --apply om dit echt te doen.")

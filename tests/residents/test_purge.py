@@ -1,4 +1,4 @@
-"""The retention rule: `flask buurt purge` is a dry run unless --apply."""
+"""The sign-up retention rules: `flask buurt purge` is a dry run unless --apply (every rule: tests/privacy)."""
 
 from datetime import timedelta
 
@@ -32,22 +32,25 @@ def test_purge_dry_run_lists_and_apply_removes(app, runner, make_resident, group
 
     dry = runner.invoke(args=["buurt", "purge"])
     assert dry.exit_code == 0, dry.output
-    assert "Zou verwijderen (proefdraai): 5 aanmelding(en)" in dry.output
+    assert "(proefdraai): 5 in totaal" in dry.output
+    assert "  signups: 4  [na 60 dagen (RETENTION_DAYS)]" in dry.output
+    assert "  removed: 1  [na 60 dagen (RETENTION_DAYS)]" in dry.output
     assert "--apply" in dry.output
     assert len(residents()) == 11
-    assert db.session.scalars(db.select(AuditEntry).filter_by(action="residents.purge")).all() == []
+    assert db.session.scalars(db.select(AuditEntry).filter_by(action="retention.purge")).all() == []
 
     done = runner.invoke(args=["buurt", "purge", "--apply"])
     assert done.exit_code == 0, done.output
-    assert "Verwijderd: 5" in done.output
+    assert "geanonimiseerd: 5 in totaal" in done.output
     assert sorted(r.id for r in residents()) == kept_ids
     assert not set(gone_ids) & {r.id for r in residents()}
-    entry = db.session.scalars(db.select(AuditEntry).filter_by(action="residents.purge")).one()
+    entry = db.session.scalars(db.select(AuditEntry).filter_by(action="retention.purge")).one()
     assert entry.details["count"] == 5
+    assert entry.details["n_signups"] == 4 and entry.details["n_removed"] == 1
     assert "Fictief" not in str(entry.details)
 
     again = runner.invoke(args=["buurt", "purge", "--apply"])
-    assert "Verwijderd: 0" in again.output
+    assert "geanonimiseerd: 0 in totaal" in again.output
 
 
 def test_retention_days_is_configurable(app, runner, make_resident, group_by_key):
@@ -55,4 +58,4 @@ def test_retention_days_is_configurable(app, runner, make_resident, group_by_key
     make_resident(
         group_by_key["rijnsoever-noord"], status=ResidentStatus.UNCONFIRMED, created_at=utcnow() - timedelta(days=4)
     )
-    assert "proefdraai): 1" in runner.invoke(args=["buurt", "purge"]).output
+    assert "  signups: 1  [na 3 dagen (RETENTION_DAYS)]" in runner.invoke(args=["buurt", "purge"]).output

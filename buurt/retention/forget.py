@@ -1,0 +1,110 @@
+"""What deleting means, per kind of record: one place, used by "Mijn gegevens → verwijderen",
+by the retention rules (buurt.retention) and by a beheerder's "Verwijderen" of an incident.
+
+- ``anonymise_incident``: a report keeps what the counts need (category, day, area, group, and
+  the centre of its public grid cell, PUBLIC_GRID_M) and loses the rest: description, details,
+  photo (file and fields), street, exact point and who reported it.
+- ``delete_incident``: the row and its photo file.
+- ``forget_resident``: a resident row goes, and with it every trace that names or points at the
+  person: their reports are anonymised, audit rows lose the resident id, WhatsApp to-dos lose the
+  link (they keep name and number only while a beheerder still has to act on them), their mail
+  goes from the outbox, and the online geocoder's cache row for their address goes (register
+  addresses are public data and stay).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, update
+
+from buurt.extensions import db
+from buurt.geo.geocoding import SOURCE_NOMINATIM, SOURCE_PDOK
+from buurt.incidents import photos
+from buurt.incidents.blur import cell_centre, cell_indices
+from buurt.models import Address, AuditEntry, GroupTask, Incident, OutboxMessage, Resident, utcnow
+
+#: Address rows that an online geocoder answered (a cache, personal by association); the others
+#: come from the address register (BAG import, GeoJSON, demo) and are public data.
+ONLINE_SOURCES = (SOURCE_PDOK, SOURCE_NOMINATIM)
+
+
+def public_cell_point(lat: float, lon: float) -> tuple[float, float]:
+    """The centre (lat, lon) of the public grid cell (PUBLIC_GRID_M, RD New) a point lies in."""
+    cell_m = float(current_app.config["PUBLIC_GRID_M"])
+    cols, rows = cell_indices([lat], [lon], cell_m)
+    return cell_centre(int(cols[0]), int(rows[0]), cell_m)
+
+
+def anonymise_incident(incident: Incident) -> bool:
+    """Erase what could point at a person; keep category, day, area and group. False if already done."""
+    if incident.anonymised_at is not None:
+        return False
+    photos.remove(incident.photo_filename, current_app.instance_path)
+    incident.photo_filename = incident.photo_mime = None
+    incident.description = ""
+    incident.details = None
+    incident.location_label = None
+    incident.reporter_resident_id = None
+    incident.reporter_user_id = None
+    incident.lat, incident.lon = public_cell_point(incident.lat, incident.lon)
+    incident.anonymised_at = utcnow()
+    return True
+
+
+def delete_incident(incident: Incident) -> None:
+    """The row and its photo file; reports merged into it stay (their link is cleared by the database)."""
+    db.session.execute(
+        update(Incident)
+        .where(Incident.merged_into_id == incident.id)
+        .values(merged_into_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    photos.remove(incident.photo_filename, current_app.instance_path)
+    db.session.delete(incident)
+
+
+def forget_resident(resident: Resident) -> None:
+    """Delete a resident and every trace that names them (see the module docstring); no commit.
+
+    A "remove from WhatsApp" to-do the caller created for them (``link_resident=False``) keeps the
+    name and number the beheerder needs; that is the only copy left, erased when the task is done
+    or after RETENTION_TASK_OPEN_DAYS.
+    """
+    for incident in db.session.scalars(db.select(Incident).filter_by(reporter_resident_id=resident.id)):
+        anonymise_incident(incident)
+    strip_audit_ids("resident", resident.id)
+    db.session.execute(
+        update(GroupTask)
+        .where(GroupTask.resident_id == resident.id)
+        .values(resident_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    mail_to = [OutboxMessage.resident_id == resident.id]
+    if resident.email:
+        # mail queued without the link (it holds the address in its recipients until sent)
+        mail_to.append(func.lower(OutboxMessage.recipients).contains(resident.email.lower(), autoescape=True))
+    db.session.execute(delete(OutboxMessage).where(or_(*mail_to)).execution_options(synchronize_session="fetch"))
+    if resident.postcode and resident.house_number:
+        db.session.execute(
+            delete(Address)
+            .where(
+                Address.postcode == resident.postcode,
+                Address.house_number == resident.house_number,
+                Address.house_letter == (resident.house_letter or "").upper(),
+                Address.house_addition == (resident.house_addition or "").upper(),
+                Address.source.in_(ONLINE_SOURCES),
+            )
+            .execution_options(synchronize_session="fetch")
+        )
+    db.session.delete(resident)
+
+
+def strip_audit_ids(target_type: str, target_id: int) -> int:
+    """Audit rows about one record lose its id (action, time and who acted stay); returns how many."""
+    result = db.session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.target_type == target_type, AuditEntry.target_id == target_id)
+        .values(target_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
