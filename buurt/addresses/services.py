@@ -23,7 +23,14 @@ from buurt import caching
 from buurt.extensions import db
 from buurt.geo.addresses import normalize_street
 from buurt.geo.chain import GeocoderChain, build_chain
-from buurt.geo.geocoding import AddressQuery, GeocodeResult, GeocoderUnavailable
+from buurt.geo.geocoding import (
+    SOURCE_NOMINATIM,
+    SOURCE_PDOK,
+    SOURCE_REGISTER,
+    AddressQuery,
+    GeocodeResult,
+    GeocoderUnavailable,
+)
 from buurt.geo.recent import MISSING, RecentAnswers, address_key
 from buurt.geo.register import MemoryRegister
 from buurt.geo.register_io import AddressRecord, Rejected
@@ -31,7 +38,16 @@ from buurt.models import Address
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DbRegister", "GeocoderUnavailable", "ImportReport", "geocode", "geocode_for_signup", "import_records"]
+__all__ = [
+    "ONLINE_SOURCES",
+    "DbRegister",
+    "GeocoderUnavailable",
+    "ImportReport",
+    "geocode",
+    "geocode_for_signup",
+    "import_records",
+    "imported_only",
+]
 
 
 _COLUMNS = (
@@ -46,9 +62,35 @@ _COLUMNS = (
 )
 
 
+#: ``Address.source`` of the rows an online geocoder answered (kept by `store_result`): the cache of
+#: addresses somebody looked up. Every other source is imported register data ("bag-csv", "geojson",
+#: "demo", or what `flask buurt addresses import --source` was given).
+ONLINE_SOURCES = (SOURCE_PDOK, SOURCE_NOMINATIM)
+
+
+def imported_only():
+    """A WHERE clause for the imported register only: what is public (the street list) must not
+    change when somebody looks up an address (issue 13, finding 8)."""
+    return Address.source.not_in(ONLINE_SOURCES)
+
+
 def _records(rows) -> Iterator[AddressRecord]:
     for postcode, number, letter, addition, street, place, lat, lon in rows:
         yield AddressRecord(postcode, number, letter or None, addition or None, street, place, lat, lon)
+
+
+def _register_of(rows) -> MemoryRegister:
+    """A MemoryRegister of (`_COLUMNS`..., source) rows.
+
+    An imported address answers as "register"; a cached online answer as the service that gave it,
+    so the second lookup of an address says what the first said (no answer may tell whether the
+    address was looked up before; issue 13, finding 8).
+    """
+    memory = MemoryRegister()
+    for *values, source in rows:
+        (record,) = _records([values])
+        memory.add(record, source=source if source in ONLINE_SOURCES else SOURCE_REGISTER)
+    return memory
 
 
 class DbRegister:
@@ -89,7 +131,7 @@ class DbRegister:
     def _memory(self) -> MemoryRegister:
         revision = self._current_revision()
         if self._snapshot is None or revision != self._revision:
-            self._snapshot = MemoryRegister(_records(db.session.execute(db.select(*_COLUMNS))))
+            self._snapshot = _register_of(db.session.execute(db.select(*_COLUMNS, Address.source)))
             self._revision = revision
             self._hits = {}
         return self._snapshot
@@ -104,15 +146,19 @@ class DbRegister:
         if hit is not None:
             self._hits[key] = hit
             return hit
-        rows = db.session.execute(db.select(*_COLUMNS).filter_by(postcode=postcode, house_number=number))
-        return MemoryRegister(_records(rows)).find_exact(postcode, number, letter, addition)
+        rows = db.session.execute(
+            db.select(*_COLUMNS, Address.source).filter_by(postcode=postcode, house_number=number)
+        )
+        return _register_of(rows).find_exact(postcode, number, letter, addition)
 
     def find_by_street(self, street_normalized: str, number: int, letter, addition, place):
         hit = self._memory().find_by_street(street_normalized, number, letter, addition, place)
         if hit is not None:
             return hit
-        rows = db.session.execute(db.select(*_COLUMNS).filter_by(street_norm=street_normalized, house_number=number))
-        return MemoryRegister(_records(rows)).find_by_street(street_normalized, number, letter, addition, place)
+        rows = db.session.execute(
+            db.select(*_COLUMNS, Address.source).filter_by(street_norm=street_normalized, house_number=number)
+        )
+        return _register_of(rows).find_by_street(street_normalized, number, letter, addition, place)
 
 
 def store_result(query: AddressQuery, result: GeocodeResult) -> None:
@@ -371,12 +417,13 @@ def register_size() -> int:
 
 
 def streets_by_group() -> dict[int, list[tuple[str, int]]]:
-    """Street names per group id with the number of register addresses in it, from the register."""
+    """Street names per group id with the number of register addresses in it, from the imported
+    register only: the addresses online geocoders answered are somebody's lookup, not public."""
     import numpy as np
 
     from buurt.areas.services import current_areas
 
-    rows = db.session.execute(db.select(Address.street, Address.lat, Address.lon)).all()
+    rows = db.session.execute(db.select(Address.street, Address.lat, Address.lon).where(imported_only())).all()
     if not rows:
         return {}
     areas = current_areas()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from buurt.areas import services as areas
 from buurt.geo.addresses import InvalidAddress
 from buurt.geo.coords import in_netherlands, looks_swapped
-from buurt.residents.lookup import lookup_address, make_query
+from buurt.residents.lookup import lookup_address, make_query, public_source
 
 HTTP_STATUS = {"found": 200, "outside": 404, "unknown": 404, "invalid": 400, "unavailable": 503}
 
@@ -80,7 +80,7 @@ def lookup_result_payload(result) -> tuple[dict, int]:
         "has_room": result.has_room,
         "nearest_group": _ref(result.nearest_group),
         "distance_m": round(result.distance_m) if result.distance_m is not None else None,
-        "source": result.source,
+        "source": public_source(result.source),  # "register" or "online": never "asked before"
     }
     return payload, HTTP_STATUS.get(result.status, 400)
 

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from buurt.api import lookup
 from buurt.areas import services as areas
-from buurt.extensions import limiter
+from buurt.extensions import csrf, limiter
 from buurt.main.services import public_groups
 
 bp = Blueprint("api", __name__)
@@ -69,22 +69,44 @@ def area_at():
     return jsonify(payload), status
 
 
+LOOKUP_BODY_HELP = (
+    'Stuur een POST naar /api/v1/lookup met een JSON-body: {"postcode": "2221AB", "huisnummer": "12", '
+    '"toevoeging": "a"} of {"q": "Voorbeeldlaan 12a"}.'
+)
+
+
 @bp.get("/lookup")
+def lookup_by_get():
+    """Refused: an address in the URL lands in every proxy's access log (issue 13, finding 11)."""
+    message = "Een adres hoort niet in de URL (die komt in logbestanden). " + LOOKUP_BODY_HELP
+    return jsonify(status="method_not_allowed", message=message), 405, {"Allow": "POST"}
+
+
+def _text(body: dict, name: str) -> str | None:
+    """A string field of the JSON body, stripped ("" when absent; None when it is not a string or number)."""
+    value = body.get(name, "")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).strip()
+
+
+@bp.post("/lookup")
+@csrf.exempt  # a JSON body: a cross-site form cannot send one, and a lookup changes nothing of anyone's
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOOKUP"])
 def lookup_address():
-    """Geocode ?postcode=..&huisnummer=..[&toevoeging=..] or ?q=free text, and assign a group."""
-    text = request.args.get("q", "").strip()
-    postcode = request.args.get("postcode", "").strip()
-    number = request.args.get("huisnummer", "").strip()
-    if len(text) > 200 or len(postcode) > 20 or len(number) > 20:
+    """Geocode {"postcode", "huisnummer"[, "toevoeging"]} or {"q": free text} (a JSON body) and assign a group."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(status="invalid", message=LOOKUP_BODY_HELP), 400
+    text, postcode, number, addition = (_text(body, n) for n in ("q", "postcode", "huisnummer", "toevoeging"))
+    if None in (text, postcode, number, addition):
+        return jsonify(status="invalid", message="Geef elk veld als tekst. " + LOOKUP_BODY_HELP), 400
+    if len(text) > 200 or len(postcode) > 20 or len(number) > 20 or len(addition) > 10:
         return jsonify(status="invalid", message="De invoer is te lang."), 400
     if text:
         payload, status = lookup.lookup_text(text)
     elif postcode and number:
-        payload, status = lookup.lookup_structured(postcode, number, request.args.get("toevoeging", "").strip()[:10])
+        payload, status = lookup.lookup_structured(postcode, number, addition)
     else:
-        return jsonify(
-            status="invalid",
-            message="Geef postcode en huisnummer (?postcode=2221AB&huisnummer=12) of een adres (?q=Voorbeeldlaan 12).",
-        ), 400
+        return jsonify(status="invalid", message="Geef postcode en huisnummer, of een adres. " + LOOKUP_BODY_HELP), 400
     return jsonify(payload), status

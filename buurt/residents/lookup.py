@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from buurt import caching
-from buurt.addresses.services import GeocoderUnavailable, geocode, streets_by_group
+from buurt.addresses.services import ONLINE_SOURCES, GeocoderUnavailable, geocode, streets_by_group
 from buurt.areas.occupancy import occupancy_of
 from buurt.areas.services import (
     AreaInfo,
@@ -21,8 +21,8 @@ from buurt.areas.services import (
     place,
 )
 from buurt.extensions import db
-from buurt.geo.addresses import HouseNumber, InvalidAddress, parse_house_number
-from buurt.geo.geocoding import AddressQuery, GeocodeResult
+from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, parse_house_number
+from buurt.geo.geocoding import SOURCE_REGISTER, AddressQuery, GeocodeResult
 from buurt.residents.errors import OutsideCoverage
 
 
@@ -44,6 +44,8 @@ class LookupResult:
 
     status: "found" | "outside" | "unknown" | "unavailable" | "invalid".
     `lat`/`lon` are the asker's own address: show them to the asker only, never store or log them.
+    `source` is where the coordinates came from (register/pdok/nominatim/map, stored with a sign-up);
+    what a public answer may say about it is `public_source`.
     """
 
     status: str
@@ -74,6 +76,29 @@ class LookupResult:
         return data
 
 
+PUBLIC_ONLINE = "online"
+
+
+def public_source(source: str | None) -> str | None:
+    """What a public answer says about where it came from: "register" for the imported register,
+    "online" for an address an online geocoder answered, now or at an earlier lookup.
+
+    The same for the first lookup of an address and every later one (answered from the cache), so
+    no answer tells whether somebody looked this address up before (issue 13, finding 8).
+    """
+    if source is None:
+        return None
+    return PUBLIC_ONLINE if source in ONLINE_SOURCES else SOURCE_REGISTER
+
+
+def display_address(result: GeocodeResult) -> str:
+    """The address as we show it, built from its parts when it has them: an online service's own
+    wording (PDOK's "weergavenaam") would differ from the cached answer's and tell them apart."""
+    if result.street and result.house_number:
+        return format_address(result.street, result.house_number, result.postcode, result.place)
+    return result.display_name
+
+
 def _contact_for(area: AreaInfo | None, areas: CurrentAreas) -> str:
     if area is not None:
         email = areas.contacts.get(area.neighbourhood_id)
@@ -90,7 +115,7 @@ def lookup_point(lat: float, lon: float, result: GeocodeResult | None, source: s
         "lat": lat,
         "lon": lon,
         "source": source,
-        "address": result.display_name if result else None,
+        "address": display_address(result) if result else None,
         "postcode": result.postcode if result else None,
         "house": result.house_number if result else None,
     }

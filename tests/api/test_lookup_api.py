@@ -1,4 +1,4 @@
-"""GET /api/v1/lookup: geocode an address and assign a group; clear JSON errors; rate-limited."""
+"""POST /api/v1/lookup: geocode an address (a JSON body) and assign a group; clear JSON errors; rate-limited."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +13,10 @@ OOST = (52.2093, 4.4325)
 HOORNES = (52.2060, 4.4120)
 
 
+def lookup(client, **body):
+    return client.post("/api/v1/lookup", json=body)
+
+
 @pytest.fixture
 def addresses(make_address):
     make_address(postcode="2221ZA", number=12, letter="A", lat=OOST[0], lon=OOST[1], street="Fictieweg")
@@ -20,7 +24,7 @@ def addresses(make_address):
 
 
 def test_lookup_by_postcode_and_number(client, groups, addresses):
-    response = client.get("/api/v1/lookup?postcode=2221za&huisnummer=12&toevoeging=a")
+    response = lookup(client, postcode="2221za", huisnummer="12", toevoeging="a")
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "found"
@@ -32,13 +36,13 @@ def test_lookup_by_postcode_and_number(client, groups, addresses):
 
 
 def test_lookup_free_text(client, groups, addresses):
-    body = client.get("/api/v1/lookup?q=Fictieweg 12a").get_json()
+    body = lookup(client, q="Fictieweg 12a").get_json()
     assert body["status"] == "found"
     assert body["group"]["id"] == groups[4].id
 
 
 def test_lookup_outside_rijnsoever(client, addresses):
-    response = client.get("/api/v1/lookup?postcode=2221ZH&huisnummer=3")
+    response = lookup(client, postcode="2221ZH", huisnummer="3")
     assert response.status_code == 404
     body = response.get_json()
     assert body["status"] == "outside"
@@ -46,23 +50,29 @@ def test_lookup_outside_rijnsoever(client, addresses):
 
 
 def test_lookup_unknown_address(client, addresses):
-    response = client.get("/api/v1/lookup?postcode=2221ZA&huisnummer=99")
+    response = lookup(client, postcode="2221ZA", huisnummer=99)
     assert response.status_code == 404
     assert response.get_json()["status"] == "unknown"
 
 
 @pytest.mark.parametrize(
-    "query",
+    "body",
     [
-        "postcode=0221AB&huisnummer=1",
-        "postcode=2221SS&huisnummer=1",
-        "postcode=2221AB&huisnummer=nul",
-        "",
-        "q=" + "x" * 300,
+        {"postcode": "0221AB", "huisnummer": "1"},
+        {"postcode": "2221SS", "huisnummer": "1"},
+        {"postcode": "2221AB", "huisnummer": "nul"},
+        {},
+        {"q": "x" * 300},
+        {"postcode": ["2221AB"], "huisnummer": "1"},
+        {"postcode": "2221AB", "huisnummer": True},
+        {"postcode": "2221AB", "huisnummer": "1", "toevoeging": "x" * 11},
+        ["2221AB", "1"],
+        "2221AB 1",
+        None,
     ],
 )
-def test_lookup_invalid_input_is_400_with_reason(client, query):
-    response = client.get(f"/api/v1/lookup?{query}")
+def test_lookup_invalid_input_is_400_with_reason(client, body):
+    response = client.post("/api/v1/lookup", json=body)
     assert response.status_code == 400
     body = response.get_json()
     assert body["status"] == "invalid"
@@ -92,7 +102,7 @@ def test_lookup_geocoder_unavailable_is_503(tmp_path):
         with app.app_context():
             _reset_schema()
             seed_default_neighbourhood()
-            response = app.test_client().get("/api/v1/lookup?postcode=2221ZA&huisnummer=1")
+            response = lookup(app.test_client(), postcode="2221ZA", huisnummer="1")
             db.session.remove()
             db.engine.dispose()
     finally:
@@ -110,6 +120,6 @@ def app_config(request):
 
 
 def test_lookup_ratelimit_per_client(client, addresses):
-    codes = [client.get("/api/v1/lookup?postcode=2221ZA&huisnummer=12&toevoeging=a").status_code for _ in range(4)]
+    codes = [lookup(client, postcode="2221ZA", huisnummer="12", toevoeging="a").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
-    assert client.get("/api/v1/lookup?postcode=2221ZA&huisnummer=12").get_json()["status"] == 429
+    assert lookup(client, postcode="2221ZA", huisnummer="12").get_json()["status"] == 429

@@ -29,7 +29,7 @@ def test_a_rename_in_one_process_shows_in_the_other_on_its_next_request(app, oth
     update_settings(group, name="BuurtAlarm Fictief Hernoemd", capacity=300, invite_link=None, beheerder_ids=None)
 
     assert _group_at_point(other)["name"] == "BuurtAlarm Fictief Hernoemd"
-    lookup = other.get("/api/v1/lookup", query_string={"postcode": "2221ZZ", "huisnummer": "7"}).get_json()
+    lookup = other.post("/api/v1/lookup", json={"postcode": "2221ZZ", "huisnummer": "7"}).get_json()
     assert lookup["group"]["name"] == "BuurtAlarm Fictief Hernoemd"
     properties = _area_properties(other, group.id)
     assert (properties["group"], properties["capacity"]) == ("BuurtAlarm Fictief Hernoemd", 300)
@@ -97,10 +97,10 @@ def test_a_corrected_address_shows_in_the_other_process(app, other_app, make_add
     address = make_address(postcode="2221ZZ", number=9, lat=inside[0].y, lon=inside[0].x)
     other = other_app.test_client()
     query = {"postcode": "2221ZZ", "huisnummer": "9"}
-    assert other.get("/api/v1/lookup", query_string=query).get_json()["group"]["id"] == first.group_id
+    assert other.post("/api/v1/lookup", json=query).get_json()["group"]["id"] == first.group_id
 
     row = db.session.get(Address, address.id)  # a corrected BAG position, imported by another process
     row.lat, row.lon = inside[1].y, inside[1].x
     db.session.commit()
 
-    assert other.get("/api/v1/lookup", query_string=query).get_json()["group"]["id"] == second.group_id
+    assert other.post("/api/v1/lookup", json=query).get_json()["group"]["id"] == second.group_id

@@ -107,7 +107,7 @@ def test_a_garbled_answer_is_unavailable_not_a_500(app, client, server):
 
 def test_the_json_api_answers_503_at_the_deadline(app, client, server):
     server.mode = "trickle"
-    response = client.get("/api/v1/lookup?postcode=2221AB&huisnummer=12")
+    response = client.post("/api/v1/lookup", json={"postcode": "2221AB", "huisnummer": "12"})
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
     assert eventually(lambda: server.closed_by_client == 1)
