@@ -5,6 +5,10 @@ aligned to the national grid so a cell never depends on where an incident lies i
 counts, and counts per area and category. A cell is published only when it holds at least
 ``min_addresses`` register addresses, so a cell never points at one or two houses; incidents in
 other cells stay in the area counts only.
+
+Time is blurred too, to whole local days (public_cutoff, period_start): the picture changes only at
+local midnight, so polling it never tells the hour or minute at which an incident happened or was
+reported (a burglary at 03:12 in a cell of five addresses would otherwise point at a house).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import numpy as np
 
@@ -48,9 +52,30 @@ class Blurred:
     suppressed: int  # incidents counted in their area but not on the map
 
 
-def public_cutoff(now: datetime, delay_hours: float) -> datetime:
-    """Incidents that happened (and were reported) after this moment are not public yet."""
-    return now - timedelta(hours=delay_hours)
+def public_cutoff(now: datetime, delay_hours: float, zone: tzinfo) -> datetime:
+    """The first moment whose incidents are not public yet, on `now`'s local day (a local midnight, in UTC).
+
+    Whole local days, so the answer is the same all day long: an incident is public once the delay
+    has passed since the END of the local day on which it happened and was reported (the later of
+    the two), counted at local midnight. That is the first local midnight at least `delay_hours`
+    after the incident, rounded to its whole day: equal to it on ordinary days, a day later only for
+    the day before a change to summer time (a 23-hour day), where counting from the minute would
+    split that day by the hour.
+    """
+    start_of_today = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone).astimezone(UTC)
+    latest_end = (start_of_today - timedelta(hours=delay_hours)).astimezone(zone)  # absolute hours (UTC), not wall
+    return datetime.combine(latest_end.date(), time.min, tzinfo=zone).astimezone(UTC)
+
+
+def period_start(cutoff: datetime, days: int, zone: tzinfo) -> datetime:
+    """The local midnight `days` whole local days before `cutoff` (in UTC): a period is whole days too."""
+    first = cutoff.astimezone(zone).date() - timedelta(days=days)
+    return datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def last_public_day(cutoff: datetime, zone: tzinfo) -> date:
+    """The last local day whose incidents are public at `cutoff` (what the picture says it runs to)."""
+    return cutoff.astimezone(zone).date() - timedelta(days=1)
 
 
 def cell_indices(lats: Sequence[float], lons: Sequence[float], cell_m: float) -> tuple[np.ndarray, np.ndarray]:

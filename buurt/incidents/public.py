@@ -2,12 +2,16 @@
 
 Nothing exact leaves here: no positions, descriptions, photos or reporters (see buurt.incidents.blur).
 
+Time moves in whole local days (Europe/Amsterdam, summer time included): an incident becomes
+public at a local midnight at least PUBLIC_INCIDENT_DELAY_HOURS after the end of the day on which it
+happened and was reported, and each period ("7 dagen", ...) is the whole local days before that
+midnight (blur.public_cutoff, blur.period_start). So every answer of one local day is the same,
+byte for byte: polling never shows an incident arrive or leave at its own hour, which would tell
+the minute of a burglary. The picture says which day it runs to, never a time.
+
 The picture is cached per process (buurt.caching), keyed on everything it is built from: the
-incidents, addresses and areas revisions, the language and the map period. Incidents become public
-24 hours after they happened (``now - delay``, not at whole days), so time moves the picture too: a
-cached picture also knows the window of cut-off moments for which the same incidents are public
-(until the next incident comes out of the delay, or the oldest one falls out of a period), and is
-used only inside it. So a cached answer is the answer the uncached code would give.
+incidents, addresses and areas revisions, the language, the map period and the day's cut-off. So a
+cached answer is the answer the uncached code would give, and a new day builds a new picture.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import numpy as np
@@ -28,6 +32,7 @@ from buurt.areas import services as areas
 from buurt.extensions import db
 from buurt.incidents import blur, labels
 from buurt.models import Address, Area, Incident, IncidentCategory, IncidentStatus, utcnow
+from buurt.times import local_zone
 
 
 @dataclass(frozen=True)
@@ -54,31 +59,22 @@ class PublicPicture:
     map_period: str
     delay_hours: float
     grid_m: float
-    cutoff: datetime
+    until: date  # the last local day counted: the picture holds all day, so it names no time
 
 
-PICTURES_KEPT = 16  # per map period and language: 3 x 2 in use
+PICTURES_KEPT = 16  # per map period and language (3 x 2 in use), a day at a time
 
 
 @dataclass(frozen=True)
 class CachedPicture:
-    """A built picture and the cut-off moments it holds for: ``valid_from <= cutoff < valid_until``.
+    """A built picture (valid for its whole day: the day's cut-off is in its cache key).
 
     ``derived`` keeps what is rendered from the picture (the map document), built at most once.
     """
 
     picture: PublicPicture
-    valid_from: datetime
-    valid_until: datetime | None  # None: no incident can change the picture by time alone
     derived: dict[str, Any] = field(default_factory=dict, compare=False)
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
-
-    def holds_for(self, cutoff: datetime) -> bool:
-        return self.valid_from <= cutoff and (self.valid_until is None or cutoff < self.valid_until)
-
-    def at(self, cutoff: datetime) -> PublicPicture:
-        """The picture as built for `cutoff` (within the window only its cut-off differs)."""
-        return replace(self.picture, cutoff=cutoff)
 
     def rendered(self, name: str, build: Callable[[PublicPicture], Any]) -> Any:
         """`build(picture)`, once per cached picture."""
@@ -88,29 +84,17 @@ class CachedPicture:
             return self.derived[name]
 
 
-def _public_points(since: datetime, cutoff: datetime) -> tuple[list[blur.ExactPoint], datetime | None]:
-    """The public incidents of a period and the earliest moment one of them happened (None: none)."""
+def _public_points(since: datetime, cutoff: datetime) -> list[blur.ExactPoint]:
+    """The public incidents that happened in [since, cutoff), both local midnights, and were reported before cutoff."""
     rows = db.session.execute(
-        db.select(Incident.lat, Incident.lon, Incident.category, Incident.area_id, Incident.occurred_at).where(
+        db.select(Incident.lat, Incident.lon, Incident.category, Incident.area_id).where(
             Incident.status == IncidentStatus.VISIBLE,
             Incident.occurred_at >= since,
-            Incident.occurred_at <= cutoff,
-            Incident.reported_at <= cutoff,
+            Incident.occurred_at < cutoff,
+            Incident.reported_at < cutoff,
         )
     ).all()
-    points = [blur.ExactPoint(r.lat, r.lon, IncidentCategory(r.category).value, r.area_id) for r in rows]
-    return points, min((r.occurred_at for r in rows), default=None)
-
-
-def _next_release(cutoff: datetime) -> datetime | None:
-    """The first cut-off after `cutoff` at which a visible incident comes out of the delay."""
-    rows = db.session.execute(
-        db.select(Incident.occurred_at, Incident.reported_at).where(
-            Incident.status == IncidentStatus.VISIBLE,
-            (Incident.occurred_at > cutoff) | (Incident.reported_at > cutoff),
-        )
-    ).all()
-    return min((max(r.occurred_at, r.reported_at) for r in rows), default=None)
+    return [blur.ExactPoint(r.lat, r.lon, IncidentCategory(r.category).value, r.area_id) for r in rows]
 
 
 def address_grid(cell_m: float) -> Counter:
@@ -131,57 +115,59 @@ def address_grid(cell_m: float) -> Counter:
 
 def public_picture(now: datetime | None = None, map_period: str = "3m") -> PublicPicture:
     """Counts per area and category for recent periods, and the blurred grid (after the delay)."""
-    cutoff, cached = cached_public_picture(now, map_period)
-    return cached.at(cutoff)
+    return cached_public_picture(now, map_period)[1].picture
 
 
 def build_public_picture(now: datetime | None = None, map_period: str = "3m") -> PublicPicture:
     """public_picture() without the cache (what every cached picture must equal)."""
-    now = now or utcnow()
     if map_period not in labels.PUBLIC_PERIODS:
         map_period = "3m"
-    cutoff = blur.public_cutoff(now, current_app.config["PUBLIC_INCIDENT_DELAY_HOURS"])
-    return _build_public_picture(cutoff, map_period)[0]
+    zone = local_zone()
+    return _build_public_picture(_cutoff(now, zone), map_period, zone)
 
 
-def _cache_key(map_period: str) -> tuple:
+def _cutoff(now: datetime | None, zone: tzinfo) -> datetime:
+    """Today's cut-off: the local midnight before which incidents are public (see blur.public_cutoff)."""
+    return blur.public_cutoff(now or utcnow(), current_app.config["PUBLIC_INCIDENT_DELAY_HOURS"], zone)
+
+
+def _cache_key(map_period: str, cutoff: datetime, zone: tzinfo) -> tuple:
     cfg = current_app.config
     return (
         caching.read_revisions(db.session, caching.INCIDENTS, caching.ADDRESSES),
         areas.current_key(),
         str(get_locale()),
         map_period,
+        cutoff,
+        str(zone),
         tuple(cfg[name] for name in ("PUBLIC_INCIDENT_DELAY_HOURS", "PUBLIC_GRID_M", "PUBLIC_MIN_ADDRESSES")),
     )
 
 
-def cached_public_picture(now: datetime | None = None, map_period: str = "3m") -> tuple[datetime, CachedPicture]:
-    """The cut-off for `now` and the cached picture that holds for it (built when there is none)."""
-    now = now or utcnow()
+def cached_public_picture(now: datetime | None = None, map_period: str = "3m") -> tuple[date, CachedPicture]:
+    """The last day counted at `now` and the cached picture of that day (built when there is none)."""
     if map_period not in labels.PUBLIC_PERIODS:
         map_period = "3m"
-    cutoff = blur.public_cutoff(now, current_app.config["PUBLIC_INCIDENT_DELAY_HOURS"])
-    key = _cache_key(map_period)
+    zone = local_zone()
+    cutoff = _cutoff(now, zone)
+    key = _cache_key(map_period, cutoff, zone)
     cache = caching.process_cache("public_picture", PICTURES_KEPT)
     cached = cache.get(key)
-    if cached is None or not cached.holds_for(cutoff):
-        picture, oldest = _build_public_picture(cutoff, map_period)
-        ends = [moment for moment in (_next_release(cutoff), *oldest) if moment is not None]
-        cached = cache.put(key, CachedPicture(picture, cutoff, min(ends, default=None)))
-    return cutoff, cached
+    if cached is None:
+        cached = cache.put(key, CachedPicture(_build_public_picture(cutoff, map_period, zone)))
+    return cached.picture.until, cached
 
 
-def _build_public_picture(cutoff: datetime, map_period: str) -> tuple[PublicPicture, list[datetime | None]]:
-    """The picture at `cutoff`, and per period the moment its oldest incident falls out of it."""
+def _build_public_picture(cutoff: datetime, map_period: str, zone: tzinfo) -> PublicPicture:
+    """The picture of the whole days before `cutoff` (a local midnight)."""
     cfg = current_app.config
     current = areas.current_areas()
     area_names = {a.id: a.name for a in db.session.scalars(db.select(Area))}
     order = [a.id for a in current.areas]
     period_names = labels.period_labels()
-    periods, map_points, leaves = [], [], []
+    periods, map_points = [], []
     for key in labels.PUBLIC_PERIODS:
-        points, oldest = _public_points(cutoff - labels.PERIODS[key], cutoff)
-        leaves.append(oldest + labels.PERIODS[key] if oldest is not None else None)
+        points = _public_points(blur.period_start(cutoff, labels.PERIODS[key].days, zone), cutoff)
         if key == map_period:
             map_points = points
         counts = blur.counts_by_area(points)
@@ -196,16 +182,21 @@ def _build_public_picture(cutoff: datetime, map_period: str) -> tuple[PublicPict
         periods.append(PublicPeriod(key, period_names[key], public_areas, outside, len(points)))
     grid = cfg["PUBLIC_GRID_M"]
     blurred = blur.blur_to_grid(map_points, address_grid(grid), cell_m=grid, min_addresses=cfg["PUBLIC_MIN_ADDRESSES"])
-    picture = PublicPicture(
-        periods, blurred.cells, blurred.suppressed, map_period, cfg["PUBLIC_INCIDENT_DELAY_HOURS"], grid, cutoff
+    return PublicPicture(
+        periods,
+        blurred.cells,
+        blurred.suppressed,
+        map_period,
+        cfg["PUBLIC_INCIDENT_DELAY_HOURS"],
+        grid,
+        blur.last_public_day(cutoff, zone),
     )
-    return picture, leaves
 
 
 def public_json(picture: PublicPicture) -> dict:
     """The public summary for /incidenten/openbaar.json: counts and blurred cells only."""
     return {
-        "generated_until": picture.cutoff.replace(microsecond=0).isoformat(),
+        "generated_until": picture.until.isoformat(),  # a day (the last one counted), never a time
         "delay_hours": picture.delay_hours,
         "grid_m": picture.grid_m,
         "categories": {c.value: label for c, label in labels.category_labels().items()},

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -56,8 +57,10 @@ def test_cells_below_the_address_minimum_are_suppressed():
 def test_counts_by_area_and_cutoff():
     points = [blur.ExactPoint(*POINT, "brand", 1), blur.ExactPoint(*POINT, "brand", None)]
     assert blur.counts_by_area(points) == {1: Counter({"brand": 1}), None: Counter({"brand": 1})}
-    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    assert blur.public_cutoff(now, 24) == now - timedelta(hours=24)
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)  # 13:00 in Amsterdam
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    assert blur.public_cutoff(now, 24, amsterdam) == datetime(2026, 2, 27, 23, tzinfo=UTC)  # 28 Feb, 00:00 local
+    assert blur.last_public_day(blur.public_cutoff(now, 24, amsterdam), amsterdam) == date(2026, 2, 27)
 
 
 def test_address_counts():

@@ -71,7 +71,7 @@ def secret_incidents(make_incident, addresses_everywhere):
             make_incident(
                 lat=lat,
                 lon=lon,
-                hours_ago=48,
+                hours_ago=72,  # public on any day (whole local days, summer time included)
                 description=SECRET_TEXT,
                 photo_filename="0123456789abcdef0123456789abcdef.jpg",
                 photo_mime="image/jpeg",
@@ -140,14 +140,14 @@ def test_recent_incidents_are_delayed(client, make_incident, addresses_everywher
     data = client.get("/incidenten/openbaar.json").get_json()
     assert all(p["total"] == 0 for p in data["periods"])
     assert data["map"]["cells"] == []
-    make_incident(lat=lat, lon=lon, hours_ago=30)
+    make_incident(lat=lat, lon=lon, hours_ago=72)
     data = client.get("/incidenten/openbaar.json").get_json()
     assert [p["total"] for p in data["periods"]] == [1, 1, 1]
 
 
 def test_cells_with_few_addresses_are_left_out_but_counted_in_the_area(client, make_incident, app):
     lat, lon = INSIDE["rijnsoever-oost"]  # no register addresses in this test
-    make_incident(lat=lat, lon=lon, hours_ago=30, category=IncidentCategory.WONINGINBRAAK)
+    make_incident(lat=lat, lon=lon, hours_ago=72, category=IncidentCategory.WONINGINBRAAK)
     data = client.get("/incidenten/openbaar.json").get_json()
     assert data["map"]["cells"] == []
     assert data["map"]["not_on_map"] == 1
@@ -157,8 +157,8 @@ def test_cells_with_few_addresses_are_left_out_but_counted_in_the_area(client, m
 
 def test_hidden_and_merged_never_count(client, make_incident, addresses_everywhere):
     lat, lon = SECRET_POINTS[0]
-    make_incident(lat=lat, lon=lon, hours_ago=30, status=IncidentStatus.HIDDEN)
-    make_incident(lat=lat, lon=lon, hours_ago=30, status=IncidentStatus.MERGED)
+    make_incident(lat=lat, lon=lon, hours_ago=72, status=IncidentStatus.HIDDEN)
+    make_incident(lat=lat, lon=lon, hours_ago=72, status=IncidentStatus.MERGED)
     assert client.get("/incidenten/openbaar.json").get_json()["periods"][2]["total"] == 0
 
 

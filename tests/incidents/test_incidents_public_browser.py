@@ -12,7 +12,7 @@ def test_public_picture_shows_cells_and_a_text_equivalent(live_server, phone_pag
     for n in range(6):  # enough register addresses in the cell for it to be published
         make_address(postcode="2221ZQ", number=n + 1, lat=lat + n * 0.00005, lon=lon)
     for _ in range(3):
-        make_incident(lat=lat, lon=lon, hours_ago=48)
+        make_incident(lat=lat, lon=lon, hours_ago=72)
     phone_page.goto(live_server.url + "/incidenten/openbaar")
     frame = phone_page.frame_locator("iframe")
     frame.locator(".leaflet-container").wait_for()
