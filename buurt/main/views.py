@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, render_template
 
 from buurt.csp import map_document_response
+from buurt.main import privacy as privacy_statement
 from buurt.main import services
 
 bp = Blueprint("main", __name__)
@@ -23,14 +24,16 @@ def coverage_map():
 
 @bp.get("/privacy")
 def privacy():
-    """The privacy statement: what is stored, why, how long, who sees it."""
-    return render_template("main/privacy.html", config=current_app.config)
+    """The privacy statement (AVG art. 13): what is stored, why, on which ground, who sees it, how long."""
+    return render_template("main/privacy.html", statement=privacy_statement.statement(current_app.config))
 
 
 @bp.get("/regels")
 def rules():
-    """The group rules, with SAAR."""
-    return render_template("main/rules.html")
+    """The group rules, with SAAR, and the version a resident agrees to."""
+    return render_template(
+        "main/rules.html", version=privacy_statement.version("rules", current_app.config["RULES_VERSION"])
+    )
 
 
 @bp.get("/health")
