@@ -178,6 +178,8 @@ def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, no
             consent_privacy_at=created,
             consent_rules_at=created,
             consent_age_at=created,
+            consent_privacy_version=current_app.config["PRIVACY_VERSION"],
+            consent_rules_version=current_app.config["RULES_VERSION"],
             created_at=created,
             updated_at=created,
             is_demo=True,

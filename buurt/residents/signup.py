@@ -294,6 +294,9 @@ def _new_resident(data: SignupData) -> Resident:
         consent_privacy_at=now,
         consent_rules_at=now,
         consent_age_at=now,
+        # the texts agreed to: a later version of either is a new text the resident has not seen
+        consent_privacy_version=current_app.config["PRIVACY_VERSION"],
+        consent_rules_version=current_app.config["RULES_VERSION"],
         created_at=now,
     )
 
