@@ -2,14 +2,13 @@
 
 from flask import has_request_context, request, session
 from flask_babel import Babel
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
-from buurt.ratelimit import AppLimiter
+from buurt.ratelimit import AppLimiter, client_key
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -23,8 +22,9 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-# the client's address: the peer, or with TRUSTED_PROXIES what ProxyFix took from X-Forwarded-For
-limiter = AppLimiter(key_func=get_remote_address)
+# a keyed hash of the client's address (the peer, or with TRUSTED_PROXIES what ProxyFix took from
+# X-Forwarded-For): no IP address in any counter key
+limiter = AppLimiter(key_func=client_key)
 babel = Babel()
 
 

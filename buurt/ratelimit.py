@@ -15,16 +15,23 @@ Two defects made the limits in config.py a wish (issue 12, finding 5):
 Flask-Limiter keeps its storage on the (module-global) Limiter; :class:`AppLimiter` keeps it per
 app instead, so two apps in one process (tests, a second app on the same database) each count in
 their own configured store, as two workers do.
+
+Counter keys never hold a client's IP address (issue 13): :func:`client_key` is a keyed hash of it
+(HMAC with SECRET_KEY), so the rate_limit_counter table, a Redis dump or a log of either names no
+visitor, while every request from one address still lands on one counter.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, has_app_context
 from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from limits.storage import Storage
 from limits.strategies import RateLimiter
 from sqlalchemy import Engine, bindparam, case, create_engine, delete, event, select, text
@@ -32,8 +39,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 EXTENSION = "buurt.ratelimit"
+CLIENT_KEY_CHARS = 24  # 96 bits of HMAC-SHA256: no collisions among a town's visitors
 ENGINE = "buurt.ratelimit.engine"  # the SQLite counter engine of an app
 SWEEP_EVERY_S = 60.0  # expired counter rows are deleted at most this often per process
+
+
+def client_key() -> str:
+    """The limits' key for this client: a keyed hash of its address, never the address itself.
+
+    The address is the peer's, or with TRUSTED_PROXIES what ProxyFix took from X-Forwarded-For.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()
+    address = (get_remote_address() or "").encode()
+    return "c-" + hmac.new(secret, address, hashlib.sha256).hexdigest()[:CLIENT_KEY_CHARS]
 
 
 @dataclass(frozen=True)

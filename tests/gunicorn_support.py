@@ -141,7 +141,7 @@ def _command(
     return [*command, *extra_args, "app:app"]
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen, deadline_s: float = 30.0) -> None:
+def wait_until_healthy(url: str, process: subprocess.Popen, deadline_s: float = 120.0) -> None:
     """Poll /health until it answers 200; fail early when the server exited."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
@@ -179,7 +179,7 @@ def running_gunicorn(
     threads: int | None = None,
     config_file: Path | None = CONFIG_FILE,
     extra_args: tuple[str, ...] = (),
-    startup_s: float = 30.0,
+    startup_s: float = 120.0,
 ) -> Iterator[GunicornServer]:
     """gunicorn serving app:app on a free 127.0.0.1 port until the block ends.
 

@@ -19,7 +19,7 @@ import pytest
 from buurt.auth import throttle
 from buurt.extensions import db
 from buurt.models import RateLimitCounter, Role
-from buurt.ratelimit import ENGINE
+from buurt.ratelimit import ENGINE, client_key
 from tests.conftest import PASSWORD, make_test_app
 from tests.gunicorn_support import running_gunicorn
 from tests.redis_support import redis_server, redis_url  # noqa: F401 - fixtures
@@ -98,7 +98,23 @@ def test_without_trusted_proxies_a_spoofed_forwarded_for_does_not_change_the_key
     assert statuses == [200, 200, 200, 200, 429]
     keys = [k for k in stored_keys(app, store) if "auth.login" in k]
     assert keys
-    assert all("127.0.0.1" in k and "203.0.113" not in k for k in keys)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        peer = client_key()
+    assert all(peer in k and "203.0.113" not in k for k in keys)
+
+
+def test_counter_keys_hold_a_keyed_hash_of_the_address_never_the_address(app, client, store):
+    """Issue 13: the counter table (and a Redis dump) names no visitor; one address is one counter."""
+    post_login(client, "k1@example.org")
+    keys = [k for k in stored_keys(app, store) if "auth.login" in k]
+    assert keys
+    assert not any("127.0.0.1" in k for k in keys)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        here = client_key()
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.2"}):
+        elsewhere = client_key()
+    assert here != elsewhere
+    assert any(here in k for k in keys)
 
 
 @pytest.fixture
