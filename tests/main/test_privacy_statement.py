@@ -198,3 +198,17 @@ def test_the_rules_page_shows_its_version(client):
     words = text_of(client.get("/regels").get_data(as_text=True))
     assert f"Versie {Defaults.RULES_VERSION}" in words
     assert "SAAR" in words
+
+
+def test_the_signup_hint_is_true_and_links_to_the_statement(client, app):
+    """The short text on the form said only beheerders and coordinators see the number."""
+    app.config["RETENTION_DAYS"] = 41
+    page = client.get("/aanmelden").get_data(as_text=True)
+    hint = re.search(r'<p class="hint" id="privacy-kort">(.*?)</p>', page, re.S)
+    assert hint
+    words = text_of(hint.group(1))
+    assert "alle groepsleden en WhatsApp uw nummer" in words
+    assert "Alleen de beheerders" not in words
+    assert "41 dagen" in words
+    assert 'href="/privacy"' in hint.group(1)
+    assert f"versie {Defaults.PRIVACY_VERSION}" in words
