@@ -284,6 +284,21 @@ def restore(incident_id: int):
     return redirect(url_for("incidents.detail", incident_id=incident.id))
 
 
+@bp.post("/<int:incident_id>/verwijderen")
+@require(can_view_incidents_exact)
+def delete(incident_id: int):
+    """Delete a report for good, with its photo (hiding keeps it; this does not)."""
+    from buurt.retention.forget import delete_incident_by_staff
+
+    incident = _load(incident_id)
+    check(can_moderate_incident(current_user, incident))
+    if not EmptyForm().validate():
+        return _render_detail(incident, status=200)
+    delete_incident_by_staff(incident)
+    flash(_("Melding #%(id)d is verwijderd.", id=incident_id), "success")
+    return redirect(url_for("incidents.index"))
+
+
 # --- reporting ----------------------------------------------------------------------------------------------------
 
 

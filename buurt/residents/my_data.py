@@ -244,28 +244,31 @@ def _number_in_use(owner_id: int | None) -> None:
 
 
 def delete_my_data(token: str) -> int:
-    """Erase a resident: the row goes, the beheerders get a "remove from WhatsApp" task if needed.
+    """Erase a resident and every trace that names them (buurt.retention.forget.forget_resident).
 
-    What remains is anonymous: an audit entry with the group id, the former status and the
-    household size (counts), and the task (name + number, erased when the beheerder marks it done).
-    Returns the group id the resident was in (or 0).
+    Their incident reports are anonymised, audit rows lose their id, their mail and the online
+    geocoder's cache row for their address go. A member or queued sign-up leaves the beheerders a
+    "remove from WhatsApp" task with name and number only, erased when it is marked done (or after
+    RETENTION_TASK_OPEN_DAYS). What remains is anonymous: an audit entry with the group id, the
+    former status and the household size. Returns the group id the resident was in (or 0).
     """
+    from buurt.retention.forget import forget_resident
+
     resident = resident_for_my_data(token)
     group_id = resident.group_id
     status = resident.status
     if group_id is not None and status in (S.ADDED, S.PENDING):
         lifecycle.remove_from_whatsapp(resident, group_id, RemovalReason.DATA_DELETED, link_resident=False)
-    lifecycle.unlink_tasks(resident)
     audit.record(
         "residents.my_data_delete",
         "resident",
-        resident.id,
+        None,  # not the id: nothing may point at the person once they are gone
         group_id=group_id,
         status=status.value,
         household_size=resident.household_size,
         count=1,
     )
-    db.session.delete(resident)
+    forget_resident(resident)
     db.session.commit()
     return group_id or 0
 

@@ -1,27 +1,33 @@
 """What deleting means, per kind of record: one place, used by "Mijn gegevens → verwijderen",
 by the retention rules (buurt.retention) and by a beheerder's "Verwijderen" of an incident.
 
-- ``anonymise_incident``: a report keeps what the counts need (category, day, area, group, and
-  the centre of its public grid cell, PUBLIC_GRID_M) and loses the rest: description, details,
-  photo (file and fields), street, exact point and who reported it.
-- ``delete_incident``: the row and its photo file.
+- ``anonymise_incident``: a report keeps what the counts need (category, local day, area, group,
+  and the centre of its public grid cell, PUBLIC_GRID_M) and loses the rest: description, details,
+  photo (file and fields), street, exact point, the time of day and who reported it.
+- ``delete_incident``: the row and its photo file (``delete_incident_by_staff``: a beheerder's
+  "Verwijderen", audited).
 - ``forget_resident``: a resident row goes, and with it every trace that names or points at the
   person: their reports are anonymised, audit rows lose the resident id, WhatsApp to-dos lose the
-  link (they keep name and number only while a beheerder still has to act on them), their mail
+  link (they keep name and number only while a beheerder still has to act on them; an open "add"
+  to-do goes), their mail
   goes from the outbox, and the online geocoder's cache row for their address goes (register
   addresses are public data and stay).
 """
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import current_app
 from sqlalchemy import delete, func, or_, update
 
+from buurt import audit
 from buurt.extensions import db
 from buurt.geo.geocoding import SOURCE_NOMINATIM, SOURCE_PDOK
 from buurt.incidents import photos
 from buurt.incidents.blur import cell_centre, cell_indices
-from buurt.models import Address, AuditEntry, GroupTask, Incident, OutboxMessage, Resident, utcnow
+from buurt.models import Address, AuditEntry, GroupTask, Incident, OutboxMessage, Resident, TaskKind, utcnow
+from buurt.times import local_midnight, to_local
 
 #: Address rows that an online geocoder answered (a cache, personal by association); the others
 #: come from the address register (BAG import, GeoJSON, demo) and are public data.
@@ -47,6 +53,7 @@ def anonymise_incident(incident: Incident) -> bool:
     incident.reporter_resident_id = None
     incident.reporter_user_id = None
     incident.lat, incident.lon = public_cell_point(incident.lat, incident.lon)
+    incident.occurred_at = local_midnight(to_local(incident.occurred_at).date()).astimezone(UTC)
     incident.anonymised_at = utcnow()
     return True
 
@@ -63,6 +70,13 @@ def delete_incident(incident: Incident) -> None:
     db.session.delete(incident)
 
 
+def delete_incident_by_staff(incident: Incident) -> None:
+    """A beheerder's or coordinator's "Verwijderen": the report and its photo go at once; audited (ids only)."""
+    audit.record("incidents.delete", "incident", incident.id, group=incident.group_id)
+    delete_incident(incident)
+    db.session.commit()
+
+
 def forget_resident(resident: Resident) -> None:
     """Delete a resident and every trace that names them (see the module docstring); no commit.
 
@@ -73,6 +87,17 @@ def forget_resident(resident: Resident) -> None:
     for incident in db.session.scalars(db.select(Incident).filter_by(reporter_resident_id=resident.id)):
         anonymise_incident(incident)
     strip_audit_ids("resident", resident.id)
+    # An open "add to WhatsApp" to-do must not add someone who is gone; the other to-dos about them
+    # (remove an old number, leave a group) keep name and number, without the link.
+    db.session.execute(
+        delete(GroupTask)
+        .where(
+            GroupTask.resident_id == resident.id,
+            GroupTask.kind == TaskKind.ADD_TO_WHATSAPP,
+            GroupTask.done_at.is_(None),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
     db.session.execute(
         update(GroupTask)
         .where(GroupTask.resident_id == resident.id)
