@@ -129,12 +129,14 @@ def _forget_waitlist(query: Select, now: datetime) -> None:
     """Tell those with a confirmed e-mail address, then forget them all."""
     days = current_app.config["RETENTION_WAITLIST_DAYS"]
     for resident in db.session.scalars(query.order_by(Resident.id)).all():
-        if resident.email and resident.email_confirmed_at is not None:
-            _mail_waitlist_expired(resident, days)
-        forget_resident(resident)
+        to = resident.email if resident.email_confirmed_at is not None else None
+        group_id = resident.group_id
+        forget_resident(resident)  # first: it drops every mail to their address
+        if to:
+            _mail_waitlist_expired(to, group_id, days)
 
 
-def _mail_waitlist_expired(resident: Resident, days: int) -> None:
+def _mail_waitlist_expired(to: str, group_id: int | None, days: int) -> None:
     """A short mail: the sign-up is removed after `days` on the waitlist; how to sign up again.
 
     Not linked to the resident (the row goes; a link would delete the mail with it): the address
@@ -144,13 +146,7 @@ def _mail_waitlist_expired(resident: Resident, days: int) -> None:
     from buurt.urls import external_url
 
     body = render_template("email/waitlist_expired.txt", days=days, link=external_url("residents.signup"))
-    queue_mail(
-        resident.email,
-        _("Uw aanmelding op de wachtlijst is verwijderd"),
-        body,
-        kind="waitlist_expired",
-        group_id=resident.group_id,
-    )
+    queue_mail(to, _("Uw aanmelding op de wachtlijst is verwijderd"), body, kind="waitlist_expired", group_id=group_id)
 
 
 # --- incidents, meldingen -------------------------------------------------------------------------
@@ -417,7 +413,7 @@ def run_purge(*, apply: bool = False, now: datetime | None = None) -> PurgeRepor
             db.session.commit()
     if apply:
         touched = {f"n_{key}": n for key, n in report.counts.items() if n}
-        audit.record("retention.purge", count=report.total, **touched)
+        audit.record("retention.purge", count=report.total, **touched).at = now  # the day it ran (the schedule)
         db.session.commit()
         if report.total:
             log.info("purge: %s", ", ".join(f"{key} {n}" for key, n in report.counts.items() if n))
