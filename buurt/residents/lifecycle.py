@@ -190,7 +190,8 @@ def whatsapp_task(
     """A to-do for the beheerders of `group_id` (add or remove someone in WhatsApp), added to the session.
 
     It carries the name and number the beheerder needs to find the person; both are erased when
-    the task is done. `link_resident=False` for a resident about to be deleted.
+    the task is done, or after RETENTION_TASK_OPEN_DAYS if nobody does it (buurt.retention).
+    `link_resident=False` for a resident about to be deleted.
     """
     task = GroupTask(
         group_id=group_id,
@@ -217,6 +218,10 @@ def add_to_whatsapp(resident: Resident, group_id: int, reason: RemovalReason, *,
 
 
 def unlink_tasks(resident: Resident) -> None:
-    """Before a resident row is deleted: its open to-dos keep what they need, without the link."""
+    """Before a resident row is deleted: its open to-dos keep what they need, without the link.
+
+    Only the link: a resident who is deleted for good goes through
+    buurt.retention.forget.forget_resident, which does this and erases the rest of their traces.
+    """
     for task in db.session.scalars(db.select(GroupTask).filter_by(resident_id=resident.id)):
         task.resident_id = None
