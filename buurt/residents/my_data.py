@@ -20,12 +20,13 @@ from buurt.areas.services import place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, format_address, format_postcode
 from buurt.geo.geocoding import AddressQuery
-from buurt.models import GroupTask, RemovalReason, Resident, ResidentStatus, utcnow
+from buurt.models import RemovalReason, Resident, ResidentStatus, utcnow
 from buurt.outbox import queue_mail
 from buurt.residents import lifecycle
 from buurt.residents.errors import AddressNotFound, DuplicatePhone, LookupUnavailable, ResidentError
 from buurt.residents.links import my_data_link, resident_for_my_data
 from buurt.residents.lookup import outside_error
+from buurt.residents.my_data_export import more_data
 from buurt.residents.phone import normalize_mobile
 from buurt.residents.signup import active_with_phone, apply_placement, notify_number_owner, waitlist_position
 
@@ -81,8 +82,11 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def export_data(resident: Resident) -> dict:
-    """Everything stored about one resident, as JSON-able data (also what the page shows)."""
-    tasks = db.session.scalars(db.select(GroupTask).filter_by(resident_id=resident.id)).all()
+    """Everything stored about one resident, as JSON-able data (also what the page shows).
+
+    Their own row here; their reports, WhatsApp to-dos, mails and the audit log of who looked at
+    or exported their data from buurt.residents.my_data_export (complete by test).
+    """
     return {
         "id": resident.id,
         "name": resident.name,
@@ -118,9 +122,7 @@ def export_data(resident: Resident) -> dict:
         "removal_reason": lifecycle.reason_label(resident.removal_reason) or None,
         "removal_note": resident.removal_note,
         "digest_sent_at": _iso(resident.digest_sent_at),
-        "open_tasks_for_beheerders": [
-            {"kind": t.kind.value, "created_at": _iso(t.created_at), "done_at": _iso(t.done_at)} for t in tasks
-        ],
+        **more_data(resident),
     }
 
 
