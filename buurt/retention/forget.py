@@ -19,7 +19,8 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, event, func, or_, update
+from sqlalchemy.orm import Session
 
 from buurt import audit
 from buurt.extensions import db
@@ -34,6 +35,31 @@ from buurt.times import local_midnight, to_local
 ONLINE_SOURCES = (SOURCE_PDOK, SOURCE_NOMINATIM)
 
 
+_DOOMED = "buurt.retention.doomed_photos"  # in Session.info: photo files to remove once the commit succeeds
+
+
+def remove_photo_after_commit(name: str | None) -> None:
+    """The photo file goes when this transaction commits (a rollback keeps it, with its row)."""
+    if name:
+        db.session.info.setdefault(_DOOMED, []).append((name, current_app.instance_path))
+
+
+def _after_commit(session: Session) -> None:
+    for name, instance_path in session.info.pop(_DOOMED, ()):
+        photos.remove(name, instance_path)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_DOOMED, None)
+
+
+def init_app(app) -> None:
+    """Photo files follow the transaction that erased them (called from buurt.retention.schedule.init_app)."""
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
+
+
 def public_cell_point(lat: float, lon: float) -> tuple[float, float]:
     """The centre (lat, lon) of the public grid cell (PUBLIC_GRID_M, RD New) a point lies in."""
     cell_m = float(current_app.config["PUBLIC_GRID_M"])
@@ -45,7 +71,7 @@ def anonymise_incident(incident: Incident) -> bool:
     """Erase what could point at a person; keep category, day, area and group. False if already done."""
     if incident.anonymised_at is not None:
         return False
-    photos.remove(incident.photo_filename, current_app.instance_path)
+    remove_photo_after_commit(incident.photo_filename)
     incident.photo_filename = incident.photo_mime = None
     incident.description = ""
     incident.details = None
@@ -66,7 +92,7 @@ def delete_incident(incident: Incident) -> None:
         .values(merged_into_id=None)
         .execution_options(synchronize_session=False)
     )
-    photos.remove(incident.photo_filename, current_app.instance_path)
+    remove_photo_after_commit(incident.photo_filename)
     db.session.delete(incident)
 
 

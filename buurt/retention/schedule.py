@@ -109,7 +109,11 @@ def thread_of(app: Flask) -> PurgeThread | None:
 
 
 def init_app(app: Flask) -> None:
-    """With PURGE_THREAD, run the daily purge from a thread in each web worker."""
+    """With PURGE_THREAD, run the daily purge from a thread in each web worker; photo files of
+    erased incidents are removed once the erasing transaction commits (buurt.retention.forget)."""
+    from buurt.retention import forget
+
+    forget.init_app(app)
     if app.config.get("PURGE_THREAD"):
         thread = PurgeThread(app)
         app.extensions[_THREAD] = thread

@@ -373,6 +373,7 @@ def test_anonymising_keeps_the_day_area_and_public_cell(app):
 
     assert anonymise_incident(incident)
     assert not anonymise_incident(incident)  # once
+    assert photo_exists(photo)  # the file goes with the commit, not before
     db.session.commit()
     assert (incident.area_id, incident.group_id) == (area_id, group_id)
     assert to_local(incident.occurred_at).date().isoformat() == "2026-03-14"
@@ -384,6 +385,18 @@ def test_anonymising_keeps_the_day_area_and_public_cell(app):
     assert (incident.description, incident.details, incident.location_label) == ("", None, None)
     assert (incident.photo_filename, incident.photo_mime) == (None, None)
     assert not photo_exists(photo)
+
+
+def test_a_rolled_back_erasure_keeps_the_photo_with_its_row(app):
+    from buurt.retention.forget import delete_incident
+
+    incident_id, photo = incident_with_photo(utcnow())
+    delete_incident(db.session.get(Incident, incident_id))
+    db.session.rollback()
+    assert photo_exists(photo)
+    assert count(Incident, Incident.id == incident_id) == 1
+    db.session.commit()  # a later commit of something else does not remove it either
+    assert photo_exists(photo)
 
 
 # --- the schedule ---------------------------------------------------------------------------------
