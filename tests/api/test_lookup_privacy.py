@@ -45,11 +45,12 @@ def cached_rows() -> list[str]:
     return list(db.session.scalars(db.select(Address.source).where(Address.postcode == "2221AB")))
 
 
-def test_the_api_answers_a_cached_address_as_it_answered_it_online(client, server):
-    first = api_lookup(client, **PDOK_ADDRESS)
+@pytest.mark.parametrize("body", [PDOK_ADDRESS, {"q": "Voorbeeldlaan 12"}], ids=["postcode", "text"])
+def test_the_api_answers_a_cached_address_as_it_answered_it_online(client, server, body):
+    first = api_lookup(client, **body)
     assert server.hits == 1
-    assert cached_rows() == ["pdok"]
-    second = api_lookup(client, **PDOK_ADDRESS)
+    assert cached_rows() == ["pdok"]  # asked online, and kept
+    second = api_lookup(client, **body)
     assert server.hits == 1  # the cache answered
     assert (second.status_code, second.get_json()) == (first.status_code, first.get_json())
     assert first.get_json()["status"] == "found"
