@@ -1,8 +1,20 @@
 """Coverage for beheerders and coordinators: fill, participation, member density, open sign-ups.
 
-Numbers per group and per grid cell; never a point per resident. Cells with fewer than
-COVERAGE_MIN_CELL members are left out. Open sign-ups (pending, waitlist, border) are shown only
-for the groups the user manages, counted per cell.
+Numbers per group and per grid cell; never a point per resident. A cell is shown, in any view
+(all groups or one), only when every group has either no member in it or at least
+COVERAGE_MIN_CELL (k): then any difference between views (all groups minus one group, one group
+minus another's known members) is a sum of per-group counts that are 0 or >= k, so no combination
+of the maps and tables gives a count from 1 to k - 1 (see buurt.geo.coverage.k_anonymous_cells).
+Counting bands instead of numbers would blur the tables beheerders plan with, and bands can still
+be differenced at their edges; leaving out the few cells on group borders costs less.
+
+What else a cell shows: its count and the most common street of its members (a public street
+name, of at least k members). The number of members in cells that are not shown is a total per
+view, never per cell, and follows from the group totals in the table anyway.
+
+Open sign-ups (pending, waitlist, border) are shown only to those who manage the group, counted
+per cell from one sign-up up: they already see each of these sign-ups, with name and address, in
+the group's queue, so the cells tell them nothing new and nobody else sees them.
 """
 
 from __future__ import annotations
@@ -18,7 +30,15 @@ from buurt.areas.occupancy import Occupancy
 from buurt.auth.permissions import can_view_pending_layer
 from buurt.beheer.console import summaries
 from buurt.extensions import db
-from buurt.geo.coverage import DENSITY_STEPS, PENDING_COLOUR, Cell, LegendSection, coverage_map, grid_cells
+from buurt.geo.coverage import (
+    DENSITY_STEPS,
+    PENDING_COLOUR,
+    Cell,
+    LegendSection,
+    coverage_map,
+    grid_cells,
+    k_anonymous_cells,
+)
 from buurt.geo.folium_assets import render_map_document
 from buurt.geo.maps import LegendItem, MapArea, fill_legend
 from buurt.models import Group, Resident, ResidentStatus
@@ -78,18 +98,28 @@ def coverage_data(user, focus: Group | None = None, groups: list[Group] | None =
         for s in summaries(groups)
     ]
     scope = [focus.id] if focus is not None else [g.id for g in groups]
-    member_rows = db.session.execute(
-        db.select(Resident.lat, Resident.lon, Resident.street).where(
-            Resident.group_id.in_(scope), Resident.status == ResidentStatus.ADDED, Resident.lat.is_not(None)
+    cell_m, min_count = cfg["COVERAGE_GRID_M"], cfg["COVERAGE_MIN_CELL"]
+    everyone = db.session.execute(  # every group's members: which cells may be shown depends on all of them
+        db.select(Resident.lat, Resident.lon, Resident.street, Resident.group_id).where(
+            Resident.status == ResidentStatus.ADDED, Resident.lat.is_not(None)
         )
     ).all()
-    cell_m, min_count = cfg["COVERAGE_GRID_M"], cfg["COVERAGE_MIN_CELL"]
-    density = grid_cells(
-        [r[0] for r in member_rows],
-        [r[1] for r in member_rows],
-        [r[2] or "" for r in member_rows],
+    shown = k_anonymous_cells(
+        [r.lat for r in everyone],
+        [r.lon for r in everyone],
+        [r.group_id for r in everyone],
         cell_m=cell_m,
         min_count=min_count,
+    )
+    in_scope = set(scope)
+    member_rows = [r for r in everyone if r.group_id in in_scope]
+    density = grid_cells(
+        [r.lat for r in member_rows],
+        [r.lon for r in member_rows],
+        [r.street or "" for r in member_rows],
+        cell_m=cell_m,
+        min_count=min_count,
+        only=shown,
     )
     pending_ids = tuple(g.id for g in groups if g.id in scope and can_view_pending_layer(user, g))
     pending: list[Cell] = []

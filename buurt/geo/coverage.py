@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 
 import folium
@@ -37,6 +37,7 @@ __all__ = [
     "coverage_map",
     "density_colour",
     "grid_cells",
+    "k_anonymous_cells",
 ]
 
 #: (lowest count, colour) from light to dark purple; distinct from the green/orange fill ramp.
@@ -64,6 +65,41 @@ def density_colour(count: int) -> str:
     return colour
 
 
+def _cell_indices(lat: np.ndarray, lon: np.ndarray, cell_m: float) -> np.ndarray:
+    """(column, row) of the RD New ``cell_m`` square of each (finite) point, as an (n, 2) array."""
+    x, y = to_rd(lon, lat)
+    ix = np.floor(np.asarray(x) / cell_m).astype(np.int64)
+    iy = np.floor(np.asarray(y) / cell_m).astype(np.int64)
+    return np.stack([ix.reshape(-1), iy.reshape(-1)], axis=1)
+
+
+def k_anonymous_cells(
+    lats: Sequence[float], lons: Sequence[float], groups: Sequence[Hashable], *, cell_m: float, min_count: int
+) -> frozenset[tuple[int, int]]:
+    """The cells (column, row) in which every group has either no point or at least ``min_count``.
+
+    Give it every member of every group: only these cells may be shown, in any view. A view (all
+    groups, one group, ...) shows a cell's count for a set of groups, so it is a sum of per-group
+    counts of that cell; when each of those is 0 or >= ``min_count``, so is every number that can
+    be derived from any combination of views, differences included: all groups minus one group
+    (23 - 22) is the other groups' count, itself 0 or >= ``min_count``. Hiding a small count only
+    in the view where it stands alone is not enough, because the all-groups view still carries it.
+    Cells that hold points without being allowed are simply not shown: a beheerder loses the cells
+    where a neighbouring group has only a few members, which are few (on the borders).
+    """
+    lat = np.asarray(lats, dtype=np.float64)
+    lon = np.asarray(lons, dtype=np.float64)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.any():
+        return frozenset()
+    keys = _cell_indices(lat[ok], lon[ok], cell_m)
+    per_group = Counter(
+        zip(keys[:, 0].tolist(), keys[:, 1].tolist(), np.asarray(groups, dtype=object)[ok].tolist(), strict=True)
+    )
+    small = {(col, row) for (col, row, _group), n in per_group.items() if n < min_count}
+    return frozenset((col, row) for col, row, _group in per_group if (col, row) not in small)
+
+
 def grid_cells(
     lats: Sequence[float],
     lons: Sequence[float],
@@ -71,24 +107,28 @@ def grid_cells(
     *,
     cell_m: float = 100.0,
     min_count: int = 5,
+    only: Collection[tuple[int, int]] | None = None,
 ) -> list[Cell]:
     """Count points per ``cell_m`` x ``cell_m`` RD New square; drop cells with fewer than ``min_count``.
 
-    A cell's label is the most common of its points' labels (ties: alphabetical), so a
-    table can say "around <street>". Cells come sorted by count (descending), then north to south.
+    ``only``: the cells (column, row) that may be shown at all (see k_anonymous_cells); others are
+    dropped whatever their count. A cell's label is the most common of its points' labels (ties:
+    alphabetical), so a table can say "around <street>", and only when at least ``min_count`` of
+    them share it (five members on five streets would otherwise name the street of one). Cells come
+    sorted by count (descending), then north to south.
     """
     lat = np.asarray(lats, dtype=np.float64)
     lon = np.asarray(lons, dtype=np.float64)
     ok = np.isfinite(lat) & np.isfinite(lon)
     if not ok.any():
         return []
-    x, y = to_rd(lon[ok], lat[ok])
-    ix = np.floor(np.asarray(x) / cell_m).astype(np.int64)
-    iy = np.floor(np.asarray(y) / cell_m).astype(np.int64)
-    keys = np.stack([ix, iy], axis=1)
+    keys = _cell_indices(lat[ok], lon[ok], cell_m)
     unique, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
-    kept = np.nonzero(counts >= min_count)[0]
+    shown = counts >= min_count
+    if only is not None:
+        shown &= np.array([(int(col), int(row)) in only for col, row in unique.tolist()], dtype=bool)
+    kept = np.nonzero(shown)[0]
     if not len(kept):
         return []
     # every corner and centre of every kept cell in one projection call
@@ -107,7 +147,8 @@ def grid_cells(
             i = position.get(cell)
             if i is not None and label:
                 per_cell[i][str(label)] += 1
-        cell_labels = [min(c.items(), key=lambda item: (-item[1], item[0]))[0] if c else "" for c in per_cell]
+        common = [min(c.items(), key=lambda item: (-item[1], item[0])) if c else ("", 0) for c in per_cell]
+        cell_labels = [label if n >= min_count else "" for label, n in common]  # never a street of fewer
     cells: list[Cell] = []
     for i, index in enumerate(kept):
         ring = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon_all[i, :5], lat_all[i, :5], strict=True)]

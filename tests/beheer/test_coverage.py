@@ -43,7 +43,7 @@ def test_coverage_page_has_table_and_map_without_personal_data(console_client, g
     assert 'class="density-table"' in html
     assert "Fictieweg" in html
     assert "Eenzaamweg" not in html
-    assert "3 leden wonen in vakken met minder dan 5" in html
+    assert "3 leden wonen in vakken die niet op de kaart staan" in html
     doc = console_client.get("/beheer/dekking/kaart").get_data(as_text=True)
     assert external_assets(doc) == []
     assert "map-legend" in doc
