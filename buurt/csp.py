@@ -5,7 +5,8 @@ ever gets into a page as code after all, the browser still refuses to run it or 
 anywhere.
 
 * Pages: scripts and styles only from our own files (no inline script anywhere in templates/),
-  images also from the tile server (point pickers), nothing framed from elsewhere, forms post
+  images also from the configured tile server (point pickers; buurt.tiles: its origin, read from
+  TILES_URL at each request, or nothing extra for self-hosted tiles), nothing framed from elsewhere, forms post
   only to us. Three templates set a width or a colour in a style="" attribute, hence
   ``style-src-attr 'unsafe-inline'`` (attributes cannot run script).
 * Map documents (the iframe routes) are folium documents with inline scripts: they get a policy
@@ -27,7 +28,7 @@ import re
 
 from flask import Response, g, request
 
-from buurt.geo.folium_assets import TILE_ORIGIN
+from buurt.tiles import tile_origin
 
 HEADER = "Content-Security-Policy"
 FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".otf", ".eot")
@@ -58,15 +59,18 @@ def _join(directives: dict[str, list[str]]) -> str:
     return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
 
 
-def site_policy(script_hashes: list[str] = (), style_hashes: list[str] = ()) -> str:
-    """The policy of every page (``script_hashes``/``style_hashes``: an embedded srcdoc map's)."""
+def site_policy(script_hashes: list[str] = (), style_hashes: list[str] = (), *, tiles: str | None = None) -> str:
+    """The policy of every page (``script_hashes``/``style_hashes``: an embedded srcdoc map's).
+
+    ``tiles``: the tile server's origin (buurt.tiles.tile_origin); None for none or self-hosted.
+    """
     return _join(
         {
             "default-src": ["'self'"],
             "script-src": ["'self'", *script_hashes],
             "style-src": ["'self'", *_fallback_style(), *style_hashes],
             "style-src-attr": ["'unsafe-inline'"],
-            "img-src": ["'self'", "data:", "blob:", TILE_ORIGIN],
+            "img-src": ["'self'", "data:", "blob:", *([tiles] if tiles else [])],
             "font-src": ["'self'"],
             "connect-src": ["'self'"],
             "object-src": ["'none'"],
@@ -77,7 +81,7 @@ def site_policy(script_hashes: list[str] = (), style_hashes: list[str] = ()) -> 
     )
 
 
-def map_policy(document: str, *, top_navigation: bool = False) -> str:
+def map_policy(document: str, *, top_navigation: bool = False, tiles: str | None = None) -> str:
     """The policy of one map document: sandboxed, its own inline scripts by hash, tiles, no requests.
 
     ``top_navigation``: a link in the map may open a page of the site in the whole window (the
@@ -91,7 +95,7 @@ def map_policy(document: str, *, top_navigation: bool = False) -> str:
             "script-src": ["'self'", *inline_hashes(document)],
             # folium's <style> blocks, Leaflet's and the legends' style attributes; styles cannot run script
             "style-src": ["'self'", "'unsafe-inline'"],
-            "img-src": ["'self'", "data:", TILE_ORIGIN],
+            "img-src": ["'self'", "data:", *([tiles] if tiles else [])],
             "font-src": ["'self'"],
             "connect-src": ["'none'"],
             "base-uri": ["'none'"],
@@ -104,7 +108,7 @@ def map_policy(document: str, *, top_navigation: bool = False) -> str:
 def map_document_response(document: str, *, top_navigation: bool = False) -> Response:
     """A map document (for an iframe) served with its own sandboxing policy."""
     response = Response(document, mimetype="text/html")
-    response.headers[HEADER] = map_policy(document, top_navigation=top_navigation)
+    response.headers[HEADER] = map_policy(document, top_navigation=top_navigation, tiles=tile_origin())
     return response
 
 
@@ -134,7 +138,7 @@ def init_app(app) -> None:
     def content_security_policy(response: Response) -> Response:
         if HEADER not in response.headers:
             scripts, styles = g.get("csp_embedded", ((), ()))
-            response.headers[HEADER] = site_policy(scripts, styles)
+            response.headers[HEADER] = site_policy(scripts, styles, tiles=tile_origin())
         if request.endpoint == "static" and request.path.endswith(FONT_SUFFIXES):
             response.headers.setdefault("Access-Control-Allow-Origin", "*")
         return response

@@ -42,6 +42,7 @@ from buurt.geo.coverage import (
 from buurt.geo.folium_assets import render_map_document
 from buurt.geo.maps import LegendItem, MapArea, fill_legend
 from buurt.models import Group, Resident, ResidentStatus
+from buurt.tiles import tile_source
 
 OPEN = (ResidentStatus.PENDING, ResidentStatus.WAITLIST)
 
@@ -213,6 +214,7 @@ def coverage_document(data: CoverageData) -> str:
         density_tip=_("{count} leden") + " {label}",
         pending_layer_name=_("Open aanmeldingen"),
         pending_tip=_("{count} open aanmelding(en)") + " {label}",
+        tiles=tile_source(),
     )
     if data.pending:
         audit.record(

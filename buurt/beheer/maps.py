@@ -12,6 +12,7 @@ from buurt.geo.coverage import OLD_COLOUR, LegendSection, comparison_map
 from buurt.geo.folium_assets import render_map_document
 from buurt.geo.maps import LegendItem, MapArea
 from buurt.models import BoundaryGeneration, Group
+from buurt.tiles import tile_source
 
 #: Distinct, colour-blind-friendly colours for areas in previews (Okabe-Ito).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999")
@@ -46,7 +47,7 @@ def generation_document(generation: BoundaryGeneration) -> str:
         areas.append(MapArea(key=a.key, name=a.name, geometry=a.geometry, colour=colour, lines=(a.group.name,)))
         entries.append((colour, f"{a.name} ({a.group.name})"))
     current = None if generation.is_current else current_generation(generation.neighbourhood)
-    m = comparison_map(_old_areas(current), areas, legend=_legend(entries, current is not None))
+    m = comparison_map(_old_areas(current), areas, legend=_legend(entries, current is not None), tiles=tile_source())
     return render_map_document(m)
 
 
@@ -66,7 +67,7 @@ def proposal_document(plan: ImportPlan) -> str:
         )
         areas.append(MapArea(key=a.key, name=a.name, geometry=_plain(a.geometry), colour=colour, lines=lines))
         entries.append((colour, f"{a.name} → {a.group.name}"))
-    m = comparison_map(_old_areas(current_generation(hood)), areas, legend=_legend(entries, True))
+    m = comparison_map(_old_areas(current_generation(hood)), areas, legend=_legend(entries, True), tiles=tile_source())
     return render_map_document(m)
 
 
@@ -90,5 +91,5 @@ def split_document(group: Group, proposal: GroupSplit) -> str:
     hood_generation = current_generation(group.neighbourhood)
     old = [a for a in _old_areas(hood_generation) if a.key.removeprefix("old-") in {x.key for x in group.areas}]
     entries = [(colour, f"{name}: {count}") for colour, name, _g, count in parts]
-    m = comparison_map(old, areas, legend=_legend(entries, bool(old)))
+    m = comparison_map(old, areas, legend=_legend(entries, bool(old)), tiles=tile_source())
     return render_map_document(m)

@@ -17,7 +17,7 @@ import folium
 import numpy as np
 
 from buurt.geo.coords import from_rd, to_rd
-from buurt.geo.folium_assets import make_map
+from buurt.geo.folium_assets import TileSource, make_map
 from buurt.geo.maps import (
     RIJNSOEVER_CENTER,
     Bounds,
@@ -195,12 +195,13 @@ def coverage_map(
     pending_layer_name: str = "Aanmeldingen",
     pending_tip: str = "{count} aanmeldingen {label}",
     height: str = "100%",
+    tiles: TileSource | None = None,
 ) -> folium.Map:
     """Areas coloured by fill, member density cells (one GeoJSON layer) and open sign-ups per cell.
 
     ``density_tip``/``pending_tip`` are format strings with ``{count}`` and ``{label}``.
     """
-    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height=height, max_zoom=18)
+    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height=height, max_zoom=18, tiles=tiles)
     bounds = Bounds()
     area_layer = folium.FeatureGroup(name=map_text(areas[0].name if len(areas) == 1 else "Gebieden"), control=False)
     add_areas(area_layer, areas, bounds)
@@ -263,9 +264,10 @@ def comparison_map(
     *,
     legend: Sequence[LegendSection] = (),
     height: str = "100%",
+    tiles: TileSource | None = None,
 ) -> folium.Map:
     """New areas filled in their colours, old boundaries on top as dashed outlines without fill."""
-    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height=height, max_zoom=18)
+    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height=height, max_zoom=18, tiles=tiles)
     bounds = Bounds()
     add_areas(m, new, bounds)
     for area in old:

@@ -14,6 +14,10 @@ Every folium asset name must be either in ``LOCAL_FILES`` or in ``DROPPED``;
 anything else raises ``KeyError`` so a folium upgrade or a new plugin fails
 loudly instead of quietly loading from a CDN.
 
+Tiles: the background comes from a ``TileSource`` the caller passes in (the web layer fills it
+from the TILES_* settings); without one a map has no background layer, so no builder can send a
+visitor to a tile server nobody configured.
+
 Text: folium writes a Tooltip's text into a JavaScript template literal (`` `...` ``) and Leaflet
 shows tooltips, layer names and attributions with innerHTML. ``map_text`` encodes a plain string
 for both at once; ``render_map_document`` refuses a map whose tooltip or layer name skipped it.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from html import escape
 from html.parser import HTMLParser
 from typing import TypeVar
@@ -35,9 +40,54 @@ from folium.template import Template
 
 DEFAULT_PREFIX = "/static/vendor"
 CBS_ATTRIBUTION = "CBS / Kadaster, CC BY 4.0"
-#: Where the map tiles come from (folium's "OpenStreetMap" and static/js/point-picker.js); the
-#: Content-Security-Policy (buurt.csp) lets images load from here and nowhere else off-site.
-TILE_ORIGIN = "https://tile.openstreetmap.org"
+#: What may not appear in a tile URL: it also goes into the Content-Security-Policy header (where
+#: ";" or "," would start a new directive or policy) and into HTML attributes.
+_URL_FORBIDDEN = frozenset(" \t\r\n;,'\"<>\\`")
+
+
+class TileSourceError(ValueError):
+    """A tile setting that cannot work (no {z}/{x}/{y}, not http(s) or a path, a character that breaks the policy)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TileSource:
+    """Where a map's background tiles come from: every visitor's browser asks this server for them.
+
+    ``url``: a Leaflet URL template with ``{z}``, ``{x}`` and ``{y}``; https/http, or a path on our
+    own site (self-hosted tiles, e.g. ``/tiles/{z}/{x}/{y}.png``). ``attribution``: HTML the map
+    shows as is (set by the operator, never by a visitor). ``max_zoom``: the deepest level the
+    server has; deeper, the map enlarges that level. ``name``: the provider, in the layer control.
+    """
+
+    url: str
+    attribution: str
+    max_zoom: int = 19
+    name: str = "Achtergrond"
+
+    def __post_init__(self) -> None:
+        url = self.url
+        if not all(part in url for part in ("{z}", "{x}", "{y}")):
+            raise TileSourceError("a tile URL needs {z}, {x} and {y}")
+        if set(url) & _URL_FORBIDDEN:
+            raise TileSourceError("a tile URL may not hold spaces, quotes, ';', ',', '<', '>' or backslashes")
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") and not (not parts.scheme and url.startswith("/")):
+            raise TileSourceError("a tile URL starts with https://, http:// or / (self-hosted)")
+        if not self.attribution:
+            raise TileSourceError("tiles need an attribution (the provider's credit line)")
+
+    @property
+    def origin(self) -> str | None:
+        """The CSP source the tiles load from; ``None`` when they are on our own site ('self').
+
+        A ``{s}`` subdomain placeholder becomes the wildcard ``*``.
+        """
+        parts = urlsplit(self.url)
+        if not parts.netloc:
+            return None
+        host = parts.netloc.replace("{s}", "*")
+        return f"{parts.scheme}://{host}" if parts.scheme else host
+
 
 #: folium asset name -> file under static/vendor/ (see static/vendor/README.md).
 LOCAL_FILES: dict[str, str] = {
@@ -179,22 +229,43 @@ class ExtraAttribution(MacroElement):
         self.text = text
 
 
+def tile_layer(tiles: TileSource, *, max_zoom: int = 19, min_zoom: int | None = None) -> folium.TileLayer:
+    """The background layer for ``tiles``, drawn up to the map's ``max_zoom`` (enlarged past the source's)."""
+    return folium.TileLayer(
+        tiles.url,
+        attr=tiles.attribution,
+        name=map_text(tiles.name),
+        min_zoom=min_zoom,
+        max_zoom=max_zoom,
+        max_native_zoom=min(tiles.max_zoom, max_zoom),
+    )
+
+
 def make_map(
     *,
     height: str | float = "100%",
     prefix: str = DEFAULT_PREFIX,
     attribution: str = CBS_ATTRIBUTION,
+    tiles: TileSource | None = None,
     **folium_kwargs,
 ) -> folium.Map:
     """Return a ``folium.Map`` that loads its assets from ``prefix``.
 
-    Defaults: OpenStreetMap tiles (with their attribution), a scale bar, full
-    width, and ``attribution`` (CBS / Kadaster boundaries) on every map.
+    Defaults: a scale bar, full width, and ``attribution`` (CBS / Kadaster boundaries) on every
+    map. The background comes from ``tiles`` (with its attribution); without it there is none.
     """
-    folium_kwargs.setdefault("tiles", "OpenStreetMap")
+    if tiles is not None and not isinstance(tiles, TileSource):
+        raise TypeError("tiles= takes a TileSource (from the TILES_* settings), not a folium tile name or URL")
     folium_kwargs.setdefault("control_scale", True)
     folium_kwargs.setdefault("width", "100%")
-    m = localize_plugin(folium.Map(height=height, **folium_kwargs), prefix)
+    max_zoom, min_zoom = folium_kwargs.pop("max_zoom", None) or 18, folium_kwargs.pop("min_zoom", None)
+    m = localize_plugin(folium.Map(height=height, tiles=None, **folium_kwargs), prefix)
+    # folium gives its zoom limits to the tile layer only; the map keeps them with or without one
+    m.options["max_zoom"] = max_zoom
+    if min_zoom is not None:
+        m.options["min_zoom"] = min_zoom
+    if tiles is not None:
+        m.add_child(tile_layer(tiles, max_zoom=max_zoom, min_zoom=min_zoom), name="tiles")
     if attribution:
         m.add_child(ExtraAttribution(map_text(attribution)), name="extra_attribution")
     m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")

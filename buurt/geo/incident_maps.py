@@ -24,7 +24,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import FastMarkerCluster, HeatMap
 from folium.template import Template
 
-from buurt.geo.folium_assets import localize_plugin, make_map, render_map_document
+from buurt.geo.folium_assets import TileSource, localize_plugin, make_map, render_map_document
 from buurt.geo.maps import RIJNSOEVER_CENTER, Bounds, LegendItem, add_legend, map_text, tooltip_html
 
 DATA_PLACEHOLDER = '"__BUURT_INCIDENT_DATA__"'
@@ -257,9 +257,12 @@ def incident_map(
     *,
     meldingen: Sequence[MeldingPoint] = (),
     areas: Sequence[OutlineArea] = (),
+    tiles: TileSource | None = None,
 ) -> folium.Map:
     """The wijkagent's exact map; render it with incident_map_document (which injects the data)."""
-    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height="100%", max_zoom=19, min_zoom=MIN_ZOOM)
+    m = make_map(
+        location=list(RIJNSOEVER_CENTER), zoom_start=15, height="100%", max_zoom=19, min_zoom=MIN_ZOOM, tiles=tiles
+    )
     # This map draws no awesome-markers icons: skip jQuery, awesome-markers and Font Awesome (less to load).
     m.default_js = [(n, u) for n, u in m.default_js if n not in UNUSED_ASSETS]
     m.default_css = [(n, u) for n, u in m.default_css if n not in UNUSED_ASSETS]
@@ -338,9 +341,11 @@ def public_incident_map(
     title_of: dict[str, str],
     legend_title: str,
     legend: Sequence[tuple[str, str]],
+    tiles: TileSource | None = None,
 ) -> folium.Map:
     """The public map: area outlines and blurred cells, never deeper than max_zoom."""
     m = make_map(
+        tiles=tiles,
         location=list(RIJNSOEVER_CENTER),
         zoom_start=min(14, max_zoom),
         height="100%",

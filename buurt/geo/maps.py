@@ -2,7 +2,12 @@
 
 Every string that reaches a map goes through ``map_text`` first (tooltips, layer names, legends,
 GeoJSON tooltip values); ``render_map_document`` refuses a map where one did not.
-Assets come from our own static files (buurt.geo.folium_assets).
+Assets come from our own static files (buurt.geo.folium_assets); the background tiles from the
+``TileSource`` the caller passes (the configured provider).
+
+A map around one person's own point (the lookup answer's "Uw adres") never opens deeper than
+``point_max_zoom`` (the public max zoom): the tiles it loads would otherwise draw their house
+for the tile server. They can still zoom in by hand.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from dataclasses import dataclass, field
 import folium
 
 from buurt.geo.coords import lonlat_to_latlon
-from buurt.geo.folium_assets import make_map, map_text, render_map_document
+from buurt.geo.folium_assets import TileSource, make_map, map_text, render_map_document
 
 __all__ = ["map_text"]  # re-exported: builders elsewhere import it from here with the rest
 
 RIJNSOEVER_CENTER = (52.2118, 4.4235)  # lat, lon
+#: The deepest first view of a map around someone's own point (the web layer passes PUBLIC_MAX_ZOOM).
+POINT_MAX_ZOOM = 15
 
 # Fill-level colours (colour-blind safe ramp from light to dark, plus red when full)
 FILL_STEPS = ((0.5, "#c7e9c0"), (0.75, "#74c476"), (0.9, "#31a354"), (1.0, "#d97706"))
@@ -177,26 +184,34 @@ def areas_map(
     point_label: str | None = None,
     height: str = "100%",
     max_zoom: int = 19,
+    tiles: TileSource | None = None,
+    point_max_zoom: int = POINT_MAX_ZOOM,
 ) -> folium.Map:
-    """Areas coloured by fill level, optionally with one marked point (lat, lon)."""
-    m, bounds = _areas_base(areas, height=height, max_zoom=max_zoom)
+    """Areas coloured by fill level, optionally with one marked point (lat, lon).
+
+    With a point, the first view fits it no deeper than ``point_max_zoom``.
+    """
+    m, bounds = _areas_base(areas, height=height, max_zoom=max_zoom, tiles=tiles)
     if point is not None:
         lat, lon = point
         _add_point(m, lat, lon, point_label)
         bounds.extend(lat, lon)
     if bounds.seen:
-        m.fit_bounds(bounds.as_folium(), padding=(12, 12))
+        m.fit_bounds(bounds.as_folium(), padding=(12, 12), max_zoom=point_max_zoom if point is not None else None)
     if legend:
         add_legend(m, legend_title or "", legend)
     return m
 
 
-def _areas_base(areas: Sequence[MapArea], *, height: str, max_zoom: int) -> tuple[folium.Map, Bounds]:
+def _areas_base(
+    areas: Sequence[MapArea], *, height: str, max_zoom: int, tiles: TileSource | None
+) -> tuple[folium.Map, Bounds]:
     m = make_map(
         location=list(RIJNSOEVER_CENTER),
         zoom_start=15,
         height=height,
         max_zoom=max_zoom,
+        tiles=tiles,
         zoom_snap=0.25,  # fractional zoom: the areas fill the frame on a phone too
     )
     bounds = Bounds()
@@ -266,14 +281,21 @@ class PointMapTemplate:
 
 
 def point_map_template(
-    areas: Sequence[MapArea], *, point_label: str | None = None, height: str = "100%", max_zoom: int = 19
+    areas: Sequence[MapArea],
+    *,
+    point_label: str | None = None,
+    height: str = "100%",
+    max_zoom: int = 19,
+    tiles: TileSource | None = None,
+    point_max_zoom: int = POINT_MAX_ZOOM,
 ) -> PointMapTemplate:
-    """The document of areas_map(areas, point=..., point_label=point_label) with the point left open."""
-    m, bounds = _areas_base(areas, height=height, max_zoom=max_zoom)
+    """The document of areas_map(areas, point=..., point_label=..., tiles=..., point_max_zoom=...)
+    with the point left open."""
+    m, bounds = _areas_base(areas, height=height, max_zoom=max_zoom, tiles=tiles)
     area_bounds = (bounds.south, bounds.west, bounds.north, bounds.east) if bounds.seen else None
     _add_point(m, _SLOTS["lat"], _SLOTS["lon"], point_label)
     view = [[_SLOTS["south"], _SLOTS["west"]], [_SLOTS["north"], _SLOTS["east"]]]
-    m.fit_bounds(view, padding=(12, 12))
+    m.fit_bounds(view, padding=(12, 12), max_zoom=point_max_zoom)
     document = render_map_document(m)
     found = []
     for slot, value in _SLOTS.items():

@@ -28,6 +28,7 @@ from buurt.incidents.public import PublicPicture, cached_public_picture
 from buurt.incidents.queries import IncidentFilter, filtered_select, month_span
 from buurt.meldingen.services import CATEGORY_LABELS, meldingen_for_map
 from buurt.models import Incident, IncidentCategory, MeldingCategory
+from buurt.tiles import tile_source
 from buurt.times import format_local, month_label_nl, to_local
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # "no lower bound" for the meldingen layer
@@ -89,7 +90,9 @@ def map_document(f: IncidentFilter, now: datetime) -> str:
         areas=_("Gebieden"),
     )
     group_ids = [f.group_id] if f.group_id else None
-    m = incident_map(points, map_labels, meldingen=meldingen_points(since, until, group_ids), areas=_outlines())
+    m = incident_map(
+        points, map_labels, meldingen=meldingen_points(since, until, group_ids), areas=_outlines(), tiles=tile_source()
+    )
     return incident_map_document(m)
 
 
@@ -129,5 +132,6 @@ def public_map_document(picture: PublicPicture) -> str:
         title_of={"cell": _("{n} melding(en) in dit vak"), "areas": _("Gebieden")},
         legend_title=_("Meldingen per vak van %(m)d m", m=int(picture.grid_m)),
         legend=legend,
+        tiles=tile_source(),
     )
     return public_incident_map_document(m)

@@ -83,6 +83,7 @@ def area_lines(group: PublicGroup) -> tuple[str, ...]:
 def coverage_map_document(groups: list[PublicGroup] | None = None) -> str:
     """The public coverage map as a complete HTML document (for an iframe)."""
     from buurt.geo.folium_assets import render_map_document
+    from buurt.tiles import tile_source
 
     groups = public_groups() if groups is None else groups
     by_group = {g.id: g for g in groups}
@@ -98,5 +99,5 @@ def coverage_map_document(groups: list[PublicGroup] | None = None) -> str:
         for a in current.areas
         if a.group_id in by_group
     ]
-    m = areas_map(shapes, legend_title=_("Bezetting"), legend=fill_legend(fill_labels()))
+    m = areas_map(shapes, legend_title=_("Bezetting"), legend=fill_legend(fill_labels()), tiles=tile_source())
     return render_map_document(m)

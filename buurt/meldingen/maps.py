@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 
 from buurt.areas.services import current_areas
 from buurt.geo.coords import box_around
-from buurt.geo.folium_assets import make_map, render_map_document
+from buurt.geo.folium_assets import TileSource, make_map, render_map_document
 from buurt.geo.maps import Bounds, LegendItem, MapArea, add_areas, add_legend, map_text
 from buurt.meldingen.routing import format_distance
 from buurt.models import Melding
+from buurt.tiles import tile_source
 
 TARGET_COLOUR = "#d97706"
 NEIGHBOUR_COLOUR = "#9ca3af"
@@ -38,10 +39,16 @@ class MapGroup:
 
 
 def routing_map(
-    lat: float, lon: float, radius_m: float, groups: Sequence[MapGroup], labels: Mapping[str, str]
+    lat: float,
+    lon: float,
+    radius_m: float,
+    groups: Sequence[MapGroup],
+    labels: Mapping[str, str],
+    *,
+    tiles: TileSource | None = None,
 ) -> folium.Map:
     """A map of one routing; `labels` holds the (translated) legend and tooltip words."""
-    m = make_map(location=[lat, lon], zoom_start=15, max_zoom=19)
+    m = make_map(location=[lat, lon], zoom_start=15, max_zoom=19, tiles=tiles)
     bounds = Bounds()
     shapes = []
     for i, g in enumerate(groups):
@@ -106,4 +113,5 @@ def melding_map_document(melding: Melding) -> str:
         "inside": _("in het gebied"),
         "distance": _("afstand"),
     }
-    return render_map_document(routing_map(melding.lat, melding.lon, melding.radius_m, shapes, legend))
+    m = routing_map(melding.lat, melding.lon, melding.radius_m, shapes, legend, tiles=tile_source())
+    return render_map_document(m)

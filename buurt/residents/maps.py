@@ -3,10 +3,14 @@
 The lookup answer's map is the same for every asker but for their point: all areas, the answer's
 group highlighted. So the document is rendered once per (areas, highlighted group, language) and
 kept per process (buurt.caching); a request only puts its point and the view that fits it in.
+
+The map is about the asker's own address: its first view is never deeper than PUBLIC_MAX_ZOOM
+(the tiles around their house would otherwise go to the tile server); they may zoom in by hand.
 """
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -14,6 +18,7 @@ from buurt import caching
 from buurt.areas.services import CurrentAreas, current_areas
 from buurt.geo.maps import MapArea, PointMapTemplate, point_map_template
 from buurt.residents.lookup import LookupResult
+from buurt.tiles import tile_source
 
 #: a template per group (and one for "no group") per language; a handful in practice
 TEMPLATES_KEPT = 64
@@ -37,11 +42,17 @@ def lookup_map_areas(areas: CurrentAreas, highlighted: int | None) -> list[MapAr
 def lookup_map_template(highlighted: int | None) -> PointMapTemplate:
     """The lookup map for `highlighted` (a group id) with the point left open; built once per areas revision."""
     areas = current_areas()
-    key = (areas.key, highlighted, str(get_locale()))
+    tiles, max_zoom = tile_source(), int(current_app.config["PUBLIC_MAX_ZOOM"])
+    key = (areas.key, highlighted, str(get_locale()), tiles, max_zoom)
     cache = caching.process_cache("lookup_map", TEMPLATES_KEPT)
     template = cache.get(key)
     if template is None:
-        template = cache.put(key, point_map_template(lookup_map_areas(areas, highlighted), point_label=_("Uw adres")))
+        template = cache.put(
+            key,
+            point_map_template(
+                lookup_map_areas(areas, highlighted), point_label=_("Uw adres"), tiles=tiles, point_max_zoom=max_zoom
+            ),
+        )
     return template
 
 

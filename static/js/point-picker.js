@@ -6,7 +6,11 @@
    <div data-point-picker hidden
         data-lat-input="#lat" data-lon-input="#lon"   the (hidden) inputs the point goes into; required
         data-center="52.2118,4.4235" data-zoom="15"   the first view when no point is set yet
-        data-point-zoom="17"                          the first view's zoom when the inputs hold a point
+        data-point-zoom="15"                          the first view's zoom when the inputs hold a point
+                                                      (a resident's own home: at most PUBLIC_MAX_ZOOM)
+        data-tiles-url="https://.../{z}/{x}/{y}.png"  the background tiles (TILES_URL); none when empty
+        data-tiles-attribution="..."                  their credit line (TILES_ATTRIBUTION, HTML)
+        data-tiles-max-zoom="19"                      the deepest level the tile server has
         data-current="52.21,4.42"                     where it is now (correcting): a fixed ring
         data-areas-url="/api/v1/areas"                group outlines (GeoJSON); the view fits them
         data-areas-attribution="CBS / Kadaster"
@@ -16,12 +20,15 @@
         data-centre-button="#centre"                  shown with the map; picks the map's centre
         data-text-input="#location">                  a typed location that excludes a map point:
                                                       a pick empties it, typing in it clears the point
-   The map div and the buttons start hidden, so without JavaScript the page shows only what works. */
+   The map div and the buttons start hidden, so without JavaScript the page shows only what works.
+   The tile server sees which tiles a visitor loads: a first view around someone's own point stays
+   at the zoom the page sets (data-point-zoom); zooming deeper (to HOUSE_ZOOM) is the visitor's own
+   act, with the +/- buttons or keys, and past the tiles' own depth the last level is enlarged. */
 (function () {
   "use strict";
 
-  var TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
   var DIGITS = 6; /* about 0.1 m */
+  var HOUSE_ZOOM = 19; /* the deepest a visitor may zoom by hand to tap a house */
 
   function pair(text) {
     var parts = (text || "").split(",").map(Number);
@@ -46,11 +53,17 @@
     var start = latInput.value !== "" && lonInput.value !== "" ? pair(latInput.value + "," + lonInput.value) : null;
 
     box.hidden = false;
-    var map = L.map(box, {scrollWheelZoom: false}).setView(
+    var map = L.map(box, {scrollWheelZoom: false, maxZoom: HOUSE_ZOOM}).setView(
       start || pair(d.center) || current || [0, 0],
       start ? Number(d.pointZoom) || zoom : zoom
     );
-    L.tileLayer(TILES, {maxZoom: 19, attribution: "&copy; OpenStreetMap-bijdragers"}).addTo(map);
+    if (d.tilesUrl) {
+      L.tileLayer(d.tilesUrl, {
+        maxZoom: HOUSE_ZOOM,
+        maxNativeZoom: Math.min(Number(d.tilesMaxZoom) || HOUSE_ZOOM, HOUSE_ZOOM),
+        attribution: d.tilesAttribution || ""
+      }).addTo(map);
+    }
     if (current) {
       L.circleMarker(current, {radius: 9, color: "#b42318", weight: 3, fill: false, interactive: false}).addTo(map);
     }

@@ -1,7 +1,7 @@
 """Browser fixtures, loaded by tests/conftest.py: live_server, browser, page, phone_page.
 
-Tiles are stubbed with a grey PNG so no request leaves the machine; any other failed request
-or JavaScript error fails the test (see `page.errors`).
+Tiles from the default tile server (TILES_URL: PDOK) are stubbed with a grey PNG so no request
+leaves the machine; any other failed request or JavaScript error fails the test (see `page.errors`).
 """
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from buurt.config import Defaults
 
 CHROMIUM = os.environ.get("BUURT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROME_ARGS = [
@@ -29,6 +32,9 @@ GREY_PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082"
 )
 
+
+#: the default tile server's host (PDOK), whose tiles are stubbed
+TILE_HOST = urlsplit(Defaults.TILES_URL).netloc
 
 RESPONSE_KEY = "buurt.tests.response"
 
@@ -124,7 +130,7 @@ def _new_page(browser, **context_args):
         lambda r: (
             page.errors.append(f"requestfailed: {r.url} {r.failure}")
             # ERR_ABORTED is the browser cancelling loads when the test navigates away, not a failure
-            if "tile" not in r.url and "ERR_ABORTED" not in (r.failure or "")
+            if "tile" not in r.url and TILE_HOST not in r.url and "ERR_ABORTED" not in (r.failure or "")
             else None
         ),
     )
@@ -135,7 +141,7 @@ def _new_page(browser, **context_args):
         lambda route: route.abort(),
     )
     context.route(
-        "**/tile.openstreetmap.org/**",
+        f"**/{TILE_HOST}/**",
         lambda route: route.fulfill(status=200, content_type="image/png", body=GREY_PNG),
     )
     page.set_default_timeout(10_000)

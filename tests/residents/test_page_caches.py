@@ -45,8 +45,14 @@ def same_ids(document: str) -> str:
 
 def fresh_document(lat: float, lon: float, highlighted: int | None) -> str:
     """The lookup map as the uncached code builds it."""
+    from flask import current_app
+
+    from buurt.tiles import tile_source
+
     shapes = maps.lookup_map_areas(current_areas(), highlighted)
-    return render_map_document(areas_map(shapes, point=(lat, lon), point_label="Uw adres"))
+    max_zoom = current_app.config["PUBLIC_MAX_ZOOM"]
+    m = areas_map(shapes, point=(lat, lon), point_label="Uw adres", tiles=tile_source(), point_max_zoom=max_zoom)
+    return render_map_document(m)
 
 
 def map_of(response) -> str:

@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from buurt.config import Defaults
 from buurt.csp import inline_hashes
-from buurt.geo.folium_assets import TILE_ORIGIN
+from buurt.geo.folium_assets import TileSource
 from buurt.models import ResidentStatus, Role
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the default tile server (PDOK); the policy follows TILES_URL (tests at the end of this file)
+TILE_ORIGIN = TileSource(Defaults.TILES_URL, Defaults.TILES_ATTRIBUTION).origin
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -163,9 +166,11 @@ def test_fonts_may_be_read_by_a_sandboxed_map(client):
     response.close()
 
 
-def test_the_point_picker_loads_tiles_from_the_allowed_origin():
-    script = (ROOT / "static/js/point-picker.js").read_text()
-    assert f'"{TILE_ORIGIN}/' in script
+def test_the_point_picker_loads_tiles_only_from_its_page():
+    """The picker has no tile URL of its own: the page gives it TILES_URL (data-tiles-url)."""
+    script = re.sub(r"/\*.*?\*/", "", (ROOT / "static/js/point-picker.js").read_text(), flags=re.S)
+    assert "d.tilesUrl" in script
+    assert not re.search(r"""["'](https?:)?//""", script)
 
 
 def test_the_last_resort_error_page_keeps_its_style():
@@ -173,6 +178,55 @@ def test_the_last_resort_error_page_keeps_its_style():
 
     policy = directives(__import__("buurt.csp", fromlist=["site_policy"]).site_policy())
     assert inline_hashes(FALLBACK_PAGE, "style")[0] in policy["style-src"]
+
+
+# --- the tile server follows TILES_URL (issue 13, point 7) --------------------------------------
+
+OFF_SITE = re.compile(r"^(https?:|\*|[a-z0-9.-]+\.[a-z]{2,})", re.I)
+
+
+def off_site_images(policy: dict[str, list[str]]) -> list[str]:
+    return [source for source in policy["img-src"] if OFF_SITE.match(source)]
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://tiles.example.test/bg/{z}/{x}/{y}.png", ["https://tiles.example.test"]),
+        ("/tiles/{z}/{x}/{y}.png", []),  # self-hosted: 'self' covers it
+        ("", []),  # no background at all
+    ],
+    ids=["other origin", "self-hosted", "none"],
+)
+def test_images_come_only_from_the_configured_tile_server(
+    app, client, login, make_user, groups, make_resident, url, allowed
+):
+    app.config["TILES_URL"] = url
+    for path in ("/", "/welke-groep", "/incidenten/openbaar"):
+        assert off_site_images(policy_of(client.get(path))) == allowed, path
+    seen = 0
+    for path, response in _map_documents(client, login, make_user, groups, make_resident):
+        assert response.status_code == 200, path
+        assert off_site_images(policy_of(response)) == allowed, path
+        document = response.get_data(as_text=True)
+        assert "service.pdok.nl" not in document, path
+        assert "openstreetmap" not in document.lower(), path
+        if url:
+            assert f'"{url}"' in document, path  # the tile layer, from where the policy allows
+        else:
+            assert "L.tileLayer(" not in document, path
+        seen += 1
+    assert seen == 7
+
+
+def test_a_tile_url_that_would_break_the_policy_is_ignored(app, client, caplog):
+    app.config["TILES_URL"] = "https://tiles.example.test/{z}/{x}/{y}.png; script-src *"
+    response = client.get("/")
+    assert response.status_code == 200
+    policy = policy_of(response)
+    assert policy["script-src"] == ["'self'"]
+    assert off_site_images(policy) == []
+    assert "TILES_URL" in caplog.text
 
 
 # --- in Chromium ---------------------------------------------------------------------------------

@@ -14,13 +14,15 @@ import json
 
 import pytest
 
+from buurt.config import Defaults
 from buurt.extensions import db
-from buurt.geo.folium_assets import TILE_ORIGIN
+from buurt.geo.folium_assets import TileSource
 from buurt.models import Incident, IncidentCategory, Role, utcnow
 from tests.conftest import PASSWORD
 from tests.security.hostile_names import store_hostile_names
 
 pytestmark = pytest.mark.browser
+TILE_ORIGIN = TileSource(Defaults.TILES_URL, Defaults.TILES_ATTRIBUTION).origin  # stubbed by the page fixture
 
 #: Group names hold at most 120 characters: one name per kind of break-out.
 IN_SCRIPT = "G`+alert(window.xss=1)+`${alert(window.xss=2)}\\x3cimg src=y onerror=alert(window.xss=3)\\x3e"
