@@ -46,7 +46,8 @@ def test_purge_dry_run_lists_and_apply_removes(app, runner, make_resident, group
     assert not set(gone_ids) & {r.id for r in residents()}
     entry = db.session.scalars(db.select(AuditEntry).filter_by(action="retention.purge")).one()
     assert entry.details["count"] == 5
-    assert entry.details["n_signups"] == 4 and entry.details["n_removed"] == 1
+    assert entry.details["n_signups"] == 4
+    assert entry.details["n_removed"] == 1
     assert "Fictief" not in str(entry.details)
 
     again = runner.invoke(args=["buurt", "purge", "--apply"])
