@@ -188,10 +188,11 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "auth.logout",
         "auth.reset_request",
         "auth.reset_password",
+        "auth.reset_password_old_link",  # links mailed before the token moved after '#': a redirect
         "incidents.public",
         "incidents.public_*",
         "incidents.report_resident",  # residents report through a signed link, no account
-        "incidents.thanks",
+        "incidents.report_old_link",
     }
 )
 

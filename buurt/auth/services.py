@@ -21,7 +21,7 @@ from buurt.extensions import db
 from buurt.models import Group, Role, User, utcnow
 from buurt.outbox import queue_mail
 from buurt.tokens import InvalidToken, make_token, read_token
-from buurt.urls import external_url
+from buurt.urls import personal_link
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def reset_token(user: User) -> str:
 
 def reset_url(user: User) -> str:
     """The absolute reset link under SITE_URL (also from the CLI)."""
-    return external_url("auth.reset_password", token=reset_token(user))
+    return personal_link("auth.reset_password", reset_token(user))  # the token after '#': in no log
 
 
 def user_from_reset_token(token: str) -> User:

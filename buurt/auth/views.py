@@ -11,6 +11,8 @@ from buurt.auth.forms import EmptyForm, LoginForm, PasswordChangeForm, PasswordS
 from buurt.auth.permissions import can_use_console, can_view_incidents_exact, is_staff, require
 from buurt.extensions import limiter, login_manager
 from buurt.models import User
+from buurt.personal_links import is_opening, posted_token, render_open_page
+from buurt.urls import personal_link
 
 bp = Blueprint("auth", __name__)
 
@@ -129,15 +131,32 @@ def reset_request():
     return render_template("auth/reset_request.html", form=form)
 
 
-@bp.route("/wachtwoord-herstellen/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-def reset_password(token: str):
-    """Choose a new password through a link from the reset mail."""
+# Reset links already mailed carry the token in the path (before issue 13). Within their two hours
+# they still work: the old path answers with a redirect to the new link, the token after '#'. That
+# one request is in the access log with its token, as it was before; nothing after it is
+# (buurt.personal_links).
+
+
+@bp.get("/wachtwoord-herstellen/<token>")
+def reset_password_old_link(token: str):
+    """An old reset link (token in the path): on to the same link with the token after '#'."""
+    return redirect(personal_link("auth.reset_password", token, external=False))
+
+
+@bp.route("/wachtwoord-herstellen", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], exempt_when=is_opening)
+def reset_password():
+    """Choose a new password through a link from the reset mail (the token in the post body)."""
+    if request.method == "GET":
+        return render_open_page(_("Nieuw wachtwoord kiezen"))
+    token = posted_token()
     try:
         user = services.user_from_reset_token(token)
     except services.AccountError as error:
         flash(error.message, "error")
         return redirect(url_for("auth.reset_request"))
+    if is_opening():
+        return render_template("auth/reset_password.html", form=PasswordSetForm(formdata=None), token=token)
     form = PasswordSetForm()
     if form.validate_on_submit():
         try:
@@ -148,7 +167,7 @@ def reset_password(token: str):
             _start_session(user)
             flash(_("Uw nieuwe wachtwoord is opgeslagen. U bent ingelogd."), "info")
             return redirect(landing_url(user))
-    return render_template("auth/reset_password.html", form=form)
+    return render_template("auth/reset_password.html", form=form, token=token)
 
 
 @bp.route("/account/wachtwoord", methods=["GET", "POST"])

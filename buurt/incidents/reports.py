@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 
 from buurt import audit
@@ -27,7 +27,7 @@ from buurt.once import claim as claim_once
 from buurt.once import record as record_once
 from buurt.residents.links import resident_from_token, resident_token_data
 from buurt.tokens import InvalidToken, make_token
-from buurt.urls import external_url
+from buurt.urls import personal_link
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +47,12 @@ DETAIL_FIELDS = {
 
 
 def report_link(resident: Resident, *, external: bool = True) -> str:
-    """The personal, signed link with which a signed-up resident reports incidents (under SITE_URL)."""
+    """The personal, signed link with which a signed-up resident reports incidents (under SITE_URL).
+
+    The token after '#' (buurt.personal_links): no server or proxy log ever holds it.
+    """
     token = make_token(REPORT_PURPOSE, resident_token_data(resident))
-    if external:
-        return external_url("incidents.report_resident", token=token)
-    return url_for("incidents.report_resident", token=token)
+    return personal_link("incidents.report_resident", token, external=external)
 
 
 def resident_for_report(token: str) -> Resident:

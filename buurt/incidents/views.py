@@ -40,7 +40,9 @@ from buurt.incidents.forms import (
 from buurt.models import Incident, IncidentCategory, utcnow
 from buurt.once import AlreadySubmitted
 from buurt.once import previous as previous_once
+from buurt.personal_links import is_opening, posted_token, render_open_page
 from buurt.times import local_now, local_to_utc, to_local
+from buurt.urls import personal_link
 
 bp = Blueprint("incidents", __name__)
 
@@ -378,32 +380,60 @@ def report():
     return render_template("incidents/report.html", form=form, resident=None, outside_allowed=True)
 
 
-@bp.route("/melden/<token>", methods=["GET", "POST"])
-@limiter.limit(_report_limit, methods=["POST"])
-def report_resident(token: str):
-    """A signed-up resident reports an incident with their personal link."""
+# Report links already given out carry the token in the path (before issue 13; they live a year).
+# They still work: the old path answers with a redirect to the new link, the token after '#'. That
+# one request is in the access log with its token, as it was before; nothing after it is
+# (buurt.personal_links).
+
+
+@bp.get("/melden/<token>")
+@bp.get("/melden/<token>/bedankt")
+def report_old_link(token: str):
+    """An old report link (token in the path): on to the same link with the token after '#'."""
+    return redirect(personal_link("incidents.report_resident", token, external=False))
+
+
+@bp.route("/melden/bewoner", methods=["GET", "POST"])
+@limiter.limit(_report_limit, methods=["POST"], exempt_when=is_opening)
+def report_resident():
+    """A signed-up resident reports an incident with their personal link (the token in the post body).
+
+    The thank-you page is this post's answer, not a redirect: that would need the token in its URL.
+    A resubmit (reload, double tap) stores nothing new and thanks again (buurt.once).
+    """
+    if request.method == "GET":
+        return render_open_page(_("Incident melden"))
+    token = posted_token()
     try:
         resident = reports.resident_for_report(token)
     except InvalidReportLink as error:
         return render_template("incidents/link_invalid.html", message=error.message), 403
+    if is_opening():
+        form = IncidentReportForm(formdata=None)
+        now = local_now()
+        form.occurred_date.data, form.occurred_time.data = now.date(), now.time()
+        return _resident_report_page(form, resident, token)
     form = _new_report_form()
     try:
         incident = _handle_report(form, resident=resident)
     except AlreadySubmitted:  # the same answer as the first post
-        return redirect(url_for("incidents.thanks", token=token))
+        incident = True
     if incident is not None:
-        return redirect(url_for("incidents.thanks", token=token))
-    return render_template("incidents/report.html", form=form, resident=resident, outside_allowed=False)
+        return _private(render_template("incidents/thanks.html", token=token))
+    return _resident_report_page(form, resident, token)
 
 
-@bp.get("/melden/<token>/bedankt")
-def thanks(token: str):
-    """Thank the resident; offer to report another."""
-    try:
-        reports.resident_for_report(token)
-    except InvalidReportLink as error:
-        return render_template("incidents/link_invalid.html", message=error.message), 403
-    return render_template("incidents/thanks.html", token=token)
+def _resident_report_page(form: IncidentReportForm, resident, token: str):
+    page = render_template("incidents/report.html", form=form, resident=resident, outside_allowed=False, token=token)
+    return _private(page)
+
+
+def _private(page):
+    """A page that carries a personal token: never cached, never sent on as a referrer."""
+    response = current_app.make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 # --- the public picture ------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask import current_app
 from buurt.extensions import db
 from buurt.models import Resident
 from buurt.tokens import InvalidToken, make_token, read_token
-from buurt.urls import external_url
+from buurt.urls import personal_link
 
 SIGNUP_PURPOSE = "signup"
 MY_DATA_PURPOSE = "mydata"
@@ -30,13 +30,16 @@ def resident_from_token(purpose: str, token: str, max_age: int) -> Resident:
 
 
 def confirm_link(resident: Resident) -> str:
-    """The double opt-in link mailed after a sign-up."""
-    return external_url("residents.confirm", token=make_token(SIGNUP_PURPOSE, resident_token_data(resident)))
+    """The double opt-in link mailed after a sign-up (the token after '#': buurt.personal_links)."""
+    return personal_link("residents.confirm", make_token(SIGNUP_PURPOSE, resident_token_data(resident)))
 
 
 def my_data_link(resident: Resident) -> str:
-    """A signed, expiring link to the resident's own data (for the mail, or shown by a beheerder)."""
-    return external_url("residents.my_data", token=make_token(MY_DATA_PURPOSE, resident_token_data(resident)))
+    """A signed, expiring link to the resident's own data (for the mail, or shown by a beheerder).
+
+    The token after '#' (buurt.personal_links).
+    """
+    return personal_link("residents.my_data", make_token(MY_DATA_PURPOSE, resident_token_data(resident)))
 
 
 def resident_for_my_data(token: str) -> Resident:

@@ -8,20 +8,27 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
+from buurt.auth.forms import EmptyForm
 from buurt.csp import allow_embedded_map
 from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
 from buurt.once import AlreadySubmitted
+from buurt.personal_links import is_opening, posted_token, render_open_page
 from buurt.residents import errors, forms, links, maps, phone
 from buurt.residents import lookup as lookups
 from buurt.residents import my_data as own_data
 from buurt.residents import signup as signups
 from buurt.tokens import InvalidToken
+from buurt.urls import personal_link
 
 bp = Blueprint("residents", __name__)
 
+#: The receipt of the last sign-up from this browser: codes only (SignupReceipt), no personal data.
+#: The address of a lookup is never kept in the session (a signed, not encrypted, cookie that the next
+#: person on a shared computer would inherit): the answer page posts it to the form (PREFILL_BUTTON).
 LAST_SIGNUP = "residents.last_signup"
-PREFILL = "residents.prefill"
+#: Name of the answer page's "Aanmelden" button: a POST that fills in the form and stores nothing.
+PREFILL_BUTTON = "prefill"
 
 
 def _lookup_limit() -> str:
@@ -59,17 +66,12 @@ def lookup():
         result = lookups.lookup_address(form.query())
         map_document = maps.lookup_map_document(result)
         allow_embedded_map(map_document)  # the srcdoc map runs under this page's policy
-        if result.found:
-            session[PREFILL] = {
-                "postcode": result.postcode or form.postcode.data,
-                "house_number": form.house_number.data,
-                "addition": form.addition.data,
-            }
     response = render_template(
         "residents/lookup.html",
         form=form,
         result=result,
         map_document=map_document,
+        prefill_form=EmptyForm(),  # the CSRF field of the answer's "Aanmelden" post
         typical=_typical_add_time(),
     )
     return _private(response)
@@ -81,19 +83,27 @@ def streets():
     return render_template("residents/streets.html", groups=lookups.street_list())
 
 
+def _is_prefill() -> bool:
+    return request.method == "POST" and request.form.get("prefill") == "1"  # PREFILL_BUTTON
+
+
 @bp.route("/aanmelden", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"])  # every post: the answer must not say which ones stored a row
+# every post but the answer page's prefill: the answer must not say which ones stored a row
+@limiter.limit(_signup_limit, methods=["POST"], exempt_when=_is_prefill)
 def signup():
     """The sign-up form; on success a redirect to the receipt page (no double posts).
 
     The same answer whether or not the number is already signed up (buurt.residents.signup).
     """
     form = forms.ResidentSignupForm()
-    if request.method == "GET" and session.get(PREFILL):
-        prefill = session[PREFILL]
-        form.postcode.data = prefill.get("postcode")
-        form.house_number.data = prefill.get("house_number")
-        form.addition.data = prefill.get("addition")
+    if _is_prefill():  # from the lookup answer: the address in the post body, never in the session
+        form = forms.ResidentSignupForm(
+            formdata=None,
+            postcode=form.postcode.data,
+            house_number=form.house_number.data,
+            addition=form.addition.data,
+        )
+        return _private(_signup_page(form, outside=None, show_pick=False, status=200))
     outside = None
     status = 200
     show_pick = bool(form.picked_point())
@@ -104,7 +114,6 @@ def signup():
         try:
             receipt = signups.sign_up(form.to_data(), once=form.once.data)
         except AlreadySubmitted as first:  # a double tap, or a resubmit after a timeout: the first result
-            session.pop(PREFILL, None)
             session[LAST_SIGNUP] = first.outcome or {}
             return redirect(url_for(".signup_done"))
         except OperationalError as error:
@@ -119,9 +128,12 @@ def signup():
         except errors.OutsideCoverage as error:
             outside = error.lookup
         else:
-            session.pop(PREFILL, None)
             session[LAST_SIGNUP] = receipt.as_dict()
             return redirect(url_for(".signup_done"))
+    return _private(_signup_page(form, outside=outside, show_pick=show_pick, status=status))
+
+
+def _signup_page(form, *, outside, show_pick: bool, status: int):
     response = render_template(
         "residents/signup.html",
         form=form,
@@ -129,7 +141,7 @@ def signup():
         show_pick=show_pick,
         typical=_typical_add_time(),
     )
-    return _private((response, status))
+    return response, status
 
 
 @bp.get("/aanmelden/ontvangen")
@@ -145,18 +157,35 @@ def signup_done():
     return _private(response)
 
 
-@bp.route("/aanmelden/bevestigen/<token>", methods=["GET", "POST"])
-def confirm(token: str):
-    """Double opt-in: the link from the e-mail shows a button; the button confirms."""
+# Links already mailed carry the token in the path (before issue 13). They still work: the old path
+# answers with a redirect to the new link, the token after '#'. That one request is in the access
+# log with its token, as it was before; nothing after it is (buurt.personal_links).
+
+
+@bp.get("/aanmelden/bevestigen/<token>")
+def confirm_old_link(token: str):
+    """An old confirmation link (token in the path): on to the same link with the token after '#'."""
+    return _private(redirect(personal_link("residents.confirm", token, external=False)))
+
+
+@bp.route("/aanmelden/bevestigen", methods=["GET", "POST"])
+def confirm():
+    """Double opt-in: the link from the e-mail opens a page with a button; the button confirms."""
+    if request.method == "GET":
+        return _private(render_open_page(_("Aanmelding bevestigen")))
+    token = posted_token()
     form = forms.SignupConfirmForm()
     try:
-        if form.validate_on_submit():
+        if not is_opening() and form.validate_on_submit():
             outcome = signups.confirm_signup(token)
             return _private(render_template("residents/confirmed.html", outcome=outcome, typical=_typical_add_time()))
         resident = links.resident_for_confirmation(token)
     except InvalidToken as error:
         return _link_error(error, purpose="signup")
-    return _private(render_template("residents/confirm.html", form=form, already=resident.email_confirmed_at))
+    confirm_form = forms.SignupConfirmForm(formdata=None)
+    return _private(
+        render_template("residents/confirm.html", form=confirm_form, token=token, already=resident.email_confirmed_at)
+    )
 
 
 @bp.route("/mijn-gegevens", methods=["GET", "POST"])
@@ -171,7 +200,7 @@ def my_data_request():
     return render_template("residents/my_data_request.html", form=form, sent=sent)
 
 
-def _my_data_page(token, resident, data, correct_form=None, delete_form=None, status=200, changed=None):
+def _my_data_page(token, resident, data, correct_form=None, delete_form=None, status=200, changed=False):
     if correct_form is None:
         correct_form = forms.MyDataCorrectForm(
             formdata=None,
@@ -207,18 +236,29 @@ def _report_link(resident) -> str | None:
 
 
 @bp.get("/mijn-gegevens/<token>")
-def my_data(token: str):
-    """Everything we store about the holder of the link, with correct and delete forms."""
+@bp.get("/mijn-gegevens/<token>/download")
+def my_data_old_link(token: str):
+    """An old "Mijn gegevens" link (token in the path): on to the same link with the token after '#'."""
+    return _private(redirect(personal_link("residents.my_data", token, external=False)))
+
+
+@bp.route("/mijn-gegevens/bekijken", methods=["GET", "POST"])
+def my_data():
+    """Everything we store about the holder of the link, with download, correct and delete forms."""
+    if request.method == "GET":
+        return _private(render_open_page(_("Mijn gegevens")))
+    token = posted_token()
     try:
         resident, data = own_data.view_my_data(token)
     except InvalidToken as error:
         return _link_error(error, purpose="mydata")
-    return _my_data_page(token, resident, data, changed=request.args.get("gewijzigd"))
+    return _my_data_page(token, resident, data)
 
 
-@bp.get("/mijn-gegevens/<token>/download")
-def my_data_download(token: str):
+@bp.post("/mijn-gegevens/download")
+def my_data_download():
     """The same data as a JSON file."""
+    token = posted_token()
     try:
         resident, data = own_data.view_my_data(token, download=True)
     except InvalidToken as error:
@@ -229,10 +269,14 @@ def my_data_download(token: str):
     return _private(response)
 
 
-@bp.post("/mijn-gegevens/<token>/wijzigen")
+@bp.post("/mijn-gegevens/wijzigen")
 @limiter.limit(_signup_limit)  # a changed number says whether it is signed up elsewhere: not in bulk
-def my_data_correct(token: str):
-    """Correct one's own data; a new address is looked up again and may move you to another group."""
+def my_data_correct():
+    """Correct one's own data; a new address is looked up again and may move you to another group.
+
+    The answer is the page itself (no redirect: it would need the token in its URL).
+    """
+    token = posted_token()
     form = forms.MyDataCorrectForm()
     try:
         if form.validate_on_submit():
@@ -243,16 +287,18 @@ def my_data_correct(token: str):
             except (errors.AddressNotFound, errors.LookupUnavailable, errors.OutsideCoverage) as error:
                 form.house_number.errors.append(error.message)
             else:
-                return redirect(url_for(".my_data", token=token, gewijzigd=1))
+                resident, data = own_data.view_my_data(token)
+                return _my_data_page(token, resident, data, changed=True)
         resident, data = own_data.view_my_data(token)
     except InvalidToken as error:
         return _link_error(error, purpose="mydata")
     return _my_data_page(token, resident, data, correct_form=form, status=400)
 
 
-@bp.post("/mijn-gegevens/<token>/verwijderen")
-def my_data_delete(token: str):
+@bp.post("/mijn-gegevens/verwijderen")
+def my_data_delete():
     """Delete one's own data (after ticking the confirmation)."""
+    token = posted_token()
     form = forms.MyDataDeleteForm()
     try:
         if form.validate_on_submit():

@@ -8,6 +8,7 @@ from buurt.auth import services
 from buurt.extensions import db
 from buurt.models import Role, User
 from tests.conftest import PASSWORD
+from tests.link_support import open_link, post_link
 
 NEW_PASSWORD = "een nieuw lang wachtwoord"
 
@@ -104,7 +105,9 @@ def app_config(mail_app_config):
 
 def _reset_link(smtp_server) -> str:
     body = smtp_server.inbox.bodies()[-1]
-    return re.search(r"http://localhost(/wachtwoord-herstellen/\S+)", body).group(1)
+    link = re.search(r"http://localhost/wachtwoord-herstellen#\S+", body).group(0)
+    assert link.split("#", 1)[1] in body.splitlines()  # the code on its own line, to paste without JavaScript
+    return link
 
 
 def test_password_reset_by_mail_works_once(app, make_user, smtp_server, deliver_mail):
@@ -117,13 +120,14 @@ def test_password_reset_by_mail_works_once(app, make_user, smtp_server, deliver_
     assert smtp_server.inbox.messages[0]["To"] == user.email
     link = _reset_link(smtp_server)
     with app.app_context():
-        assert client.get(link).status_code == 200
-        response = client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+        assert "Nieuw wachtwoord nog een keer" in open_link(client, link).get_data(as_text=True)
+        data = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        response = post_link(client, link, "/wachtwoord-herstellen", data)
         assert response.status_code == 302
     db.session.expire_all()
     assert services.authenticate(user.email, NEW_PASSWORD) is not None
     with app.app_context():  # the used link is dead: the password it was bound to changed
-        response = client.get(link)
+        response = open_link(client, link)
         assert response.status_code == 302
         assert response.headers["Location"].endswith("/wachtwoord-vergeten")
 
@@ -136,12 +140,20 @@ def test_reset_for_unknown_address_says_the_same_and_sends_nothing(app, client, 
 
 def test_broken_and_expired_reset_links(app, client, make_user, monkeypatch):
     user = make_user(Role.BEHEERDER)
-    response = client.get("/wachtwoord-herstellen/kapot", follow_redirects=True)
-    assert "klopt niet" in response.get_data(as_text=True)
+    response = client.get("/wachtwoord-herstellen/kapot", follow_redirects=True)  # an old link: the open page
+    assert response.status_code == 200
+    assert (
+        client.post("/wachtwoord-herstellen", data={"open": "1"}).headers["Location"].endswith("/wachtwoord-vergeten")
+    )
+    response = open_link(client, "/wachtwoord-herstellen#kapot")
+    assert "klopt niet" in client.get(response.headers["Location"]).get_data(as_text=True)
     token = services.reset_token(user)
     app.config["PASSWORD_RESET_MAX_AGE"] = -1
-    response = client.get(f"/wachtwoord-herstellen/{token}", follow_redirects=True)
-    assert "verlopen" in response.get_data(as_text=True)
+    response = open_link(client, f"/wachtwoord-herstellen#{token}")
+    assert "verlopen" in client.get(response.headers["Location"]).get_data(as_text=True)
+    data = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "token": token}
+    assert client.post("/wachtwoord-herstellen", data=data).status_code == 302  # the expired link sets nothing
+    assert services.authenticate(user.email, NEW_PASSWORD) is None
 
 
 # --- CLI -------------------------------------------------------------------------------------------
@@ -162,7 +174,7 @@ def test_cli_users_create_with_password_prompt(runner, groups):
 def test_cli_users_create_with_link_list_disable(runner, groups):
     result = runner.invoke(args=["buurt", "users", "create", "coord@example.org", "--role", "coordinator", "--link"])
     assert result.exit_code == 0, result.output
-    assert "/wachtwoord-herstellen/" in result.output
+    assert "/wachtwoord-herstellen#" in result.output
     result = runner.invoke(args=["buurt", "users", "list"])
     assert "coord@example.org" in result.output
     assert "coordinator" in result.output

@@ -177,5 +177,5 @@ def test_my_data_button_shows_the_residents_own_link(console_client, group_a, ma
     html = console_client.get(f"/beheer/groep/{group_a.id}").get_data(as_text=True)
     assert 'data-action="mijn-gegevens"' in html
     html = console_client.post(f"/beheer/groep/{group_a.id}/bewoner/{r.id}/mijn-gegevens").get_data(as_text=True)
-    assert "http://localhost/mijn-gegevens/" in html
+    assert "http://localhost/mijn-gegevens/bekijken#" in html
     assert _audit("resident.my_data_link")

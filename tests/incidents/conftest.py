@@ -61,9 +61,14 @@ def resident(groups, make_resident):
     return make_resident(groups[3], status=ResidentStatus.ADDED)
 
 
+def reported(response) -> bool:
+    """The answer to a resident's report is the thank-you page itself (a redirect would need the token in a URL)."""
+    return response.status_code == 200 and "Bedankt voor uw melding" in response.get_data(as_text=True)
+
+
 @pytest.fixture
 def resident_link(app, resident):
-    """The resident's personal report path."""
+    """The resident's personal report link (the token after '#')."""
     from buurt.incidents.reports import report_link
 
     with app.test_request_context():

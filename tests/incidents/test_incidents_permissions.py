@@ -6,6 +6,7 @@ import pytest
 
 from buurt.auth.permissions import can_moderate_incident, can_report_incident, can_view_incidents_exact
 from buurt.models import Role
+from tests.link_support import open_link
 
 STAFF_PAGES = ["/incidenten/", "/incidenten/kaart", "/incidenten/export.csv", "/incidenten/export.geojson"]
 PUBLIC_PAGES = ["/incidenten/openbaar", "/incidenten/openbaar/kaart", "/incidenten/openbaar.json"]
@@ -21,7 +22,7 @@ def test_anonymous_is_sent_to_login(client, path):
 @pytest.mark.parametrize("path", STAFF_PAGES)
 def test_resident_with_a_report_link_still_cannot_see_exact_data(client, resident_link, make_incident, path):
     incident = make_incident()
-    assert client.get(resident_link).status_code == 200
+    assert open_link(client, resident_link).status_code == 200
     assert client.get(path).status_code == 302
     assert client.get(f"/incidenten/{incident.id}").status_code == 302
 

@@ -10,7 +10,8 @@ from PIL import Image
 from buurt.extensions import db
 from buurt.incidents.photos import PhotoRejected, clean_photo, path_of
 from buurt.models import AuditEntry, Incident
-from tests.incidents.conftest import jpeg_with_gps, png_bytes, report_data
+from tests.incidents.conftest import jpeg_with_gps, png_bytes, report_data, reported
+from tests.link_support import open_link, submit_link
 
 
 def test_the_fixture_really_carries_gps():
@@ -75,7 +76,7 @@ def test_stored_names_are_only_ours(app):
 @pytest.fixture
 def with_photo(client, resident_link):
     data = report_data(photo=(io.BytesIO(jpeg_with_gps()), "foto.jpg"))
-    assert client.post(resident_link, data=data, content_type="multipart/form-data").status_code == 302
+    assert reported(submit_link(client, resident_link, data=data, content_type="multipart/form-data"))
     return db.session.scalar(db.select(Incident))
 
 
@@ -103,7 +104,7 @@ def test_photo_route_permissions(client, make_user, login, groups, with_photo, r
 
 
 def test_resident_link_does_not_open_the_photo(client, resident_link, with_photo):
-    client.get(resident_link)
+    open_link(client, resident_link)
     assert client.get(f"/incidenten/{with_photo.id}/foto").status_code == 302
 
 

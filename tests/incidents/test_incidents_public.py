@@ -12,7 +12,8 @@ import pytest
 from buurt.extensions import db
 from buurt.incidents import blur
 from buurt.models import Incident, IncidentCategory, IncidentStatus
-from tests.incidents.conftest import INSIDE, jpeg_with_gps, report_data
+from tests.incidents.conftest import INSIDE, jpeg_with_gps, report_data, reported
+from tests.link_support import submit_link
 
 # Exact points inside Noord, Oost and West, well inside a 150 m grid cell (not near its centre or edges)
 # and chosen so their 5-7 decimal strings do not occur in the area outlines the public map draws.
@@ -125,7 +126,7 @@ def test_the_map_really_shows_cells(client, secret_incidents):
 
 def test_reporter_of_a_resident_report_is_not_public(client, resident, resident_link, addresses_everywhere, app):
     data = report_data(photo=(io.BytesIO(jpeg_with_gps()), "foto.jpg"), description=SECRET_TEXT)
-    assert client.post(resident_link, data=data, content_type="multipart/form-data").status_code == 302
+    assert reported(submit_link(client, resident_link, data=data, content_type="multipart/form-data"))
     incident = db.session.scalar(db.select(Incident))
     for body in bodies(client).values():
         assert resident.name not in body

@@ -15,6 +15,7 @@ from buurt.models import Group, Resident, ResidentStatus, Role, utcnow
 from buurt.residents.links import confirm_link
 from tests.concurrency import run_at_once
 from tests.conftest import PASSWORD
+from tests.link_support import post_link
 from tests.residents.conftest import form
 
 S = ResidentStatus
@@ -55,11 +56,11 @@ def test_fifty_sign_ups_for_the_last_seat_give_it_to_one(app, west, make_residen
     assert counts(west.id)[S.UNCONFIRMED] == 50
     db.session.expire_all()
     new = db.session.scalars(db.select(Resident).where(Resident.status == S.UNCONFIRMED)).all()
-    links = [confirm_link(r).replace("http://localhost", "") for r in new]
+    links = [confirm_link(r) for r in new]
 
     def confirm(link):
         def post(client):
-            return client.post(link).status_code
+            return post_link(client, link, "/aanmelden/bevestigen").status_code
 
         return post
 
@@ -160,11 +161,11 @@ def test_confirmation_links_clicked_at_once_give_the_last_seat_to_one(app, west,
     links = []
     for n in range(15):
         resident = make_resident(west, S.UNCONFIRMED, email=f"fictief{n}@example.org")
-        links.append(confirm_link(resident).replace("http://localhost", ""))
+        links.append(confirm_link(resident))
 
     def confirm(link):
         def post(client):
-            return client.post(link).status_code
+            return post_link(client, link, "/aanmelden/bevestigen").status_code
 
         return post
 

@@ -8,11 +8,8 @@ import pytest
 from buurt.extensions import db
 from buurt.models import AuditEntry, GroupTask, ResidentStatus, TaskKind
 from buurt.residents.links import my_data_link
+from tests.link_support import open_link, post_link
 from tests.residents.conftest import INSIDE, residents, unavailable_geocoder_config
-
-
-def path_of(link: str) -> str:
-    return link.removeprefix("http://localhost")
 
 
 @pytest.fixture
@@ -52,7 +49,7 @@ def audit_actions():
 
 
 def test_page_shows_everything_stored_and_is_logged(client, resident):
-    response = client.get(path_of(my_data_link(resident)))
+    response = open_link(client, my_data_link(resident))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
@@ -71,7 +68,7 @@ def test_page_shows_everything_stored_and_is_logged(client, resident):
 
 
 def test_json_download_holds_every_field(client, resident):
-    response = client.get(path_of(my_data_link(resident)) + "/download")
+    response = post_link(client, my_data_link(resident), "/mijn-gegevens/download")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -109,8 +106,11 @@ def test_request_mails_a_link_and_answers_neutrally(client, resident, smtp_serve
     assert neutral in by_mail
     assert len(deliver_mail()) == 2
     assert smtp_server.inbox.messages[0]["To"] == "fictief.lid@example.org"
-    path = re.search(r"http://localhost(/mijn-gegevens/\S+)", smtp_server.inbox.bodies()[0]).group(1)
-    assert "Fictief Lid" in client.get(path).get_data(as_text=True)
+    body = smtp_server.inbox.bodies()[0]
+    link = re.search(r"http://localhost/mijn-gegevens/bekijken#\S+", body).group(0)
+    assert "Fictief Lid" in open_link(client, link).get_data(as_text=True)
+    code = link.split("#", 1)[1]
+    assert code in body.splitlines()  # the code on its own line, to paste without JavaScript
 
 
 def test_request_without_an_email_on_file_sends_nothing(
@@ -124,20 +124,21 @@ def test_request_without_an_email_on_file_sends_nothing(
 
 
 def test_correct_name_and_household(client, resident):
-    link = path_of(my_data_link(resident))
-    response = client.post(link + "/wijzigen", data=correction(name="Fictief Verbeterd", household_size="1"))
-    assert response.status_code == 302
+    link = my_data_link(resident)
+    data = correction(name="Fictief Verbeterd", household_size="1")
+    response = post_link(client, link, "/mijn-gegevens/wijzigen", data)
+    assert response.status_code == 200  # the page itself: a redirect would need the token in a URL
     [r] = residents()
     assert (r.name, r.household_size, r.status) == ("Fictief Verbeterd", 1, ResidentStatus.ADDED)
-    assert "Uw wijzigingen zijn opgeslagen" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Uw wijzigingen zijn opgeslagen" in response.get_data(as_text=True)
     entry = db.session.scalars(db.select(AuditEntry).filter_by(action="residents.my_data_correct")).one()
     assert entry.details == {"fields": "name,household_size"}
 
 
 def test_moving_to_another_area_regeocodes_and_tells_the_old_beheerders(client, resident, addresses, group_by_key):
-    link = path_of(my_data_link(resident))
-    response = client.post(link + "/wijzigen", data=correction(postcode="2221XA", house_number="5"))
-    assert response.status_code == 302
+    link = my_data_link(resident)
+    response = post_link(client, link, "/mijn-gegevens/wijzigen", correction(postcode="2221XA", house_number="5"))
+    assert response.status_code == 200
     [r] = residents()
     assert r.group_id == group_by_key["rijnsoever-oost"].id
     assert r.status == ResidentStatus.PENDING
@@ -149,9 +150,9 @@ def test_moving_to_another_area_regeocodes_and_tells_the_old_beheerders(client, 
 
 
 def test_correction_to_an_unknown_or_outside_address_changes_nothing(client, resident, addresses):
-    link = path_of(my_data_link(resident))
+    link = my_data_link(resident)
     for data, message in ((correction(house_number="99"), "niet vinden"), (correction(postcode="2221XB"), "buiten")):
-        response = client.post(link + "/wijzigen", data=data)
+        response = post_link(client, link, "/mijn-gegevens/wijzigen", data)
         assert response.status_code == 400
         assert message in response.get_data(as_text=True)
     [r] = residents()
@@ -160,14 +161,14 @@ def test_correction_to_an_unknown_or_outside_address_changes_nothing(client, res
 
 def test_correction_to_a_number_already_signed_up_is_refused(client, resident, make_resident, group_by_key):
     make_resident(group_by_key["rijnsoever-oost"], phone_e164="+31611112222")
-    response = client.post(path_of(my_data_link(resident)) + "/wijzigen", data=correction(phone="0611112222"))
+    response = post_link(client, my_data_link(resident), "/mijn-gegevens/wijzigen", correction(phone="0611112222"))
     assert response.status_code == 400
     assert "al aangemeld" in response.get_data(as_text=True)
     assert residents()[0].phone_e164 == "+31687654321"
 
 
 def test_new_phone_of_a_member_means_remove_old_and_add_new(client, resident):
-    client.post(path_of(my_data_link(resident)) + "/wijzigen", data=correction(phone="06 87654300"))
+    post_link(client, my_data_link(resident), "/mijn-gegevens/wijzigen", correction(phone="06 87654300"))
     [r] = residents()
     assert r.phone_e164 == "+31687654300"
     assert r.status == ResidentStatus.PENDING
@@ -176,13 +177,13 @@ def test_new_phone_of_a_member_means_remove_old_and_add_new(client, resident):
 
 
 def test_delete_leaves_a_task_and_only_anonymous_counts(client, resident, group_by_key):
-    link = path_of(my_data_link(resident))
-    refused = client.post(link + "/verwijderen", data={})
+    link = my_data_link(resident)
+    refused = post_link(client, link, "/mijn-gegevens/verwijderen", {})
     assert refused.status_code == 400
     assert "Vink aan" in refused.get_data(as_text=True)
     assert len(residents()) == 1
 
-    response = client.post(link + "/verwijderen", data={"confirm": "y"})
+    response = post_link(client, link, "/mijn-gegevens/verwijderen", {"confirm": "y"})
     assert response.status_code == 200
     assert "Uw gegevens zijn verwijderd" in response.get_data(as_text=True)
     assert residents() == []
@@ -196,36 +197,38 @@ def test_delete_leaves_a_task_and_only_anonymous_counts(client, resident, group_
     text = str(entry.details)
     for secret in ("Fictief", "8765", "2221", "Fictieweg", "example.org"):
         assert secret not in text
-    assert client.get(link).status_code == 400  # the link is dead now
+    assert open_link(client, link).status_code == 400  # the link is dead now
 
 
 def test_delete_of_a_waitlisted_person_makes_no_task(client, make_resident, group_by_key):
     r = make_resident(group_by_key["rijnsoever-oost"], status=ResidentStatus.WAITLIST)
-    client.post(path_of(my_data_link(r)) + "/verwijderen", data={"confirm": "y"})
+    post_link(client, my_data_link(r), "/mijn-gegevens/verwijderen", {"confirm": "y"})
     assert residents() == []
     assert db.session.scalars(db.select(GroupTask)).all() == []
 
 
 def test_expired_and_forged_links(app, client, resident):
-    link = path_of(my_data_link(resident))
-    forged = client.get(link[:-4] + "AAAA")
+    link = my_data_link(resident)
+    forged = open_link(client, link[:-4] + "AAAA")
     assert forged.status_code == 400
     assert "Deze link klopt niet" in forged.get_data(as_text=True)
     assert "Nieuwe link aanvragen" in forged.get_data(as_text=True)
     app.config["MY_DATA_TOKEN_MAX_AGE"] = -1
-    expired = client.get(link)
+    expired = open_link(client, link)
     assert expired.status_code == 400
     assert "Deze link is verlopen." in expired.get_data(as_text=True)
-    assert client.post(link + "/verwijderen", data={"confirm": "y"}).status_code == 400
+    assert post_link(client, link, "/mijn-gegevens/verwijderen", {"confirm": "y"}).status_code == 400
+    assert post_link(client, link, "/mijn-gegevens/download").status_code == 400
+    assert client.post("/mijn-gegevens/verwijderen", data={"confirm": "y"}).status_code == 400  # no token
     assert len(residents()) == 1
 
 
 def test_link_for_a_deleted_and_reused_id_does_not_open_someone_else(client, make_resident, group_by_key):
     first = make_resident(group_by_key["rijnsoever-oost"])
-    link = path_of(my_data_link(first))
-    client.post(link + "/verwijderen", data={"confirm": "y"})
+    link = my_data_link(first)
+    post_link(client, link, "/mijn-gegevens/verwijderen", {"confirm": "y"})
     make_resident(group_by_key["rijnsoever-oost"], name="Fictief Ander", created_at=first.created_at.replace(year=2020))
-    assert client.get(link).status_code == 400
+    assert open_link(client, link).status_code == 400
 
 
 class TestUnavailable:
@@ -234,7 +237,8 @@ class TestUnavailable:
         return unavailable_geocoder_config()
 
     def test_new_address_while_the_geocoder_is_down_changes_nothing(self, client, resident):
-        response = client.post(path_of(my_data_link(resident)) + "/wijzigen", data=correction(house_number="77"))
+        data = correction(house_number="77")
+        response = post_link(client, my_data_link(resident), "/mijn-gegevens/wijzigen", data)
         assert response.status_code == 400
         assert "niet bereikbaar" in response.get_data(as_text=True)
         assert residents()[0].house_number == 1
@@ -242,7 +246,17 @@ class TestUnavailable:
 
 def test_my_data_page_offers_the_personal_report_link(client, groups, make_resident):
     resident = make_resident(groups[0], status=ResidentStatus.ADDED)
-    html = client.get(my_data_link(resident).split("localhost", 1)[1]).get_data(as_text=True)
+    html = open_link(client, my_data_link(resident)).get_data(as_text=True)
     assert "Incident melden" in html
-    link = html.split('href="/incidenten/melden/', 1)[1].split('"', 1)[0]
-    assert client.get(f"/incidenten/melden/{link}").status_code == 200
+    link = html.split('href="/incidenten/melden/bewoner#', 1)[1].split('"', 1)[0]
+    report_page = open_link(client, f"/incidenten/melden/bewoner#{link}").get_data(as_text=True)
+    assert "U meldt als aangemelde bewoner" in report_page
+
+
+def test_an_old_link_with_the_token_in_its_path_still_opens_the_page(client, resident):
+    """Links mailed before the token moved after '#' redirect to the new link (for up to a day)."""
+    token = my_data_link(resident).split("#", 1)[1]
+    for old in (f"/mijn-gegevens/{token}", f"/mijn-gegevens/{token}/download"):
+        response = client.get(old)
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/mijn-gegevens/bekijken#{token}"

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.browser
 def test_resident_sees_and_deletes_their_data_on_a_phone(live_server, phone_page, groups, make_resident):
     resident = make_resident(groups[2], status=ResidentStatus.ADDED, name="Fictieve Bewoner")
     resident_id = resident.id
-    path = my_data_link(resident).split("localhost", 1)[1]
+    path = my_data_link(resident).split("localhost", 1)[1]  # the token after '#'
     phone_page.goto(live_server.url + path)
+    phone_page.locator("main dl.data").wait_for()  # link-token.js posted the token and opened the page
     main = phone_page.locator("main")
     assert "Fictieve Bewoner" in main.inner_text()
     assert groups[2].name in main.inner_text()

@@ -31,7 +31,7 @@ def test_lookup_gives_text_then_a_map_with_the_area_highlighted(live_server, pag
     assert frame.locator(".leaflet-marker-pane .awesome-marker").count() == 1
     assert "CBS / Kadaster" in frame.locator(".leaflet-control-attribution").inner_text()
 
-    page.get_by_role("link", name="Aanmelden voor BuurtAlarm Rijnsoever-Midden Noord").click()
+    page.get_by_role("button", name="Aanmelden voor BuurtAlarm Rijnsoever-Midden Noord").click()
     assert page.get_by_label("Postcode").input_value() == "2221XA"
     assert page.get_by_label("Huisnummer").input_value() == "2"
     assert page.errors == []
@@ -43,7 +43,7 @@ def test_outside_answer_offers_no_signup(live_server, page, addresses):
     page.get_by_label("Huisnummer").fill("1")
     page.get_by_role("button", name="Zoek mijn groep").click()
     assert "Dit adres ligt buiten Rijnsoever" in page.locator("#antwoord").inner_text()
-    assert page.get_by_role("link", name="Aanmelden voor", exact=False).count() == 0
+    assert page.get_by_role("button", name="Aanmelden voor", exact=False).count() == 0
     assert page.errors == []
 
 

@@ -7,6 +7,7 @@ import pytest
 from buurt.extensions import db
 from buurt.models import OutboxMessage, ResidentStatus
 from buurt.outbox import deliver_due
+from tests.link_support import post_link
 from tests.residents.conftest import form, free_port, residents
 
 
@@ -40,8 +41,8 @@ def test_signup_with_a_relay_that_never_answers_is_stored_and_mailed_once_it_ans
     [received] = smtp_server.inbox.messages
     assert received["To"] == "fictief@example.org"
     assert received["Message-ID"] == message.message_id
-    path = re.search(r"http://localhost(/aanmelden/bevestigen/\S+)", smtp_server.inbox.bodies()[0]).group(1)
-    assert client.post(path).status_code == 200
+    link = re.search(r"http://localhost/aanmelden/bevestigen#\S+", smtp_server.inbox.bodies()[0]).group(0)
+    assert post_link(client, link, "/aanmelden/bevestigen").status_code == 200
     assert residents()[0].status == ResidentStatus.PENDING
 
 

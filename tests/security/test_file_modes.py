@@ -19,7 +19,8 @@ from buurt.extensions import db
 from buurt.incidents.photos import path_of
 from buurt.models import Incident, ResidentStatus
 from tests.gunicorn_support import CONFIG_FILE, VENV_BIN, running_gunicorn
-from tests.incidents.conftest import jpeg_with_gps, report_data
+from tests.incidents.conftest import jpeg_with_gps, report_data, reported
+from tests.link_support import submit_link
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -43,7 +44,7 @@ def test_an_uploaded_photo_is_0600_in_0700_folders(app, client, groups, make_res
     with app.test_request_context():
         link = report_link(resident, external=False)
     data = report_data(photo=(io.BytesIO(jpeg_with_gps()), "foto.jpg"))
-    assert client.post(link, data=data, content_type="multipart/form-data").status_code == 302
+    assert reported(submit_link(client, link, data=data, content_type="multipart/form-data"))
 
     photo = path_of(db.session.scalar(db.select(Incident)).photo_filename, app.instance_path)
     assert mode(photo) == 0o600

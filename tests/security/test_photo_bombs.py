@@ -22,6 +22,7 @@ from buurt.incidents.photos import (
 )
 from buurt.models import Incident, ResidentStatus
 from tests.incidents.conftest import report_data
+from tests.link_support import submit_link
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def stored_files(app) -> set:
 
 def post_photo(client, resident_link, content: bytes, name: str):
     data = report_data(description="Fictieve fiets bij de speeltuin", photo=(io.BytesIO(content), name))
-    return client.post(resident_link, data=data, content_type="multipart/form-data")
+    return submit_link(client, resident_link, data=data, content_type="multipart/form-data")
 
 
 def png_header_only(width: int, height: int) -> bytes:

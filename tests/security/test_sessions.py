@@ -100,9 +100,11 @@ def test_password_change_ends_every_other_session_and_renews_this_one(app, behee
 
 def test_password_reset_ends_every_session(app, beheerder, groups):
     other = _log_in(app, beheerder)
-    link = f"/wachtwoord-herstellen/{services.reset_token(beheerder)}"
+    token = services.reset_token(beheerder)
     browser = app.test_client()
-    response = browser.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = browser.post(
+        "/wachtwoord-herstellen", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "token": token}
+    )
     assert response.status_code == 302
 
     assert _is_sent_to_login(other.get("/beheer/"))
