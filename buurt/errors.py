@@ -2,9 +2,16 @@
 
 An unexpected exception rolls the session back and is logged with what a developer needs: its
 type, the types it was raised from, the tracebacks, the method and the endpoint. Never its message
-and never the URL: database errors carry SQL and bound values (phone numbers, addresses) and URLs
+and never the URL: database errors carry SQL and bound values (phone numbers, addresses; the engine
+hides bound values, but PostgreSQL's own message quotes the key of a unique violation) and URLs
 carry postcodes and tokens. When even the error page cannot be rendered (the database is down and
 a logged-in user's account cannot be loaded, say), a static page answers with the same status.
+
+The same holds for what Flask, gunicorn and Flask-Limiter log themselves (issue 13): an exception
+that escapes the handlers (an after-request hook that fails, a failing error page's finishing
+touches) is logged by Flask with the URL and the exception's text, and gunicorn logs the URL of a
+request that failed outside the app. ExceptionTypesOnly, on their loggers, turns such a record into
+the types and frames of describe(), without its arguments.
 """
 
 import logging
@@ -108,6 +115,36 @@ def describe(error: BaseException) -> str:
     return "\n".join(lines)
 
 
+class ExceptionTypesOnly(logging.Filter):
+    """A record that carries an exception keeps its message format, not its arguments (a URL, the
+    exception) and gets the exception's types and frames (describe) instead of its text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            chain = ", ".join(type_name(link) for link in exception_chain(error))
+            said = record.msg if isinstance(record.msg, str) else "(message not logged)"  # logger.exception(err)
+            record.msg = f"{said} [arguments not logged]: {chain}\n{describe(error)}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+#: loggers of other libraries that log an exception with its text: Flask's app logger (the app's
+#: name, "buurt"), gunicorn's error log (a request that failed outside the app), Flask-Limiter
+#: (a failing rate-limit store). Our own modules log types only and need no filter.
+FILTERED_LOGGERS = ("buurt", "gunicorn.error", "flask-limiter")
+
+
+def hide_exception_text(names=FILTERED_LOGGERS) -> None:
+    """Put ExceptionTypesOnly on the named loggers (once each)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ExceptionTypesOnly) for f in logger.filters):
+            logger.addFilter(ExceptionTypesOnly())
+
+
 def busy_message() -> str:
     return MESSAGES[503]()
 
@@ -154,6 +191,15 @@ def render_error(code: int, message: str | None = None):
 
 def init_app(app) -> None:
     """Register the handlers for HTTP errors and for anything unexpected."""
+    hide_exception_text()
+
+    def log_exception(exc_info) -> None:
+        """Flask's own log of an exception its handlers did not catch: type and frames, no URL or text."""
+        error = exc_info[1]
+        chain = ", ".join(type_name(link) for link in exception_chain(error))
+        log.error("unhandled %s on %s %s\n%s", chain, request.method, request.endpoint, describe(error))
+
+    app.log_exception = log_exception  # instead of Flask's, which logs request.path and the traceback's text
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

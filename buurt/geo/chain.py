@@ -88,7 +88,7 @@ class GeocoderChain:
                 continue
             if result is None:
                 continue
-            logger.debug("geocoded by %s: %s", geocoder.name, result.display_name)
+            logger.debug("geocoded by %s", geocoder.name)  # never the address, at no level
             if getattr(geocoder, "online", True) and self.on_online_result is not None:
                 self.on_online_result(query, result)
             return result

@@ -221,7 +221,7 @@ class OnlineGeocoder:
                             self.limiter.sleep(self.retry_wait_seconds)
                         continue
                     logger.warning("%s geocoder unavailable: %s", self.name, type(exc).__name__)
-                    logger.debug("%s geocoder error detail: %s", self.name, exc)
+                    # not the text: a geopy error quotes the URL, and so the address asked for
                     raise self._unavailable(type(exc).__name__) from None
                 answered = True
                 return result

@@ -79,7 +79,7 @@ class PDOKLocatieserver(GeopyGeocoder):
         """Free-text search; ``fq`` is a Solr filter such as ``type:adres AND postcode:2221AB``."""
         params = {"q": query, "fq": fq, "rows": 1 if exactly_one else rows}
         url = f"{self.api}/free?{urlencode(params)}"
-        logger.debug("PDOK request %s", url)
+        logger.debug("PDOK request (%d characters; the query is an address, never logged)", len(url))
         return self._call_geocoder(url, partial(self._parse, exactly_one=exactly_one), timeout=timeout)
 
     @staticmethod
