@@ -60,9 +60,14 @@ limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
 
-# No access log, on purpose: URLs carry postcodes and house numbers (/api/v1/lookup) and signed
-# personal links (/mijn-gegevens/<token>). Errors go to stderr (the service manager's journal).
+# No access log, on purpose. Since issue 13 addresses travel in POST bodies and personal links keep
+# their token after '#', but a link mailed before still carries its token in the path (it is
+# redirected once), and a query string is whatever a client typed. Whoever switches it on
+# (--access-logfile) gets this format: the path without the query string (%(U)s, not %(r)s), no
+# Referer (it holds the previous page's URL with its query) and no user agent. Errors go to stderr
+# (the service manager's journal); buurt.errors keeps exception text and URLs out of gunicorn's error log.
 accesslog = None
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = "info"
 
