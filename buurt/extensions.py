@@ -74,6 +74,9 @@ def init_app(app) -> None:
             if isinstance(dbapi_connection, sqlite3.Connection):
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA foreign_keys=ON")
+                # deleted and overwritten values are zeroed in the file, not left in free pages: "delete
+                # means delete" also for someone who copies the database file (issue 13)
+                cursor.execute("PRAGMA secure_delete=ON")
                 # a writer waits up to 15 s for the write lock (launch night: 50 sign-ups at once on a
                 # loaded machine took > 5 s for the unluckiest); after that a Dutch 503, never a 500
                 cursor.execute("PRAGMA busy_timeout=15000")

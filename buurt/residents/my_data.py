@@ -254,7 +254,7 @@ def delete_my_data(token: str) -> int:
     RETENTION_TASK_OPEN_DAYS). What remains is anonymous: an audit entry with the group id, the
     former status and the household size. Returns the group id the resident was in (or 0).
     """
-    from buurt.retention.forget import forget_resident
+    from buurt.retention.forget import forget_resident, scrub_database_files
 
     resident = resident_for_my_data(token)
     group_id = resident.group_id
@@ -272,6 +272,7 @@ def delete_my_data(token: str) -> int:
     )
     forget_resident(resident)
     db.session.commit()
+    scrub_database_files()
     return group_id or 0
 
 

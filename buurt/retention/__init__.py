@@ -39,7 +39,13 @@ from buurt.models import (
     UserSession,
     utcnow,
 )
-from buurt.retention.forget import ONLINE_SOURCES, anonymise_incident, delete_incident, forget_resident
+from buurt.retention.forget import (
+    ONLINE_SOURCES,
+    anonymise_incident,
+    delete_incident,
+    forget_resident,
+    scrub_database_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -416,6 +422,7 @@ def run_purge(*, apply: bool = False, now: datetime | None = None) -> PurgeRepor
         audit.record("retention.purge", count=report.total, **touched).at = now  # the day it ran (the schedule)
         db.session.commit()
         if report.total:
+            scrub_database_files()
             log.info("purge: %s", ", ".join(f"{key} {n}" for key, n in report.counts.items() if n))
     else:
         db.session.rollback()

@@ -23,17 +23,12 @@ from sqlalchemy import delete, event, func, or_, update
 from sqlalchemy.orm import Session
 
 from buurt import audit
+from buurt.addresses.services import ONLINE_SOURCES
 from buurt.extensions import db
-from buurt.geo.geocoding import SOURCE_NOMINATIM, SOURCE_PDOK
 from buurt.incidents import photos
 from buurt.incidents.blur import cell_centre, cell_indices
 from buurt.models import Address, AuditEntry, GroupTask, Incident, OutboxMessage, Resident, TaskKind, utcnow
 from buurt.times import local_midnight, to_local
-
-#: Address rows that an online geocoder answered (a cache, personal by association); the others
-#: come from the address register (BAG import, GeoJSON, demo) and are public data.
-ONLINE_SOURCES = (SOURCE_PDOK, SOURCE_NOMINATIM)
-
 
 _DOOMED = "buurt.retention.doomed_photos"  # in Session.info: photo files to remove once the commit succeeds
 
@@ -159,3 +154,20 @@ def strip_audit_ids(target_type: str, target_id: int) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount or 0
+
+
+def scrub_database_files() -> None:
+    """After an erasure is committed: no copy of the erased values stays in the database files.
+
+    SQLite runs with ``secure_delete`` (buurt.extensions), so freed space in the database file is
+    zeroed; but the write-ahead log still holds the pages as they were before, until a checkpoint
+    copies the new pages back and the log is truncated. This does that now instead of "some time
+    later". Best effort: a reader that holds an old snapshot at this moment keeps its pages, and
+    the next automatic checkpoint finishes the job. PostgreSQL keeps dead rows until (auto)vacuum;
+    see docs/retention.md.
+    """
+    bind = db.session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    with bind.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
