@@ -28,6 +28,7 @@ from flask import current_app
 from flask_babel import get_locale
 
 from buurt import caching
+from buurt.addresses.services import imported_only
 from buurt.areas import services as areas
 from buurt.extensions import db
 from buurt.incidents import blur, labels
@@ -107,7 +108,8 @@ def address_grid(cell_m: float) -> Counter:
     cache = caching.process_cache("address_grid", 2)
     grid = cache.get(key)
     if grid is None:
-        rows = db.session.execute(db.select(Address.lat, Address.lon)).all()
+        # imported register addresses only: a cached online lookup must not lift a cell over the threshold
+        rows = db.session.execute(db.select(Address.lat, Address.lon).where(imported_only())).all()
         lats, lons = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
         grid = cache.put(key, blur.address_counts(lats, lons, cell_m))
     return grid

@@ -558,7 +558,13 @@ SHARP_FORM = {
     "": ("9" * 5000, str(2**63), "wachtrij\r\nSet-Cookie: x=1\x00"),
 }
 #: Endpoints whose valid POST removes what later requests use: tried last.
-DESTRUCTIVE = ("residents.my_data_delete", "incidents.merge", "incidents.hide", "beheer.proposal_confirm")
+DESTRUCTIVE = (
+    "residents.my_data_delete",
+    "incidents.merge",
+    "incidents.hide",
+    "incidents.delete",
+    "beheer.proposal_confirm",
+)
 
 
 def _sharp(kind: str, i: int) -> str:
