@@ -10,7 +10,8 @@ cookies, every GET rule of ``app.url_map``:
 - query variants: every query parameter the rule's view module reads (found by the source scan of
   tests.security.test_hostile_input, which fails when a parameter is read that it does not know),
   each with the seeded values, ``lang=en``, and the lookups with each person's own address;
-- the public JSON API's POST lookups with each person's address;
+- the public JSON API's POST lookups with each person's address, and every other public form
+  posted with a person's address (the lookup's answer; a sign-up form refused and shown again);
 - then every same-site link and frame (map documents in iframes) those answers point to.
 
 Each answer (status line, headers with the session cookie decoded, body as text, HTML entities and
@@ -57,6 +58,7 @@ class Probe:
     url: str
     variant: str
     json_body: dict | None = None
+    form_body: dict | None = None
     #: (plain url, parameter name) of a query variant: when the first value of a parameter gives the
     #: very answer the plain url gave, the view ignores it and its other values are skipped
     parameter: tuple[str, str] | None = None
@@ -194,6 +196,13 @@ def probes(app, seeded) -> list[Probe]:
                     if set(combo) <= set(names):
                         query = urlencode({**combo, "lang": "en"})
                         found.append(Probe("GET", f"{base}?{query}", "+".join(combo)))
+            if "POST" in rule.methods and public and not rule.endpoint.startswith("api.") and not number:
+                for p in PEOPLE[:2]:  # a form answer (a lookup, a sign-up refused) about a resident's address
+                    for form in (
+                        {"postcode": p.postcode, "house_number": str(p.house_number), "addition": p.house_letter},
+                        {"street": p.street, "house_number": p.house},
+                    ):
+                        found.append(Probe("POST", base, "form " + "+".join(form), form_body=form))
             if "POST" in rule.methods and rule.endpoint.startswith("api."):
                 for combo in together:
                     found.append(Probe("POST", base, "json " + "+".join(combo), json_body=combo))
@@ -215,7 +224,8 @@ def leaks(probe: Probe, response, candidates: list[Secret]) -> list[str]:
     """What a response gives away: each secret in its headers/cookie, or in its body unless the
     request itself carried it (the visitor's own input, echoed)."""
     query = parse_qsl(urlsplit(probe.url).query)
-    said = [value for _name, value in query] + [str(value) for value in (probe.json_body or {}).values()]
+    bodies = {**(probe.json_body or {}), **(probe.form_body or {})}
+    said = [value for _name, value in query] + [str(value) for value in bodies.values()]
     carried_text = probe.url + "\n" + " ".join(said)
     carried = set(find_secrets(carried_text, candidates))
     # an answer may spell out the address the visitor named (street, postcode, its point), as PDOK would
@@ -252,7 +262,7 @@ def crawl(app, seeded) -> tuple[list[str], dict[str, int]]:
     candidates = secrets(seeded)
     client = app.test_client(use_cookies=False)
     queue = probes(app, seeded)
-    seen = {(p.method, p.url, json.dumps(p.json_body)) for p in queue}
+    seen = {(p.method, p.url, json.dumps(p.json_body or p.form_body)) for p in queue}
     problems: list[str] = []
     stats = {"requests": 0, "followed": 0, "ok": 0, "ignored parameters": 0}
     answers: dict[str, bytes] = {}  # plain url -> its answer
@@ -262,7 +272,12 @@ def crawl(app, seeded) -> tuple[list[str], dict[str, int]]:
         probe = queue.pop(0)
         if probe.parameter in ignored:
             continue
-        send = client.get if probe.method == "GET" else partial(client.post, json=probe.json_body)
+        if probe.method == "GET":
+            send = client.get
+        elif probe.form_body:
+            send = partial(client.post, data=probe.form_body)
+        else:
+            send = partial(client.post, json=probe.json_body)
         response = send(probe.url)
         stats["requests"] += 1
         stats["ok"] += response.status_code == 200
