@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import time
 import urllib.parse
@@ -21,7 +22,9 @@ class Visitor:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self.cookies: dict[str, str] = {}
 
-    def send(self, method: str, path: str, form: dict | None = None) -> tuple[http.client.HTTPResponse, str, float]:
+    def send(
+        self, method: str, path: str, form: dict | None = None, json_body: dict | None = None
+    ) -> tuple[http.client.HTTPResponse, str, float]:
         """(response, body, seconds). On a connection error the connection is renewed and the error raised."""
         headers = {"Host": "127.0.0.1"}
         if self.cookies:
@@ -30,6 +33,9 @@ class Visitor:
         if form is not None:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body)
+            headers["Content-Type"] = "application/json"
         start = time.perf_counter()
         try:
             self.conn.request(method, path, body=body, headers=headers)

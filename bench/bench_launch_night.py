@@ -9,7 +9,7 @@ same client harness (C threads, each with its own keep-alive connection and cook
 1. /health only;
 2. the mix, as flows a browser would make:
    - pages: GET /, /welke-groep, /aanmelden, /welke-groep/straten, /incidenten/openbaar;
-   - API lookups: GET /api/v1/lookup?postcode=..&huisnummer=.. for demo addresses;
+   - API lookups: POST /api/v1/lookup with a JSON body {postcode, huisnummer} for demo addresses;
    - form lookups: GET /welke-groep, then POST it with the CSRF token and a demo address;
    - sign-ups: GET /aanmelden, POST it with the form's hidden fields (the CSRF token of the real
      Flask-WTF flow, with a cookie session per client; a one-time form token if there is one),
@@ -96,10 +96,12 @@ class Client(Visitor):
         super().__init__(port, timeout=30)
         self.stats = stats
 
-    def request(self, kind: str, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
+    def request(
+        self, kind: str, method: str, path: str, form: dict | None = None, json_body: dict | None = None
+    ) -> tuple[int, str, str]:
         """One request; (status, body, location). Errors are counted and give status 0."""
         try:
-            response, text, elapsed = self.send(method, path, form)
+            response, text, elapsed = self.send(method, path, form, json_body)
         except (OSError, http.client.HTTPException) as error:
             self.stats.error(f"{kind}: {type(error).__name__}")
             return 0, "", ""
@@ -134,7 +136,9 @@ class Mix:
 
     def api(self, client: Client, rng: random.Random) -> None:
         postcode, number = rng.choice(self.addresses)
-        client.request("api lookup", "GET", f"/api/v1/lookup?postcode={postcode}&huisnummer={number}")
+        # POST with a JSON body: an address in a query string would land in access logs (issue 13)
+        address = {"postcode": postcode, "huisnummer": str(number)}
+        client.request("api lookup", "POST", "/api/v1/lookup", json_body=address)
 
     def lookup(self, client: Client, rng: random.Random) -> None:
         _, html, _ = client.request("GET /welke-groep", "GET", "/welke-groep")

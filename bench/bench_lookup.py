@@ -75,10 +75,13 @@ def main() -> None:
     random.seed(7)
     sample = random.sample(addresses, min(500, len(addresses)))
     script = tmp / "lookup.lua"
-    paths = [f"/api/v1/lookup?postcode={pc}&huisnummer={nr}" for pc, nr in sample]
+    # POST with a JSON body (issue 13: an address in a query string lands in access logs)
+    bodies = [json.dumps({"postcode": pc, "huisnummer": str(nr)}) for pc, nr in sample]
     script.write_text(
-        "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
-        "i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n"
+        "bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}\n"
+        "headers = {['Content-Type'] = 'application/json'}\n"
+        "i = 0\nrequest = function()\n  i = i % #bodies + 1\n"
+        "  return wrk.format('POST', '/api/v1/lookup', headers, bodies[i])\nend\n"
     )
     port = free_port()
     server = subprocess.Popen(
@@ -96,7 +99,10 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        first = json.loads(urllib.request.urlopen(base + paths[0], timeout=5).read())
+        probe = urllib.request.Request(
+            base + "/api/v1/lookup", data=bodies[0].encode(), headers={"Content-Type": "application/json"}
+        )
+        first = json.loads(urllib.request.urlopen(probe, timeout=5).read())
         assert first["status"] in ("found", "outside"), first
         wrk(base + "/health", 3)  # warm-up both workers
         wrk(base + "/", 2, script)
