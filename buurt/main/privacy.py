@@ -31,6 +31,7 @@ from flask_babel import ngettext
 
 from buurt.auth.throttle import DEVICE_MAX_AGE
 from buurt.retention import RULES_BY_KEY
+from buurt.tiles import tile_origin
 
 VERSIONS_FILE = Path(__file__).with_name("consent_versions.json")
 
@@ -422,8 +423,7 @@ def recipients(cfg: Mapping) -> tuple[Recipient, ...]:
                 _("Hetzelfde adres, als PDOK het niet vindt. Niet uw naam of nummer."),
             )
         )
-    tiles = cfg.get("TILES_URL") or ""
-    if tiles and not tiles.startswith("/"):  # self-hosted tiles (a path on this site) go to no one
+    if tile_origin(cfg):  # none, or self-hosted tiles (a path on this site): they go to no one
         found.append(
             Recipient(
                 "tiles",
