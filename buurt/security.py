@@ -35,7 +35,6 @@ PUBLIC_ENDPOINTS = frozenset(
         "incidents.public_map",
         "incidents.public_json",
         "api.area_collection",
-        "api.area_at",
         "residents.streets",
     }
 )

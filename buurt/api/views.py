@@ -50,8 +50,14 @@ def area_collection():
     )
 
 
-def _float_arg(name: str) -> float | None:
-    value = request.args.get(name, "").strip().replace(",", ".")
+def _number(value) -> float | None:
+    """A finite number from a JSON value (a number, or a string with a decimal point or comma)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip().replace(",", ".")
+    elif not isinstance(value, int | float):
+        return None
     try:
         number = float(value)
     except ValueError:
@@ -59,12 +65,26 @@ def _float_arg(name: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+AREA_AT_BODY_HELP = 'Stuur een POST naar /api/v1/areas/at met een JSON-body, bijvoorbeeld {"lat": 52.21, "lon": 4.42}.'
+
+
 @bp.get("/areas/at")
+def area_at_by_get():
+    """Refused: a point in the URL (often someone's home) lands in every proxy's access log (issue 13)."""
+    message = "Een punt hoort niet in de URL (die komt in logbestanden). " + AREA_AT_BODY_HELP
+    return jsonify(status="method_not_allowed", message=message), 405, {"Allow": "POST"}
+
+
+@bp.post("/areas/at")
+@csrf.exempt  # a JSON body: a cross-site form cannot send one, and a lookup changes nothing
 def area_at():
-    """The area and group covering ?lat=..&lon=.. (404 with a JSON body when not covered)."""
-    lat, lon = _float_arg("lat"), _float_arg("lon")
+    """The area and group covering {"lat": .., "lon": ..} (404 with a JSON body when not covered)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(status="invalid", message=AREA_AT_BODY_HELP), 400
+    lat, lon = _number(body.get("lat")), _number(body.get("lon"))
     if lat is None or lon is None:
-        return jsonify(status="invalid", message="Geef lat en lon als getallen, bijvoorbeeld ?lat=52.21&lon=4.42."), 400
+        return jsonify(status="invalid", message="Geef lat en lon als getallen. " + AREA_AT_BODY_HELP), 400
     payload, status = lookup.lookup_point(lat, lon)
     return jsonify(payload), status
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/areas and /api/v1/areas/at: GeoJSON and point lookups, no personal data."""
+"""GET /api/v1/areas and POST /api/v1/areas/at: GeoJSON and point lookups, no personal data."""
 
 import json
 
@@ -29,7 +29,7 @@ def test_areas_is_a_feature_collection_with_fill(client, groups, make_resident):
 
 
 def test_area_at_finds_the_covering_group(client, groups):
-    response = client.get(f"/api/v1/areas/at?lat={OOST[0]}&lon={OOST[1]}")
+    response = client.post("/api/v1/areas/at", json={"lat": OOST[0], "lon": OOST[1]})
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "found"
@@ -38,7 +38,7 @@ def test_area_at_finds_the_covering_group(client, groups):
 
 
 def test_area_at_outside_is_404_with_nearest_group(client):
-    response = client.get(f"/api/v1/areas/at?lat={HOORNES[0]}&lon={HOORNES[1]}")
+    response = client.post("/api/v1/areas/at", json={"lat": HOORNES[0], "lon": HOORNES[1]})
     assert response.status_code == 404
     body = response.get_json()
     assert body["status"] == "outside"
@@ -47,20 +47,40 @@ def test_area_at_outside_is_404_with_nearest_group(client):
 
 
 @pytest.mark.parametrize(
-    ("query", "reason"),
+    ("body", "reason"),
     [
-        ("lat=abc&lon=4.42", "getallen"),
-        ("lat=52.21", "getallen"),
-        ("lat=nan&lon=4.42", "getallen"),
-        (f"lat={OOST[1]}&lon={OOST[0]}", "verwisseld"),
-        ("lat=48.85&lon=2.35", "niet in Nederland"),
-        ("lat=95&lon=4.4", "tussen"),
+        ({"lat": "abc", "lon": 4.42}, "getallen"),
+        ({"lat": 52.21}, "getallen"),
+        ({"lat": "nan", "lon": 4.42}, "getallen"),
+        ({"lat": True, "lon": 4.42}, "getallen"),
+        ({"lat": [52.21], "lon": 4.42}, "getallen"),
+        ({"lat": "52,2115", "lon": "4,4236x"}, "getallen"),
+        ({"lat": OOST[1], "lon": OOST[0]}, "verwisseld"),
+        ({"lat": 48.85, "lon": 2.35}, "niet in Nederland"),
+        ({"lat": 95, "lon": 4.4}, "tussen"),
+        ([52.21, 4.42], "JSON-body"),
     ],
 )
-def test_area_at_rejects_bad_points_with_a_reason(client, query, reason):
-    response = client.get(f"/api/v1/areas/at?{query}")
+def test_area_at_rejects_bad_points_with_a_reason(client, body, reason):
+    response = client.post("/api/v1/areas/at", json=body)
     assert response.status_code == 400
     assert reason in response.get_json()["message"]
+
+
+def test_area_at_takes_a_comma_as_decimal_separator(client, groups):
+    response = client.post("/api/v1/areas/at", json={"lat": str(OOST[0]).replace(".", ","), "lon": str(OOST[1])})
+    assert response.status_code == 200
+    assert response.get_json()["area"]["key"] == "rijnsoever-oost"
+
+
+def test_a_point_in_the_url_is_refused_and_not_looked_up(client):
+    """Issue 13: a home point in a query string would land in every proxy's access log."""
+    response = client.get(f"/api/v1/areas/at?lat={OOST[0]}&lon={OOST[1]}")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    body = response.get_json()
+    assert "group" not in body
+    assert "POST" in body["message"]
 
 
 def test_which_cli_prints_the_group_for_a_point(runner, groups):

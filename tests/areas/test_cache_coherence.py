@@ -9,7 +9,7 @@ POINT = {"lat": "52.2115", "lon": "4.4236"}  # inside the default areas
 
 
 def _group_at_point(client) -> dict:
-    response = client.get("/api/v1/areas/at", query_string=POINT)
+    response = client.post("/api/v1/areas/at", json=POINT)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["group"]
 

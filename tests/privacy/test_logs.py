@@ -101,7 +101,7 @@ def run_flows(app, client, make_user) -> Resident:
     api = {"postcode": PERSON.postcode, "huisnummer": str(PERSON.house_number), "toevoeging": PERSON.house_letter}
     assert client.post("/api/v1/lookup", json=api).status_code == 200
     assert client.post("/api/v1/lookup", json={"q": f"{PERSON.street} {PERSON.house}"}).status_code < 500
-    assert client.get(f"/api/v1/areas/at?lat={PERSON.lat}&lon={PERSON.lon}").status_code == 200
+    assert client.post("/api/v1/areas/at", json={"lat": PERSON.lat, "lon": PERSON.lon}).status_code == 200
     assert client.post("/aanmelden", data=signup_form()).status_code in (200, 302)
     assert client.post("/aanmelden", data=signup_form(name=f"{PERSON.name} Dubbel")).status_code in (200, 302)
     resident = db.session.scalars(db.select(Resident).filter_by(phone_e164=PERSON.phone_e164)).one()
@@ -319,8 +319,8 @@ def test_gunicorn_access_log_holds_no_token_or_address(app, home, tmp_path):
             assert _request(port, "GET", path) == 200
             assert _request(port, "POST", path, form={"token": token, "open": "1"}) == 200
         assert _request(port, "POST", "/mijn-gegevens", form={"contact": PERSON.email}) == 200
-        # a query string is whatever a client typed (here a home point): the log format leaves it out
-        assert _request(port, "GET", f"/api/v1/areas/at?lat={PERSON.lat}&lon={PERSON.lon}") == 200
+        # a query string is whatever a client typed (here a home point, refused): the log format leaves it out
+        assert _request(port, "GET", f"/api/v1/areas/at?lat={PERSON.lat}&lon={PERSON.lon}") == 405
         assert _request(port, "GET", f"/welke-groep?postcode={PERSON.postcode}&nr={PERSON.house}") == 200
         log = s.log()
     assert '"POST /aanmelden"' in log  # the access log is on

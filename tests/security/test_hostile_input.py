@@ -651,7 +651,7 @@ def test_every_real_form_was_found(world):
 def _request_reads(tree: ast.AST) -> tuple[set[tuple[str, str]], set[str], dict[str, tuple[str, int]]]:
     """What one module reads: {(source, name)} with source "args", "values" or "form"; the form
     classes filled from the query string; and the functions that read a name passed to them as a
-    parameter (function -> (source, position)), such as ``_float_arg("lat")``."""
+    parameter (function -> (source, position)), such as ``bounds.arg_int("pagina", 1)``."""
     reads: set[tuple[str, str]] = set()
     query_forms: set[str] = set()
     by_parameter: dict[str, tuple[str, int]] = {}
@@ -705,7 +705,7 @@ def read_parameters_per_module() -> dict[str, set[str]]:
 
 def _reads_per_module() -> dict[str, tuple[set[str], set[str]]]:
     """module -> (query names, request.form names) it reads, itself or through a helper of any
-    module that is handed the name (``_float_arg("lat")``, ``bounds.arg_int("pagina", 1)``)."""
+    module that is handed the name (``bounds.arg_int("pagina", 1)``)."""
     import importlib
 
     trees = {
@@ -743,7 +743,7 @@ def test_fuzzer_knows_every_query_parameter():
     computed = {n for n in query | form if n.startswith("<computed")}
     assert not computed, f"request parameters read under a computed name: {computed}; name them in QUERY_NAMES"
     # the scan sees all three kinds: direct reads, a helper given the name, a form filled from the query
-    assert {"pagina", "groep", "lat", "van", "since"} <= query
+    assert {"pagina", "groep", "van", "since"} <= query
     missing = query - set(QUERY_NAMES)
     assert not missing, f"query parameters the fuzzer does not feed: {sorted(missing)}; add them to QUERY_NAMES"
     missing_form = form - set(RAW_FORM_NAMES)
