@@ -385,7 +385,7 @@ def recipients(cfg: Mapping) -> tuple[Recipient, ...]:
             _("Alle leden van uw WhatsApp-groep"),
             _(
                 "Zodra u in de groep zit: uw mobiele nummer en de naam en foto van uw WhatsApp-profiel, en alles "
-                "wat u in de groep zet. Een groep heeft plaats voor meestal %(capacity)d mensen.",
+                "wat u in de groep zet. Een groep heeft meestal plaats voor %(capacity)d mensen.",
                 capacity=cfg["DEFAULT_GROUP_CAPACITY"],
             ),
         ),

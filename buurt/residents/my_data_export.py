@@ -102,7 +102,7 @@ def _status_label(status: IncidentStatus) -> str:
     return {
         IncidentStatus.VISIBLE: _("zichtbaar voor de beheerders en de wijkagent"),
         IncidentStatus.HIDDEN: _("verborgen door een beheerder"),
-        IncidentStatus.MERGED: _("samengevoegd met een andere melding van hetzelfde"),
+        IncidentStatus.MERGED: _("samengevoegd met een andere melding van hetzelfde voorval"),
     }[IncidentStatus(status)]
 
 

@@ -54,7 +54,7 @@ S = ResidentStatus
 #: The kinds of data a rule is about (codes; CATEGORY_LABELS has the page texts), in page order.
 CATEGORY_LABELS = {
     "residents": _l("Aanmeldingen"),
-    "incidents": _l("Gemelde voorvallen"),
+    "incidents": _l("Incidentmeldingen"),
     "meldingen": _l("Meldingen van de meldkamer"),
     "tasks": _l("WhatsApp-taken van beheerders"),
     "mail": _l("E-mail"),
@@ -374,7 +374,7 @@ RULES: tuple[Rule, ...] = (
         "rate_limits",
         None,
         "technical",
-        _l("Tellers tegen misbruik (per internetadres) worden verwijderd zodra hun tijdvak voorbij is."),
+        _l("Tellers tegen misbruik (per IP-adres, onherkenbaar gemaakt) worden verwijderd zodra hun tijdvak voorbij is."),
         _rate_limits,
         _bulk_delete(RateLimitCounter),
         fixed_days=0,

@@ -104,7 +104,7 @@ def test_a_changed_period_changes_its_sentence(client, app):
         "Gerechtvaardigd belang (AVG artikel 6 lid 1 f)",
         # recipients
         "Alle leden van uw WhatsApp-groep",
-        f"meestal {Defaults.DEFAULT_GROUP_CAPACITY} mensen",
+        f"plaats voor {Defaults.DEFAULT_GROUP_CAPACITY} mensen",
         "WhatsApp (Meta)",
         "Wijkagenten",
         "Nooit de ledenlijsten",
@@ -160,7 +160,7 @@ def test_recipients_follow_the_config(client, app):
     assert "Nominatim" not in words
     assert "mailbedrijf" not in words
     assert "Kaartachtergrond: Voorbeeld Tegels BV" in words
-    assert "meestal 99 mensen" in words
+    assert "plaats voor 99 mensen" in words
 
     app.config.update(GEOCODER_CHAIN=("register", "nominatim"), MAIL_SERVER="smtp.example.org")
     words = recipients_on(client)
