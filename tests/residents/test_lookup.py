@@ -45,13 +45,18 @@ def test_the_map_highlights_the_area_and_marks_the_address(client, addresses):
     assert "https://cdn" not in document
 
 
-def test_lookup_prefills_the_signup_form(client, addresses):
-    lookup(client, postcode="2221 XA", house_number="2", addition="")
-    html = client.get("/aanmelden").get_data(as_text=True)
+def test_the_answer_fills_in_the_signup_form_by_post_not_by_cookie(client, addresses):
+    """The "Aanmelden voor ..." button posts the address to the form (issue 13, point 9): it fills
+    the form in, stores nothing, and a plain visit to /aanmelden afterwards is empty."""
     import re
 
+    answer = lookup(client, postcode="2221 XA", house_number="2", addition="")
+    fields = dict(re.findall(r'<input type="hidden" name="(postcode|house_number|addition)" value="([^"]*)"', answer))
+    assert fields == {"postcode": "2221XA", "house_number": "2", "addition": ""}
+    html = client.post("/aanmelden", data={**fields, "prefill": "1"}).get_data(as_text=True)
     assert re.search(r'<input[^>]*name="postcode"[^>]*value="2221XA"', html)
     assert re.search(r'<input[^>]*name="house_number"[^>]*value="2"', html)
+    assert "2221XA" not in client.get("/aanmelden").get_data(as_text=True)
 
 
 def test_lookup_by_street_and_number(client, addresses, group_by_key):
