@@ -374,7 +374,10 @@ RULES: tuple[Rule, ...] = (
         "rate_limits",
         None,
         "technical",
-        _l("Tellers tegen misbruik (per IP-adres, onherkenbaar gemaakt) worden verwijderd zodra hun tijdvak voorbij is."),
+        _l(
+            "Tellers tegen misbruik (per IP-adres, onherkenbaar gemaakt) worden verwijderd "
+            "zodra hun tijdvak voorbij is."
+        ),
         _rate_limits,
         _bulk_delete(RateLimitCounter),
         fixed_days=0,
