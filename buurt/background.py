@@ -6,14 +6,38 @@ command; a thread never survives a fork, hence the pid check. A round runs at on
 waiting from before a restart), then every ``interval()`` seconds, or sooner when woken.
 A subclass says what a round is (``work``) and how long to wait (``interval``); ``work`` must
 not raise (the thread must live on).
+
+:func:`instance_lock` lets one process at a time do a round that must not run twice at once (the
+geocode-later round, the daily purge), across the workers and the `flask buurt` commands of a machine.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 from flask import Flask
+
+
+@contextlib.contextmanager
+def instance_lock(app: Flask, name: str, *, wait: bool = False) -> Iterator[bool]:
+    """Hold the machine-wide lock file `name` in the instance folder while the block runs; yields
+    False at once if another process holds it (only with ``wait=False``)."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    with open(Path(app.instance_path) / name, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class BackgroundThread:

@@ -51,6 +51,18 @@ def http_response(status: int, body: bytes) -> bytes:
     return head.encode() + body
 
 
+def pdok_config(server: LoopbackGeocoder, chain: tuple[str, ...] = ("register", "pdok")) -> dict:
+    """App settings that send lookups to `server` as PDOK, with limits generous enough for a loaded
+    test machine (the deadline tests set their own)."""
+    return {
+        "GEOCODER_CHAIN": chain,
+        "PDOK_URL": server.base_url + "/pdok",
+        "GEOCODER_TIMEOUT": 10.0,
+        "GEOCODER_MIN_DELAY": 0.0,
+        "GEOCODER_TOTAL_DEADLINE": 20.0,
+    }
+
+
 @dataclass
 class LoopbackGeocoder:
     """A server whose every answer follows ``mode``; ``interval`` is the trickle's pause per byte."""

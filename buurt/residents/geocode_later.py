@@ -22,16 +22,12 @@ timer). Logs counts only, never an address.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 from flask import Flask, current_app
 
-from buurt.background import BackgroundThread
+from buurt.background import BackgroundThread, instance_lock
 from buurt.extensions import db
 from buurt.models import Resident, ResidentStatus
 
@@ -42,21 +38,10 @@ LOCK_FILE = "geocode-pending.lock"
 REVIEWED_EVERY_SECONDS = 3600
 
 
-@contextlib.contextmanager
-def pending_lock(app: Flask, *, wait: bool = False) -> Iterator[bool]:
-    """Hold the machine-wide geocode-pending lock while the block runs; yields False if another
-    process holds it (only with ``wait=False``)."""
-    os.makedirs(app.instance_path, exist_ok=True)
-    with open(Path(app.instance_path) / LOCK_FILE, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def pending_lock(app: Flask, *, wait: bool = False) -> contextlib.AbstractContextManager[bool]:
+    """Hold the machine-wide geocode-pending lock while the block runs; yields False if another process
+    holds it (only with ``wait=False``)."""
+    return instance_lock(app, LOCK_FILE, wait=wait)
 
 
 def waiting_counts() -> tuple[int, int]:

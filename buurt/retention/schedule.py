@@ -15,16 +15,13 @@ or cron, docs/retention.md). Logs counts only.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, time
-from pathlib import Path
 
 from flask import Flask
 
-from buurt.background import BackgroundThread
+from buurt.background import BackgroundThread, instance_lock
 from buurt.extensions import db
 from buurt.models import AuditEntry, utcnow
 from buurt.times import to_local
@@ -37,21 +34,10 @@ PURGE_ACTION = "retention.purge"
 PURGE_CHECK_SECONDS = 15 * 60
 
 
-@contextlib.contextmanager
-def purge_lock(app: Flask, *, wait: bool = False) -> Iterator[bool]:
+def purge_lock(app: Flask, *, wait: bool = False) -> contextlib.AbstractContextManager[bool]:
     """Hold the machine-wide purge lock while the block runs; yields False if another process
     holds it (only with ``wait=False``)."""
-    os.makedirs(app.instance_path, exist_ok=True)
-    with open(Path(app.instance_path) / LOCK_FILE, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return instance_lock(app, LOCK_FILE, wait=wait)
 
 
 def last_purge() -> datetime | None:

@@ -14,7 +14,7 @@ import pytest
 
 from buurt.extensions import db
 from buurt.models import Address
-from tests.geocoder_support import LoopbackGeocoder
+from tests.geocoder_support import LoopbackGeocoder, pdok_config
 
 PDOK_ADDRESS = {"postcode": "2221AB", "huisnummer": "12"}  # tests.geocoder_support.pdok_body
 
@@ -27,13 +27,7 @@ def server():
 
 @pytest.fixture
 def app_config(server):
-    return {
-        "GEOCODER_CHAIN": ("register", "pdok"),
-        "PDOK_URL": server.base_url + "/pdok",
-        "GEOCODER_TIMEOUT": 10.0,
-        "GEOCODER_MIN_DELAY": 0.0,
-        "GEOCODER_TOTAL_DEADLINE": 20.0,
-    }
+    return pdok_config(server)
 
 
 def api_lookup(client, **body):

@@ -346,13 +346,9 @@ class TestOnlineGeocoderLogs:
 
     @pytest.fixture
     def app_config(self, server):
-        return {
-            "GEOCODER_CHAIN": ("pdok",),
-            "PDOK_URL": server.base_url + "/pdok",
-            "GEOCODER_TIMEOUT": 10.0,
-            "GEOCODER_MIN_DELAY": 0.0,
-            "GEOCODER_TOTAL_DEADLINE": 20.0,
-        }
+        from tests.geocoder_support import pdok_config
+
+        return pdok_config(server, chain=("pdok",))
 
     def test_a_lookup_through_pdok_logs_no_address(self, client, server, logs, capsys):
         body = {"postcode": PERSON.postcode, "huisnummer": str(PERSON.house_number)}
