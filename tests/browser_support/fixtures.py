@@ -82,15 +82,13 @@ class ClosingRequestHandler(WSGIRequestHandler):
             response.close()
 
 
-class LiveServer:
-    def __init__(self, app, request_handler: type[WSGIRequestHandler] = ClosingRequestHandler):
-        self.app = app
-        wsgi_app = keep_response(app) if issubclass(request_handler, ClosingRequestHandler) else app
-        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=request_handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+class ServedInThread:
+    """A socketserver-style ``self.server`` served on a daemon thread for the ``with`` block."""
+
+    server = None  # set by the subclass's __init__
 
     def __enter__(self):
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
 
@@ -98,6 +96,14 @@ class LiveServer:
         self.server.shutdown()
         self.thread.join(5)
         self.server.server_close()
+
+
+class LiveServer(ServedInThread):
+    def __init__(self, app, request_handler: type[WSGIRequestHandler] = ClosingRequestHandler):
+        self.app = app
+        wsgi_app = keep_response(app) if issubclass(request_handler, ClosingRequestHandler) else app
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=request_handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -21,9 +20,11 @@ from werkzeug.routing import IntegerConverter
 from buurt.areas import files, proposals
 from buurt.extensions import db
 from buurt.models import Role
+from tests.browser_support.fixtures import ServedInThread
 from tests.conftest import PASSWORD
 from tests.privacy.seed import seed_private_data
 from tests.residents.conftest import form as signup_form
+from tests.residents.test_residents_browser import fill_signup
 
 OTHER = "https://tiles.example.test/bg/{z}/{x}/{y}.png"
 ROLES = ("anonymous", "beheerder", "coordinator", "wijkagent", "admin")
@@ -173,7 +174,7 @@ PNG = bytes.fromhex(
 TILE_PATH = re.compile(r"/(\d+)/(\d+)/(\d+)\.png(?:\?|$)")
 
 
-class TileServer:
+class TileServer(ServedInThread):
     """A tile server on 127.0.0.1: a 1-pixel PNG for every tile, and the z/x/y of each request."""
 
     def __init__(self):
@@ -196,16 +197,6 @@ class TileServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/t/{{z}}/{{x}}/{{y}}.png"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(5)
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -213,17 +204,6 @@ def tile_server(app):
     with TileServer() as server:
         app.config["TILES_URL"] = server.url
         yield server
-
-
-def _fill_signup(page, house_number):
-    page.get_by_label("Naam").fill("Fictief Kaart")
-    page.get_by_label("Postcode").fill("2221 XA")
-    page.get_by_label("Huisnummer").fill(house_number)
-    page.get_by_label("Mobiel nummer voor WhatsApp").fill("06 12345678")
-    page.get_by_label("Hoeveel mensen").fill("2")
-    page.get_by_label("privacyverklaring gelezen").check()
-    page.get_by_label("groepsregels").check()
-    page.get_by_label("jaar of ouder").check()
 
 
 @pytest.mark.browser
@@ -236,7 +216,7 @@ def test_the_sign_up_picker_loads_no_tile_deeper_than_the_public_zoom(app, live_
     tiles = []  # (url, z) of every tile the page asks for, from any server
     page.on("request", lambda r: (found := TILE_PATH.search(r.url)) and tiles.append((r.url, int(found.group(1)))))
     page.goto(live_server.url + "/aanmelden")
-    _fill_signup(page, house_number="99")  # not in the (empty) register: the picker appears
+    fill_signup(page, house_number="99")  # not in the (empty) register: the picker appears
     page.get_by_role("button", name="Aanmelden").click()
     page.locator("#pick-map.leaflet-container").wait_for()
     page.get_by_role("button", name="Mijn huis staat in het midden van de kaart").click()
