@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from buurt.extensions import db
@@ -11,6 +11,9 @@ from buurt.models.base import UTCDateTime, utcnow
 
 class AuditEntry(db.Model):
     """One action. `details` holds ids and counts only, never names, addresses or numbers."""
+
+    # the rows about one record: Mijn gegevens lists them, erasing a resident strips their id
+    __table_args__ = (Index("ix_audit_entry_target", "target_type", "target_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

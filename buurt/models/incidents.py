@@ -58,13 +58,15 @@ class Incident(db.Model):
     photo_filename: Mapped[str | None] = mapped_column(String(80))  # under instance/uploads
     photo_mime: Mapped[str | None] = mapped_column(String(40))
     reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    reporter_resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id", ondelete="SET NULL"))
+    # indexed: erasing a resident (buurt.retention.forget) looks up their reports
+    reporter_resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id", ondelete="SET NULL"), index=True)
     status: Mapped[IncidentStatus] = mapped_column(
         Enum(IncidentStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
         default=IncidentStatus.VISIBLE,
         index=True,
     )
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id", ondelete="SET NULL"))
+    # indexed: deleting a report clears the link of reports merged into it
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id", ondelete="SET NULL"), index=True)
     # when description, details, photo, street and exact point were erased (retention or the reporter's
     # deletion); the anonymous rest (category, day, area, public grid cell) stays for the counts
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

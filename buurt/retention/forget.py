@@ -128,7 +128,10 @@ def forget_resident(resident: Resident) -> None:
     mail_to = [OutboxMessage.resident_id == resident.id]
     if resident.email:
         # mail queued without the link (it holds the address in its recipients until sent)
-        mail_to.append(func.lower(OutboxMessage.recipients).contains(resident.email.lower(), autoescape=True))
+        mail_to.append(
+            OutboxMessage.recipients.is_not(None)  # sent mail has none: only unsent rows are searched
+            & func.lower(OutboxMessage.recipients).contains(resident.email.lower(), autoescape=True)
+        )
     db.session.execute(delete(OutboxMessage).where(or_(*mail_to)).execution_options(synchronize_session="fetch"))
     if resident.postcode and resident.house_number:
         db.session.execute(

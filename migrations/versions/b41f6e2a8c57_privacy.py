@@ -10,6 +10,9 @@ Create Date: 2026-12-02 00:30:00
 - incident.anonymised_at: when a report lost its description, details, photo, street and exact
   point (retention, or the reporter deleting their data); the anonymous rest keeps the counts
   (issue 13, points 2 and 3).
+- indexes on incident.reporter_resident_id, incident.merged_into_id and audit_entry (target_type, target_id): erasing a
+  resident looks up their reports and the audit rows about them (a full scan of the audit log per
+  resident made a purge with backlog hold SQLite's write lock for seconds; bench/bench_purge.py).
 """
 
 import sqlalchemy as sa
@@ -27,6 +30,11 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.add_column(sa.Column("anonymised_at", buurt.models.base.UTCDateTime(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_incident_reporter_resident_id"), ["reporter_resident_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incident_merged_into_id"), ["merged_into_id"], unique=False)
+
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_entry_target", ["target_type", "target_id"], unique=False)
 
     with op.batch_alter_table("resident", schema=None) as batch_op:
         batch_op.add_column(sa.Column("consent_privacy_version", sa.String(length=20), nullable=True))
@@ -38,5 +46,10 @@ def downgrade():
         batch_op.drop_column("consent_rules_version")
         batch_op.drop_column("consent_privacy_version")
 
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_entry_target")
+
     with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_incident_merged_into_id"))
+        batch_op.drop_index(batch_op.f("ix_incident_reporter_resident_id"))
         batch_op.drop_column("anonymised_at")

@@ -442,3 +442,21 @@ def test_the_thread_is_off_in_tests_and_on_by_default(app):
 
     assert thread_of(app) is None
     assert Defaults.PURGE_THREAD is True
+
+
+def test_the_purge_works_in_batches_until_every_expired_row_is_gone(app, groups, make_resident, monkeypatch):
+    """Each batch is its own transaction (SQLite's write lock is released between them): with
+    batches of 2, five expired sign-ups take three batches and none is left; a recent one stays."""
+    monkeypatch.setattr(buurt.retention, "PURGE_BATCH", 2)
+    monkeypatch.setattr(buurt.retention, "PURGE_PAUSE", 0)
+    commits = []
+    monkeypatch.setattr(db.session, "commit", lambda real=db.session.commit: commits.append(1) or real())
+    old = utcnow() - timedelta(days=current_app.config["RETENTION_DAYS"] + 1)
+    for _ in range(5):
+        make_resident(groups[0], status=S.UNCONFIRMED, created_at=old)
+    kept = make_resident(groups[0], status=S.UNCONFIRMED)
+    commits.clear()
+    report = run_purge(apply=True)
+    assert report.counts["signups"] == 5
+    assert [r.id for r in db.session.scalars(select(Resident))] == [kept.id]
+    assert len(commits) >= 3 + 1  # three batches, then the audit line
