@@ -33,7 +33,7 @@ def main() -> None:
     from buurt.areas.services import seed_default_neighbourhood
     from buurt.auth.services import create_user
     from buurt.extensions import db
-    from buurt.models import Group, Resident, ResidentStatus, Role
+    from buurt.models import Group, Resident, ResidentStatus, Role, utcnow
 
     tmp = Path(tempfile.mkdtemp(prefix="buurt-bench-"))
     (tmp / "instance").mkdir()
@@ -57,6 +57,7 @@ def main() -> None:
                 name="Fictieve Bewoner",
                 phone_e164="+31612345678",
                 email="bewoner@example.org",
+                email_confirmed_at=utcnow(),  # a link goes only to a confirmed address
                 group_id=group.id,
                 status=ResidentStatus.ADDED,
                 lat=52.2127,

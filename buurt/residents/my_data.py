@@ -34,14 +34,19 @@ S = ResidentStatus
 
 
 def request_my_data_link(contact: str) -> int:
-    """Queue a mail with a link for every record matching a phone number or e-mail address that has an e-mail.
+    """Queue a mail with a link for every record matching a phone number or a confirmed e-mail address.
 
     Returns how many mails were queued (the outbox sends them after the commit); the page never
     tells (no way to test who is signed up).
     """
     contact = (contact or "").strip()[:254]
     if "@" in contact:
-        query = db.select(Resident).where(func.lower(Resident.email) == contact.lower())
+        # Only a confirmed address: whoever owns an address a resident mistyped (never confirmed)
+        # must not be able to ask for that resident's data with it. Asked by phone number, the
+        # link goes to the address on file (the asker knows the number, as the resident does).
+        query = db.select(Resident).where(
+            func.lower(Resident.email) == contact.lower(), Resident.email_confirmed_at.is_not(None)
+        )
     else:
         try:
             phone = normalize_mobile(contact)

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from buurt.extensions import db
-from buurt.models import AuditEntry, GroupTask, ResidentStatus, TaskKind
+from buurt.models import AuditEntry, GroupTask, ResidentStatus, TaskKind, utcnow
 from buurt.residents.links import my_data_link
 from tests.link_support import open_link, post_link
 from tests.residents.conftest import INSIDE, residents, unavailable_geocoder_config
@@ -97,6 +97,8 @@ def test_json_download_holds_every_field(client, resident):
 
 def test_request_mails_a_link_and_answers_neutrally(client, resident, smtp_server, deliver_mail, app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    resident.email_confirmed_at = utcnow()
+    db.session.commit()
     known = client.post("/mijn-gegevens", data={"contact": "06 87654321"}).get_data(as_text=True)
     unknown = client.post("/mijn-gegevens", data={"contact": "06 11223344"}).get_data(as_text=True)
     by_mail = client.post("/mijn-gegevens", data={"contact": "FICTIEF.LID@example.org"}).get_data(as_text=True)
@@ -260,3 +262,17 @@ def test_an_old_link_with_the_token_in_its_path_still_opens_the_page(client, res
         response = client.get(old)
         assert response.status_code == 302
         assert response.headers["Location"] == f"/mijn-gegevens/bekijken#{token}"
+
+
+def test_an_unconfirmed_address_gets_no_link_when_asked_by_that_address(
+    client, resident, smtp_server, deliver_mail, app
+):
+    """Whoever owns an address a resident mistyped (never confirmed) cannot ask for their data with it;
+    asked by the resident's phone number, the link goes to the address on file. The answer is the same."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    assert resident.email_confirmed_at is None
+    by_mail = client.post("/mijn-gegevens", data={"contact": "fictief.lid@example.org"}).get_data(as_text=True)
+    assert "Als we een aanmelding met dit nummer of e-mailadres kennen" in by_mail
+    assert deliver_mail() == []
+    client.post("/mijn-gegevens", data={"contact": "06 87654321"})
+    assert [m["To"] for m in deliver_mail()] == ["fictief.lid@example.org"]
