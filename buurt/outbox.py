@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 KINDS = frozenset(
     {"signup_confirm", "signup_duplicate", "my_data_link", "password_reset", "digest", "melding", "melding_closed"}
     | {"waitlist_expired"}  # buurt.retention: a waitlist sign-up removed after RETENTION_WAITLIST_DAYS
+    | {"email_change"}  # buurt.residents.my_data: confirm a new address typed in Mijn gegevens
 )
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)

@@ -71,6 +71,9 @@ class Resident(db.Model):
     phone_e164: Mapped[str] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a new address the resident typed in Mijn gegevens, used once they open the link mailed to it;
+    # until then `email` (confirmed) stays, and so does their place in the queue (issue 13)
+    email_pending: Mapped[str | None] = mapped_column(String(254))
     # address as typed and normalised; letter/addition '' rather than NULL
     postcode: Mapped[str | None] = mapped_column(String(6))
     house_number: Mapped[int | None] = mapped_column(Integer)

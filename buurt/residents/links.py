@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app
 
 from buurt.extensions import db
@@ -11,6 +13,7 @@ from buurt.urls import personal_link
 
 SIGNUP_PURPOSE = "signup"
 MY_DATA_PURPOSE = "mydata"
+EMAIL_CHANGE_PURPOSE = "emailchange"
 
 
 def resident_token_data(resident: Resident) -> dict:
@@ -50,3 +53,24 @@ def resident_for_my_data(token: str) -> Resident:
 def resident_for_confirmation(token: str) -> Resident:
     """The resident a confirmation link is for; raises InvalidToken (expired or forged)."""
     return resident_from_token(SIGNUP_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])
+
+
+def _address_key(email: str) -> str:
+    """Ties an e-mail-change link to the address it was sent to (a later change makes it invalid)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+
+
+def email_change_link(resident: Resident) -> str:
+    """The link mailed to a new address typed in Mijn gegevens (the token after '#')."""
+    data = {**resident_token_data(resident), "e": _address_key(resident.email_pending or "")}
+    return personal_link("residents.email_change", make_token(EMAIL_CHANGE_PURPOSE, data))
+
+
+def resident_for_email_change(token: str) -> Resident:
+    """The resident whose pending address this link confirms; raises InvalidToken (expired, forged,
+    or the address was changed again or already confirmed)."""
+    resident = resident_from_token(EMAIL_CHANGE_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])
+    data = read_token(EMAIL_CHANGE_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])
+    if not resident.email_pending or data.get("e") != _address_key(resident.email_pending):
+        raise InvalidToken()
+    return resident

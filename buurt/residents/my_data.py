@@ -20,11 +20,12 @@ from buurt.areas.services import place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, format_address, format_postcode
 from buurt.geo.geocoding import AddressQuery
+from buurt.mail import mail_enabled
 from buurt.models import RemovalReason, Resident, ResidentStatus, utcnow
 from buurt.outbox import queue_mail
 from buurt.residents import lifecycle
 from buurt.residents.errors import AddressNotFound, DuplicatePhone, LookupUnavailable, ResidentError
-from buurt.residents.links import my_data_link, resident_for_my_data
+from buurt.residents.links import email_change_link, my_data_link, resident_for_email_change, resident_for_my_data
 from buurt.residents.lookup import outside_error
 from buurt.residents.my_data_export import more_data
 from buurt.residents.phone import normalize_mobile
@@ -98,6 +99,7 @@ def export_data(resident: Resident) -> dict:
         "phone": resident.phone_e164,
         "email": resident.email,
         "email_confirmed_at": _iso(resident.email_confirmed_at),
+        "email_pending": resident.email_pending,
         "postcode": resident.postcode,
         "house_number": resident.house_number,
         "house_letter": resident.house_letter,
@@ -201,10 +203,7 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
     if change.name.strip() != resident.name:
         resident.name = change.name.strip()
         changed.append("name")
-    if (change.email or None) != resident.email:
-        resident.email = change.email or None
-        resident.email_confirmed_at = None
-        changed.append("email")
+    changed += _change_email(resident, change.email or None)
     if change.household_size != resident.household_size:
         resident.household_size = change.household_size
         changed.append("household_size")
@@ -235,6 +234,45 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
         other = active_with_phone(change.phone_e164, exclude_id=resident.id)
         _number_in_use(other.id if other else None)
     return changed
+
+
+def _change_email(resident: Resident, new: str | None) -> list[str]:
+    """A new e-mail address: what changed ("email", "email_pending" or nothing).
+
+    A resident who confirmed an address proved they are a real person, and holds a place in the
+    queue for it (buurt.areas.occupancy): a new address must not cost them that place, nor may mail
+    go to it before its owner shows they receive it (a typo would send their links to a stranger).
+    So the new address waits in ``email_pending`` and gets a link; opening it makes it theirs
+    (confirm_email_change). Without a confirmed address (or with mail off) the address is simply
+    replaced, as at sign-up; removing the address keeps the place.
+    """
+    same = (new or "").lower() == (resident.email or "").lower()
+    if same and new == resident.email:
+        if resident.email_pending:
+            resident.email_pending = None  # typed the old address back: nothing waits any more
+            return ["email_pending"]
+        return []
+    if new and resident.email_confirmed_at is not None and mail_enabled() and not same:
+        if (resident.email_pending or "").lower() == new.lower():
+            return []  # the link to that address is on its way already
+        resident.email_pending = new
+        days = max(current_app.config["SIGNUP_TOKEN_MAX_AGE"] // (24 * 3600), 1)
+        body = render_template("email/email_change.txt", days=days, link=email_change_link(resident))
+        queue_mail(new, _("Bevestig uw nieuwe e-mailadres"), body, kind="email_change", resident_id=resident.id)
+        return ["email_pending"]
+    # unconfirmed stays unconfirmed; confirmed here means mail is off (nothing to confirm with)
+    resident.email, resident.email_pending = new, None
+    return ["email"]
+
+
+def confirm_email_change(token: str) -> Resident:
+    """The link mailed to a new address was opened: that address is now the resident's, confirmed."""
+    resident = resident_for_email_change(token)
+    resident.email, resident.email_pending = resident.email_pending, None
+    resident.email_confirmed_at = utcnow()
+    audit.record("residents.email_confirmed", "resident", resident.id)
+    db.session.commit()
+    return resident
 
 
 def _number_in_use(owner_id: int | None) -> None:

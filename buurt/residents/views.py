@@ -295,6 +295,18 @@ def my_data_correct():
     return _my_data_page(token, resident, data, correct_form=form, status=400)
 
 
+@bp.route("/mijn-gegevens/nieuw-adres", methods=["GET", "POST"])
+def email_change():
+    """The link mailed to a new address typed in Mijn gegevens: opening it makes that address theirs."""
+    if request.method == "GET":
+        return _private(render_open_page(_("E-mailadres bevestigen")))
+    try:
+        resident = own_data.confirm_email_change(posted_token())
+    except InvalidToken as error:
+        return _link_error(error, purpose="mydata")
+    return _private(render_template("residents/email_confirmed.html", email=resident.email))
+
+
 @bp.post("/mijn-gegevens/verwijderen")
 def my_data_delete():
     """Delete one's own data (after ticking the confirmation)."""

@@ -7,6 +7,8 @@ Create Date: 2026-12-02 00:30:00
 - resident.consent_privacy_version / consent_rules_version: which text of the privacy statement
   and the group rules a resident agreed to (issue 13, point 5). Existing rows stay NULL: their
   version was not recorded ("onbekend" in Mijn gegevens).
+- resident.email_pending: a new e-mail address typed in Mijn gegevens, waiting for its own
+  confirmation; the confirmed address (and the resident's place in the queue) stays until then.
 - incident.anonymised_at: when a report lost its description, details, photo, street and exact
   point (retention, or the reporter deleting their data); the anonymous rest keeps the counts
   (issue 13, points 2 and 3).
@@ -39,10 +41,12 @@ def upgrade():
     with op.batch_alter_table("resident", schema=None) as batch_op:
         batch_op.add_column(sa.Column("consent_privacy_version", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("consent_rules_version", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("email_pending", sa.String(length=254), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.drop_column("email_pending")
         batch_op.drop_column("consent_rules_version")
         batch_op.drop_column("consent_privacy_version")
 
