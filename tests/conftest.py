@@ -329,6 +329,17 @@ def smtp_server():
     controller.stop()
 
 
+#: MAIL_TIMEOUT while a test delivers to a relay that answers. Tests of a silent relay use 1 s so its
+#: failures come fast; the watchdog then cuts a whole delivery at 3 s, and on a loaded machine (the
+#: PostgreSQL run in CI) a real delivery to aiosmtpd sometimes took longer: SMTPServerDisconnected.
+ANSWERING_MAIL_TIMEOUT = 10
+
+
+def relay_answers(app, smtp_server) -> None:
+    """From now on mail goes to the answering test relay, with time enough for a loaded machine."""
+    app.config.update(MAIL_PORT=smtp_server.port, MAIL_TIMEOUT=ANSWERING_MAIL_TIMEOUT)
+
+
 @pytest.fixture
 def deliver_mail(app, smtp_server):
     """deliver_mail() runs the outbox's sender once (buurt.outbox.deliver_due) and returns the

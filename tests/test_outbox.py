@@ -15,11 +15,14 @@ from buurt import outbox
 from buurt.extensions import db
 from buurt.models import OutboxMessage, Resident, ResidentStatus, Role, utcnow
 from buurt.outbox import deliver_due, queue_mail
+from tests.conftest import ANSWERING_MAIL_TIMEOUT, relay_answers
 
 
 @pytest.fixture
 def app_config(smtp_server):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT": 1}
+    # an answering relay by default (tests.conftest.relay_answers); tests of a silent or trickling
+    # relay set MAIL_TIMEOUT = 1 themselves, so their failures come fast
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT": ANSWERING_MAIL_TIMEOUT}
 
 
 @pytest.fixture
@@ -140,7 +143,7 @@ def test_a_claimed_message_waits_for_its_lease(app, smtp_server):
 def test_a_silent_server_is_a_failure_after_the_timeout_then_delivered_when_it_answers(
     app, smtp_server, silent_smtp_server
 ):
-    app.config["MAIL_PORT"] = silent_smtp_server.port
+    app.config.update(MAIL_PORT=silent_smtp_server.port, MAIL_TIMEOUT=1)
     [message] = queue()
     report = deliver_due()
     assert (report.sent, report.retrying) == (0, 1), report
@@ -150,7 +153,7 @@ def test_a_silent_server_is_a_failure_after_the_timeout_then_delivered_when_it_a
     assert failed.last_error in ("TimeoutError", "SMTPServerDisconnected")  # a class name, never text
     assert failed.recipients is not None  # still needed for the retry
 
-    app.config["MAIL_PORT"] = smtp_server.port  # the server answers again
+    relay_answers(app, smtp_server)  # the server answers again
     assert deliver_due().attempted == 0  # not due yet: backoff
     report = deliver_due(now=failed.next_attempt_at)
     assert report.sent == 1
@@ -179,7 +182,7 @@ def test_a_relay_that_trickles_its_greeting_is_cut_off_by_the_deadline(app):
 
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()
-    app.config["MAIL_PORT"] = listener.getsockname()[1]
+    app.config.update(MAIL_PORT=listener.getsockname()[1], MAIL_TIMEOUT=1)
     [message] = queue()
     report = deliver_due()
     thread.join(timeout=60)

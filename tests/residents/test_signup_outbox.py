@@ -7,6 +7,7 @@ import pytest
 from buurt.extensions import db
 from buurt.models import OutboxMessage, ResidentStatus
 from buurt.outbox import deliver_due
+from tests.conftest import relay_answers
 from tests.link_support import post_link
 from tests.residents.conftest import form, free_port, residents
 
@@ -35,7 +36,7 @@ def test_signup_with_a_relay_that_never_answers_is_stored_and_mailed_once_it_ans
     db.session.expire_all()
     retry_at = db.session.get(OutboxMessage, message.id).next_attempt_at
 
-    app.config["MAIL_PORT"] = smtp_server.port  # the relay answers again
+    relay_answers(app, smtp_server)  # the relay answers again
     assert deliver_due(now=retry_at).sent == 1
     assert deliver_due(now=retry_at).attempted == 0
     [received] = smtp_server.inbox.messages
