@@ -23,13 +23,18 @@ def resident_token_data(resident: Resident) -> dict:
 
 def resident_from_token(purpose: str, token: str, max_age: int) -> Resident:
     """The resident a link is for; raises InvalidToken (expired, forged, or the record is gone)."""
+    return _read(purpose, token, max_age)[0]
+
+
+def _read(purpose: str, token: str, max_age: int) -> tuple[Resident, dict]:
+    """The resident a link is for, and the link's data; raises InvalidToken."""
     data = read_token(purpose, token, max_age)
     if not isinstance(data, dict):
         raise InvalidToken()
     resident = db.session.get(Resident, data.get("r"))
     if resident is None or int(resident.created_at.timestamp()) != data.get("c"):
         raise InvalidToken()
-    return resident
+    return resident, data
 
 
 def confirm_link(resident: Resident) -> str:
@@ -69,8 +74,7 @@ def email_change_link(resident: Resident) -> str:
 def resident_for_email_change(token: str) -> Resident:
     """The resident whose pending address this link confirms; raises InvalidToken (expired, forged,
     or the address was changed again or already confirmed)."""
-    resident = resident_from_token(EMAIL_CHANGE_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])
-    data = read_token(EMAIL_CHANGE_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])
+    resident, data = _read(EMAIL_CHANGE_PURPOSE, token, current_app.config["SIGNUP_TOKEN_MAX_AGE"])
     if not resident.email_pending or data.get("e") != _address_key(resident.email_pending):
         raise InvalidToken()
     return resident

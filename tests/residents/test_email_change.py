@@ -107,3 +107,27 @@ def test_without_a_confirmed_address_the_address_is_simply_replaced(client, make
     assert (changed.email, changed.email_pending, changed.email_confirmed_at) == ("nieuw@example.org", None, None)
     change_mails = db.select(db.func.count(OutboxMessage.id)).where(OutboxMessage.kind == "email_change")
     assert db.session.scalar(change_mails) == 0
+
+
+def test_removing_the_address_keeps_the_place(client, waiting, deliver_mail):
+    resident_id, group_id, link = waiting
+    before = occupied(group_id)
+    open_link(client, link)
+    assert post_link(client, link, "/mijn-gegevens/wijzigen", correction(email="")).status_code == 200
+    db.session.expire_all()
+    resident = db.session.get(Resident, resident_id)
+    assert (resident.email, resident.email_pending) == (None, None)
+    assert occupied(group_id) == before
+    assert deliver_mail() == []
+
+
+def test_typing_the_old_address_back_cancels_the_waiting_one(client, waiting, deliver_mail):
+    resident_id, _, link = waiting
+    open_link(client, link)
+    post_link(client, link, "/mijn-gegevens/wijzigen", correction(email="nieuw.adres@example.org"))
+    [mail] = deliver_mail()
+    [change_link] = re.findall(r"http\S+#\S+", mail.get_body(("plain",)).get_content())
+    post_link(client, link, "/mijn-gegevens/wijzigen", correction())  # the old address again
+    db.session.expire_all()
+    assert db.session.get(Resident, resident_id).email_pending is None
+    assert open_link(client, change_link).status_code == 400
