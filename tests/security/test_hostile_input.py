@@ -534,18 +534,23 @@ def test_no_route_answers_hostile_input_with_a_5xx(world):
             def run(request):
                 nonlocal runs
                 runs += 1
-                try:
-                    status = _send(world, request)
-                except Exception as error:  # the test client re-raised it: a 500 all the same
-                    failures.append(_describe(request, "raised", f"{type(error).__name__}: {str(error)[:80]}"))
-                    return
-                if status >= 500:
-                    failures.append(_describe(request, status, world["errors"].last))
+                _send_and_note_5xx(world, request, failures)
 
             run()
             db.session.rollback()
     assert runs >= EXAMPLES * 50
     assert not failures, f"{len(failures)} requests got a 5xx:\n" + "\n".join(sorted(set(failures))[:80])
+
+
+def _send_and_note_5xx(world, request, failures: list[str]) -> None:
+    """Send one request; a 5xx (or an exception the test client re-raised: a 500 all the same) is noted."""
+    try:
+        status = _send(world, request)
+    except Exception as error:
+        failures.append(_describe(request, "raised", f"{type(error).__name__}: {str(error)[:80]}"))
+        return
+    if status >= 500:
+        failures.append(_describe(request, status, world["errors"].last))
 
 
 #: The values behind the 500s issue 12 found, put in every parameter (not left to chance).
@@ -614,13 +619,7 @@ def test_sharp_values_on_every_parameter(world):
     with world["app"].app_context():
         for request in _sharp_requests(world):
             runs += 1
-            try:
-                status = _send(world, request)
-            except Exception as error:  # the test client re-raised it: a 500 all the same
-                failures.append(_describe(request, "raised", f"{type(error).__name__}: {str(error)[:80]}"))
-                continue
-            if status >= 500:
-                failures.append(_describe(request, status, world["errors"].last))
+            _send_and_note_5xx(world, request, failures)
             db.session.rollback()
     assert runs > 100
     assert not failures, f"{len(failures)} requests got a 5xx:\n" + "\n".join(sorted(set(failures)))
