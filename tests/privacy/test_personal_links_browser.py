@@ -12,8 +12,8 @@ import json
 import pytest
 
 from buurt.extensions import db
-from buurt.models import Resident, ResidentStatus
-from buurt.residents.links import confirm_link, my_data_link
+from buurt.models import Resident, ResidentStatus, utcnow
+from buurt.residents.links import confirm_link, email_change_link, my_data_link
 from tests.link_support import path_of, token_of
 
 pytestmark = pytest.mark.browser
@@ -102,4 +102,24 @@ def test_without_a_fragment_the_page_asks_for_the_code(live_server, page, groups
     page.get_by_role("button", name="Openen").click()
     page.locator("main dl.data").wait_for()
     assert "Fictieve Codeplakker" in page.locator("main").inner_text()
+    assert page.errors == []
+
+
+def test_a_new_address_is_confirmed_from_its_link(live_server, page, seen_urls, groups, make_resident):
+    """The link mailed to a new address typed in Mijn gegevens: opening it makes the address theirs."""
+    resident = make_resident(
+        groups[1], status=ResidentStatus.PENDING, email="oud@example.org", email_confirmed_at=utcnow()
+    )
+    resident.email_pending = "nieuw@example.org"
+    db.session.commit()
+    resident_id, link = resident.id, email_change_link(resident)
+
+    open_in_browser(page, live_server, link)
+    page.get_by_text("uw e-mailadres is bevestigd").wait_for()
+    assert "nieuw@example.org" in page.locator("main").inner_text()
+    assert "#" not in page.url
+    db.session.expire_all()
+    changed = db.session.get(Resident, resident_id)
+    assert (changed.email, changed.email_pending) == ("nieuw@example.org", None)
+    assert not [url for url in seen_urls if token_of(link) in url]
     assert page.errors == []
