@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    from buurt.addresses.services import import_records
+    from buurt.addresses.imports import import_records
     from buurt.areas.services import seed_default_neighbourhood
     from buurt.demo.loading import load_demo
     from buurt.extensions import db

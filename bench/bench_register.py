@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     from buurt import create_app
-    from buurt.addresses.services import DbRegister, import_records
+    from buurt.addresses.imports import import_records
+    from buurt.addresses.services import DbRegister
     from buurt.extensions import db
     from buurt.geo.register_io import read_bagadres_csv
     from buurt.models import Address

@@ -68,6 +68,13 @@ class Defaults:
     GEOCODE_LATER_THREAD = True
     GEOCODE_LATER_SECONDS = 60
     PDOK_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
+    # PDOK answers at most this many docs per request; a house number with more addresses (a
+    # block of flats) is paged, up to PDOK_MAX_HOUSES addresses in all.
+    PDOK_ROWS = 100
+    PDOK_MAX_HOUSES = 1000
+    # Up to this many addresses the register is answered from an in-memory snapshot in each
+    # worker (~600 bytes an address); above it, from indexed database queries (issue 14).
+    ADDRESS_SNAPSHOT_MAX = 250_000
     NOMINATIM_URL = "https://nominatim.openstreetmap.org"
     BORDER_MARGIN_M = 25.0
 
@@ -115,6 +122,9 @@ class Defaults:
     AREA_MAX_VERTICES = 20_000
     AREA_MAX_VERTICES_PER_AREA = 5_000
     AREA_GAP_TOLERANCE_M2 = 10.0  # gaps/uncovered pieces up to this size are rounding slivers
+    # An area import that moves more than this share of the residents (with coordinates) to
+    # another group needs an explicit extra confirmation (every moved member is WhatsApp work).
+    AREA_IMPORT_MAX_MOVE_SHARE = 0.10
     AUDIT_PAGE_SIZE = 100
 
     # Meldingen

@@ -19,7 +19,7 @@ def addresses_cli():
 @click.option("--source", default=None, help="Bron-label (standaard: bag-csv of geojson).")
 def import_command(path: Path, source: str | None):
     """Laad adressen uit een NLExtract bagadres-CSV (;) of een GeoJSON met adrespunten."""
-    from buurt.addresses.services import import_records
+    from buurt.addresses.imports import import_records
     from buurt.geo.register_io import read_bagadres_csv, read_geojson_points
 
     is_geojson = path.suffix.lower() in (".geojson", ".json")

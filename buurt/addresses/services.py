@@ -12,9 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Iterator
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import func
@@ -33,7 +31,7 @@ from buurt.geo.geocoding import (
 )
 from buurt.geo.recent import MISSING, RecentAnswers, address_key
 from buurt.geo.register import MemoryRegister
-from buurt.geo.register_io import AddressRecord, Rejected
+from buurt.geo.register_io import AddressRecord
 from buurt.models import Address
 
 log = logging.getLogger(__name__)
@@ -42,15 +40,13 @@ __all__ = [
     "ONLINE_SOURCES",
     "DbRegister",
     "GeocoderUnavailable",
-    "ImportReport",
     "geocode",
     "geocode_for_signup",
-    "import_records",
     "imported_only",
 ]
 
 
-_COLUMNS = (
+ADDRESS_COLUMNS = (
     Address.postcode,
     Address.house_number,
     Address.house_letter,
@@ -80,7 +76,7 @@ def _records(rows) -> Iterator[AddressRecord]:
 
 
 def _register_of(rows) -> MemoryRegister:
-    """A MemoryRegister of (`_COLUMNS`..., source) rows.
+    """A MemoryRegister of (`ADDRESS_COLUMNS`..., source) rows.
 
     An imported address answers as "register"; a cached online answer as the service that gave it,
     so the second lookup of an address says what the first said (no answer may tell whether the
@@ -131,7 +127,7 @@ class DbRegister:
     def _memory(self) -> MemoryRegister:
         revision = self._current_revision()
         if self._snapshot is None or revision != self._revision:
-            self._snapshot = _register_of(db.session.execute(db.select(*_COLUMNS, Address.source)))
+            self._snapshot = _register_of(db.session.execute(db.select(*ADDRESS_COLUMNS, Address.source)))
             self._revision = revision
             self._hits = {}
         return self._snapshot
@@ -147,7 +143,7 @@ class DbRegister:
             self._hits[key] = hit
             return hit
         rows = db.session.execute(
-            db.select(*_COLUMNS, Address.source).filter_by(postcode=postcode, house_number=number)
+            db.select(*ADDRESS_COLUMNS, Address.source).filter_by(postcode=postcode, house_number=number)
         )
         return _register_of(rows).find_exact(postcode, number, letter, addition)
 
@@ -156,7 +152,7 @@ class DbRegister:
         if hit is not None:
             return hit
         rows = db.session.execute(
-            db.select(*_COLUMNS, Address.source).filter_by(street_norm=street_normalized, house_number=number)
+            db.select(*ADDRESS_COLUMNS, Address.source).filter_by(street_norm=street_normalized, house_number=number)
         )
         return _register_of(rows).find_by_street(street_normalized, number, letter, addition, place)
 
@@ -302,114 +298,6 @@ def geocode_for_signup(query: AddressQuery) -> GeocodeResult | None:
     if not chain.has_online:
         return None
     raise GeocoderUnavailable(detail="sign-up: not in the register; geocoded later")
-
-
-@dataclass
-class ImportReport:
-    """What an address import did."""
-
-    loaded: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0  # the same address again later in the file
-    rejected: list[Rejected] = field(default_factory=list)
-
-    @property
-    def reasons(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.rejected:
-            counts[r.reason_nl] = counts.get(r.reason_nl, 0) + 1
-        return counts
-
-
-def import_records(
-    items: Iterable[AddressRecord | Rejected],
-    *,
-    source: str,
-    is_demo: bool = False,
-    batch_size: int = 5000,
-    progress=None,
-) -> ImportReport:
-    """Insert or update addresses; idempotent (the unique key is postcode+number+letter+addition).
-
-    Works on plain tuples and bulk statements (no ORM object per row): 100,000 rows in a few
-    seconds. Within one file the first row for an address wins; later ones are counted as
-    duplicates.
-    """
-    report = ImportReport()
-    street_norm = lru_cache(maxsize=None)(normalize_street)  # a street repeats 20-40 times
-    seen: set[tuple[str, int, str, str]] = set()
-    for batch in _batches(items, batch_size, report):
-        existing = {
-            (postcode, number, letter, addition): (row_id, (street, place, lat, lon))
-            for row_id, postcode, number, letter, addition, street, place, lat, lon in db.session.execute(
-                db.select(Address.id, *_COLUMNS).where(Address.postcode.in_({r.postcode for r in batch}))
-            )
-        }
-        new_rows, changed_rows = [], []
-        for r in batch:
-            key = (r.postcode, r.number, (r.letter or "").upper(), (r.addition or "").upper())
-            if key in seen:
-                report.duplicates += 1
-                continue
-            seen.add(key)
-            values = (r.street, r.place or "", round(r.lat, 7), round(r.lon, 7))
-            current = existing.get(key)
-            if current is None:
-                new_rows.append(
-                    {
-                        "postcode": key[0],
-                        "house_number": key[1],
-                        "house_letter": key[2],
-                        "house_addition": key[3],
-                        "street": values[0],
-                        "street_norm": street_norm(values[0]),
-                        "place": values[1],
-                        "lat": values[2],
-                        "lon": values[3],
-                        "source": source,
-                        "is_demo": is_demo,
-                    }
-                )
-                report.loaded += 1
-            elif current[1] != values:
-                changed_rows.append(
-                    {
-                        "id": current[0],
-                        "street": values[0],
-                        "street_norm": street_norm(values[0]),
-                        "place": values[1],
-                        "lat": values[2],
-                        "lon": values[3],
-                    }
-                )
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        if new_rows:
-            db.session.execute(Address.__table__.insert(), new_rows)  # Core: no ORM bookkeeping per row
-            caching.bump(db.session, caching.ADDRESSES)  # Core inserts pass no session hook
-        if changed_rows:
-            db.session.execute(db.update(Address), changed_rows)
-        db.session.commit()
-        if progress is not None:
-            progress(len(batch))
-    invalidate_register()
-    return report
-
-
-def _batches(items, size, report) -> Iterator[list[AddressRecord]]:
-    batch: list[AddressRecord] = []
-    for item in items:
-        if isinstance(item, Rejected):
-            report.rejected.append(item)
-            continue
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def register_size() -> int:

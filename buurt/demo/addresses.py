@@ -215,7 +215,7 @@ def _area_addresses(area, n, names, postcodes, rng, pyrng) -> list[DemoAddress]:
 
 def load_addresses(areas, rng, pyrng, scale) -> tuple[list[DemoAddress], int]:
     """Generate the register and import it through the same code path as a BAG import."""
-    from buurt.addresses.services import import_records
+    from buurt.addresses.imports import import_records
 
     names = _street_names(pyrng)
     postcodes = _postcodes(pyrng)

@@ -61,7 +61,7 @@ class HouseNumber:
     """A Dutch house number: ``number`` plus optional ``letter`` (huisletter) and ``addition``.
 
     ``letter`` and ``addition`` are stored in capitals; ``str()`` gives the display form
-    (``12``, ``12a``, ``12a-3``, ``12-bis``, ``12-II``).
+    (``12``, ``12a``, ``12a-3``, ``12-bis``, ``12-II``, ``105-H``).
     """
 
     number: int
@@ -78,12 +78,32 @@ class HouseNumber:
         ):
             raise ValueError(f"invalid addition: {self.addition!r}")
 
+    def readings(self) -> tuple[HouseNumber, ...]:
+        """The BAG addresses this number as typed can mean, the typed reading first.
+
+        One letter after the number is a huisletter ("12a") or a one-letter huisnummertoevoeging
+        ("105-H": BAG has both), and a letter plus an addition may be one toevoeging ("12A3");
+        residents cannot know which, so a lookup tries every reading before it says "unknown".
+        """
+        readings = [self]
+        letter, addition = self.letter, self.addition
+        if letter and not addition:
+            readings.append(HouseNumber(self.number, None, letter))
+        elif letter and addition and len(letter + addition) <= MAX_ADDITION_LENGTH:
+            readings.append(HouseNumber(self.number, None, letter + addition))
+        elif not letter and addition and len(addition) == 1 and addition.isalpha():
+            readings.append(HouseNumber(self.number, addition, None))
+        return tuple(readings)
+
     def __str__(self) -> str:
         text = str(self.number)
         if self.letter:
             text += self.letter.lower()
         if self.addition:
-            addition = self.addition if _ROMAN_RE.match(self.addition) else self.addition.lower()
+            # Roman floors and a one-letter toevoeging ("105-H", not "105h": that is a huisletter)
+            # keep their capitals.
+            upper = _ROMAN_RE.match(self.addition) or (len(self.addition) == 1 and self.addition.isalpha())
+            addition = self.addition if upper else self.addition.lower()
             text += f"-{addition}"
         return text
 

@@ -43,6 +43,8 @@ __all__ = [
     "GeocodeResult",
     "Geocoder",
     "GeocoderUnavailable",
+    "HouseChoice",
+    "HouseChoiceNeeded",
 ]
 
 SOURCE_REGISTER = "register"
@@ -82,6 +84,42 @@ class GeocodeResult:
     house_number: HouseNumber | None = None
     street: str | None = None
     place: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseChoice:
+    """The house number exists, but not as asked: every address at it, for the resident to pick.
+
+    "2221 CM 7" where only 7-1 and 7-2 exist, or "7-3" where 7-3 does not. ``houses`` are sorted
+    (BAG order: letter, then addition) and complete for the source that answered (``source``).
+    ``street`` and ``place`` let the resident check they typed the right postcode.
+    """
+
+    postcode: str | None
+    number: int
+    street: str | None
+    place: str | None
+    houses: tuple[HouseNumber, ...]
+    source: str
+
+
+#: How many houses a choice message names before "en N andere".
+CHOICE_NAMED = 12
+
+
+class HouseChoiceNeeded(UserError):
+    """Raised by a geocoder (and the chain) when the number exists only with other letters or
+    additions: not "unknown", but "which one?". ``choice`` lists them; ``message`` is Dutch."""
+
+    def __init__(self, choice: HouseChoice) -> None:
+        named = ", ".join(str(house) for house in choice.houses[:CHOICE_NAMED])
+        more = len(choice.houses) - CHOICE_NAMED
+        if more > 0:
+            named += f" en {more} andere"
+        where = ", ".join(part for part in (choice.street, choice.place) if part)
+        where = f" ({where})" if where else ""
+        super().__init__(f"Op huisnummer {choice.number}{where} zijn meer adressen: {named}. Kies het uwe.")
+        self.choice = choice
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 import io
 
-from buurt.addresses import services
+from buurt.addresses import imports, services
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber
 from buurt.geo.geocoding import AddressQuery, GeocodeResult
@@ -52,13 +52,13 @@ def test_import_is_idempotent_and_reports_rejections(app):
         "Fictieweg;x;;;2221ZA;Katwijk;Katwijk;Zuid-Holland;3;verblijfsobject;N;;;4.42;52.21",
         "Fictieweg;4;;;0221ZA;Katwijk;Katwijk;Zuid-Holland;4;verblijfsobject;N;;;4.42;52.21",
     ]
-    report = services.import_records(read_bagadres_csv(_csv(rows)), source="bag-csv")
+    report = imports.import_records(read_bagadres_csv(_csv(rows)), source="bag-csv")
     assert (report.loaded, report.updated, len(report.rejected)) == (2, 0, 2)
     assert all(r.reason_nl for r in report.rejected)
-    again = services.import_records(read_bagadres_csv(_csv(rows)), source="bag-csv")
+    again = imports.import_records(read_bagadres_csv(_csv(rows)), source="bag-csv")
     assert (again.loaded, again.updated, again.unchanged) == (0, 0, 2)
     moved = [rows[0].replace("52.2101", "52.2111")]
-    third = services.import_records(read_bagadres_csv(_csv(moved)), source="bag-csv")
+    third = imports.import_records(read_bagadres_csv(_csv(moved)), source="bag-csv")
     assert third.updated == 1
     assert db.session.scalar(db.select(db.func.count(Address.id))) == 2
     assert services.DbRegister().find_exact("2221ZA", 1, None, None).lat == 52.2111
