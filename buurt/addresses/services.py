@@ -156,6 +156,18 @@ class DbRegister:
         )
         return _register_of(rows).find_by_street(street_normalized, number, letter, addition, place)
 
+    def choice_at(self, postcode: str, number: int):
+        rows = db.session.execute(
+            db.select(*ADDRESS_COLUMNS, Address.source).filter_by(postcode=postcode, house_number=number)
+        )
+        return _register_of(rows).choice_at(postcode, number)
+
+    def choice_on_street(self, street_normalized: str, number: int, place: str | None):
+        rows = db.session.execute(
+            db.select(*ADDRESS_COLUMNS, Address.source).filter_by(street_norm=street_normalized, house_number=number)
+        )
+        return _register_of(rows).choice_on_street(street_normalized, number, place)
+
 
 def store_result(query: AddressQuery, result: GeocodeResult) -> None:
     """Keep an online answer in the register (idempotent)."""

@@ -199,9 +199,11 @@ class AddressRegister(Protocol):
     """An offline address register (the database one lives in the app).
 
     Exact-lookup semantics (also for ``find_by_street``): ``letter``/``addition`` compare
-    case-insensitively; a query without letter and addition takes the address when exactly one
-    address has that number; a letter/addition that does not exist gives ``None`` even when
-    the bare number exists (no guessing).
+    case-insensitively, and every reading of the typed house (``HouseNumber.readings``: "105-H"
+    is huisletter H or toevoeging H) is tried in turn; a query without letter and addition takes
+    the address when exactly one address has that number; a letter/addition that does not exist
+    gives ``None`` even when the bare number exists (no guessing) — ``choice_at`` and
+    ``choice_on_street`` then list the addresses that do exist.
     """
 
     def find_exact(
@@ -216,3 +218,11 @@ class AddressRegister(Protocol):
         addition: str | None,
         place: str | None,
     ) -> GeocodeResult | None: ...
+
+    def choice_at(self, postcode: str, number: int) -> HouseChoice | None:
+        """Every imported address at this postcode and number (None when there is none)."""
+        ...
+
+    def choice_on_street(self, street_normalized: str, number: int, place: str | None) -> HouseChoice | None:
+        """Every imported address at this street and number, in ``place`` when given."""
+        ...

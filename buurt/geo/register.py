@@ -13,7 +13,14 @@ from dataclasses import replace
 from functools import lru_cache
 
 from buurt.geo.addresses import HouseNumber, format_address, house_part, normalize_street
-from buurt.geo.geocoding import SOURCE_REGISTER, AddressQuery, AddressRegister, GeocodeResult
+from buurt.geo.geocoding import (
+    SOURCE_REGISTER,
+    AddressQuery,
+    AddressRegister,
+    GeocodeResult,
+    HouseChoice,
+    HouseChoiceNeeded,
+)
 from buurt.geo.register_io import AddressRecord
 
 __all__ = ["MemoryRegister", "RegisterGeocoder"]
@@ -36,14 +43,38 @@ def _result(record: AddressRecord, source: str) -> GeocodeResult:
     )
 
 
-def _pick(candidates: Sequence[_Entry], letter: str | None, addition: str | None) -> GeocodeResult | None:
-    wanted = (house_part(letter), house_part(addition))
-    exact = [entry for entry in candidates if entry[:2] == wanted]
-    if len(exact) == 1:
-        return _result(exact[0][2], exact[0][3])
-    if not exact and wanted == (None, None) and len(candidates) == 1:
+def _pick(candidates: Sequence[_Entry], number: int, letter: str | None, addition: str | None) -> GeocodeResult | None:
+    """The one address meant: each reading of the typed number in turn (``HouseNumber.readings``:
+    "105-H" is huisletter H or toevoeging H), or the only address at a bare number."""
+    wanted = HouseNumber(number, house_part(letter), house_part(addition))
+    for reading in wanted.readings():
+        exact = [entry for entry in candidates if entry[:2] == (reading.letter, reading.addition)]
+        if len(exact) == 1:
+            return _result(exact[0][2], exact[0][3])
+    if wanted.letter is None and wanted.addition is None and len(candidates) == 1:
         return _result(candidates[0][2], candidates[0][3])
     return None
+
+
+def _choice(candidates: Sequence[_Entry]) -> HouseChoice | None:
+    """Every imported address among ``candidates`` (one postcode or street, one number) to choose
+    from. Online answers kept in the register are left out: they are the houses somebody looked up,
+    not all there are, so an online geocoder gives the complete list instead."""
+    imported = sorted(
+        (entry for entry in candidates if entry[3] == SOURCE_REGISTER),
+        key=lambda entry: (entry[0] or "", entry[1] or ""),
+    )
+    if not imported:
+        return None
+    first = imported[0][2]
+    return HouseChoice(
+        postcode=first.postcode if all(entry[2].postcode == first.postcode for entry in imported) else None,
+        number=first.number,
+        street=first.street,
+        place=first.place,
+        houses=tuple(HouseNumber(first.number, entry[0], entry[1]) for entry in imported),
+        source=SOURCE_REGISTER,
+    )
 
 
 class MemoryRegister:
@@ -98,7 +129,7 @@ class MemoryRegister:
 
     def find_exact(self, postcode: str, number: int, letter: str | None, addition: str | None) -> GeocodeResult | None:
         """See :class:`AddressRegister`."""
-        return _pick(self._by_postcode.get((postcode, number), ()), letter, addition)
+        return _pick(self._by_postcode.get((postcode, number), ()), number, letter, addition)
 
     def find_by_street(
         self,
@@ -109,9 +140,23 @@ class MemoryRegister:
         place: str | None,
     ) -> GeocodeResult | None:
         """See :class:`AddressRegister`; ``place`` (case-insensitive) narrows the search."""
-        entries = self._by_street.get((street_normalized, number), ())
+        return _pick(self._street_entries(street_normalized, number, place), number, letter, addition)
+
+    def _street_entries(self, street_normalized: str, number: int, place: str | None) -> list[_Entry]:
         wanted = place.casefold() if place else None
-        return _pick([entry for place_key, entry in entries if wanted in (None, place_key)], letter, addition)
+        return [
+            entry
+            for place_key, entry in self._by_street.get((street_normalized, number), ())
+            if wanted in (None, place_key)
+        ]
+
+    def choice_at(self, postcode: str, number: int) -> HouseChoice | None:
+        """See :class:`AddressRegister`."""
+        return _choice(self._by_postcode.get((postcode, number), ()))
+
+    def choice_on_street(self, street_normalized: str, number: int, place: str | None) -> HouseChoice | None:
+        """See :class:`AddressRegister`."""
+        return _choice(self._street_entries(street_normalized, number, place))
 
 
 @lru_cache(maxsize=8192)
@@ -130,16 +175,28 @@ class RegisterGeocoder:
         self.register = register
 
     def geocode(self, query: AddressQuery) -> GeocodeResult | None:
-        """Exact register hit or ``None``; never guesses a neighbouring house."""
+        """Exact register hit or ``None``; never guesses a neighbouring house.
+
+        Raises :class:`HouseChoiceNeeded` when the imported register has the number, but not as
+        asked (or several addresses at a bare number): the resident picks one.
+        """
         house = query.house
         if house is None:
             return None
+        street = normalize_street(query.street) if query.street else None
         if query.postcode is not None:
             hit = self.register.find_exact(query.postcode, house.number, house.letter, house.addition)
             if hit is not None:
                 return hit
-        if query.street:
-            return self.register.find_by_street(
-                normalize_street(query.street), house.number, house.letter, house.addition, query.place
-            )
+        if street:
+            hit = self.register.find_by_street(street, house.number, house.letter, house.addition, query.place)
+            if hit is not None:
+                return hit
+        choice = None
+        if query.postcode is not None:
+            choice = self.register.choice_at(query.postcode, house.number)
+        if choice is None and street:
+            choice = self.register.choice_on_street(street, house.number, query.place)
+        if choice is not None:
+            raise HouseChoiceNeeded(choice)
         return None
