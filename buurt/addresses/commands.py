@@ -1,6 +1,5 @@
 """`flask buurt addresses import FILE` and `flask buurt which ...`."""
 
-import json
 import sys
 from pathlib import Path
 
@@ -17,37 +16,63 @@ def addresses_cli():
 @addresses_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", default=None, help="Bron-label (standaard: bag-csv of geojson).")
-def import_command(path: Path, source: str | None):
-    """Laad adressen uit een NLExtract bagadres-CSV (;) of een GeoJSON met adrespunten."""
-    from buurt.addresses.imports import import_records
-    from buurt.geo.register_io import read_bagadres_csv, read_geojson_points
+@click.option(
+    "--encoding",
+    default=None,
+    help="Tekstcodering, bijvoorbeeld utf-8 of windows-1252 (standaard: herkend; UTF-8, anders windows-1252).",
+)
+@click.option(
+    "--gemeente", "gemeenten", multiple=True, help="Alleen adressen in deze gemeente (herhaalbaar of met komma's)."
+)
+@click.option(
+    "--woonplaats",
+    "woonplaatsen",
+    multiple=True,
+    help="Alleen adressen in deze woonplaats (herhaalbaar of met komma's).",
+)
+@click.option(
+    "--within-areas",
+    is_flag=True,
+    help="Alleen adressen binnen de huidige buurten, met 500 m marge.",
+)
+def import_command(
+    path: Path,
+    source: str | None,
+    encoding: str | None,
+    gemeenten: tuple[str, ...],
+    woonplaatsen: tuple[str, ...],
+    within_areas: bool,
+):
+    """Laad adressen uit een NLExtract-export (bagadres, bagadres-full, bagadresplus) of een GeoJSON.
 
-    is_geojson = path.suffix.lower() in (".geojson", ".json")
-    total = _count_rows(path, is_geojson)
-    if is_geojson:
-        items = read_geojson_points(json.loads(path.read_text(encoding="utf-8")))
-    else:
-        handle = path.open(encoding="utf-8-sig", newline="")
-        items = read_bagadres_csv(handle)
-    with click.progressbar(length=total, label="Adressen laden", file=sys.stderr) as bar:
-        report = import_records(items, source=source or ("geojson" if is_geojson else "bag-csv"), progress=bar.update)
-    if not is_geojson:
-        handle.close()
+    Alles of niets: gaat er iets mis, dan blijft het adresregister zoals het was.
+    """
+    from buurt.addresses.imports import areas_outline, import_file, sniff_file
+    from buurt.exceptions import UserError
+    from buurt.geo.register_io import RowFilter
+
+    try:
+        sniffed = sniff_file(path, encoding)
+        within = areas_outline() if within_areas else None
+        row_filter = RowFilter.make(gemeenten, woonplaatsen, within)
+        total = 0 if sniffed.is_json else max(sniffed.lines - 1, 0)
+        with click.progressbar(length=total, label="Adressen laden", file=sys.stderr) as bar:
+            report = import_file(path, sniffed=sniffed, row_filter=row_filter, source=source, progress=bar.update)
+    except UserError as exc:
+        click.echo(f"Niet geladen: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"Bestand: {report.file_format}, tekstcodering {report.encoding}.")
     click.echo(
         f"Nieuw: {report.loaded}  bijgewerkt: {report.updated}  ongewijzigd: {report.unchanged}  "
-        f"dubbel in bestand: {report.duplicates}  afgewezen: {len(report.rejected)}"
+        f"dubbel in bestand: {report.duplicates}  afgewezen: {report.rejected_count}  "
+        f"overgeslagen: {sum(report.skipped.values())}"
     )
+    for reason, count in sorted(report.skipped.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {count:>6} × overgeslagen: {reason}")
     for reason, count in sorted(report.reasons.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {count:>6} × {reason}")
     for rejected in report.rejected[:10]:
         click.echo(f"  regel {rejected.line_no}: {rejected.reason_nl}")
-
-
-def _count_rows(path: Path, is_geojson: bool) -> int:
-    if is_geojson:
-        return 0
-    with path.open("rb") as f:
-        return max(sum(1 for _ in f) - 1, 0)
 
 
 @buurt_cli.command("which")
@@ -67,7 +92,11 @@ def which_command(address: str | None, lat: float | None, lon: float | None):
     else:
         raise click.UsageError('Geef een adres ("Voorbeeldlaan 12a" of "2221 AB 12") of --lat en --lon.')
     for key, value in payload.items():
-        if value is not None and not isinstance(value, dict):
+        if key == "candidates":  # status "choose": the addresses at the number, one a line
+            click.echo(f"{key} ({len(value)}):")
+            for candidate in value:
+                click.echo(f"  {candidate['house']:<10} {candidate['address']}")
+        elif value is not None and not isinstance(value, dict):
             click.echo(f"{key}: {value}")
         elif isinstance(value, dict):
             click.echo(f"{key}: " + ", ".join(f"{k}={v}" for k, v in value.items() if v is not None))

@@ -1,22 +1,78 @@
 """Loading an address register file into the database (`flask buurt addresses import`, demo data).
 
-Rows come from buurt.geo.register_io as AddressRecord or Rejected; this module writes them.
+Rows come from buurt.geo.register_io as AddressRecord, Rejected or Skipped; this module writes them.
+
+All or nothing: one import is one transaction. A file that fails half-way (bad bytes, a full
+disk, Ctrl-C) leaves the ``address`` table and the ``addresses`` cache revision as they were, so
+"run it again" is the whole recovery. The price on SQLite is the write lock: it is held from the
+first batch until the commit, and a sign-up that wants to write meanwhile waits (busy_timeout
+15 s, then a Dutch 503). Import a big file outside busy hours; bench/bench_register_import.py
+measures how long the lock is held.
+
+Rows are written with the driver's executemany on plain tuples (no SQLAlchemy type processing
+per row: that was two thirds of the time), and memory does not grow with the file: a batch is
+checked against the database (which already holds this import's earlier batches), and a bitmap
+over the ids that existed before remembers which of those this file already touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from buurt import caching
-from buurt.addresses.services import ADDRESS_COLUMNS, invalidate_register
+from buurt.addresses.services import invalidate_register
+from buurt.exceptions import UserError
 from buurt.extensions import db
 from buurt.geo.addresses import normalize_street
-from buurt.geo.register_io import AddressRecord, Rejected
+from buurt.geo.register_io import (
+    AddressRecord,
+    Rejected,
+    RowFilter,
+    Skipped,
+    SniffedFile,
+    csv_format_name,
+    outline_with_margin,
+    read_bagadres_csv,
+    read_geojson_points,
+    sniff_register_file,
+)
 from buurt.models import Address
+from buurt.models.base import utcnow
 
-__all__ = ["ImportReport", "import_records"]
+__all__ = [
+    "WITHIN_AREAS_MARGIN_M",
+    "ImportReport",
+    "areas_outline",
+    "import_file",
+    "import_records",
+    "sniff_file",
+]
+
+#: How far beyond the current areas' outline ``--within-areas`` keeps addresses: 500 m. Enough
+#: for generalised CBS boundaries (tens of metres off) and for a lookup just over the edge to say
+#: "buiten de buurten" with the right street, instead of "dit adres kennen we niet"; a few
+#: percent more rows than the areas themselves hold.
+WITHIN_AREAS_MARGIN_M = 500.0
+#: Rejected rows kept with their line number (all are counted per reason).
+REJECTED_KEPT = 1000
+_INSERT_COLUMNS = (
+    "postcode",
+    "house_number",
+    "house_letter",
+    "house_addition",
+    "street",
+    "street_norm",
+    "place",
+    "lat",
+    "lon",
+    "source",
+    "is_demo",
+    "created_at",
+    "updated_at",
+)
 
 
 @dataclass
@@ -27,101 +83,217 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     duplicates: int = 0  # the same address again later in the file
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)  # the first REJECTED_KEPT, in file order
+    rejected_count: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows left out on purpose
+    encoding: str | None = None  # label of the text encoding used (files only)
+    file_format: str | None = None  # bagadres, bagadres-full, bagadresplus, CSV or GeoJSON
+    _reasons: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def reasons(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.rejected:
-            counts[r.reason_nl] = counts.get(r.reason_nl, 0) + 1
-        return counts
+        """Rejected rows per Dutch reason (all of them, not only the kept ones)."""
+        return dict(self._reasons)
+
+    def reject(self, item: Rejected) -> None:
+        self.rejected_count += 1
+        self._reasons[item.reason_nl] = self._reasons.get(item.reason_nl, 0) + 1
+        if len(self.rejected) < REJECTED_KEPT:
+            self.rejected.append(item)
+
+    def skip(self, item: Skipped) -> None:
+        self.skipped[item.reason_nl] = self.skipped.get(item.reason_nl, 0) + item.count
 
 
 def import_records(
-    items: Iterable[AddressRecord | Rejected],
+    items: Iterable[AddressRecord | Rejected | Skipped],
     *,
     source: str,
     is_demo: bool = False,
     batch_size: int = 5000,
-    progress=None,
+    progress: Callable[[int], object] | None = None,
 ) -> ImportReport:
-    """Insert or update addresses; idempotent (the unique key is postcode+number+letter+addition).
+    """Insert or update addresses in ONE transaction; idempotent (key: postcode+number+letter+addition).
 
-    Works on plain tuples and bulk statements (no ORM object per row): 100,000 rows in a few
-    seconds. Within one file the first row for an address wins; later ones are counted as
-    duplicates.
+    Anything raised while reading or writing rolls everything back (the register and its cache
+    revision stay as they were) and is raised again. Within one file the first row for an
+    address wins; later ones are counted as duplicates. ``progress`` gets the number of input
+    rows handled (accepted, rejected and skipped) after each batch.
     """
     report = ImportReport()
-    street_norm = lru_cache(maxsize=None)(normalize_street)  # a street repeats 20-40 times
-    seen: set[tuple[str, int, str, str]] = set()
-    for batch in _batches(items, batch_size, report):
-        existing = {
-            (postcode, number, letter, addition): (row_id, (street, place, lat, lon))
-            for row_id, postcode, number, letter, addition, street, place, lat, lon in db.session.execute(
-                db.select(Address.id, *ADDRESS_COLUMNS).where(Address.postcode.in_({r.postcode for r in batch}))
-            )
-        }
-        new_rows, changed_rows = [], []
-        for r in batch:
-            key = (r.postcode, r.number, (r.letter or "").upper(), (r.addition or "").upper())
-            if key in seen:
-                report.duplicates += 1
-                continue
-            seen.add(key)
-            values = (r.street, r.place or "", round(r.lat, 7), round(r.lon, 7))
-            current = existing.get(key)
-            if current is None:
-                new_rows.append(
-                    {
-                        "postcode": key[0],
-                        "house_number": key[1],
-                        "house_letter": key[2],
-                        "house_addition": key[3],
-                        "street": values[0],
-                        "street_norm": street_norm(values[0]),
-                        "place": values[1],
-                        "lat": values[2],
-                        "lon": values[3],
-                        "source": source,
-                        "is_demo": is_demo,
-                    }
-                )
-                report.loaded += 1
-            elif current[1] != values:
-                changed_rows.append(
-                    {
-                        "id": current[0],
-                        "street": values[0],
-                        "street_norm": street_norm(values[0]),
-                        "place": values[1],
-                        "lat": values[2],
-                        "lon": values[3],
-                    }
-                )
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        if new_rows:
-            db.session.execute(Address.__table__.insert(), new_rows)  # Core: no ORM bookkeeping per row
-            caching.bump(db.session, caching.ADDRESSES)  # Core inserts pass no session hook
-        if changed_rows:
-            db.session.execute(db.update(Address), changed_rows)
-        db.session.commit()
-        if progress is not None:
-            progress(len(batch))
+    session = db.session
+    try:
+        writer = _Writer(source, is_demo)
+        for batch, handled in _batches(items, batch_size, report):
+            writer.write(batch, report)
+            if progress is not None:
+                progress(handled)
+        if report.loaded or report.updated:
+            caching.bump(session, caching.ADDRESSES)  # driver-level writes pass no session hook
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     invalidate_register()
     return report
 
 
-def _batches(items, size, report) -> Iterator[list[AddressRecord]]:
+class _Writer:
+    """Writes batches through the raw driver cursor of the session's (one) connection."""
+
+    def __init__(self, source: str, is_demo: bool):
+        connection = db.session.connection()
+        self.connection = connection
+        dialect = connection.dialect
+        table = Address.__table__
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        # Table and column names are this module's constants; every value is a bound parameter.
+        marks = ", ".join([mark] * len(_INSERT_COLUMNS))
+        self.insert_sql = f"INSERT INTO {table.name} ({', '.join(_INSERT_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+        self.update_sql = (
+            f"UPDATE {table.name} SET street = {mark}, street_norm = {mark}, place = {mark}, "  # noqa: S608
+            f"lat = {mark}, lon = {mark}, updated_at = {mark} WHERE id = {mark}"
+        )
+        self.existing_sql = db.select(
+            table.c.id,
+            table.c.postcode,
+            table.c.house_number,
+            table.c.house_letter,
+            table.c.house_addition,
+            table.c.street,
+            table.c.place,
+            table.c.lat,
+            table.c.lon,
+        ).where(table.c.postcode.in_(db.bindparam("postcodes", expanding=True)))
+
+        def bound(column: str, value: object) -> object:
+            processor = table.c[column].type.bind_processor(dialect)
+            return processor(value) if processor else value
+
+        now = utcnow()
+        self.constants = (source, bound("is_demo", is_demo), bound("created_at", now), bound("updated_at", now))
+        self.now = self.constants[3]
+        # Ids up to here existed before this import; ``touched`` marks the ones this file matched,
+        # so a second row for them is a duplicate. Newer ids were inserted by this import.
+        self.start_max = connection.execute(db.select(db.func.max(table.c.id))).scalar() or 0
+        self.touched = bytearray(self.start_max // 8 + 1)
+        self.street_norm = lru_cache(maxsize=65536)(normalize_street)  # a street repeats 20-40 times
+
+    def write(self, batch: list[AddressRecord], report: ImportReport) -> None:
+        if not batch:
+            return
+        postcodes = sorted({r.postcode for r in batch})
+        existing = {
+            (postcode, number, letter, addition): (row_id, (street, place, lat, lon))
+            for row_id, postcode, number, letter, addition, street, place, lat, lon in self.connection.execute(
+                self.existing_sql, {"postcodes": postcodes}
+            )
+        }
+        in_batch: set[tuple[str, int, str, str]] = set()
+        new_rows: list[tuple] = []
+        changed_rows: list[tuple] = []
+        street_norm, touched, start_max = self.street_norm, self.touched, self.start_max
+        for r in batch:
+            key = (r.postcode, r.number, (r.letter or "").upper(), (r.addition or "").upper())
+            if key in in_batch:
+                report.duplicates += 1
+                continue
+            in_batch.add(key)
+            values = (r.street, r.place or "", round(r.lat, 7), round(r.lon, 7))
+            current = existing.get(key)
+            if current is None:
+                new_rows.append((*key, values[0], street_norm(values[0]), *values[1:], *self.constants))
+                report.loaded += 1
+                continue
+            row_id = current[0]
+            if row_id > start_max or touched[row_id >> 3] & (1 << (row_id & 7)):
+                report.duplicates += 1  # inserted or matched earlier in this file
+                continue
+            touched[row_id >> 3] |= 1 << (row_id & 7)
+            if current[1] != values:
+                changed_rows.append((values[0], street_norm(values[0]), *values[1:], self.now, row_id))
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        if new_rows:
+            self.connection.exec_driver_sql(self.insert_sql, new_rows)
+        if changed_rows:
+            self.connection.exec_driver_sql(self.update_sql, changed_rows)
+
+
+def _batches(
+    items: Iterable[AddressRecord | Rejected | Skipped], size: int, report: ImportReport
+) -> Iterator[tuple[list[AddressRecord], int]]:
+    """Batches of records, each with the number of input rows it stands for (for the progress bar)."""
     batch: list[AddressRecord] = []
+    handled = 0
     for item in items:
-        if isinstance(item, Rejected):
-            report.rejected.append(item)
-            continue
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        if isinstance(item, AddressRecord):
+            batch.append(item)
+            handled += 1
+            if len(batch) >= size:
+                yield batch, handled
+                batch, handled = [], 0
+        elif isinstance(item, Skipped):
+            report.skip(item)
+            handled += item.count
+        else:
+            report.reject(item)
+            handled += 1
+    yield batch, handled
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def sniff_file(path: Path, encoding: str | None = None) -> SniffedFile:
+    """Encoding, line count and kind (CSV or JSON) of a register file; reads it once, in chunks."""
+    with path.open("rb") as binary:
+        return sniff_register_file(binary, encoding)
+
+
+def areas_outline(margin_m: float = WITHIN_AREAS_MARGIN_M):
+    """The current areas' outline grown by ``margin_m`` metres, for ``--within-areas``."""
+    from shapely.geometry import shape
+
+    from buurt.areas.services import current_areas
+
+    infos = current_areas().areas
+    if not infos:
+        raise UserError(
+            "Er zijn nog geen buurten: laad eerst de buurtgrenzen (flask buurt areas import) "
+            "of laat --within-areas weg."
+        )
+    return outline_with_margin((shape(info.geometry) for info in infos), margin_m)
+
+
+def import_file(
+    path: Path,
+    *,
+    sniffed: SniffedFile | None = None,
+    encoding: str | None = None,
+    row_filter: RowFilter | None = None,
+    source: str | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> ImportReport:
+    """Import an NLExtract CSV or a GeoJSON file, streaming (CSV) and all or nothing.
+
+    Raises :class:`~buurt.geo.register_io.RegisterFileError` (Dutch, nothing written) for a file
+    in the wrong format or encoding.
+    """
+    sniffed = sniffed or sniff_file(path, encoding)
+    if sniffed.is_json:
+        raw = path.read_text(encoding=sniffed.encoding)
+        report = import_records(read_geojson_points(raw, row_filter), source=source or "geojson", progress=progress)
+        report.file_format = "GeoJSON"
+    else:
+        with path.open(encoding=sniffed.encoding, newline="") as handle:
+            header = handle.readline()
+            handle.seek(0)
+            file_format = csv_format_name(header)
+            items = read_bagadres_csv(handle, row_filter)
+            report = import_records(items, source=source or "bag-csv", progress=progress)
+        report.file_format = file_format
+    report.encoding = sniffed.label_nl
+    return report
