@@ -5,9 +5,13 @@ from __future__ import annotations
 from buurt.areas import services as areas
 from buurt.geo.addresses import InvalidAddress
 from buurt.geo.coords import in_netherlands, looks_swapped
-from buurt.residents.lookup import lookup_address, make_query, public_source
+from buurt.residents.lookup import choice_payload, lookup_address, make_query, public_source
 
-HTTP_STATUS = {"found": 200, "outside": 404, "unknown": 404, "invalid": 400, "unavailable": 503}
+#: "choose" (the number has several addresses; `candidates` lists them) is a 404 like "unknown":
+#: the address as asked is not one address, and a client that knows only found/unknown treats it
+#: as "not found" instead of reading a group that is not there. Not 300: that status is cacheable
+#: by default and some clients take a 3xx for a redirect. Not 200: no group was found.
+HTTP_STATUS = {"found": 200, "outside": 404, "unknown": 404, "choose": 404, "invalid": 400, "unavailable": 503}
 
 
 def _group(area_info) -> dict | None:
@@ -82,6 +86,11 @@ def lookup_result_payload(result) -> tuple[dict, int]:
         "distance_m": round(result.distance_m) if result.distance_m is not None else None,
         "source": public_source(result.source),  # "register" or "online": never "asked before"
     }
+    if result.choice is not None:
+        # street, place, postcode and candidates [{"house": "7-1", "huisnummer": 7, "huisletter": null,
+        # "toevoeging": "1", "address": "Proefstraat 7-1, 2221 CM Katwijk"}, ...]: the public register's
+        # addresses at the number (never the online answers somebody's lookup left in it)
+        payload.update(choice_payload(result.choice))
     return payload, HTTP_STATUS.get(result.status, 400)
 
 

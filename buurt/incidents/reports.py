@@ -19,7 +19,7 @@ from buurt.areas import services as areas
 from buurt.extensions import db
 from buurt.geo.addresses import InvalidAddress
 from buurt.geo.coords import box_around, distance_m, in_netherlands
-from buurt.geo.geocoding import AddressQuery
+from buurt.geo.geocoding import CHOICE_NAMED, AddressQuery, HouseChoice, HouseChoiceNeeded
 from buurt.incidents import photos
 from buurt.incidents.errors import IncidentError, InvalidReportLink, OutsideAreas
 from buurt.models import Incident, IncidentCategory, IncidentStatus, Resident, ResidentStatus, utcnow
@@ -125,9 +125,24 @@ def resolve_location(lat: float | None, lon: float | None, address: str) -> tupl
         raise IncidentError(error.message) from error
     except GeocoderUnavailable as error:
         raise IncidentError(_("Het adres kon nu niet worden opgezocht. Klik de plek aan op de kaart.")) from error
+    except HouseChoiceNeeded as needed:
+        raise IncidentError(house_choice_message(needed.choice)) from needed
     if result is None:
         raise IncidentError(_("Dit adres kennen we niet. Controleer het of klik de plek aan op de kaart."))
     return result.lat, result.lon, result.street
+
+
+def house_choice_message(choice: HouseChoice) -> str:
+    """A number with several addresses (a block of flats): which one, or the map."""
+    houses = ", ".join(str(house) for house in choice.houses[:CHOICE_NAMED])
+    if len(choice.houses) > CHOICE_NAMED:
+        houses += ", …"
+    where = f"{choice.street} {choice.number}" if choice.street else str(choice.number)
+    return _(
+        "Op %(where)s zijn meer adressen (%(houses)s). Kies het huisnummer met toevoeging of klik op de kaart.",
+        where=where,
+        houses=houses,
+    )
 
 
 def report_incident(

@@ -20,7 +20,7 @@ from buurt.addresses.services import GeocoderUnavailable, geocode
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, InvalidAddress, normalize_postcode, normalize_street, parse_address
 from buurt.geo.coords import approx_distance_m, box_around
-from buurt.geo.geocoding import AddressQuery
+from buurt.geo.geocoding import AddressQuery, HouseChoiceNeeded
 from buurt.meldingen import texts
 from buurt.meldingen.errors import LocationNotFound
 from buurt.models import Address
@@ -172,8 +172,12 @@ def resolve_location(
     except InvalidAddress as error:
         raise LocationNotFound(error.message) from error
     if parsed.house is not None and (parsed.postcode or parsed.street):
+        choice_street = choice_place = None
         try:
             found = geocode(AddressQuery.from_parsed(parsed, text))
+        except HouseChoiceNeeded as needed:  # several addresses at the number: the street, like a miss
+            found = None
+            choice_street, choice_place = needed.choice.street, needed.choice.place
         except GeocoderUnavailable:
             found = None
             log.warning("geocoder unavailable while resolving a melding location")
@@ -192,8 +196,8 @@ def resolve_location(
             else:
                 words = None
             return Location(found.lat, found.lon, found.display_name, words, "adres")
-        if parsed.street:
-            by_street = street_location(parsed.street, parsed.place)
+        if parsed.street or choice_street:
+            by_street = street_location(parsed.street or choice_street, parsed.place or choice_place)
             if by_street is not None:
                 label = _(
                     "%(label)s; huisnummer %(house)s niet gevonden", label=by_street.label, house=str(parsed.house)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from flask import current_app
@@ -22,7 +23,7 @@ from buurt.areas.services import (
 )
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, parse_house_number
-from buurt.geo.geocoding import SOURCE_REGISTER, AddressQuery, GeocodeResult
+from buurt.geo.geocoding import SOURCE_REGISTER, AddressQuery, GeocodeResult, HouseChoice, HouseChoiceNeeded
 from buurt.residents.errors import OutsideCoverage
 
 
@@ -42,7 +43,9 @@ class AreaRef:
 class LookupResult:
     """The answer to "which group covers this address" (reused by /api/v1/lookup).
 
-    status: "found" | "outside" | "unknown" | "unavailable" | "invalid".
+    status: "found" | "outside" | "unknown" | "choose" | "unavailable" | "invalid".
+    "choose": the number exists, but not as typed (a flat without its toevoeging, or a letter that
+    is not there); `choice` lists every address at it, with street and place, to pick from.
     `lat`/`lon` are the asker's own address: show them to the asker only, never store or log them.
     `source` is where the coordinates came from (register/pdok/nominatim/map, stored with a sign-up);
     what a public answer may say about it is `public_source`.
@@ -64,6 +67,7 @@ class LookupResult:
     address: str | None = None  # display form as found
     postcode: str | None = None
     house: HouseNumber | None = None
+    choice: HouseChoice | None = None
 
     @property
     def found(self) -> bool:
@@ -73,7 +77,102 @@ class LookupResult:
         """Plain JSON-able dict (house number as its display string)."""
         data = asdict(self)
         data["house"] = str(self.house) if self.house else None
+        data["choice"] = choice_payload(self.choice) if self.choice else None
         return data
+
+
+# ---------------------------------------------------------------------------------------------
+# A number with several addresses (issue 14, point 2)
+
+
+def choice_where(choice: HouseChoice) -> str:
+    """ "Proefstraat 7, Katwijk": what the resident checks their postcode against."""
+    first = f"{choice.street} {choice.number}" if choice.street else str(choice.number)
+    return f"{first}, {choice.place}" if choice.place else first
+
+
+def choice_message(choice: HouseChoice) -> str:
+    """The Dutch sentence above the choices (in the current locale)."""
+    return _("Op %(where)s zijn meer adressen. Kies het uwe:", where=choice_where(choice))
+
+
+def addition_text(house: HouseNumber) -> str:
+    """What goes in a form's Toevoeging field for this address ("1", "3A", "A", "A-3")."""
+    return "-".join(part for part in (house.letter, house.addition) if part)
+
+
+def candidate(choice: HouseChoice, house: HouseNumber) -> dict:
+    """One address to choose, as the API and `flask buurt which` give it (BAG fields, display form)."""
+    return {
+        "house": str(house),
+        "huisnummer": house.number,
+        "huisletter": house.letter,
+        "toevoeging": house.addition,
+        "address": format_address(choice.street, house, choice.postcode, choice.place),
+    }
+
+
+#: Up to this many addresses the page shows a button each; more become one list (a flat of 250).
+CHOICE_BUTTONS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceView:
+    """What a page needs to offer a choice: the street-and-place check and one option per address.
+
+    ``options`` are (display form, Toevoeging-field text): ("7-1", "1"), ("9a", "A").
+    """
+
+    where: str
+    number: int
+    postcode: str | None
+    street: str | None
+    options: tuple[tuple[str, str], ...]
+
+    @property
+    def as_buttons(self) -> bool:
+        return len(self.options) <= CHOICE_BUTTONS
+
+
+def _natural(house: HouseNumber) -> tuple:
+    """Order for people: 20-2 before 20-10 (the register's order is text: 20-1, 20-10, 20-11, 20-2)."""
+    chunks = re.findall(r"\d+|\D+", house.addition or "")
+    return house.letter or "", [(0, int(chunk)) if chunk.isdigit() else (1, chunk) for chunk in chunks]
+
+
+def houses_in_order(choice: HouseChoice) -> list[HouseNumber]:
+    return sorted(choice.houses, key=_natural)
+
+
+def choice_view(choice: HouseChoice) -> ChoiceView:
+    return ChoiceView(
+        where=choice_where(choice),
+        number=choice.number,
+        postcode=choice.postcode,
+        street=choice.street,
+        options=tuple((str(house), addition_text(house)) for house in houses_in_order(choice)),
+    )
+
+
+def choice_payload(choice: HouseChoice) -> dict:
+    """The whole choice as plain data: street, place, postcode and the candidates."""
+    return {
+        "street": choice.street,
+        "place": choice.place,
+        "postcode": choice.postcode,
+        "candidates": [candidate(choice, house) for house in houses_in_order(choice)],
+    }
+
+
+def choice_result(choice: HouseChoice, query: AddressQuery) -> LookupResult:
+    """The "choose" answer: no point and no group yet, every address at the number."""
+    return LookupResult(
+        "choose",
+        choice_message(choice),
+        postcode=choice.postcode or query.postcode,
+        house=query.house,
+        choice=choice,
+    )
 
 
 PUBLIC_ONLINE = "online"
@@ -215,6 +314,8 @@ def lookup_address(query: AddressQuery | str) -> LookupResult:
             result = geocode(query)
         except GeocoderUnavailable as error:
             return LookupResult("unavailable", error.message)
+        except HouseChoiceNeeded as needed:
+            return choice_result(needed.choice, query)
         if result is None:
             return LookupResult(
                 "unknown",

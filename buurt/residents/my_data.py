@@ -19,7 +19,7 @@ from buurt.addresses.services import GeocoderUnavailable, geocode
 from buurt.areas.services import place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, format_address, format_postcode
-from buurt.geo.geocoding import AddressQuery
+from buurt.geo.geocoding import AddressQuery, HouseChoiceNeeded
 from buurt.mail import mail_enabled
 from buurt.models import RemovalReason, Resident, ResidentStatus, utcnow
 from buurt.outbox import queue_mail
@@ -29,7 +29,13 @@ from buurt.residents.links import email_change_link, my_data_link, resident_for_
 from buurt.residents.lookup import outside_error
 from buurt.residents.my_data_export import more_data
 from buurt.residents.phone import normalize_mobile
-from buurt.residents.signup import active_with_phone, apply_placement, notify_number_owner, waitlist_position
+from buurt.residents.signup import (
+    active_with_phone,
+    apply_placement,
+    notify_number_owner,
+    take_bag_house,
+    waitlist_position,
+)
 
 S = ResidentStatus
 
@@ -155,8 +161,9 @@ class Correction:
 def correct_my_data(token: str, change: Correction) -> list[str]:
     """Apply a resident's correction; returns what changed (field codes). Re-geocodes a new address.
 
-    Raises InvalidToken, DuplicatePhone, AddressNotFound, OutsideCoverage, LookupUnavailable
-    (nothing changed then).
+    Raises InvalidToken, DuplicatePhone, AddressNotFound, OutsideCoverage, LookupUnavailable or
+    HouseChoiceNeeded (the new number has several addresses: the resident picks one); nothing
+    changed then. The address is stored as the register has it (huisletter or toevoeging).
     """
     resident = resident_for_my_data(token)
     changed: list[str] = []
@@ -164,17 +171,7 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
         other := active_with_phone(change.phone_e164, exclude_id=resident.id)
     ):
         _number_in_use(other.id)
-    address_changed = (
-        change.postcode,
-        change.house.number,
-        change.house.letter or "",
-        change.house.addition or "",
-    ) != (
-        resident.postcode,
-        resident.house_number,
-        resident.house_letter,
-        resident.house_addition,
-    )
+    address_changed = not _same_address(resident, change)
     placement = result = None
     if address_changed:
         try:
@@ -184,6 +181,9 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
             raise LookupUnavailable(
                 _("De adreszoeker is nu niet bereikbaar. Uw gegevens zijn niet gewijzigd; probeer het later opnieuw.")
             ) from error
+        except HouseChoiceNeeded:
+            db.session.rollback()
+            raise
         if result is None:
             db.session.rollback()
             raise AddressNotFound(
@@ -210,6 +210,7 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
     if address_changed:
         resident.postcode, resident.house_number = change.postcode, change.house.number
         resident.house_letter, resident.house_addition = change.house.letter or "", change.house.addition or ""
+        take_bag_house(resident, result.house_number)
         resident.lat, resident.lon, resident.geocoder_source = result.lat, result.lon, result.source
         resident.street, resident.place = result.street, result.place
         resident.location_from_map = False
@@ -234,6 +235,15 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
         other = active_with_phone(change.phone_e164, exclude_id=resident.id)
         _number_in_use(other.id if other else None)
     return changed
+
+
+def _same_address(resident: Resident, change: Correction) -> bool:
+    """The form shows the stored address, and "105-H" (toevoeging H) comes back as "105 H", which
+    reads as huisletter H: any reading of the typed number that is the stored one is no change."""
+    if (change.postcode, change.house.number) != (resident.postcode, resident.house_number):
+        return False
+    stored = (resident.house_letter or None, resident.house_addition or None)
+    return any((reading.letter, reading.addition) == stored for reading in change.house.readings())
 
 
 def _change_email(resident: Resident, new: str | None) -> list[str]:

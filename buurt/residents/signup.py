@@ -28,7 +28,7 @@ from buurt.addresses.services import GeocoderUnavailable, geocode, geocode_for_s
 from buurt.areas.services import Placement, place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber
-from buurt.geo.geocoding import AddressQuery
+from buurt.geo.geocoding import AddressQuery, HouseChoiceNeeded
 from buurt.mail import mail_enabled
 from buurt.models import Group, OutboxMessage, Resident, ResidentStatus, utcnow
 from buurt.outbox import on_give_up, queue_mail
@@ -176,7 +176,8 @@ def apply_placement(resident: Resident, placement: Placement) -> None:
 def sign_up(data: SignupData, once: str | None = None) -> SignupReceipt:
     """Store a sign-up for the group whose area covers the address; what the page after it shows.
 
-    Raises AddressNotFound or OutsideCoverage (nothing stored), or once.AlreadySubmitted when this
+    Raises AddressNotFound, OutsideCoverage or HouseChoiceNeeded (the number has several addresses
+    and the form named none of them: the resident picks one; nothing stored), or once.AlreadySubmitted when this
     form (its one-time token `once`) was posted already: a double tap or a resubmit answers with
     the first receipt. A sign-up never waits on an online geocoder: an address that is neither in
     the register nor among this process's recent lookups is stored as TO_GEOCODE and placed by the
@@ -301,13 +302,34 @@ def _new_resident(data: SignupData) -> Resident:
     )
 
 
+def take_bag_house(resident: Resident, house: HouseNumber | None) -> None:
+    """Store the address as the register (or PDOK) has it: "105 H" as typed may be huisletter H or
+    toevoeging H (``HouseNumber.readings``), and only the answer knows which (issue 14, point 1)."""
+    if house is not None and house.number == resident.house_number:
+        resident.house_letter, resident.house_addition = house.letter or "", house.addition or ""
+
+
+def _register_house(query: AddressQuery) -> HouseNumber | None:
+    """The BAG form of a map-picked sign-up's address when the register (or a recent answer) has
+    it; None when not known now. Raises HouseChoiceNeeded: a number with several addresses needs
+    one of them, map point or not."""
+    try:
+        result = geocode_for_signup(query)
+    except GeocoderUnavailable:
+        return None
+    return result.house_number if result is not None else None
+
+
 def _locate(resident: Resident, data: SignupData) -> Placement | None:
     """Where the resident lives: the point they clicked, or the geocoder's answer (read-only).
 
-    Fills in the resident's coordinates; None when the geocoder is unreachable (the resident is
-    then TO_GEOCODE). Raises AddressNotFound or OutsideCoverage.
+    Fills in the resident's coordinates and the address in its BAG form; None when the geocoder is
+    unreachable (the resident is then TO_GEOCODE). Raises AddressNotFound, OutsideCoverage or
+    HouseChoiceNeeded.
     """
+    query = AddressQuery(postcode=data.postcode, house=data.house)
     if data.pick_lat is not None and data.pick_lon is not None:
+        take_bag_house(resident, _register_house(query))
         resident.lat, resident.lon = round(data.pick_lat, 7), round(data.pick_lon, 7)
         resident.geocoder_source = "map"
         resident.location_from_map = True
@@ -317,7 +339,7 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
             raise outside_error(resident.lat, resident.lon, None, "map")
         return placement
     try:
-        result = geocode_for_signup(AddressQuery(postcode=data.postcode, house=data.house))
+        result = geocode_for_signup(query)
     except GeocoderUnavailable:
         lifecycle.start(resident, S.TO_GEOCODE)
         return None
@@ -334,6 +356,7 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
     resident.lat, resident.lon = result.lat, result.lon
     resident.geocoder_source = result.source
     resident.street, resident.place = result.street, result.place
+    take_bag_house(resident, result.house_number)
     return placement
 
 
@@ -438,6 +461,7 @@ class GeocodeReport:
     placed: int = 0
     not_found: int = 0
     outside: int = 0
+    choice_needed: int = 0  # the number has several addresses and the sign-up named none of them
     still_unavailable: int = 0
     ids_for_review: list[int] = field(default_factory=list)
 
@@ -456,9 +480,15 @@ def geocode_pending(limit: int | None = None) -> GeocodeReport:
         except GeocoderUnavailable:
             report.still_unavailable = len(residents) - index
             break
+        except HouseChoiceNeeded:  # like "not found": a beheerder asks which one (counted apart)
+            result, choosing = None, True
+        else:
+            choosing = False
         placement = place(result.lat, result.lon) if result else None
         if result is None or placement.area is None:
-            if result is None:
+            if choosing:
+                report.choice_needed += 1
+            elif result is None:
                 report.not_found += 1
             else:
                 report.outside += 1
@@ -468,6 +498,7 @@ def geocode_pending(limit: int | None = None) -> GeocodeReport:
             continue
         resident.lat, resident.lon, resident.geocoder_source = result.lat, result.lon, result.source
         resident.street, resident.place = result.street or resident.street, result.place or resident.place
+        take_bag_house(resident, result.house_number)
         apply_placement(resident, placement)
         if resident.email and resident.email_confirmed_at is None and mail_enabled() and _link_on_its_way(resident):
             lifecycle.set_status(resident, S.UNCONFIRMED)  # the link they got at sign-up still works

@@ -12,6 +12,7 @@ from buurt.auth.forms import EmptyForm
 from buurt.csp import allow_embedded_map
 from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
+from buurt.geo.geocoding import HouseChoiceNeeded
 from buurt.once import AlreadySubmitted
 from buurt.personal_links import is_opening, posted_token, render_open_page
 from buurt.residents import errors, forms, links, maps, phone
@@ -73,6 +74,7 @@ def lookup():
         map_document=map_document,
         prefill_form=EmptyForm(),  # the CSRF field of the answer's "Aanmelden" post
         typical=_typical_add_time(),
+        result_choice=lookups.choice_view(result.choice) if result and result.choice else None,
     )
     return _private(response)
 
@@ -104,7 +106,7 @@ def signup():
             addition=form.addition.data,
         )
         return _private(_signup_page(form, outside=None, show_pick=False, status=200))
-    outside = None
+    outside = choosing = None
     status = 200
     show_pick = bool(form.picked_point())
     if form.validate_on_submit():
@@ -127,19 +129,30 @@ def signup():
             show_pick = True
         except errors.OutsideCoverage as error:
             outside = error.lookup
+        except HouseChoiceNeeded as needed:  # nothing stored: the form comes back with the choice
+            choosing = _offer_choice(form, needed)
         else:
             session[LAST_SIGNUP] = receipt.as_dict()
             return redirect(url_for(".signup_done"))
-    return _private(_signup_page(form, outside=outside, show_pick=show_pick, status=status))
+    return _private(_signup_page(form, outside=outside, show_pick=show_pick, status=status, choosing=choosing))
 
 
-def _signup_page(form, *, outside, show_pick: bool, status: int):
+def _offer_choice(form, needed: HouseChoiceNeeded) -> lookups.ChoiceView:
+    """The number has several addresses: the Toevoeging field becomes a choice of them, and the
+    number field holds the bare number (a typed "7-4" would not combine with a chosen "1")."""
+    form.house_number.data = str(needed.choice.number)
+    form.addition.data = ""
+    return lookups.choice_view(needed.choice)
+
+
+def _signup_page(form, *, outside, show_pick: bool, status: int, choosing=None):
     response = render_template(
         "residents/signup.html",
         form=form,
         outside=outside,
         show_pick=show_pick,
         typical=_typical_add_time(),
+        choosing=choosing,
     )
     return response, status
 
@@ -200,7 +213,7 @@ def my_data_request():
     return render_template("residents/my_data_request.html", form=form, sent=sent)
 
 
-def _my_data_page(token, resident, data, correct_form=None, delete_form=None, status=200, changed=False):
+def _my_data_page(token, resident, data, correct_form=None, delete_form=None, status=200, changed=False, choosing=None):
     if correct_form is None:
         correct_form = forms.MyDataCorrectForm(
             formdata=None,
@@ -224,6 +237,7 @@ def _my_data_page(token, resident, data, correct_form=None, delete_form=None, st
         address=own_data.format_address_of(resident),
         phone=phone.display_phone(resident.phone_e164),
         report_link=_report_link(resident),
+        choosing=choosing,
     )
     return _private((response, status))
 
@@ -278,6 +292,7 @@ def my_data_correct():
     """
     token = posted_token()
     form = forms.MyDataCorrectForm()
+    choosing = None
     try:
         if form.validate_on_submit():
             try:
@@ -286,13 +301,15 @@ def my_data_correct():
                 form.phone.errors.append(error.message)
             except (errors.AddressNotFound, errors.LookupUnavailable, errors.OutsideCoverage) as error:
                 form.house_number.errors.append(error.message)
+            except HouseChoiceNeeded as needed:  # nothing changed: the form comes back with the choice
+                choosing = _offer_choice(form, needed)
             else:
                 resident, data = own_data.view_my_data(token)
                 return _my_data_page(token, resident, data, changed=True)
         resident, data = own_data.view_my_data(token)
     except InvalidToken as error:
         return _link_error(error, purpose="mydata")
-    return _my_data_page(token, resident, data, correct_form=form, status=400)
+    return _my_data_page(token, resident, data, correct_form=form, status=400, choosing=choosing)
 
 
 @bp.route("/mijn-gegevens/nieuw-adres", methods=["GET", "POST"])
