@@ -35,16 +35,38 @@ def _echo_problems(error: AreaValidationError) -> None:
         click.echo(f"  - {problem.message}", err=True)
 
 
+def _group_choices(values: tuple[str, ...]) -> dict[str, str]:
+    """``--group AREAKEY=GROUPSLUG`` options as a mapping; a Dutch usage error when one has no '='."""
+    chosen: dict[str, str] = {}
+    for value in values:
+        key, sep, slug = value.partition("=")
+        if not sep or not key.strip() or not slug.strip():
+            raise click.BadParameter(
+                f"'{value}' is geen GEBIEDSSLEUTEL=GROEPSCODE (bijvoorbeeld BU05370101=rijnsoever-west, "
+                f"of BU05370101={imports.NEW_GROUP} voor een nieuwe groep).",
+                param_hint="--group",
+            )
+        chosen[key.strip()] = slug.strip()
+    return chosen
+
+
 def _plan_lines(plan: imports.ImportPlan) -> list[str]:
     """The plan as Dutch text lines (no personal data)."""
     lines = [
         f"Nieuwe indeling voor {plan.neighbourhood_name}: generatie {plan.next_number}, {len(plan.areas)} gebieden."
     ]
+    lines.extend(f"  {note}" for note in plan.notes)
     for area in plan.areas:
-        tag = " (NIEUWE GROEP)" if area.group.is_new else ""
-        lines.append(f"  - {area.name} [{area.key}] -> {area.group.name}{tag}, {area.area_m2 / 10_000:.1f} ha")
+        lines.append(
+            f"  - {area.name} [{area.key}] -> {plan.label(area.group.ref)} ({area.matched_by}), "
+            f"{area.area_m2 / 10_000:.1f} ha"
+        )
+    if plan.skipped:
+        n, hood = len(plan.skipped), plan.neighbourhood_name
+        lines.append(f"  {n} gebied(en) liggen buiten {hood} en worden overgeslagen:")
+        lines.append("    " + ", ".join(f"{s.name} [{s.key}]" for s in plan.skipped))
     for group in plan.dropped:
-        lines.append(f"  Groep {group.name} krijgt geen gebied meer en wordt uitgezet.")
+        lines.append(f"  Groep {plan.label(group.ref)} krijgt geen gebied meer en wordt uitgezet.")
     lines.append(
         f"Bewoners met een adres: {plan.residents_counted}; zonder coördinaten (blijven in hun groep): "
         f"{plan.without_coordinates}."
@@ -63,26 +85,57 @@ def _plan_lines(plan: imports.ImportPlan) -> list[str]:
 @click.option("--dry-run", is_flag=True, help="Alleen laten zien wat er zou veranderen.")
 @click.option("--yes", "-y", is_flag=True, help="Niet om bevestiging vragen.")
 @click.option("--note", default="", help="Toelichting bij deze indeling (bijvoorbeeld waarom).")
-def import_command(file: str, dry_run: bool, yes: bool, note: str):
-    """Load new areas from a GeoJSON FILE as a new boundary generation (the old one is kept)."""
+@click.option("--name-property", default=None, help="Eigenschap met de naam van elk gebied (bijv. buurtnaam).")
+@click.option("--key-property", default=None, help="Eigenschap met de vaste code van elk gebied (bijv. buurtcode).")
+@click.option(
+    "--group",
+    "group_choices",
+    multiple=True,
+    metavar="GEBIED=GROEP",
+    help=f"Gebied (sleutel) bij een bestaande groep (code) zetten, of GEBIED={imports.NEW_GROUP}; herhaalbaar.",
+)
+@click.option("--confirm-moves", is_flag=True, help="Ja, ook als veel bewoners van groep wisselen.")
+def import_command(
+    file: str,
+    dry_run: bool,
+    yes: bool,
+    note: str,
+    name_property: str | None,
+    key_property: str | None,
+    group_choices: tuple[str, ...],
+    confirm_moves: bool,
+):
+    """Load new areas from a GeoJSON FILE (WGS84 or RD New) as a new boundary generation (the old one is kept)."""
     data = _read(file)
     max_bytes = 50_000_000  # the CLI is trusted; the browser upload keeps AREA_UPLOAD_MAX_BYTES
     source = Path(file).name if file != "-" else "stdin"
+    choices = imports.ImportChoices(name_property, key_property, _group_choices(group_choices))
     try:
-        plan = imports.plan_import(data, source=source, max_bytes=max_bytes)
+        plan = imports.plan_import(data, source=source, max_bytes=max_bytes, choices=choices)
     except AreaValidationError as error:
         _echo_problems(error)
         raise SystemExit(1) from None
     for line in _plan_lines(plan):
         click.echo(line)
+    if plan.needs_move_confirmation:
+        click.echo(f"Let op: {plan.move_problem().message}")
     if dry_run:
         click.echo("Proefdraai: er is niets veranderd.")
         return
+    if plan.needs_move_confirmation and not confirm_moves:
+        click.echo(
+            "Niet opgeslagen: er is niets veranderd. Controleer de verhuizingen hierboven en draai opnieuw "
+            "met --confirm-moves als dit de bedoeling is.",
+            err=True,
+        )
+        raise SystemExit(1)
     if not yes and not _confirm("Deze indeling opslaan en bewoners verplaatsen? [j/N]"):
         click.echo("Afgebroken: er is niets veranderd.")
         return
     try:
-        result = imports.apply_import(data, source=source, note=note, max_bytes=max_bytes)
+        result = imports.apply_import(
+            data, source=source, note=note, max_bytes=max_bytes, choices=choices, confirm_moves=confirm_moves
+        )
     except AreaValidationError as error:  # something changed between plan and confirm
         _echo_problems(error)
         raise SystemExit(1) from None

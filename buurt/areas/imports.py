@@ -6,19 +6,29 @@ to which) without changing anything; :func:`apply_import` recomputes that plan i
 transaction and stores it as a new :class:`BoundaryGeneration` (the old one is kept, only the new
 one is current), reassigns residents and queues the WhatsApp work for the beheerders.
 
-Which group an area belongs to:
+Real boundary files (CBS / PDOK, in RD New or WGS84) hold a whole municipality: areas with less
+than INSIDE_MIN_SHARE (5 %) of their surface inside the neighbourhood's outline are skipped and
+listed in the plan. Names and keys come from the properties the coordinator chose
+(:class:`ImportChoices`), else the defaults of :mod:`buurt.areas.files`.
 
-1. the feature property ``groep`` (or ``group``): an existing group of the neighbourhood with that
+Which group an area belongs to (the plan says which rule decided, per area):
+
+1. the coordinator's choice for that area key (an existing group's slug, or NEW_GROUP);
+2. the feature property ``groep`` (or ``group``): an existing group of the neighbourhood with that
    slug or name (case-insensitive), otherwise a **new group** with that slug;
-2. otherwise the area key (feature ``id``, or property ``key``/``sleutel``) when it equals an
-   existing group's slug;
-3. otherwise a **new group** named after the area (``groepsnaam`` property, else "BuurtAlarm
-   <area name>") with the default capacity. Unknown areas thus never get rejected silently: the
-   plan lists every new group before anyone confirms.
+3. the area key when it equals an existing group's slug (a re-import of an export);
+4. the group of the current area it overlaps most, when that overlap is at least MATCH_MIN_SHARE
+   (50 %) of the new area or of the current one. A CBS buurt that holds two current group areas
+   thus joins the larger of them, and the plan shows the other group's residents moving;
+5. otherwise a **new group** named after the area (``groepsnaam`` property, else "BuurtAlarm
+   <area name>"), with a name and slug no existing group has, and the default capacity. Unknown
+   areas thus never get rejected silently: the plan lists every new group before anyone confirms.
 
 Groups without an area in the new generation are switched off (``is_active = False``).
 An import is refused when a resident with coordinates would fall outside every new area (nobody
-is lost) or when the areas leave a gap inside the neighbourhood.
+is lost) or when the areas leave a gap inside the neighbourhood. A plan that moves more than
+AREA_IMPORT_MAX_MOVE_SHARE of the residents to another group is only applied with
+``confirm_moves=True`` (an explicit second "yes": every moved member is WhatsApp work).
 Moved residents: those ADDED to WhatsApp get a "remove from WhatsApp" task in the old group and an
 "add to WhatsApp" task in the new one; everyone else (pending, waitlist, ...) simply moves.
 
@@ -33,6 +43,7 @@ import json
 import logging
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +53,14 @@ from flask import current_app
 from shapely.geometry import mapping, shape
 from sqlalchemy import update
 
-from buurt.areas.files import current_generation, read_areas, required_neighbourhood
+from buurt.areas.files import (
+    FEATURE_ID,
+    AreaFile,
+    PropertyOptions,
+    current_generation,
+    read_area_file,
+    required_neighbourhood,
+)
 from buurt.areas.occupancy import lock_seats, occupancy_of
 from buurt.areas.split import slugify
 from buurt.extensions import db
@@ -72,6 +90,52 @@ log = logging.getLogger(__name__)
 GROUP_PROPERTIES = ("groep", "group")
 BLOCKING_TILING = ("gap", "uncovered")
 ESTIMATED = "geschat naar oppervlakte"
+#: the coordinator's choice "a new group for this area" (CLI ``--group KEY=nieuw``, the web select)
+NEW_GROUP = "nieuw"
+#: see the module docstring, rule 4
+MATCH_MIN_SHARE = 0.5
+#: areas with less of their surface inside the neighbourhood's outline are skipped (CBS slivers
+#: along a shared edge stay far below this; a real part of the buurt far above)
+INSIDE_MIN_SHARE = 0.05
+HOUSEHOLD_PROPERTY = "huishoudens"
+_CBS_HOUSEHOLDS = re.compile(r"^huishoudens_(\d{4})$")
+#: the member of a stored proposal's document that holds the coordinator's choices (buurt.areas.proposals)
+CHOICES_MEMBER = "buurt:keuzes"
+MAX_CHOICE_TEXT = 80
+
+
+@dataclass(frozen=True, slots=True)
+class ImportChoices:
+    """What the coordinator chose: name and key property (None: the default) and groups per area key."""
+
+    name_property: str | None = None
+    key_property: str | None = None
+    groups: Mapping[str, str] = field(default_factory=dict)  # area key -> group slug or NEW_GROUP
+
+    def to_json(self) -> dict[str, Any]:
+        return {"naam": self.name_property, "sleutel": self.key_property, "groepen": dict(self.groups)}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> ImportChoices:
+        """Choices stored with a proposal; anything malformed counts as not chosen."""
+        if not isinstance(raw, dict):
+            return cls()
+
+        def text(value: Any) -> str | None:
+            return value[:MAX_CHOICE_TEXT] if isinstance(value, str) and value.strip() else None
+
+        groups = raw.get("groepen") if isinstance(raw.get("groepen"), dict) else {}
+        return cls(
+            text(raw.get("naam")),
+            text(raw.get("sleutel")),
+            {k[:MAX_CHOICE_TEXT]: v[:MAX_CHOICE_TEXT] for k, v in list(groups.items())[:500] if text(k) and text(v)},
+        )
+
+
+def percent_text(share: float) -> str:
+    """A share in Dutch notation: ``12 %``, ``10,4 %``."""
+    text = f"{share * 100:.1f}".replace(".", ",").removesuffix(",0")
+    return f"{text} %"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +164,16 @@ class PlannedArea:
     households: int | None
     households_source: str | None
     area_m2: float
+    matched_by: str = ""  # why this group (Dutch, for the preview)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedArea:
+    """An area of the file that lies (almost) wholly outside the neighbourhood: not imported."""
+
+    key: str
+    name: str
+    inside_share: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +200,39 @@ class ImportPlan:
     warnings: list[str] = field(default_factory=list)
     next_number: int = 1
     assignment: dict[int, int] = field(default_factory=dict)  # resident id -> area position
+    skipped: list[SkippedArea] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # which CRS, properties and household figures were used
+    max_move_share: float = 1.0
+    choices: ImportChoices = field(default_factory=ImportChoices)
+    name_property: str = "naam"
+    key_property: str | None = None
+    options: PropertyOptions = field(default_factory=lambda: PropertyOptions((), ()))
+
+    @property
+    def move_share(self) -> float:
+        """Share of the residents with coordinates that would move to another group."""
+        return len(self.moves) / self.residents_counted if self.residents_counted else 0.0
+
+    @property
+    def needs_move_confirmation(self) -> bool:
+        return self.move_share > self.max_move_share
+
+    def move_problem(self) -> AreaProblem:
+        """Why the plan needs the extra confirmation, in one Dutch sentence (without the way to give it)."""
+        return AreaProblem(
+            "moves_need_confirmation",
+            f"Deze indeling verplaatst {len(self.moves)} van de {self.residents_counted} bewoners "
+            f"({percent_text(self.move_share)}) naar een andere groep; boven "
+            f"{percent_text(self.max_move_share)} is een extra bevestiging nodig.",
+        )
+
+    def label(self, ref: str) -> str:
+        """A group's name that cannot be mistaken: the code when two groups share a name, and new ones marked."""
+        group = self.groups[ref]
+        text = group.name
+        if sum(1 for g in self.groups.values() if g.name.casefold() == group.name.casefold()) > 1:
+            text += f" [{group.slug}]"
+        return text + (" (nieuwe groep)" if group.is_new else "")
 
     @property
     def new_groups(self) -> list[GroupRef]:
@@ -136,9 +243,9 @@ class ImportPlan:
         return list(seen.values())
 
     def move_counts(self) -> list[tuple[str, str, int]]:
-        """(from group name, to group name, how many), largest first."""
+        """(from group label, to group label, how many), largest first (labels: :meth:`label`)."""
         counts = Counter((m.from_ref, m.to_ref) for m in self.moves)
-        rows = [(self.groups[a].name, self.groups[b].name, n) for (a, b), n in counts.items()]
+        rows = [(self.label(a), self.label(b), n) for (a, b), n in counts.items()]
         return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))
 
     def members_after(self) -> dict[str, int]:
@@ -167,32 +274,157 @@ def _estimate_households(geometry, old_areas: list[Area]) -> int | None:
     return round(total)
 
 
-def _group_for(feature: AreaFeature, groups: list[Group], planned_new: dict[str, GroupRef]) -> GroupRef:
+def _households(props: dict) -> tuple[int, str, str] | None:
+    """(households, source, property) from ``huishoudens`` or the newest CBS ``huishoudens_<year>``."""
+    cbs = sorted((p for p in props if isinstance(p, str) and _CBS_HOUSEHOLDS.match(p)), reverse=True)
+    candidates = [HOUSEHOLD_PROPERTY, *cbs]
+    for name in candidates:
+        raw = props.get(name)
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 <= raw < 10**7:
+            source = props.get("huishoudens_bron") if name == HOUSEHOLD_PROPERTY else None
+            return int(raw), str(source or f"bestand ({name})")[:80], name
+    return None
+
+
+@dataclass
+class _Groups:
+    """The neighbourhood's groups and the new ones this plan would create (names and slugs kept distinct)."""
+
+    existing: list[Group]
+    planned: dict[str, GroupRef] = field(default_factory=dict)  # slug -> new group
+
+    def __post_init__(self) -> None:
+        self.by_slug = {g.slug.casefold(): g for g in self.existing}
+        self.by_name = {g.name.casefold(): g for g in self.existing}
+
+    def ref(self, group: Group) -> GroupRef:
+        return GroupRef(group.slug, group.name, group.id)
+
+    def find(self, wanted: str) -> Group | None:
+        """An existing group by slug or name (case-insensitive)."""
+        wanted = wanted.strip().casefold()
+        return self.by_slug.get(wanted) or self.by_name.get(wanted) or self.by_slug.get(slugify(wanted))
+
+    def new(self, base: str, name: str) -> GroupRef:
+        """A new group (one per ``base``), with a slug and name no existing group has."""
+        slug = slugify(base)[:55]
+        if slug in self.planned:
+            return self.planned[slug]
+        unique, n = slug, 2
+        while unique in self.by_slug or any(r.slug == unique for r in self.planned.values()):
+            unique, n = f"{slug}-{n}", n + 1
+        taken = set(self.by_name) | {r.name.casefold() for r in self.planned.values()}
+        shown, n = name[:110], 2
+        while shown.casefold() in taken:
+            shown = f"{name[:100]} (nieuw{'' if n == 2 else f' {n - 1}'})"
+            n += 1
+        ref = GroupRef(unique, shown, None)
+        self.planned[slug] = ref
+        return ref
+
+
+def _by_overlap(geometry, old_areas: list[Area], groups: dict[int, Group]) -> tuple[Group, float] | None:
+    """The group of the current area that overlaps ``geometry`` most, when the overlap is at least
+    MATCH_MIN_SHARE of either area; with the share of the new area that lies in it."""
+    best: tuple[float, int, Group, float] | None = None
+    for old in old_areas:
+        group = groups.get(old.group_id)
+        old_geom = shape(old.geometry)
+        if group is None or not geometry.intersects(old_geom):
+            continue
+        common = shapely.intersection(geometry, old_geom).area
+        share_new = common / geometry.area if geometry.area else 0.0
+        share_old = common / old_geom.area if old_geom.area else 0.0
+        if max(share_new, share_old) < MATCH_MIN_SHARE:
+            continue
+        candidate = (common, -group.sort_order, group, share_new)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return (best[2], best[3]) if best else None
+
+
+def _group_for(
+    feature: AreaFeature, known: _Groups, choice: str | None, old_areas: list[Area], by_id: dict[int, Group]
+) -> tuple[GroupRef, str]:
+    """The group an area goes to, and why (a short Dutch phrase for the preview)."""
     props = feature.properties
+    if choice == NEW_GROUP:
+        return known.new(feature.key, f"BuurtAlarm {_display_name(feature.name)}"), "uw keuze: nieuwe groep"
+    if choice:
+        return known.ref(known.by_slug[choice.casefold()]), "uw keuze"
     wanted = next((str(props[p]).strip() for p in GROUP_PROPERTIES if props.get(p)), "")
-    by_slug = {g.slug.casefold(): g for g in groups}
-    by_name = {g.name.casefold(): g for g in groups}
     if wanted:
-        match = by_slug.get(wanted.casefold()) or by_name.get(wanted.casefold())
-        if match is None:
-            slug = slugify(wanted)
-            match = by_slug.get(slug)
+        match = known.find(wanted)
         if match is not None:
-            return GroupRef(match.slug, match.name, match.id)
-        slug = slugify(wanted)
-    else:
-        match = by_slug.get(feature.key.casefold())
-        if match is not None:
-            return GroupRef(match.slug, match.name, match.id)
-        slug = slugify(feature.key)
-    if slug in planned_new:
-        return planned_new[slug]
+            return known.ref(match), "eigenschap groep"
+        name = str(props.get("groepsnaam") or props.get("group_name") or "").strip()
+        return known.new(wanted, name or (wanted if wanted != slugify(wanted) else f"BuurtAlarm {wanted}")), (
+            "eigenschap groep (nieuwe groep)"
+        )
+    match = known.by_slug.get(feature.key.casefold())
+    if match is not None:
+        return known.ref(match), "zelfde code als de groep"
+    overlap = _by_overlap(feature.geometry, old_areas, by_id)
+    if overlap is not None:
+        group, share = overlap
+        return known.ref(group), f"ligt voor {round(share * 100)} % in het huidige gebied van deze groep"
     name = str(props.get("groepsnaam") or props.get("group_name") or "").strip()
-    if not name:
-        name = wanted if wanted and wanted != slug else f"BuurtAlarm {_display_name(feature.name)}"
-    ref = GroupRef(slug, name[:120], None)
-    planned_new[slug] = ref
-    return ref
+    return known.new(feature.key, name or f"BuurtAlarm {_display_name(feature.name)}"), "geen passende groep"
+
+
+def _inside_share(geometry, outline) -> float:
+    if outline is None or geometry.area <= 0:
+        return 1.0
+    return float(shapely.intersection(geometry, outline).area / geometry.area)
+
+
+def _check_group_choices(choices: ImportChoices, features: list[AreaFeature], known: _Groups, skipped) -> None:
+    """The coordinator's mapping names areas of this file (inside the buurt) and existing groups."""
+    keys = {f.key for f in features}
+    outside = {s.key for s in skipped}
+    problems = []
+    for key, slug in choices.groups.items():
+        if key in outside:
+            problems.append(
+                AreaProblem(
+                    "choice_area_outside",
+                    f"Gebied '{key}' ligt buiten de buurt en wordt overgeslagen; het kan niet bij een groep horen.",
+                )
+            )
+        elif key not in keys:
+            problems.append(
+                AreaProblem(
+                    "choice_unknown_area",
+                    f"Gebied '{key}' staat niet in het bestand. Gebruik de sleutels uit het voorbeeld "
+                    f"(bijvoorbeeld {', '.join(sorted(keys)[:3])}).",
+                )
+            )
+        elif slug != NEW_GROUP and slug.casefold() not in known.by_slug:
+            problems.append(
+                AreaProblem(
+                    "choice_unknown_group",
+                    f"De groep '{slug}' bestaat niet. Kies een van: "
+                    f"{', '.join(g.slug for g in known.existing)}, of '{NEW_GROUP}' voor een nieuwe groep.",
+                )
+            )
+    if problems:
+        raise AreaValidationError(problems)
+
+
+def _duplicate_names(areas: list[AreaFeature]) -> list[AreaProblem]:
+    seen: dict[str, str] = {}
+    problems = []
+    for area in areas:
+        first = seen.setdefault(area.name.casefold(), area.key)
+        if first != area.key:
+            problems.append(
+                AreaProblem(
+                    "duplicate_name",
+                    f"De naam '{area.name}' hoort bij twee gebieden in de buurt ({first} en {area.key}). "
+                    "Geef elk gebied een eigen naam of kies een andere eigenschap als naam.",
+                )
+            )
+    return problems
 
 
 def plan_import(
@@ -201,12 +433,41 @@ def plan_import(
     neighbourhood: Neighbourhood | None = None,
     source: str = "",
     max_bytes: int | None = None,
+    choices: ImportChoices | None = None,
 ) -> ImportPlan:
     """Validate the file and work out the import; raises AreaValidationError. Changes nothing."""
     hood = required_neighbourhood(neighbourhood)
-    features = read_areas(data, max_bytes=max_bytes)
+    choices = choices or ImportChoices()
+    read = read_area_file(
+        data,
+        name_property=choices.name_property,
+        key_property=choices.key_property,
+        max_bytes=max_bytes,
+        unique_names=False,
+    )
     cfg = current_app.config
     outline = shape(hood.outline) if hood.outline else None
+    features: list[AreaFeature] = []
+    skipped: list[SkippedArea] = []
+    for feature in read.features:
+        share = _inside_share(feature.geometry, outline)
+        if share < INSIDE_MIN_SHARE:
+            skipped.append(SkippedArea(feature.key[:80], feature.name[:120], share))
+        else:
+            features.append(feature)
+    if not features:
+        raise AreaValidationError(
+            [
+                AreaProblem(
+                    "nothing_inside",
+                    f"Geen van de {len(read.features)} gebieden ligt in {hood.name}. Kies een bestand met "
+                    "gebieden in deze buurt (in WGS84 of RD New).",
+                )
+            ]
+        )
+    problems = _duplicate_names(features)
+    if problems:
+        raise AreaValidationError(problems)
     tiling = check_tiling(features, outline, gap_tolerance_m2=cfg["AREA_GAP_TOLERANCE_M2"])
     blocking = [p for p in tiling if p.code in BLOCKING_TILING]
     warnings = [p.message for p in tiling if p.code not in BLOCKING_TILING]
@@ -214,15 +475,19 @@ def plan_import(
         raise AreaValidationError(blocking)
 
     groups = list(db.session.scalars(db.select(Group).filter_by(neighbourhood_id=hood.id).order_by(Group.sort_order)))
+    known = _Groups(groups)
+    _check_group_choices(choices, features, known, skipped)
+    by_id = {g.id: g for g in groups}
     current = current_generation(hood)
     old_areas = list(current.areas) if current else []
-    planned_new: dict[str, GroupRef] = {}
     areas: list[PlannedArea] = []
+    household_properties: set[str] = set()
     for feature in features:
-        ref = _group_for(feature, groups, planned_new)
-        raw = feature.properties.get("huishoudens")
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and raw >= 0:
-            households, source_hh = int(raw), str(feature.properties.get("huishoudens_bron") or "bestand")[:80]
+        ref, why = _group_for(feature, known, choices.groups.get(feature.key), old_areas, by_id)
+        found = _households(feature.properties)
+        if found is not None:
+            households, source_hh, used = found
+            household_properties.add(used)
         else:
             households = _estimate_households(feature.geometry, old_areas)
             source_hh = ESTIMATED if households is not None else None
@@ -235,8 +500,12 @@ def plan_import(
                 households=households,
                 households_source=source_hh,
                 area_m2=area_m2(feature.geometry),
+                matched_by=why,
             )
         )
+    notes = [read.crs.note(), _naming_note(read)]
+    if household_properties:
+        notes.append(f"Huishoudens uit de eigenschap {', '.join(sorted(household_properties))}.")
 
     refs: dict[str, GroupRef] = {GroupRef(g.slug, g.name, g.id).ref: GroupRef(g.slug, g.name, g.id) for g in groups}
     refs.update({a.group.ref: a.group for a in areas})
@@ -299,7 +568,25 @@ def plan_import(
         warnings=warnings,
         next_number=number + 1,
         assignment=assignment,
+        skipped=skipped,
+        notes=notes,
+        max_move_share=float(cfg["AREA_IMPORT_MAX_MOVE_SHARE"]),
+        choices=choices,
+        name_property=read.name_property,
+        key_property=read.key_property,
+        options=read.options,
     )
+
+
+def _naming_note(read: AreaFile) -> str:
+    key = (
+        "de naam"
+        if read.key_property is None
+        else "het id van elk object"
+        if read.key_property == FEATURE_ID
+        else f"'{read.key_property}'"
+    )
+    return f"Namen uit de eigenschap '{read.name_property}', sleutels uit {key}."
 
 
 # --- applying -------------------------------------------------------------------------------------
@@ -328,16 +615,22 @@ def apply_import(
     user_id: int | None = None,
     max_bytes: int | None = None,
     generation: BoundaryGeneration | None = None,
+    choices: ImportChoices | None = None,
+    confirm_moves: bool = False,
 ) -> ImportResult:
     """Store the file as the new current boundary generation, in one transaction (all or nothing).
 
     ``generation``: a proposal of this neighbourhood that becomes the new generation itself (the
     first confirmation wins; ProposalGone when it was activated or deleted meanwhile).
+    ``confirm_moves``: the explicit second "yes" a plan needs that moves more than
+    AREA_IMPORT_MAX_MOVE_SHARE of the residents (without it: AreaValidationError, nothing changes).
     """
     from buurt import audit
 
     hood = required_neighbourhood(neighbourhood)
-    plan = plan_import(data, neighbourhood=hood, source=source, max_bytes=max_bytes)
+    plan = plan_import(data, neighbourhood=hood, source=source, max_bytes=max_bytes, choices=choices)
+    if plan.needs_move_confirmation and not confirm_moves:
+        raise AreaValidationError([plan.move_problem()])
     cfg = current_app.config
     try:
         groups = {g.id: g for g in db.session.scalars(db.select(Group).filter_by(neighbourhood_id=hood.id))}

@@ -4,6 +4,9 @@ MapIt's model: a proposal is an inactive :class:`BoundaryGeneration` row (no num
 ``activated_at`` None, the GeoJSON in ``document``), so any process on any host can show,
 confirm or discard it. Confirming runs the normal import with that row, which becomes the new
 current generation itself. A proposal older than :data:`PROPOSAL_MAX_AGE` counts as gone.
+The coordinator's choices (name and key property, a group per area) are kept in the stored
+document itself, under the reserved member ``buurt:keuzes`` (GeoJSON allows foreign members; an
+uploaded file's own member of that name is dropped), so no extra column is needed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from buurt.areas.files import required_neighbourhood
-from buurt.areas.imports import ImportPlan, ImportResult, ProposalGone, apply_import, plan_import
+from buurt.areas.imports import (
+    CHOICES_MEMBER,
+    ImportChoices,
+    ImportPlan,
+    ImportResult,
+    ProposalGone,
+    apply_import,
+    plan_import,
+)
 from buurt.extensions import db
 from buurt.geo.polygons import AreaProblem, AreaValidationError
 from buurt.models import BoundaryGeneration, Neighbourhood, Resident, utcnow
@@ -54,10 +65,14 @@ def save_proposal(
     source: str = "",
     user_id: int | None = None,
     note: str = "",
+    choices: ImportChoices | None = None,
 ) -> BoundaryGeneration:
     """Keep a file (already checked with plan_import) until it is confirmed or discarded; commits."""
     hood = required_neighbourhood(neighbourhood)
     document = _parsed(data)
+    document.pop(CHOICES_MEMBER, None)  # only buurt writes its choices
+    if choices is not None:
+        document[CHOICES_MEMBER] = choices.to_json()
     _purge_expired()
     proposal = BoundaryGeneration(
         neighbourhood_id=hood.id,
@@ -91,13 +106,30 @@ def load_proposal(proposal_id: int, *, neighbourhood: Neighbourhood | None = Non
     return proposal
 
 
-def plan_proposal(proposal: BoundaryGeneration) -> ImportPlan:
-    """What confirming would do now; AreaValidationError when it can no longer be applied."""
+def choices_of(proposal: BoundaryGeneration) -> ImportChoices:
+    """The coordinator's choices stored with the proposal (none chosen: the defaults)."""
+    document = proposal.document if isinstance(proposal.document, dict) else {}
+    return ImportChoices.from_json(document.get(CHOICES_MEMBER))
+
+
+def set_choices(proposal: BoundaryGeneration, choices: ImportChoices) -> None:
+    """Store new choices with the proposal (a new document object, so the JSON column is written); commits."""
+    document = dict(proposal.document) if isinstance(proposal.document, dict) else {}
+    document[CHOICES_MEMBER] = choices.to_json()
+    proposal.document = document
+    db.session.commit()
+    log.info("area proposal %s: choices changed", proposal.id)
+
+
+def plan_proposal(proposal: BoundaryGeneration, choices: ImportChoices | None = None) -> ImportPlan:
+    """What confirming would do now (with the stored choices, or ``choices`` to try others);
+    AreaValidationError when it can no longer be applied."""
     return plan_import(
         proposal.document,
         neighbourhood=proposal.neighbourhood,
         source=proposal.source or "",
         max_bytes=STORED_MAX_BYTES,
+        choices=choices if choices is not None else choices_of(proposal),
     )
 
 
@@ -112,12 +144,17 @@ def discard_proposal(proposal_id: int, *, neighbourhood: Neighbourhood | None = 
 
 
 def confirm_proposal(
-    proposal_id: int, user_id: int | None = None, *, neighbourhood: Neighbourhood | None = None
+    proposal_id: int,
+    user_id: int | None = None,
+    *,
+    neighbourhood: Neighbourhood | None = None,
+    confirm_moves: bool = False,
 ) -> ImportResult:
     """Activate the proposal: this row becomes the new current generation, residents are reassigned.
 
     ProposalGone when it is not (or no longer) a waiting proposal; AreaValidationError when the
-    file can no longer be applied (then nothing changed and the proposal stays).
+    file can no longer be applied, or moves more residents than AREA_IMPORT_MAX_MOVE_SHARE without
+    ``confirm_moves`` (then nothing changed and the proposal stays).
     """
     proposal = load_proposal(proposal_id, neighbourhood=neighbourhood)
     if proposal is None:
@@ -130,11 +167,13 @@ def confirm_proposal(
         user_id=user_id,
         max_bytes=STORED_MAX_BYTES,
         generation=proposal,
+        choices=choices_of(proposal),
+        confirm_moves=confirm_moves,
     )
 
 
 def moved_residents(plan: ImportPlan) -> dict[tuple[str, str], list[Resident]]:
-    """The residents behind plan.moves, grouped by (from, to) group name (for coordinators only)."""
+    """The residents behind plan.moves, grouped by (from, to) group label (for coordinators only)."""
     ids = [m.resident_id for m in plan.moves]
     if not ids:
         return {}
@@ -142,5 +181,5 @@ def moved_residents(plan: ImportPlan) -> dict[tuple[str, str], list[Resident]]:
     grouped: dict[tuple[str, str], list[Resident]] = defaultdict(list)
     for move in plan.moves:
         if move.resident_id in by_id:
-            grouped[(plan.groups[move.from_ref].name, plan.groups[move.to_ref].name)].append(by_id[move.resident_id])
+            grouped[(plan.label(move.from_ref), plan.label(move.to_ref))].append(by_id[move.resident_id])
     return dict(sorted(grouped.items()))

@@ -7,7 +7,16 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField, widgets
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from buurt.residents.lifecycle import BEHEERDER_REASONS, reason_label
@@ -92,3 +101,28 @@ class AreaUploadForm(FlaskForm):
     )
     note = TextAreaField(_l("Toelichting (waarom deze indeling?)"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Controleren en voorbeeld tonen"))
+
+
+class ProposalChoicesForm(FlaskForm):
+    """Which properties of the uploaded file name and key its areas ("" = the default).
+
+    The group per area comes as ``groep-<n>`` fields the view reads against the plan (their number
+    depends on the file).
+    """
+
+    name_property = SelectField(_l("Naam van elk gebied uit eigenschap"))
+    key_property = SelectField(_l("Vaste code (sleutel) van elk gebied uit"))
+    submit = SubmitField(_l("Opnieuw bekijken met deze keuzes"))
+
+    def __init__(self, names=(), keys=(), feature_id="", *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        automatic = [("", _l("automatisch"))]
+        self.name_property.choices = automatic + [(n, n) for n in names]
+        self.key_property.choices = automatic + [(k, _l("id (van het object)") if k == feature_id else k) for k in keys]
+
+
+class ProposalConfirmForm(FlaskForm):
+    """Confirm a proposal; the box is the extra "yes" for a plan that moves many residents."""
+
+    confirm_moves = BooleanField(_l("Ja, ik weet dat deze indeling veel bewoners naar een andere groep verplaatst."))
+    submit = SubmitField(_l("Bevestigen: deze indeling in gebruik nemen"))

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from buurt import audit, bounds
 from buurt.areas import files, proposals
-from buurt.areas.imports import ProposalGone, plan_import
+from buurt.areas.imports import NEW_GROUP, ImportChoices, ProposalGone, plan_import
 from buurt.areas.occupancy import occupancy_of
 from buurt.areas.split import SplitImpossible, split_proposal
 from buurt.auth.forms import EmptyForm
@@ -32,7 +32,13 @@ from buurt.beheer import console as consoles
 from buurt.beheer import coverage, exports, maps, queue
 from buurt.beheer import settings as group_settings
 from buurt.beheer.audit_log import audit_page
-from buurt.beheer.forms import AreaUploadForm, GroupSettingsForm, ResidentRemoveForm
+from buurt.beheer.forms import (
+    AreaUploadForm,
+    GroupSettingsForm,
+    ProposalChoicesForm,
+    ProposalConfirmForm,
+    ResidentRemoveForm,
+)
 from buurt.csp import map_document_response
 from buurt.extensions import db
 from buurt.geo.polygons import AreaValidationError, area_m2
@@ -334,10 +340,18 @@ def area_upload():
             plan_import(data, source=source, max_bytes=limit)
         except AreaValidationError as error:
             problems = error.problems
+            if {p.code for p in problems} <= CHOOSABLE:  # a choice of properties on the preview can fix it
+                found = proposals.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
+                flash(_("Kies hieronder welke eigenschappen de naam en de code van elk gebied geven."), "info")
+                return redirect(url_for("beheer.proposal", proposal_id=found.id))
         else:
             found = proposals.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
             return redirect(url_for("beheer.proposal", proposal_id=found.id))
     return render_template("beheer/area_upload.html", form=form, problems=problems)
+
+
+#: problems a choice of name/key property on the preview can fix: such an upload is kept as a proposal
+CHOOSABLE = frozenset({"missing_name", "duplicate_name", "missing_key", "duplicate_key"})
 
 
 def _proposal(proposal_id: int) -> BoundaryGeneration:
@@ -347,24 +361,74 @@ def _proposal(proposal_id: int) -> BoundaryGeneration:
     return found
 
 
+def _choices_form(found: BoundaryGeneration) -> ProposalChoicesForm:
+    options = files.property_options(found.document)
+    return ProposalChoicesForm(options.names, options.keys, files.FEATURE_ID)
+
+
 @bp.get("/gebieden/voorstel/<int:proposal_id>")
 @require(can_manage_areas)
 def proposal(proposal_id: int):
     """Preview of new areas: old vs new on a map, and who would move to another group."""
     found = _proposal(proposal_id)
+    chosen = proposals.choices_of(found)
+    choices_form = _choices_form(found)
+    choices_form.name_property.data = chosen.name_property or ""
+    choices_form.key_property.data = chosen.key_property or ""
+    page = {"proposal": found, "choices_form": choices_form, "chosen": chosen, "new_group": NEW_GROUP}
     try:
         plan = proposals.plan_proposal(found)
     except AreaValidationError as error:
-        return render_template(
-            "beheer/proposal.html", plan=None, problems=error.problems, proposal=found, names={}
-        ), 422
+        return render_template("beheer/proposal.html", plan=None, problems=error.problems, names={}, **page), 422
     names = proposals.moved_residents(plan)
     if names:
         audit.record("residents.view", "area_proposal", found.id, count=len(plan.moves))
         db.session.commit()
-    return render_template(
-        "beheer/proposal.html", plan=plan, problems=[], proposal=found, names=names, form=EmptyForm()
+    groups = list(
+        db.session.scalars(
+            db.select(Group).filter_by(neighbourhood_id=plan.neighbourhood_id).order_by(Group.sort_order)
+        )
     )
+    return render_template(
+        "beheer/proposal.html",
+        plan=plan,
+        problems=[],
+        names=names,
+        form=ProposalConfirmForm(),
+        discard_form=EmptyForm(),
+        groups=groups,
+        **page,
+    )
+
+
+@bp.post("/gebieden/voorstel/<int:proposal_id>/keuzes")
+@require(can_manage_areas)
+def proposal_choices(proposal_id: int):
+    """Plan the proposal again with the chosen name/key properties and a group per area; keep them when usable."""
+    found = _proposal(proposal_id)
+    form = _choices_form(found)
+    if not form.validate_on_submit():
+        flash(_("Deze keuzes konden niet worden gebruikt. Kies uit de lijsten en probeer het opnieuw."), "error")
+        return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
+    before = proposals.choices_of(found)
+    name, key = form.name_property.data or None, form.key_property.data or None
+    groups: dict[str, str] = {}
+    if key == before.key_property:  # the same keys: the selects belong to these areas
+        count = request.form.get("gebieden", "")[:4]
+        for n in range(min(int(count), current_app.config["AREA_MAX_FEATURES"]) if count.isdigit() else 0):
+            area_key, slug = request.form.get(f"gebied-{n}", "")[:80], request.form.get(f"groep-{n}", "")[:80]
+            if area_key and slug:
+                groups[area_key] = slug
+    choices = ImportChoices(name, key, groups)
+    try:
+        proposals.plan_proposal(found, choices)
+    except AreaValidationError as error:
+        flash(_("Met deze keuzes kan het bestand niet worden gebruikt; er is niets veranderd."), "error")
+        for problem in error.problems[:10]:
+            flash(problem.message, "error")
+        return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
+    proposals.set_choices(found, choices)
+    return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
 
 
 @bp.get("/gebieden/voorstel/<int:proposal_id>/kaart")
@@ -383,12 +447,29 @@ def proposal_map(proposal_id: int):
 @require(can_manage_areas)
 def proposal_confirm(proposal_id: int):
     """Activate the proposal as the new boundary generation and reassign residents."""
-    _proposal(proposal_id)
-    if not EmptyForm().validate_on_submit():
+    found = _proposal(proposal_id)
+    form = ProposalConfirmForm()
+    if not form.validate_on_submit():
         flash(_("Het formulier was verlopen. Bevestig nog een keer."), "error")
         return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
+    confirm_moves = bool(form.confirm_moves.data)
     try:
-        result = proposals.confirm_proposal(proposal_id, current_user.id)
+        plan = proposals.plan_proposal(found)
+    except AreaValidationError:
+        plan = None  # confirm_proposal says so below
+    if plan is not None and plan.needs_move_confirmation and not confirm_moves:
+        flash(
+            _(
+                "Deze indeling verplaatst %(n)d van de %(m)d bewoners naar een andere groep. Zet het vinkje "
+                "onder de lijst als dat de bedoeling is en bevestig opnieuw; er is niets veranderd.",
+                n=len(plan.moves),
+                m=plan.residents_counted,
+            ),
+            "error",
+        )
+        return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
+    try:
+        result = proposals.confirm_proposal(proposal_id, current_user.id, confirm_moves=confirm_moves)
     except ProposalGone:
         abort(404)
     except AreaValidationError:

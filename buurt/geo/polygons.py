@@ -33,18 +33,20 @@ from buurt.geo.area_problems import (
     number_text,
     size_text,
 )
-from buurt.geo.coords import rd_transform
+from buurt.geo.coords import rd_transform, wgs84_transform
 
 __all__ = [
     "AreaFeature",
     "AreaProblem",
     "AreaValidationError",
+    "SourceCrs",
     "area_m2",
     "check_tiling",
     "find_overlaps",
     "json_depth",
     "load_json",
     "parse_area_collection",
+    "source_crs",
     "to_feature_collection",
     "to_rd_geometry",
 ]
@@ -217,6 +219,135 @@ def _features(document: Any) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Coordinate reference system of a file
+#
+# CBS and PDOK publish boundaries in RD New (EPSG:28992, metres); GeoJSON (RFC 7946) and buurt
+# itself use WGS84 lon/lat. A file says which one it uses with the old GeoJSON ``crs`` member
+# (PDOK's WFS writes ``{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}}``)
+# or says nothing; then the numbers tell, because the two ranges in the Netherlands cannot be
+# confused: RD x 0–300,000 and y 300,000–625,000 m, WGS84 lon 3–7.3 and lat 50.7–53.6 degrees.
+
+WGS84_EPSG = 4326
+RD_EPSG = 28992
+#: RD New's valid area (x min, x max, y min, y max), metres
+RD_RANGE = (0.0, 300_000.0, 300_000.0, 625_000.0)
+#: WGS84 around the Netherlands (lon min, lon max, lat min, lat max), degrees
+WGS84_RANGE = (3.0, 7.3, 50.7, 53.6)
+_CRS_NAMES = {RD_EPSG: "RD New (EPSG:28992)", WGS84_EPSG: "WGS84 (EPSG:4326)"}
+_EPSG_CODE = re.compile(r"EPSG:{1,2}(?:[0-9.]*:)?(\d{3,6})$", re.IGNORECASE)
+_CRS84 = re.compile(r"(^|:)CRS:?84$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCrs:
+    """The coordinate system a file's coordinates are in: ``epsg`` 4326 or 28992.
+
+    ``declared``: read from the file's ``crs`` member; otherwise recognised by the numbers.
+    """
+
+    epsg: int
+    declared: bool
+
+    @property
+    def is_rd(self) -> bool:
+        return self.epsg == RD_EPSG
+
+    def note(self) -> str:
+        """One Dutch sentence for the preview: which system was assumed and why."""
+        name = _CRS_NAMES[self.epsg]
+        how = "" if self.declared else ", herkend aan de getallen"
+        if self.is_rd:
+            return f"Coördinaten in {name}{how}; omgerekend naar WGS84."
+        return f"Coördinaten in {name}{how}."
+
+
+def _declared_epsg(crs: Any) -> int | str | None:
+    """EPSG code of a GeoJSON ``crs`` member (4326 for CRS84); the text itself when unknown, None when absent."""
+    if crs is None:
+        return None
+    if isinstance(crs, str):
+        text = crs
+    elif isinstance(crs, Mapping) and isinstance(crs.get("properties"), Mapping):
+        props = crs["properties"]
+        if crs.get("type") == "EPSG" and isinstance(props.get("code"), int | str):
+            text = f"EPSG:{props['code']}"
+        else:
+            text = str(props.get("name") or props.get("href") or "")
+    else:
+        text = ""
+    text = text.strip()[:100]
+    if _CRS84.search(text):
+        return WGS84_EPSG
+    match = _EPSG_CODE.search(text)
+    if match:
+        return int(match.group(1))
+    return text or "?"
+
+
+def _positions(document: Any) -> np.ndarray:
+    """Every (x, y) of the Polygon/MultiPolygon geometries, as an (n, 2) float array (malformed parts skipped)."""
+    xy: list[tuple[float, float]] = []
+    for feature in _features(document):
+        geometry = feature.get("geometry") if isinstance(feature, Mapping) else None
+        if not isinstance(geometry, Mapping) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        stack = [geometry.get("coordinates")]
+        while stack:
+            item = stack.pop()
+            if not isinstance(item, list) or not item:
+                continue
+            if all(isinstance(v, int | float) and not isinstance(v, bool) for v in item[:2]) and len(item) >= 2:
+                xy.append((float(item[0]), float(item[1])))
+            else:
+                stack.extend(item)
+    return np.array(xy, dtype=np.float64).reshape(-1, 2)
+
+
+def _within(xy: np.ndarray, ranges: tuple[float, float, float, float]) -> bool:
+    x_min, x_max, y_min, y_max = ranges
+    x, y = xy[:, 0], xy[:, 1]
+    return bool(len(xy) and ((x >= x_min) & (x <= x_max) & (y >= y_min) & (y <= y_max)).all())
+
+
+def source_crs(document: Any) -> SourceCrs:
+    """Which coordinate system the (parsed) GeoJSON uses: its ``crs`` member, else the numbers.
+
+    Without a ``crs`` member, coordinates that all lie in RD New's range are RD; anything else is
+    taken as WGS84 (the coordinate checks of :func:`parse_area_collection` then say what is off).
+    AreaValidationError when the member names another system, or one the numbers contradict.
+    """
+    declared = _declared_epsg(document.get("crs")) if isinstance(document, Mapping) else None
+    xy = _positions(document)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    looks_rd = _within(xy, RD_RANGE)
+    if declared is None:
+        return SourceCrs(RD_EPSG if looks_rd else WGS84_EPSG, declared=False)
+    if declared not in _CRS_NAMES:
+        raise AreaValidationError(
+            [
+                AreaProblem(
+                    "unsupported_crs",
+                    f"Het bestand gebruikt het coördinatenstelsel '{declared}'; buurt leest alleen WGS84 "
+                    "(EPSG:4326) en RD New (EPSG:28992). Sla het bestand opnieuw op in een van die twee "
+                    "(bijvoorbeeld in QGIS met Exporteren > Objecten opslaan als, CRS EPSG:4326).",
+                )
+            ]
+        )
+    other = WGS84_EPSG if declared == RD_EPSG else RD_EPSG
+    if len(xy) and _within(xy, RD_RANGE if other == RD_EPSG else WGS84_RANGE):
+        raise AreaValidationError(
+            [
+                AreaProblem(
+                    "crs_mismatch",
+                    f"Volgens het bestand zijn de coördinaten in {_CRS_NAMES[declared]}, maar de getallen passen "
+                    f"bij {_CRS_NAMES[other]}. Verbeter of verwijder het onderdeel 'crs' en upload het opnieuw.",
+                )
+            ]
+        )
+    return SourceCrs(int(declared), declared=True)
+
+
+# ---------------------------------------------------------------------------------------------
 # Parsing
 
 
@@ -230,6 +361,8 @@ def parse_area_collection(
     max_features: int = DEFAULT_MAX_FEATURES,
     max_vertices: int = DEFAULT_MAX_VERTICES,
     max_vertices_per_area: int = DEFAULT_MAX_VERTICES_PER_AREA,
+    crs: SourceCrs | None = None,
+    unique_names: bool = True,
 ) -> list[AreaFeature]:
     """Read a GeoJSON FeatureCollection (or one Feature) of Polygon/MultiPolygon areas.
 
@@ -242,8 +375,12 @@ def parse_area_collection(
     ``overlap_tolerance_m2`` (gaps are checked separately by :func:`check_tiling`).
     Before any of that, on the JSON itself: nesting depth, ``max_features`` areas,
     ``max_vertices_per_area`` and ``max_vertices`` in all, so the checks stay cheap.
+    Coordinates in RD New are turned into WGS84 first (``crs``, default: :func:`source_crs`).
+    ``unique_names=False`` leaves duplicate names to the caller (a municipality's buurten may share
+    a name; only the areas it keeps need distinct ones).
     """
-    features = _features(load_json(data, max_bytes))
+    document = load_json(data, max_bytes)
+    features = _features(document)
     if not features:
         raise AreaValidationError([AreaProblem("no_features", "Het bestand bevat geen gebieden.")])
     too_large = _size_problems(
@@ -255,6 +392,8 @@ def parse_area_collection(
     )
     if too_large:
         raise AreaValidationError(too_large)
+    if crs is None:
+        crs = source_crs(document)
 
     problems: list[AreaProblem] = []
     areas: list[AreaFeature] = []
@@ -284,7 +423,7 @@ def parse_area_collection(
                     index,
                 )
             )
-        elif name.casefold() in names_seen:
+        elif unique_names and name.casefold() in names_seen:
             first = names_seen[name.casefold()]
             problems.append(
                 AreaProblem(
@@ -354,6 +493,8 @@ def parse_area_collection(
             problems.append(AreaProblem("empty", f"{label[0].upper()}{label[1:]} is leeg.", index))
             continue
         geom = shapely.force_2d(geom)
+        if crs.is_rd:
+            geom = shapely.transform(geom, wgs84_transform)
         wrong_coordinates = coordinate_problem(geom, label, index)
         if wrong_coordinates is not None:
             problems.append(wrong_coordinates)

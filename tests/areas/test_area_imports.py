@@ -63,7 +63,7 @@ def test_plan_lists_moves_and_changes_nothing(groups, moving):
 
 def test_apply_moves_residents_and_queues_whatsapp_tasks(groups, moving):
     before = {g.id: n for g, n in _counts(groups).items()}
-    result = imports.apply_import(json.dumps(moving["doc"]), source="test.geojson")
+    result = imports.apply_import(json.dumps(moving["doc"]), source="test.geojson", confirm_moves=True)
     assert result.number == 2
     assert result.moved == 2
     assert result.tasks == 2
@@ -101,7 +101,7 @@ def test_moved_in_pending_sign_ups_wait_when_the_new_group_is_full(groups, movin
     db.session.commit()
     for n in range(3):  # fictional members well inside West
         make_resident(west, status=ResidentStatus.ADDED, lat=52.2127, lon=4.41397 + n * 1e-5)
-    result = imports.apply_import(json.dumps(moving["doc"]), source="test.geojson")
+    result = imports.apply_import(json.dumps(moving["doc"]), source="test.geojson", confirm_moves=True)
     assert result.moved == 2
     db.session.expire_all()
     assert db.session.get(Resident, moving["added"].id).status == ResidentStatus.ADDED
@@ -117,7 +117,7 @@ def test_moved_in_unconfirmed_sign_ups_stay_in_the_queue_holding_no_seat(groups,
     db.session.commit()
     for n in range(3):
         make_resident(west, status=ResidentStatus.ADDED, lat=52.2127, lon=4.41397 + n * 1e-5)
-    imports.apply_import(json.dumps(moving["doc"]), source="test.geojson")
+    imports.apply_import(json.dumps(moving["doc"]), source="test.geojson", confirm_moves=True)
     db.session.expire_all()
     pending = db.session.get(Resident, moving["pending"].id)
     assert (pending.group_id, pending.status) == (west.id, ResidentStatus.PENDING)
@@ -126,7 +126,7 @@ def test_moved_in_unconfirmed_sign_ups_stay_in_the_queue_holding_no_seat(groups,
 
 
 def test_moved_in_pending_sign_ups_keep_free_seats(groups, moving):
-    result = imports.apply_import(json.dumps(moving["doc"]), source="test.geojson")
+    result = imports.apply_import(json.dumps(moving["doc"]), source="test.geojson", confirm_moves=True)
     assert result.moved == 2
     db.session.expire_all()
     assert db.session.get(Resident, moving["pending"].id).status == ResidentStatus.PENDING
@@ -157,7 +157,8 @@ def test_unknown_area_becomes_a_new_group_and_missing_group_is_switched_off(grou
     noord = next(f for f in doc["features"] if f["id"] == "rijnsoever-noord")
     oost["properties"]["groep"] = "rijnsoever-oost"
     noord["id"] = "duinkant"
-    noord["properties"] = {"naam": "Duinkant", "groepsnaam": "BuurtAlarm Duinkant"}
+    # an unknown group named in `groep` is a new group (without it, the overlap keeps Noord's group)
+    noord["properties"] = {"naam": "Duinkant", "groep": "duinkant", "groepsnaam": "BuurtAlarm Duinkant"}
     plan = imports.plan_import(json.dumps(doc))
     assert [g.name for g in plan.new_groups] == ["BuurtAlarm Duinkant"]
     assert [g.name for g in plan.dropped] == [groups[3].name]
@@ -216,10 +217,10 @@ def test_cli_dry_run_then_confirm(runner, tmp_path, groups, moving):
     assert f"{groups[1].name} -> {groups[0].name}: 2" in result.output
     assert "Proefdraai" in result.output
     assert db.session.scalar(db.select(db.func.count(BoundaryGeneration.id))) == 1
-    result = runner.invoke(args=["buurt", "areas", "import", str(path)], input="n\n")
+    result = runner.invoke(args=["buurt", "areas", "import", str(path), "--confirm-moves"], input="n\n")
     assert "Afgebroken" in result.output
     assert db.session.scalar(db.select(db.func.count(BoundaryGeneration.id))) == 1
-    result = runner.invoke(args=["buurt", "areas", "import", str(path)], input="j\n")
+    result = runner.invoke(args=["buurt", "areas", "import", str(path), "--confirm-moves"], input="j\n")
     assert result.exit_code == 0, result.output
     assert "Generatie 2 opgeslagen" in result.output
 

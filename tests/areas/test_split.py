@@ -70,7 +70,11 @@ def test_split_flow_through_preview_and_confirm(client, login, make_user, groups
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "nieuwe groep" in preview
     assert 'class="moves"' in preview
-    confirm = client.post(response.headers["Location"] + "/bevestigen")
+    assert 'name="confirm_moves"' in preview  # half of the 40 move: more than AREA_IMPORT_MAX_MOVE_SHARE
+    refused = client.post(response.headers["Location"] + "/bevestigen")
+    assert refused.headers["Location"].endswith(response.headers["Location"])
+    assert db.session.scalar(db.select(Group).filter_by(slug=f"{group.slug}-2")) is None
+    confirm = client.post(response.headers["Location"] + "/bevestigen", data={"confirm_moves": "y"})
     assert confirm.status_code == 302
     db.session.expire_all()
     new = db.session.scalar(db.select(Group).filter_by(slug=f"{group.slug}-2"))
