@@ -24,6 +24,7 @@ from buurt.geo.geocoding import (
     Geocoder,
     GeocodeResult,
     GeocoderUnavailable,
+    HouseChoiceNeeded,
 )
 from buurt.geo.guard import CircuitBreaker, ConcurrencyCap
 from buurt.geo.nominatim import NominatimGeocoder
@@ -45,6 +46,11 @@ class GeocoderChain:
     Hits from online geocoders go to ``on_online_result(query, result)`` before being
     returned, so the caller can store them in the register; errors raised by the callback
     propagate.
+
+    A :class:`HouseChoiceNeeded` (the number exists, but not as typed: pick one) ends the chain
+    wherever it comes from: the register (imported addresses) or PDOK (every address at the
+    number). It is an answer, so no later geocoder is asked, and no hit, so nothing goes to
+    ``on_online_result`` and nothing is stored.
 
     One :meth:`geocode` may spend at most ``total_deadline_seconds`` (``clock`` time) on the
     online services together: each :class:`~buurt.geo.online.OnlineGeocoder` is given what is
@@ -86,6 +92,9 @@ class GeocoderChain:
                 unavailable.append(geocoder.name)
                 logger.info("geocoder %s unavailable (%s); trying the next one", geocoder.name, exc.detail)
                 continue
+            except HouseChoiceNeeded as choice:
+                logger.debug("choice of %d houses from %s", len(choice.choice.houses), geocoder.name)
+                raise
             if result is None:
                 continue
             logger.debug("geocoded by %s", geocoder.name)  # never the address, at no level
@@ -121,6 +130,8 @@ def build_chain(
     max_concurrent: int | None = None,
     breaker_failures: int | None = None,
     breaker_cooldown_seconds: float = 60.0,
+    pdok_rows: int = 100,
+    pdok_max_houses: int = 1000,
     clock: Callable[[], float] = time.monotonic,
 ) -> GeocoderChain:
     """A chain from config names, e.g. ``["register", "pdok", "nominatim"]``.
@@ -136,7 +147,9 @@ def build_chain(
     ``max_concurrent`` caps the online calls at once over all services (one cap per chain; None:
     no cap); ``breaker_failures`` gives each online service a circuit breaker that skips it for
     ``breaker_cooldown_seconds`` after that many failures in a row (None: no breaker).
-    ``clock`` (monotonic seconds) is shared by the deadline, the limiters and the breakers.
+    ``pdok_rows`` (PDOK_ROWS, at most 100) docs per PDOK request, paged up to ``pdok_max_houses``
+    (PDOK_MAX_HOUSES) addresses at one number. ``clock`` (monotonic seconds) is shared by the
+    deadline, the limiters and the breakers.
     """
     if not names:
         raise ValueError("no geocoders configured")
@@ -170,6 +183,8 @@ def build_chain(
                     adapter_factory=adapter_factory,
                     cap=cap,
                     breaker=breaker(name),
+                    rows=pdok_rows,
+                    max_houses=pdok_max_houses,
                     clock=clock,
                 )
             )

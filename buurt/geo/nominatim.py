@@ -17,7 +17,7 @@ from buurt.geo.addresses import InvalidAddress, format_postcode, normalize_stree
 from buurt.geo.coords import in_netherlands
 from buurt.geo.geocoding import SOURCE_NOMINATIM, AddressQuery, GeocodeResult
 from buurt.geo.guard import CircuitBreaker, ConcurrencyCap
-from buurt.geo.online import OnlineGeocoder, clean_postcode, default_adapter_factory, same_house
+from buurt.geo.online import OnlineGeocoder, clean_postcode, default_adapter_factory, reading_rank
 
 __all__ = ["NominatimGeocoder"]
 
@@ -30,7 +30,8 @@ class NominatimGeocoder(OnlineGeocoder):
     Sends a structured query (``street="12a Voorbeeldlaan"``, ``postalcode``, ``city``,
     ``country``) when the street is known, else free text ``"2221AB 12a"``; always
     ``countrycodes=nl`` and ``addressdetails=1``. Accepts only a result whose
-    ``address.house_number`` is the requested house, whose road normalises to the requested
+    ``address.house_number`` is the requested house (any reading: "105H" and "105-H" are the
+    same house; the typed reading preferred), whose road normalises to the requested
     street (street queries) and whose postcode is the requested one (required for postcode-only
     queries; for street queries only checked when OSM has one). Mind the usage policy: at most
     1 request per second and a real ``user_agent``.
@@ -98,11 +99,9 @@ class NominatimGeocoder(OnlineGeocoder):
         else:
             request = query.free_text()
         locations = self._call(request, deadline) or []
-        for location in locations:
-            result = self._accept(query, location)
-            if result is not None:
-                return result
-        return None
+        hits = [result for location in locations if (result := self._accept(query, location)) is not None]
+        # The typed reading first ("105-H" typed, OSM has "105-H" and "105H"), then OSM's order.
+        return min(hits, key=lambda hit: reading_rank(house, hit.house_number, found_is_text=True) or 0, default=None)
 
     @staticmethod
     def _accept(query: AddressQuery, location: Location) -> GeocodeResult | None:
@@ -115,7 +114,10 @@ class NominatimGeocoder(OnlineGeocoder):
             house = parse_house_number(str(address.get("house_number", "")))
         except InvalidAddress:
             return None
-        if not same_house(query.house, house):
+        # OSM's addr:housenumber is text as ambiguous as the typed one: "105H" may be huisletter H
+        # or toevoeging H, so any reading of one that is a reading of the other is the same house.
+        # Nominatim cannot list a number's toevoegingen: it never offers a choice.
+        if reading_rank(query.house, house, found_is_text=True) is None:
             return None
         postcode = clean_postcode(address.get("postcode"))
         if query.postcode is not None and postcode is not None and postcode != query.postcode:

@@ -47,6 +47,7 @@ __all__ = [
     "clean_postcode",
     "default_adapter_factory",
     "house_from_parts",
+    "reading_rank",
     "same_house",
 ]
 
@@ -171,7 +172,11 @@ class OnlineGeocoder:
     def _unavailable(self, why: str) -> GeocoderUnavailable:
         return GeocoderUnavailable(detail=f"{self.name}: {why}")
 
-    def _call(self, request: Any, deadline: float | None = None) -> Any:
+    def _call(self, request: Any, deadline: float | None = None, *, paced: bool = True) -> Any:
+        """One request to the service (see the class docstring). ``paced=False`` skips the wait for a
+        turn: for the next page of a lookup that already had its turn (PDOK paging a block of flats),
+        which the rate limit must not push past the request's deadline; cap, breaker and deadline
+        still apply."""
         clock = self.limiter.clock
         start = clock()
         end = start + self.max_wait_seconds + self.timeout
@@ -196,7 +201,8 @@ class OnlineGeocoder:
             attempt = 0
             while True:
                 try:
-                    self.limiter.wait(wait_deadline)
+                    if paced or attempt:
+                        self.limiter.wait(wait_deadline)
                 except Busy:
                     logger.warning("%s geocoder busy: no turn within %.1f s", self.name, self.max_wait_seconds)
                     raise self._unavailable("busy") from None
@@ -254,11 +260,28 @@ def house_from_parts(number: Any, letter: Any, addition: Any) -> HouseNumber | N
 
 
 def same_house(wanted: HouseNumber, found: HouseNumber | None) -> bool:
+    """Exactly the same number, letter and addition (no other reading)."""
     return found is not None and (found.number, found.letter, found.addition) == (
         wanted.number,
         wanted.letter,
         wanted.addition,
     )
+
+
+def reading_rank(wanted: HouseNumber, found: HouseNumber | None, *, found_is_text: bool = False) -> int | None:
+    """Which reading of the typed house ``found`` is (0: as typed), or None when it is none of them.
+
+    "105-H", "105 H" and "105H" may mean huisletter H or toevoeging H (``HouseNumber.readings``);
+    an online answer for either is the house asked for, the typed reading preferred. A BAG answer
+    (PDOK) says which one it is; a house number read from text (OSM's ``addr:housenumber``,
+    ``found_is_text``) is as ambiguous as the typed one, so every reading of it counts.
+    """
+    if found is None or found.number != wanted.number:
+        return None
+    readings = wanted.readings()
+    candidates = found.readings() if found_is_text else (found,)
+    ranks = [readings.index(candidate) for candidate in candidates if candidate in readings]
+    return min(ranks) if ranks else None
 
 
 def clean_postcode(value: Any) -> str | None:

@@ -15,8 +15,9 @@ import pytest
 
 from buurt.geo.addresses import HouseNumber
 from buurt.geo.chain import build_chain
-from buurt.geo.geocoding import AddressQuery, GeocoderUnavailable
+from buurt.geo.geocoding import AddressQuery, GeocoderUnavailable, HouseChoiceNeeded
 from buurt.geo.nominatim import NominatimGeocoder
+from buurt.geo.online import house_from_parts
 from buurt.geo.pdok import PDOKGeocoder, PDOKLocatieserver
 from buurt.geo.register import MemoryRegister
 
@@ -228,9 +229,11 @@ def test_pdok_finds_the_requested_house(fake_service, pdok):
     assert result.display_name == "Voorbeeldlaan 12A-3, 2221AB Katwijk"
     (request,) = fake_service.requests
     assert request.path == PDOK_PATH + "/free"
-    assert request.param("q") == "2221AB 12a-3"
-    assert request.param("fq") == "type:adres AND postcode:2221AB"
-    assert request.param("rows") == "10"
+    # Issue 14: every address at postcode + number (so a letter typed for a toevoeging, and a
+    # number with several toevoegingen, are judged on the complete list); PDOK's maximum rows.
+    assert request.param("q") == "postcode:2221AB AND huisnummer:12"
+    assert request.param("fq") == "type:adres AND postcode:2221AB AND huisnummer:12"
+    assert (request.param("rows"), request.param("start")) == ("100", "0")
     assert request.headers["User-Agent"] == USER_AGENT
 
 
@@ -238,7 +241,8 @@ def test_pdok_street_query_checks_the_street(fake_service, pdok):
     fake_service.answer(pdok_reply(pdok_doc(3, street="Van Beethovenstraat")))
     result = pdok.geocode(AddressQuery.from_text("v. Beethovenstr. 3, Katwijk"))
     assert result.street == "Van Beethovenstraat"
-    assert fake_service.requests[0].param("fq") == "type:adres"
+    assert fake_service.requests[0].param("fq") == "type:adres AND huisnummer:3"
+    assert fake_service.requests[0].param("q") == r"v. Beethovenstr. 3, Katwijk"  # free text, escaped
     fake_service.answer(pdok_reply(pdok_doc(3, street="Mozartlaan")))
     assert pdok.geocode(AddressQuery.from_text("v. Beethovenstr. 3, Katwijk")) is None
 
@@ -252,8 +256,6 @@ def test_pdok_not_found(fake_service, pdok):
     "doc",
     [
         pdok_doc(14),  # neighbour
-        pdok_doc(12, "B"),  # other letter
-        pdok_doc(12, None, "3"),  # other addition
         pdok_doc(12, postcode="2221AC"),  # same number in another postcode
         {**pdok_doc(12), "type": "weg"},
         {**pdok_doc(12), "centroide_ll": "POINT(52.2101 4.4201)"},  # swapped: outside NL
@@ -262,6 +264,15 @@ def test_pdok_not_found(fake_service, pdok):
 def test_pdok_rejects_a_different_house(fake_service, pdok, doc):
     fake_service.answer(pdok_reply(doc))
     assert pdok.geocode(AddressQuery.structured("2221AB", "12a")) is None
+
+
+@pytest.mark.parametrize("doc", [pdok_doc(12, "B"), pdok_doc(12, None, "3")], ids=["other letter", "other addition"])
+def test_pdok_offers_the_other_letters_and_additions_not_a_hit(fake_service, pdok, doc):
+    # Issue 14: the number exists, but not as typed: a choice (tests/geo/test_online_choice.py)
+    fake_service.answer(pdok_reply(doc))
+    with pytest.raises(HouseChoiceNeeded) as caught:
+        pdok.geocode(AddressQuery.structured("2221AB", "12a"))
+    assert caught.value.choice.houses == (house_from_parts(12, doc.get("huisletter"), doc.get("huisnummertoevoeging")),)
 
 
 def test_pdok_takes_the_matching_doc_among_fuzzy_ones(fake_service, pdok):
