@@ -217,6 +217,8 @@ def _chain() -> GeocoderChain:
         cfg["GEOCODER_MAX_CONCURRENT"],
         cfg["GEOCODER_BREAKER_FAILURES"],
         cfg["GEOCODER_BREAKER_COOLDOWN"],
+        cfg["PDOK_ROWS"],
+        cfg["PDOK_MAX_HOUSES"],
     )
     cache = current_app.extensions.setdefault("buurt.geocoder", {})
     if cache.get("key") == key:
@@ -239,6 +241,8 @@ def _chain() -> GeocoderChain:
             max_concurrent=cfg["GEOCODER_MAX_CONCURRENT"],
             breaker_failures=cfg["GEOCODER_BREAKER_FAILURES"],
             breaker_cooldown_seconds=cfg["GEOCODER_BREAKER_COOLDOWN"],
+            pdok_rows=cfg["PDOK_ROWS"],
+            pdok_max_houses=cfg["PDOK_MAX_HOUSES"],
         )
         cache["key"] = key
         return cache["chain"]
