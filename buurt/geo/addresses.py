@@ -5,7 +5,14 @@ Canonical forms (what the parsers return and registers store):
 * postcode ``"2221AB"`` (4 digits not starting with 0, 2 capitals, never SA/SD/SS);
 * house number as :class:`HouseNumber` with ``letter`` and ``addition`` in capitals
   (BAG style: ``huisletter`` and ``huisnummertoevoeging``); compare them case-insensitively;
-* street names keep the resident's spelling; :func:`normalize_street` gives a matching key.
+* street names keep the resident's spelling; :func:`normalize_street` gives a matching key that
+  is the same for the full BAG name and its official NEN 5825 short name ("Europalaan" and PDOK's
+  ``straatnaam_verkort`` "Europaln").
+
+Free text: the house number is the LAST number group, because street names may hold numbers
+("Plein 1945 1", "Kamp 20 38", "Laan 1940-1945 7"); "2e Jan Steenstraat 4" keeps its "2e".
+Where "Straat 12 3" could also mean number 12, toevoeging 3, :meth:`ParsedAddress.readings`
+gives that reading too, so a register can try both.
 
 Error messages (``InvalidAddress.message``) are Dutch sentences meant for residents.
 """
@@ -42,6 +49,8 @@ _POSTCODE_RE = re.compile(r"^(\d{4})[\s-]*([A-Za-z]{2})$")
 # Inside free text: 4 digits, optional space/hyphen, 2 letters, not followed by a letter.
 _POSTCODE_IN_TEXT_RE = re.compile(r"(?<![\w])([1-9]\d{3})\s?-?\s?([A-Za-z]{2})(?![\w])")
 _FORBIDDEN_POSTCODE_LETTERS = frozenset({"SA", "SD", "SS"})
+# Shaped like a postcode but not a valid one ("1234 SS", "0123AB"): never a place or house number.
+_POSTCODE_SHAPE_RE = re.compile(r"^\d{4}\s?-?\s?[A-Za-z]{2}$")
 # number, then an optional single letter (not followed by another letter), then an optional
 # addition of letters/digits after an optional separator.
 _HOUSE_RE = re.compile(
@@ -50,6 +59,23 @@ _HOUSE_RE = re.compile(
     r"(?:\s*[-/\s]?\s*(?P<addition>[A-Za-z0-9]+))?$"
 )
 _ROMAN_RE = re.compile(r"^[IVX]+$")
+# Typed forms that are BAG fields in other clothes: "12 (2)" is 12-2, "12 bus II" (Belgian) and
+# "12 app. 3" are 12-II and 12-3, "12 / 2" is 12/2. Floor words longer than a BAG toevoeging (at most
+# 4 characters) become the short forms municipalities register: "46 a BOVEN" is 46a-BOV.
+_PAREN_ADDITION_RE = re.compile(r"(?<=[0-9A-Za-z])\s*\(\s*([0-9A-Za-z]{1,4})\s*\)")
+_SEPARATOR_SPACES_RE = re.compile(r"(?<=\d)\s*([-/])\s*(?=[0-9A-Za-z])|(?<=\d[A-Za-z])\s*([-/])\s*(?=[0-9A-Za-z])")
+_FILLER_WORDS = frozenset({"bus", "app", "app.", "apt", "apt.", "appartement"})
+_HOUSE_WORDS = {"boven": "bov", "beneden": "ben"}
+_HOUSE_TEXT_WORDS = _FILLER_WORDS | frozenset(_HOUSE_WORDS)
+# Words before a house number that are not part of the street ("Kerkstraat nr. 12").
+_NUMBER_WORDS = frozenset({"nr", "nr.", "no", "no.", "nummer", "huisnummer"})
+# A street name glued to its number: "Kraanspoor39", "Route66". Three letters at least, so road
+# numbers such as "A12" and "N206" stay whole.
+_GLUED_RE = re.compile(r"^([^\W\d_][^\W\d_'.-]{2,})(\d+[0-9A-Za-z-]*)$")
+# A number group that can be part of a street name: "1945", "1940-1945".
+_STREET_NUMBER_RE = re.compile(r"^\d+(?:-\d+)?$")
+#: The most tokens a house number takes in free text ("12", "a", "bis" ... "46 a bov").
+MAX_HOUSE_TOKENS = 4
 
 
 class InvalidAddress(UserError, ValueError):
@@ -117,6 +143,23 @@ class ParsedAddress:
     postcode: str | None = None
     place: str | None = None
 
+    def readings(self) -> tuple[ParsedAddress, ...]:
+        """The addresses this text can mean, the parsed one first.
+
+        "Voorbeeldlaan 12 3" is street "Voorbeeldlaan 12", number 3 (street names hold numbers:
+        "Kamp 20 38"), but may be "Voorbeeldlaan" 12-3 (Amsterdam writes "239 1"). A street lookup
+        tries both; the register knows which street exists.
+        """
+        street, house = self.street, self.house
+        if not street or house is None or " " not in street:
+            return (self,)
+        head, _, last = street.rpartition(" ")
+        addition = f"{house.number}{house.letter or ''}{house.addition or ''}"
+        if not last.isdigit() or len(addition) > MAX_ADDITION_LENGTH or not 1 <= int(last) <= MAX_HOUSE_NUMBER:
+            return (self,)
+        other = HouseNumber(int(last), None, addition)
+        return (self, ParsedAddress(head, other, self.postcode, self.place))
+
 
 def normalize_postcode(text: str) -> str:
     """Return the canonical postcode (``"2221AB"``) or raise :class:`InvalidAddress`.
@@ -147,12 +190,28 @@ def format_postcode(postcode: str) -> str:
     return f"{postcode[:4]} {postcode[4:]}" if len(postcode) == 6 else postcode
 
 
+def _clean_house_text(text: str) -> str:
+    """``"12 (2)"`` -> ``"12-2"``, ``"12 bus II"`` -> ``"12 II"``, ``"46 a BOVEN"`` -> ``"46 a bov"``."""
+    if "(" in text:
+        text = _PAREN_ADDITION_RE.sub(r"-\1", text)
+    if " " not in text:
+        return text  # the common "12", "12a", "12-3": nothing to rewrite
+    if "-" in text or "/" in text:
+        text = _SEPARATOR_SPACES_RE.sub(lambda m: m.group(1) or m.group(2), text)
+    words = text.split(" ")
+    if any(word.lower() in _HOUSE_TEXT_WORDS for word in words):
+        text = " ".join(_HOUSE_WORDS.get(word.lower(), word) for word in words if word.lower() not in _FILLER_WORDS)
+    return text
+
+
 def parse_house_number(text: str) -> HouseNumber:
     """Read a house number as residents type it, or raise :class:`InvalidAddress`.
 
-    ``"12"``, ``"12a"``, ``"12 A"``, ``"12-3"``, ``"12 bis"``, ``"12A-2"``, ``"12 hs"``, ``"12-II"``.
+    ``"12"``, ``"12a"``, ``"12 A"``, ``"12-3"``, ``"12 bis"``, ``"12A-2"``, ``"12 hs"``, ``"12-II"``,
+    ``"12 (2)"``, ``"12 bus II"``, ``"12 A 3"``, ``"12bis"``, ``"46 a BOVEN"`` (46a-BOV).
     A single letter straight after the number (also after a space or hyphen: ``"12-a"``) is
-    the huisletter; anything else after it is the toevoeging (at most 4 letters/digits).
+    the huisletter; anything else after it is the toevoeging (at most 4 letters/digits). A lone
+    letter may also be a one-letter toevoeging ("105-H"): :meth:`HouseNumber.readings` gives both.
     """
     cleaned = " ".join((text or "").translate(_DASHES).split())
     if not cleaned:
@@ -162,6 +221,7 @@ def parse_house_number(text: str) -> HouseNumber:
             f"Dit huisnummer is te lang: huisnummers gaan tot en met {MAX_HOUSE_NUMBER}, "
             "bijvoorbeeld 12, 12a, 12-3 of 12 bis."
         )
+    cleaned = _clean_house_text(cleaned)
     if re.match(r"^-\s*\d", cleaned):
         raise InvalidAddress(f"'{cleaned}' kan geen huisnummer zijn: een huisnummer is niet negatief.")
     if not cleaned[0].isdigit():
@@ -210,56 +270,120 @@ def _try_house(text: str) -> HouseNumber | None:
 
 
 def _clean_part(text: str) -> str | None:
-    cleaned = " ".join(text.replace(",", " ").split()).strip(" .;")
+    cleaned = " ".join(text.replace(",", " ").split()).strip(" .;()")
     return cleaned or None
+
+
+def _tokens(segment: str) -> list[str]:
+    """Words of a street-and-number segment, with the typed house forms made regular.
+
+    ``"Kraanspoor39"`` -> ``["Kraanspoor", "39"]``; ``"12 (2)"`` -> ``["12-2"]``; ``"12 - 3"`` ->
+    ``["12-3"]``; ``"nr."`` before a number is dropped (``"Kerkstraat nr. 12"``).
+    """
+    if "(" in segment:
+        segment = _PAREN_ADDITION_RE.sub(r"-\1", segment)
+    if " -" in segment or "- " in segment or " /" in segment or "/ " in segment:
+        segment = _SEPARATOR_SPACES_RE.sub(lambda m: m.group(1) or m.group(2), segment)
+    tokens: list[str] = []
+    for token in segment.split():
+        glued = _GLUED_RE.match(token) if token[0].isalpha() and token[-1].isalnum() else None
+        if glued is not None:
+            tokens.extend(glued.groups())
+        else:
+            tokens.append(token)
+    return [
+        token
+        for index, token in enumerate(tokens)
+        if not (token.lower() in _NUMBER_WORDS and index + 1 < len(tokens) and tokens[index + 1][0].isdigit())
+    ]
+
+
+def _is_house_part(token: str) -> bool:
+    """A token that sits inside a house number between two number groups ("12 A 3", "12 bus 2")."""
+    return (len(token) == 1 and token.isalpha()) or token.lower() in _FILLER_WORDS
+
+
+def _house_start(tokens: list[str]) -> int | None:
+    """Index of the token where the house number starts: the LAST number group, stepping back
+    over parts of the same house number ("12 A 3", "12a 3"), never to the first token."""
+    start = None
+    for index in range(len(tokens) - 1, 0, -1):
+        if tokens[index][0].isdigit():
+            start = index
+            break
+    if start is None:
+        return None
+    before = tokens[start - 1]
+    if start >= 3 and _is_house_part(before) and tokens[start - 2][0].isdigit():
+        return start - 2  # "12 A 3", "12 bus 2"
+    if start >= 2 and before[0].isdigit() and not _STREET_NUMBER_RE.match(before):
+        return start - 1  # "12a 3", "546K 1"
+    return start  # "Plein 1945 1": the number group before belongs to the street
+
+
+def _looks_like_place(word: str) -> bool:
+    """ "Ede" after "12": a capitalised word, not a toevoeging such as "bis" or "BOVEN"."""
+    return (
+        len(word) > 2
+        and word.isalpha()
+        and word[0].isupper()
+        and not word.isupper()
+        and word.lower() not in _HOUSE_WORDS
+        and word.lower() not in _FILLER_WORDS
+    )
+
+
+def _house_and_rest(tokens: list[str]) -> tuple[HouseNumber, str | None] | None:
+    """The longest house number at the start of ``tokens`` and the words after it (a place)."""
+    for end in range(min(len(tokens), MAX_HOUSE_TOKENS), 0, -1):
+        house = _try_house(" ".join(tokens[:end]))
+        if house is None:
+            continue
+        rest = tokens[end:]
+        # "12 Ede": a short house number and a place rather than the 3-letter toevoeging "EDE".
+        if end > 1 and not rest and _looks_like_place(tokens[end - 1]):
+            short = _try_house(" ".join(tokens[: end - 1]))
+            if short is not None:
+                return short, tokens[end - 1]
+        return house, _clean_part(" ".join(rest))
+    return None
 
 
 def _split_street_house(
     segment: str,
 ) -> tuple[str | None, HouseNumber | None, str | None]:
-    """Split ``"Voorbeeldlaan 12a Katwijk"`` into (street, house, rest)."""
-    tokens = segment.split()
+    """Split ``"Voorbeeldlaan 12a Katwijk"`` into (street, house, rest).
+
+    The house number is the last number group: ``"Plein 1945 1"`` is street "Plein 1945",
+    number 1; ``"1e Hogeweg 3"`` keeps "1e" in the street.
+    """
+    tokens = _tokens(segment)
     if not tokens:
         return None, None, None
     if len(tokens) == 1:
         house = _try_house(tokens[0])
         return (None, house, None) if house else (tokens[0], None, None)
-    # Longest suffix that is a house number, leaving a street before it.
-    for k in range(1, len(tokens)):
-        if tokens[k][0].isdigit():
-            house = _try_house(" ".join(tokens[k:]))
-            if house is not None:
-                return " ".join(tokens[:k]), house, None
-    # A house number followed by more words (a place without a comma): take the shortest
-    # valid number at the last token that starts with a digit.
-    for k in range(len(tokens) - 1, 0, -1):
-        if tokens[k][0].isdigit():
-            for end in (k + 1, k + 2):
-                house = _try_house(" ".join(tokens[k:end]))
-                if house is not None and end < len(tokens):
-                    return " ".join(tokens[:k]), house, " ".join(tokens[end:])
-            # Looks like a number but is not a valid one: say why.
-            parse_house_number(tokens[k])
-    return " ".join(tokens), None, None
+    start = _house_start(tokens)
+    if start is None:
+        return " ".join(tokens), None, None
+    found = _house_and_rest(tokens[start:])
+    if found is None:
+        parse_house_number(tokens[start])  # looks like a number but is not a valid one: say why
+        return " ".join(tokens), None, None  # pragma: no cover - parse_house_number raised
+    house, rest = found
+    return " ".join(tokens[:start]), house, rest
 
 
 def _leading_house(text: str) -> tuple[HouseNumber | None, str | None]:
     """Split ``"12-3 Katwijk"`` (text after a postcode) into (house, place)."""
-    tokens = text.split()
+    tokens = _tokens(text)
     if not tokens or not tokens[0][0].isdigit():
         return None, _clean_part(text)
-    for end in range(min(len(tokens), 3), 0, -1):
-        house = _try_house(" ".join(tokens[:end]))
-        if house is not None:
-            rest = " ".join(tokens[end:])
-            # "12 Ede": prefer a short house number and a place over a 3-letter addition.
-            if end > 1 and tokens[end - 1].isalpha() and len(tokens[end - 1]) > 2 and not rest:
-                short = _try_house(" ".join(tokens[: end - 1]))
-                if short is not None and tokens[end - 1][0].isupper():
-                    return short, tokens[end - 1]
-            return house, _clean_part(rest)
-    parse_house_number(tokens[0])  # raises with the reason
-    raise AssertionError("unreachable")  # pragma: no cover
+    found = _house_and_rest(tokens)
+    if found is None:
+        parse_house_number(tokens[0])  # raises with the reason
+        raise AssertionError("unreachable")  # pragma: no cover
+    return found
 
 
 def parse_address(text: str) -> ParsedAddress:
@@ -278,6 +402,12 @@ def parse_address(text: str) -> ParsedAddress:
     for match in _POSTCODE_IN_TEXT_RE.finditer(cleaned):
         if match.group(2).upper() in _FORBIDDEN_POSTCODE_LETTERS:
             continue
+        if (
+            "-" in match.group(0)
+            and cleaned[: match.start()].rstrip()[-1:] not in ("", ",")
+            and cleaned[match.end() :].lstrip()[:1] in ("", ",")
+        ):
+            continue  # "Proefstraat 1000-aa, Katwijk" is house number 1000-AA, not postcode 1000 AA
         postcode = match.group(1) + match.group(2).upper()
         before, after = cleaned[: match.start()], cleaned[match.end() :]
         break
@@ -286,7 +416,7 @@ def parse_address(text: str) -> ParsedAddress:
     house: HouseNumber | None = None
     place: str | None = None
 
-    head_segments = [s for s in (p.strip() for p in before.split(",")) if s]
+    head_segments = [s for s in (p.strip() for p in before.split(",")) if s and not _POSTCODE_SHAPE_RE.match(s)]
     tail = after.strip(" ,")
 
     if head_segments:
@@ -320,61 +450,109 @@ def parse_address(text: str) -> ParsedAddress:
 # ---------------------------------------------------------------------------------------------
 # Street names
 
+# Whole words: the official NEN 5825 short forms (PDOK ``straatnaam_verkort``, BAG "korte naam")
+# and what residents type. Both sides of a match go through this, so the value only has to be
+# the same for the full and the short word ("prinses" and "pr" -> "prins").
 _WORD_ABBREVIATIONS = {
     "v": "van",
     "d": "de",
+    "vd": "van de",
     "burg": "burgemeester",
     "pr": "prins",
+    "prinses": "prins",
     "st": "sint",
     "str": "straat",
     "ln": "laan",
     "wg": "weg",
     "pln": "plein",
+    "sngl": "singel",
     "mr": "meester",
     "dr": "dokter",
+    "doctor": "dokter",
     "ds": "dominee",
     "kon": "koning",
-    "koning": "koning",
+    "koningin": "koning",
+    "prof": "professor",
+    "gen": "generaal",
+    "comm": "commissaris",
+    "weth": "wethouder",
+    "past": "pastoor",
+    "jhr": "jonkheer",
+    "jkvr": "jonkvrouw",
+    "mgr": "monseigneur",
+    "zr": "zuster",
+    "verl": "verlengde",
+    "gebr": "gebroeders",
 }
-# Word endings: "Beethovenstr." -> "Beethovenstraat". Longest first.
+# Word endings of the official short names, written with or without a dot ("Europaln",
+# "Lijsterstr", "Blekerssngl", "Rijnsoeverwg."). Only endings no Dutch word has, so a real name
+# is never changed into another one ("Wegh", "Oost", "Kerkhof" stay as they are). Longest first.
 _SUFFIX_ABBREVIATIONS = (
-    ("str", "straat"),
+    ("sngl", "singel"),
     ("pln", "plein"),
+    ("str", "straat"),
     ("ln", "laan"),
     ("wg", "weg"),
 )
+# "van der", "van den" and "van de" are all "vd" in a short name.
+_VAN_ARTICLES = frozenset({"de", "der", "den"})
+_STREET_SPLIT_RE = re.compile(r"[^\w.]+|_")
+_DOTTED_RE = re.compile(r"(?<=\.)(?=\w)")
+# Initials written together in a short name ("Jkvr CM v Asch v Wijckln" for "C.M.").
+_INITIALS_RE = re.compile(r"^[A-Z]{2,3}$")
+_NOT_INITIALS = frozenset({"IJ"})
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _street_words(name: str) -> list[str]:
+    """Raw words in the resident's case; "CM" between other words becomes "C", "M"."""
+    words: list[str] = []
+    mixed = name != name.upper()
+    for raw in _STREET_SPLIT_RE.split(name):
+        for token in _DOTTED_RE.split(raw):  # "v.beethovenstr." -> "v.", "beethovenstr."
+            if (
+                mixed
+                and _INITIALS_RE.match(token)
+                and token not in _NOT_INITIALS
+                and token.lower() not in _WORD_ABBREVIATIONS
+            ):
+                words.extend(token)
+            elif token:
+                words.append(token)
+    return words
 
 
 def normalize_street(name: str) -> str:
     """Matching key for a street name: forgiving about case, accents, dots and abbreviations.
 
-    ``"V. Beethovenstr."`` and ``"van Beethovenstraat"`` both give ``"van beethovenstraat"``.
+    ``"V. Beethovenstr."`` and ``"van Beethovenstraat"`` both give ``"van beethovenstraat"``;
+    the BAG name and its official short name give the same key: ``"Europalaan"`` and
+    ``"Europaln"``, ``"Burgemeester A.P. van der Blinklaan"`` and ``"Burg A P vd Blinkln"``.
     """
-    text = _strip_accents((name or "").casefold()).replace("\u2019", "'")
-    text = text.replace("'", "")
-    # Split on anything that is not a letter, digit or dot; dots mark abbreviations.
-    raw_tokens = re.split(r"[^\w.]+|_", text)
+    text = _strip_accents(name or "").replace("\u2019", "'").replace("'", "")
     words: list[str] = []
-    for raw in raw_tokens:
-        for token in re.split(r"(?<=\.)(?=\w)", raw):  # "v.beethovenstr." -> "v.", "beethovenstr."
-            abbreviated = token.endswith(".")
-            word = token.strip(".")
-            if not word:
-                continue
-            if word in _WORD_ABBREVIATIONS:
-                words.append(_WORD_ABBREVIATIONS[word])
-                continue
+    for token in _street_words(text):
+        word = token.strip(".").casefold()
+        if not word:
+            continue
+        if word in _WORD_ABBREVIATIONS:
+            words.extend(_WORD_ABBREVIATIONS[word].split())
+            continue
+        if words and words[-1] == "van" and word in _VAN_ARTICLES:
+            words.append("de")
+            continue
+        if not word[-1].isdigit():
             for suffix, full in _SUFFIX_ABBREVIATIONS:
-                stem = word[: -len(suffix)]
-                if word.endswith(suffix) and len(stem) >= 3 and (abbreviated or suffix == "str"):
-                    word = stem + full
+                if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+                    word = word[: -len(suffix)] + full
                     break
-            words.append(word)
+        words.append(word)
     return " ".join(words)
 
 
