@@ -234,7 +234,8 @@ RD_RANGE = (0.0, 300_000.0, 300_000.0, 625_000.0)
 #: WGS84 around the Netherlands (lon min, lon max, lat min, lat max), degrees
 WGS84_RANGE = (3.0, 7.3, 50.7, 53.6)
 _CRS_NAMES = {RD_EPSG: "RD New (EPSG:28992)", WGS84_EPSG: "WGS84 (EPSG:4326)"}
-_EPSG_CODE = re.compile(r"EPSG:{1,2}(?:[0-9.]*:)?(\d{3,6})$", re.IGNORECASE)
+#: EPSG:28992, urn:ogc:def:crs:EPSG::28992, urn:ogc:def:crs:EPSG:6.3:28992, http://www.opengis.net/def/crs/EPSG/0/28992
+_EPSG_CODE = re.compile(r"EPSG(?::{1,2}(?:[0-9.]*:)?|/[0-9.]+/)(\d{3,6})$", re.IGNORECASE)
 _CRS84 = re.compile(r"(^|:)CRS:?84$", re.IGNORECASE)
 
 
