@@ -4,10 +4,11 @@ Rows come from buurt.geo.register_io as AddressRecord, Rejected or Skipped; this
 
 All or nothing: one import is one transaction. A file that fails half-way (bad bytes, a full
 disk, Ctrl-C) leaves the ``address`` table and the ``addresses`` cache revision as they were, so
-"run it again" is the whole recovery. The price on SQLite is the write lock: it is held from the
-first batch until the commit, and a sign-up that wants to write meanwhile waits (busy_timeout
-15 s, then a Dutch 503). Import a big file outside busy hours; bench/bench_register_import.py
-measures how long the lock is held.
+"run it again" is the whole recovery. The whole file is read, validated and filtered first, into a
+throwaway SQLite file beside the database (the stage); only then does the transaction start. On
+SQLite that transaction holds the write lock until it commits, and a sign-up that wants to write
+meanwhile waits (busy_timeout 15 s, then a Dutch 503): with the stage that is the writing phase
+only, not the reading of a national file. bench/bench_register_import.py measures both.
 
 Rows are written with the driver's executemany on plain tuples (no SQLAlchemy type processing
 per row: that was two thirds of the time), and memory does not grow with the file: a batch is
@@ -17,6 +18,8 @@ over the ids that existed before remembers which of those this file already touc
 
 from __future__ import annotations
 
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -115,27 +118,78 @@ def import_records(
 ) -> ImportReport:
     """Insert or update addresses in ONE transaction; idempotent (key: postcode+number+letter+addition).
 
-    Anything raised while reading or writing rolls everything back (the register and its cache
-    revision stay as they were) and is raised again. Within one file the first row for an
-    address wins; later ones are counted as duplicates. ``progress`` gets the number of input
-    rows handled (accepted, rejected and skipped) after each batch.
+    Two phases. Reading: every row is validated and parked in a private temporary SQLite file
+    (:class:`_Stage`), so memory stays flat and the register is not touched while a national
+    file is still being read and filtered. Writing: one transaction, batch by batch from the
+    stage. Anything raised in either phase leaves the register and its cache revision as they
+    were, and is raised again. Within one file the first row for an address wins; later ones are
+    counted as duplicates. ``progress`` gets the number of input rows read (accepted, rejected
+    and skipped) after each batch.
     """
     report = ImportReport()
-    session = db.session
-    try:
-        writer = _Writer(source, is_demo)
+    with _Stage() as stage:
         for batch, handled in _batches(items, batch_size, report):
-            writer.write(batch, report)
+            stage.add(batch)
             if progress is not None:
                 progress(handled)
-        if report.loaded or report.updated:
-            caching.bump(session, caching.ADDRESSES)  # driver-level writes pass no session hook
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session = db.session
+        try:
+            writer = _Writer(source, is_demo)
+            for rows in stage.batches(batch_size):
+                writer.write(rows, report)
+            if report.loaded or report.updated:
+                caching.bump(session, caching.ADDRESSES)  # driver-level writes pass no session hook
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
     invalidate_register()
     return report
+
+
+#: One staged address: postcode, number, letter ('' or capital), addition ('' or capitals),
+#: street, place, lat, lon (rounded to 7 decimals, as stored).
+_Row = tuple[str, int, str, str, str, str, float, float]
+
+
+class _Stage:
+    """Validated rows parked on disk (a throwaway SQLite file) until the whole input is read."""
+
+    def __enter__(self) -> _Stage:
+        self._dir = tempfile.TemporaryDirectory(prefix="buurt-import-")
+        self._db = sqlite3.connect(Path(self._dir.name) / "stage.sqlite", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE stage (postcode, number, letter, addition, street, place, lat, lon)")
+        self._db.execute("BEGIN")
+        return self
+
+    def add(self, batch: list[AddressRecord]) -> None:
+        self._db.executemany(
+            "INSERT INTO stage VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.postcode,
+                    r.number,
+                    (r.letter or "").upper(),
+                    (r.addition or "").upper(),
+                    r.street,
+                    r.place or "",
+                    round(r.lat, 7),
+                    round(r.lon, 7),
+                )
+                for r in batch
+            ],
+        )
+
+    def batches(self, size: int) -> Iterator[list[_Row]]:
+        cursor = self._db.execute("SELECT * FROM stage ORDER BY rowid")
+        while rows := cursor.fetchmany(size):
+            yield rows
+
+    def __exit__(self, *exc: object) -> None:
+        self._db.close()
+        self._dir.cleanup()
 
 
 class _Writer:
@@ -167,7 +221,8 @@ class _Writer:
         ).where(table.c.postcode.in_(db.bindparam("postcodes", expanding=True)))
 
         def bound(column: str, value: object) -> object:
-            processor = table.c[column].type.bind_processor(dialect)
+            """The value as the driver gets it (a TypeDecorator's impl included), converted once."""
+            processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
             return processor(value) if processor else value
 
         now = utcnow()
@@ -179,10 +234,8 @@ class _Writer:
         self.touched = bytearray(self.start_max // 8 + 1)
         self.street_norm = lru_cache(maxsize=65536)(normalize_street)  # a street repeats 20-40 times
 
-    def write(self, batch: list[AddressRecord], report: ImportReport) -> None:
-        if not batch:
-            return
-        postcodes = sorted({r.postcode for r in batch})
+    def write(self, rows: list[_Row], report: ImportReport) -> None:
+        postcodes = sorted({row[0] for row in rows})
         existing = {
             (postcode, number, letter, addition): (row_id, (street, place, lat, lon))
             for row_id, postcode, number, letter, addition, street, place, lat, lon in self.connection.execute(
@@ -192,17 +245,17 @@ class _Writer:
         in_batch: set[tuple[str, int, str, str]] = set()
         new_rows: list[tuple] = []
         changed_rows: list[tuple] = []
-        street_norm, touched, start_max = self.street_norm, self.touched, self.start_max
-        for r in batch:
-            key = (r.postcode, r.number, (r.letter or "").upper(), (r.addition or "").upper())
+        street_norm, touched, start_max, constants = self.street_norm, self.touched, self.start_max, self.constants
+        for row in rows:
+            key = row[:4]
             if key in in_batch:
                 report.duplicates += 1
                 continue
             in_batch.add(key)
-            values = (r.street, r.place or "", round(r.lat, 7), round(r.lon, 7))
+            values = row[4:]
             current = existing.get(key)
             if current is None:
-                new_rows.append((*key, values[0], street_norm(values[0]), *values[1:], *self.constants))
+                new_rows.append((*key, row[4], street_norm(row[4]), *row[5:], *constants))
                 report.loaded += 1
                 continue
             row_id = current[0]
@@ -211,7 +264,7 @@ class _Writer:
                 continue
             touched[row_id >> 3] |= 1 << (row_id & 7)
             if current[1] != values:
-                changed_rows.append((values[0], street_norm(values[0]), *values[1:], self.now, row_id))
+                changed_rows.append((row[4], street_norm(row[4]), *row[5:], self.now, row_id))
                 report.updated += 1
             else:
                 report.unchanged += 1
@@ -240,7 +293,8 @@ def _batches(
         else:
             report.reject(item)
             handled += 1
-    yield batch, handled
+    if batch or handled:
+        yield batch, handled
 
 
 # ---------------------------------------------------------------------------------------------

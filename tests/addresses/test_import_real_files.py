@@ -470,3 +470,28 @@ def test_rejected_rows_are_counted_but_only_the_first_are_kept(app):
     assert report.rejected_count == 1_500
     assert len(report.rejected) == imports.REJECTED_KEPT
     assert report.reasons == {"De woonplaats ontbreekt.": 1_500}
+
+
+def test_the_register_is_not_locked_while_the_file_is_read(app, tmp_path):
+    """SQLite: a sign-up's write goes through while a big file is still being read (the stage)."""
+    import sqlite3
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite:///"):
+        pytest.skip("PostgreSQL writers do not wait for each other's table writes")
+    writes: list[int] = []
+
+    def sign_up_meanwhile(_handled: int) -> None:
+        other = sqlite3.connect(uri.removeprefix("sqlite:///"), timeout=0.2, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails with "database is locked" while an import writes
+            other.execute("UPDATE revision SET value = value WHERE name = 'probe'")
+            other.execute("COMMIT")
+            writes.append(1)
+        finally:
+            other.close()
+
+    records = read_bagadres_csv(io.StringIO(b"".join(_big_csv(12_000)).decode()))
+    report = imports.import_records(records, source="x", progress=sign_up_meanwhile)
+    assert report.loaded == 12_000
+    assert len(writes) == 3  # one per batch of 5,000 read
