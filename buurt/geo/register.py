@@ -23,13 +23,23 @@ from buurt.geo.geocoding import (
 )
 from buurt.geo.register_io import AddressRecord
 
-__all__ = ["MemoryRegister", "RegisterGeocoder"]
+__all__ = ["Entry", "MemoryRegister", "RegisterGeocoder", "choice_among", "entry_of", "pick", "result_of"]
 
-# One stored address: (letter, addition, record, source); letter/addition in capitals or None.
-_Entry = tuple[str | None, str | None, AddressRecord, str]
+#: One stored address: (letter, addition, record, source); letter/addition in capitals or None.
+#: MemoryRegister keeps lists of them; a database register builds them from the rows of one query.
+Entry = tuple[str | None, str | None, AddressRecord, str]
 
 
-def _result(record: AddressRecord, source: str) -> GeocodeResult:
+def entry_of(record: AddressRecord, source: str = SOURCE_REGISTER) -> Entry:
+    """``record`` as an :data:`Entry` (letter and addition as stored: capitals or ``None``)."""
+    letter, addition = house_part(record.letter), house_part(record.addition)
+    if (letter, addition) != (record.letter, record.addition):
+        record = replace(record, letter=letter, addition=addition)
+    return (letter, addition, record, source)
+
+
+def result_of(record: AddressRecord, source: str) -> GeocodeResult:
+    """The answer for one stored address."""
     house = HouseNumber(record.number, record.letter, record.addition)
     return GeocodeResult(
         lat=record.lat,
@@ -43,20 +53,31 @@ def _result(record: AddressRecord, source: str) -> GeocodeResult:
     )
 
 
-def _pick(candidates: Sequence[_Entry], number: int, letter: str | None, addition: str | None) -> GeocodeResult | None:
-    """The one address meant: each reading of the typed number in turn (``HouseNumber.readings``:
-    "105-H" is huisletter H or toevoeging H), or the only address at a bare number."""
-    wanted = HouseNumber(number, house_part(letter), house_part(addition))
-    for reading in wanted.readings():
+def pick(candidates: Sequence[Entry], number: int, letter: str | None, addition: str | None) -> GeocodeResult | None:
+    """The one address meant among ``candidates`` (one postcode or street, one number): each
+    reading of the typed number in turn (``HouseNumber.readings``: "105-H" is huisletter H or
+    toevoeging H), or the only address at a bare number."""
+    if not candidates:
+        return None
+    letter, addition = house_part(letter), house_part(addition)
+    # The typed reading first, without building a HouseNumber: most lookups end here.
+    exact = [entry for entry in candidates if entry[0] == letter and entry[1] == addition]
+    if len(exact) == 1:
+        return result_of(exact[0][2], exact[0][3])
+    if letter is None and addition is None:
+        return result_of(candidates[0][2], candidates[0][3]) if len(candidates) == 1 else None
+    try:
+        readings = HouseNumber(number, letter, addition).readings()[1:]
+    except ValueError:  # not a house number anybody can have: nothing else to try
+        return None
+    for reading in readings:
         exact = [entry for entry in candidates if entry[:2] == (reading.letter, reading.addition)]
         if len(exact) == 1:
-            return _result(exact[0][2], exact[0][3])
-    if wanted.letter is None and wanted.addition is None and len(candidates) == 1:
-        return _result(candidates[0][2], candidates[0][3])
+            return result_of(exact[0][2], exact[0][3])
     return None
 
 
-def _choice(candidates: Sequence[_Entry]) -> HouseChoice | None:
+def choice_among(candidates: Sequence[Entry]) -> HouseChoice | None:
     """Every imported address among ``candidates`` (one postcode or street, one number) to choose
     from. Online answers kept in the register are left out: they are the houses somebody looked up,
     not all there are, so an online geocoder gives the complete list instead."""
@@ -84,8 +105,8 @@ class MemoryRegister:
     """
 
     def __init__(self, records: Iterable[AddressRecord] = ()) -> None:
-        self._by_postcode: dict[tuple[str, int], list[_Entry]] = {}
-        self._by_street: dict[tuple[str, int], list[tuple[str, _Entry]]] = {}
+        self._by_postcode: dict[tuple[str, int], list[Entry]] = {}
+        self._by_street: dict[tuple[str, int], list[tuple[str, Entry]]] = {}
         for record in records:
             self.add(record)
 
@@ -94,10 +115,8 @@ class MemoryRegister:
 
     def add(self, record: AddressRecord, *, source: str = SOURCE_REGISTER) -> None:
         """Store one address (replacing the same postcode/number/letter/addition)."""
-        letter, addition = house_part(record.letter), house_part(record.addition)
-        if (letter, addition) != (record.letter, record.addition):
-            record = replace(record, letter=letter, addition=addition)
-        entry: _Entry = (letter, addition, record, source)
+        entry = entry_of(record, source)
+        letter, addition, record = entry[0], entry[1], entry[2]
         entries = self._by_postcode.setdefault((record.postcode, record.number), [])
         if entries:
             entries[:] = [old for old in entries if old[:2] != (letter, addition)]
@@ -129,7 +148,7 @@ class MemoryRegister:
 
     def find_exact(self, postcode: str, number: int, letter: str | None, addition: str | None) -> GeocodeResult | None:
         """See :class:`AddressRegister`."""
-        return _pick(self._by_postcode.get((postcode, number), ()), number, letter, addition)
+        return pick(self._by_postcode.get((postcode, number), ()), number, letter, addition)
 
     def find_by_street(
         self,
@@ -140,9 +159,9 @@ class MemoryRegister:
         place: str | None,
     ) -> GeocodeResult | None:
         """See :class:`AddressRegister`; ``place`` (case-insensitive) narrows the search."""
-        return _pick(self._street_entries(street_normalized, number, place), number, letter, addition)
+        return pick(self._street_entries(street_normalized, number, place), number, letter, addition)
 
-    def _street_entries(self, street_normalized: str, number: int, place: str | None) -> list[_Entry]:
+    def _street_entries(self, street_normalized: str, number: int, place: str | None) -> list[Entry]:
         wanted = place.casefold() if place else None
         return [
             entry
@@ -152,11 +171,11 @@ class MemoryRegister:
 
     def choice_at(self, postcode: str, number: int) -> HouseChoice | None:
         """See :class:`AddressRegister`."""
-        return _choice(self._by_postcode.get((postcode, number), ()))
+        return choice_among(self._by_postcode.get((postcode, number), ()))
 
     def choice_on_street(self, street_normalized: str, number: int, place: str | None) -> HouseChoice | None:
         """See :class:`AddressRegister`."""
-        return _choice(self._street_entries(street_normalized, number, place))
+        return choice_among(self._street_entries(street_normalized, number, place))
 
 
 @lru_cache(maxsize=8192)
