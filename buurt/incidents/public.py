@@ -28,7 +28,7 @@ from flask import current_app
 from flask_babel import get_locale
 
 from buurt import caching
-from buurt.addresses.services import imported_only
+from buurt.addresses.services import imported_only, near_current_areas
 from buurt.areas import services as areas
 from buurt.extensions import db
 from buurt.incidents import blur, labels
@@ -101,15 +101,18 @@ def _public_points(since: datetime, cutoff: datetime) -> list[blur.ExactPoint]:
 def address_grid(cell_m: float) -> Counter:
     """Register addresses per grid cell (a cell with too few is never shown); per addresses revision.
 
-    Reading the whole register costs ~0.5 s for 100,000 addresses; every new incident rebuilds the
-    picture of each period and language, so the grid is kept apart, until the register changes.
+    Only the addresses near the current areas are read (incidents lie in them; a register may hold
+    the whole country): ~0.5 s for 100,000; every new incident rebuilds the picture of each period
+    and language, so the grid is kept apart, until the register or the areas change.
     """
-    key = (caching.read_revision(db.session, caching.ADDRESSES), cell_m)
+    key = (caching.read_revision(db.session, caching.ADDRESSES), areas.current_key(), cell_m)
     cache = caching.process_cache("address_grid", 2)
     grid = cache.get(key)
     if grid is None:
-        # imported register addresses only: a cached online lookup must not lift a cell over the threshold
-        rows = db.session.execute(db.select(Address.lat, Address.lon).where(imported_only())).all()
+        # imported register addresses only: a cached online lookup must not lift a cell over the threshold;
+        # a cell at the areas' edge is counted whole (the margin)
+        near = near_current_areas(margin_m=2 * cell_m)
+        rows = db.session.execute(db.select(Address.lat, Address.lon).where(imported_only(), near)).all()
         lats, lons = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
         grid = cache.put(key, blur.address_counts(lats, lons, cell_m))
     return grid

@@ -15,6 +15,11 @@ class Address(db.Model):
     __table_args__ = (
         UniqueConstraint("postcode", "house_number", "house_letter", "house_addition"),
         Index("ix_address_street_norm_number", "street_norm", "house_number"),
+        # Pages about the neighbourhood read only the addresses in its areas' bounding box
+        # (buurt.addresses.services.near_current_areas), from a register that may be the country.
+        Index("ix_address_lat_lon", "lat", "lon"),
+        # The purge finds the cached online answers past their term without reading the register.
+        Index("ix_address_source_updated_at", "source", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
