@@ -413,12 +413,10 @@ def proposal_choices(proposal_id: int):
     before = proposals.choices_of(found)
     name, key = form.name_property.data or None, form.key_property.data or None
     groups: dict[str, str] = {}
-    if key == before.key_property:  # the same keys: the selects belong to these areas
-        count = request.form.get("gebieden", "")[:4]
-        for n in range(min(int(count), current_app.config["AREA_MAX_FEATURES"]) if count.isdigit() else 0):
-            area_key, slug = request.form.get(f"gebied-{n}", "")[:80], request.form.get(f"groep-{n}", "")[:80]
-            if area_key and slug:
-                groups[area_key] = slug
+    if key == before.key_property:  # the same keys: the selects (one per area, in order) belong to these areas
+        limit = current_app.config["AREA_MAX_FEATURES"]
+        pairs = zip(request.form.getlist("gebied")[:limit], request.form.getlist("groep")[:limit], strict=False)
+        groups = {area_key[:80]: slug[:80] for area_key, slug in pairs if area_key and slug}
     choices = ImportChoices(name, key, groups)
     try:
         proposals.plan_proposal(found, choices)

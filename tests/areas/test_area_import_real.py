@@ -306,10 +306,12 @@ def test_web_upload_of_rd_file_choices_and_extra_confirmation(demo, client, logi
 
     # the coordinator puts Rijnsoever-Midden in Midden Zuid: Midden Noord's residents move instead
     areas = imports.plan_import(RD_FILE.read_bytes(), max_bytes=10**8).areas
-    form = {"name_property": "statnaam", "key_property": "", "gebieden": str(len(areas))}
-    for n, area in enumerate(areas):
-        form[f"gebied-{n}"] = area.key
-        form[f"groep-{n}"] = "rijnsoever-midden-zuid" if area.key == "BU05370106" else ""
+    form = {
+        "name_property": "statnaam",
+        "key_property": "",
+        "gebied": [a.key for a in areas],
+        "groep": ["rijnsoever-midden-zuid" if a.key == "BU05370106" else "" for a in areas],
+    }
     assert client.post(preview + "/keuzes", data=form).status_code == 302
     db.session.expire_all()
     stored = db.session.get(BoundaryGeneration, proposal_id)
@@ -324,7 +326,9 @@ def test_web_upload_of_rd_file_choices_and_extra_confirmation(demo, client, logi
     # hostile choices: a property not in the list, a group that does not exist: a message, no 500, nothing stored
     bad = client.post(preview + "/keuzes", data={**form, "name_property": "bestaat-niet"})
     assert bad.status_code == 302
-    bad = client.post(preview + "/keuzes", data={**form, "groep-0": "bestaat-niet"}, follow_redirects=True)
+    bad = client.post(
+        preview + "/keuzes", data={**form, "groep": ["bestaat-niet", *form["groep"][1:]]}, follow_redirects=True
+    )
     assert bad.status_code == 200
     assert "De groep &#39;bestaat-niet&#39; bestaat niet" in bad.get_data(as_text=True)
     db.session.expire_all()

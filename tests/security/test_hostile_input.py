@@ -150,7 +150,7 @@ BODY_TOKENS = {
 }
 
 #: Form fields read straight from request.form (not through a WTForms class).
-RAW_FORM_NAMES = ("anchor", "use_location", "action", "email", "prefill")
+RAW_FORM_NAMES = ("anchor", "use_location", "action", "email", "prefill", "gebied", "groep")
 
 FILES = (b"", b"\x00" * 16, b"{}", b'{"type": "FeatureCollection", "features": []}', b"\x89PNG\r\n\x1a\n", b"nope")
 
