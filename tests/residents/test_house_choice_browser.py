@@ -38,8 +38,15 @@ def look_up(page, url, postcode, number):
     page.get_by_label("Postcode").fill(postcode)
     page.get_by_label("Huisnummer").fill(number)
     page.get_by_role("button", name="Zoek mijn groep").tap()
+    return answer_of(page)
+
+
+def answer_of(page):
+    """The answer, once the page and its stylesheets have loaded: sizes measured before the CSS
+    arrives would be those of unstyled buttons."""
     answer = page.locator("#antwoord")
     answer.wait_for()
+    page.wait_for_load_state("load")
     return answer
 
 
@@ -97,6 +104,7 @@ def test_signup_offers_the_toevoegingen_and_keeps_what_was_typed(live_server, ph
     phone.get_by_role("button", name="Aanmelden").tap()
     choice = phone.locator("#toevoeging-keuze")
     choice.wait_for()
+    phone.wait_for_load_state("load")
     assert "Op Proefstraat 7, Katwijk zijn meer adressen" in choice.inner_text()
     assert residents() == []
     assert phone.get_by_label("Naam").input_value() == "Fictief Flatbewoner"
