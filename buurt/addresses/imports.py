@@ -21,6 +21,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -135,11 +136,12 @@ def import_records(
         session = db.session
         try:
             writer = _Writer(source, is_demo)
-            for rows in stage.batches(batch_size):
-                writer.write(rows, report)
-            if report.loaded or report.updated:
-                caching.bump(session, caching.ADDRESSES)  # driver-level writes pass no session hook
-            session.commit()
+            with writer.big_cache():
+                for rows in stage.batches(batch_size):
+                    writer.write(rows, report)
+                if report.loaded or report.updated:
+                    caching.bump(session, caching.ADDRESSES)  # driver-level writes pass no session hook
+                session.commit()
         except BaseException:
             session.rollback()
             raise
@@ -183,7 +185,9 @@ class _Stage:
         )
 
     def batches(self, size: int) -> Iterator[list[_Row]]:
-        cursor = self._db.execute("SELECT * FROM stage ORDER BY rowid")
+        """In key order (the register's unique index then grows in order, ~10 % less work); for
+        one key the row read first comes first, so the first row of the file still wins."""
+        cursor = self._db.execute("SELECT * FROM stage ORDER BY postcode, number, letter, addition, rowid")
         while rows := cursor.fetchmany(size):
             yield rows
 
@@ -204,6 +208,7 @@ class _Writer:
         # Table and column names are this module's constants; every value is a bound parameter.
         marks = ", ".join([mark] * len(_INSERT_COLUMNS))
         self.insert_sql = f"INSERT INTO {table.name} ({', '.join(_INSERT_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+        self.copy_sql = f"COPY {table.name} ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
         self.update_sql = (
             f"UPDATE {table.name} SET street = {mark}, street_norm = {mark}, place = {mark}, "  # noqa: S608
             f"lat = {mark}, lon = {mark}, updated_at = {mark} WHERE id = {mark}"
@@ -233,6 +238,31 @@ class _Writer:
         self.start_max = connection.execute(db.select(db.func.max(table.c.id))).scalar() or 0
         self.touched = bytearray(self.start_max // 8 + 1)
         self.street_norm = lru_cache(maxsize=65536)(normalize_street)  # a street repeats 20-40 times
+
+    def _insert(self, rows: list[tuple]) -> None:
+        if self.connection.dialect.driver == "psycopg":
+            # PostgreSQL: COPY is several times faster than executemany, inside the same transaction
+            cursor = self.connection.connection.driver_connection.cursor()
+            with cursor.copy(self.copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        self.connection.exec_driver_sql(self.insert_sql, rows)
+
+    @contextmanager
+    def big_cache(self) -> Iterator[None]:
+        """SQLite: a 64 MB page cache while writing (the default 2 MB spills the growing indexes
+        to the WAL again and again); the connection's own size comes back afterwards."""
+        if self.connection.dialect.name != "sqlite":
+            yield
+            return
+        raw = self.connection.connection.driver_connection
+        before = raw.execute("PRAGMA cache_size").fetchone()[0]
+        raw.execute("PRAGMA cache_size=-65536")
+        try:
+            yield
+        finally:
+            raw.execute(f"PRAGMA cache_size={int(before)}")
 
     def write(self, rows: list[_Row], report: ImportReport) -> None:
         postcodes = sorted({row[0] for row in rows})
@@ -269,7 +299,7 @@ class _Writer:
             else:
                 report.unchanged += 1
         if new_rows:
-            self.connection.exec_driver_sql(self.insert_sql, new_rows)
+            self._insert(new_rows)
         if changed_rows:
             self.connection.exec_driver_sql(self.update_sql, changed_rows)
 
