@@ -92,7 +92,13 @@ def choice_where(choice: HouseChoice) -> str:
 
 
 def choice_message(choice: HouseChoice) -> str:
-    """The Dutch sentence above the choices (in the current locale)."""
+    """The sentence above the choices (in the current locale); one address is a question."""
+    if len(choice.houses) == 1:
+        return _(
+            "Op %(where)s kennen we alleen %(house)s. Is dat uw adres?",
+            where=choice_where(choice),
+            house=str(choice.houses[0]),
+        )
     return _("Op %(where)s zijn meer adressen. Kies het uwe:", where=choice_where(choice))
 
 
@@ -120,10 +126,12 @@ CHOICE_BUTTONS = 12
 class ChoiceView:
     """What a page needs to offer a choice: the street-and-place check and one option per address.
 
-    ``options`` are (display form, Toevoeging-field text): ("7-1", "1"), ("9a", "A").
+    ``options`` are (display form, Toevoeging-field text): ("7-1", "1"), ("9a", "A"); ``message``
+    is the sentence above them, in the page's language.
     """
 
     where: str
+    message: str
     number: int
     postcode: str | None
     street: str | None
@@ -147,6 +155,7 @@ def houses_in_order(choice: HouseChoice) -> list[HouseNumber]:
 def choice_view(choice: HouseChoice) -> ChoiceView:
     return ChoiceView(
         where=choice_where(choice),
+        message=choice_message(choice),
         number=choice.number,
         postcode=choice.postcode,
         street=choice.street,

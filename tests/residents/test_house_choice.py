@@ -55,11 +55,11 @@ def test_lookup_page_offers_the_toevoegingen(client, proefstraat, typed):
     number, addition = typed
     html = lookup(client, postcode="2221 CM", house_number=number, addition=addition)
     assert "Dit adres kennen we niet" not in html
-    assert "Op Proefstraat" in html
-    assert "Katwijk zijn meer adressen" in html
     if number.startswith("7"):
+        assert "Op Proefstraat 7, Katwijk zijn meer adressen. Kies het uwe:" in html
         assert choice_buttons(html) == ["7-1", "7-2", "7-3a"]
-    else:
+    else:  # one address at the number: a question, not "more addresses"
+        assert "Op Proefstraat 9, Katwijk kennen we alleen 9a. Is dat uw adres?" in html
         assert choice_buttons(html) == ["9a"]
     assert "csrf_token" in html.split('id="antwoord"', 1)[1]  # each choice is a POST with CSRF
 
