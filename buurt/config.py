@@ -73,8 +73,12 @@ class Defaults:
     PDOK_ROWS = 100
     PDOK_MAX_HOUSES = 1000
     # Up to this many addresses the register is answered from an in-memory snapshot in each
-    # worker (~600 bytes an address); above it, from indexed database queries (issue 14).
-    ADDRESS_SNAPSHOT_MAX = 250_000
+    # worker; above it, from indexed database queries (issue 14). Measured (bench_register_scale.py,
+    # SQLite): a snapshot costs ~1.1 KB an address in every worker (a worker is 120 MB without it;
+    # 240 MB at 100k, 400 MB at 250k, 680 MB at 500k) and takes seconds to (re)load after every
+    # change to the register; a query costs ~50 us against ~15 us from memory, and no memory at any
+    # size (121 MB at 1M). 100k keeps a worker under 300 MB with the faster snapshot for a town.
+    ADDRESS_SNAPSHOT_MAX = 100_000
     NOMINATIM_URL = "https://nominatim.openstreetmap.org"
     BORDER_MARGIN_M = 25.0
 
