@@ -76,3 +76,34 @@ def test_upgrade_keeps_one_active_sign_up_per_number_and_removes_nothing(tmp_pat
             db.session.remove()
             _reset_schema()
             db.engine.dispose()
+
+
+def test_upgrade_renews_street_keys_for_pdok_short_names(tmp_path):
+    """Keys stored by the old normalize_street ("europaln") would never match a typed "Europalaan"
+    after issue 14; the upgrade recomputes them and leaves keys that were right alone. The street
+    names are PDOK's real short forms; the postcodes and points are fictional."""
+    app = make_test_app(tmp_path)
+    with app.app_context():
+        _drop_everything()
+        try:
+            flask_migrate.upgrade(revision="b41f6e2a8c57")
+            rows = [(1, "Europaln", "europaln"), (2, "Europaln", "europaln"), (3, "Proefstraat", "proefstraat")]
+            with db.engine.begin() as conn:
+                for rid, street, key in rows:
+                    conn.execute(
+                        text(
+                            "INSERT INTO address (id, postcode, house_number, house_letter, house_addition, street,"
+                            " street_norm, place, lat, lon, source, is_demo, created_at, updated_at) VALUES (:id,"
+                            " '2221ZZ', :id, '', '', :street, :key, 'Katwijk', 52.2, 4.4, 'bag-csv', false,"
+                            " '2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+                        ),
+                        {"id": rid, "street": street, "key": key},
+                    )
+            flask_migrate.upgrade()
+            with db.engine.connect() as conn:
+                keys = dict(conn.execute(text("SELECT id, street_norm FROM address ORDER BY id")).all())
+            assert keys == {1: "europalaan", 2: "europalaan", 3: "proefstraat"}
+        finally:
+            db.session.remove()
+            _reset_schema()
+            db.engine.dispose()
