@@ -31,6 +31,7 @@ __all__ = [
     "ParsedAddress",
     "format_address",
     "format_postcode",
+    "house_order",
     "house_part",
     "normalize_postcode",
     "normalize_street",
@@ -132,6 +133,17 @@ class HouseNumber:
             addition = self.addition if upper else self.addition.lower()
             text += f"-{addition}"
         return text
+
+
+def house_order(house: HouseNumber) -> tuple:
+    """Order for people choosing their address: the bare number first, then by letter; additions
+    in natural order (20-2 before 20-10; text order would be 20-1, 20-10, 20-11, 20-2)."""
+    chunks = re.findall(r"\d+|\D+", house.addition or "")
+    return (
+        house.number,
+        house.letter or "",
+        [(0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk) for chunk in chunks],
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,7 +91,8 @@ class HouseChoice:
     """The house number exists, but not as asked: every address at it, for the resident to pick.
 
     "2221 CM 7" where only 7-1 and 7-2 exist, or "7-3" where 7-3 does not. ``houses`` are sorted
-    (BAG order: letter, then addition) and complete for the source that answered (``source``).
+    (``buurt.geo.addresses.house_order``: 20-2 before 20-10) and complete for the source that
+    answered (``source``) unless ``complete`` says otherwise.
     ``street`` and ``place`` let the resident check they typed the right postcode.
     """
 
@@ -101,6 +102,9 @@ class HouseChoice:
     place: str | None
     houses: tuple[HouseNumber, ...]
     source: str
+    #: False when the source had more addresses at the number than it could list (a paged online
+    #: answer cut at PDOK_MAX_HOUSES): the resident's own may be missing, so say how to go on.
+    complete: bool = True
 
 
 #: How many houses a choice message names before "en N andere".
@@ -118,7 +122,8 @@ class HouseChoiceNeeded(UserError):
             named += f" en {more} andere"
         where = ", ".join(part for part in (choice.street, choice.place) if part)
         where = f" ({where})" if where else ""
-        super().__init__(f"Op huisnummer {choice.number}{where} zijn meer adressen: {named}. Kies het uwe.")
+        tail = "" if choice.complete else " Staat het uwe er niet bij, typ dan het huisnummer met toevoeging."
+        super().__init__(f"Op huisnummer {choice.number}{where} zijn meer adressen: {named}. Kies het uwe.{tail}")
         self.choice = choice
 
 

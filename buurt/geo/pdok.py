@@ -32,7 +32,7 @@ from geopy.geocoders.base import DEFAULT_SENTINEL
 from geopy.geocoders.base import Geocoder as GeopyGeocoder
 from geopy.location import Location
 
-from buurt.geo.addresses import HouseNumber, format_address, normalize_street
+from buurt.geo.addresses import HouseNumber, format_address, house_order, normalize_street
 from buurt.geo.coords import in_netherlands
 from buurt.geo.geocoding import SOURCE_PDOK, AddressQuery, GeocodeResult, HouseChoice, HouseChoiceNeeded
 from buurt.geo.guard import CircuitBreaker, ConcurrencyCap
@@ -343,6 +343,7 @@ class PDOKGeocoder(OnlineGeocoder):
         fq = _filter((("type", "adres"),)) + " AND " + q
         found: _Found = {}
         start = requests = 0
+        complete = True
         while True:
             page: PDOKPage = self._call((q, fq, start), deadline, paced=paced and requests == 0)
             requests += 1
@@ -358,6 +359,7 @@ class PDOKGeocoder(OnlineGeocoder):
                 break
             if len(found) >= self.max_houses or start >= PDOK_MAX_START:
                 logger.warning("PDOK: stopped paging at %d addresses of %d", len(found), page.num_found)
+                complete = False
                 break
         logger.debug("PDOK: %d addresses at the number in %d requests", len(found), requests)
         hit = self._best(house, found)
@@ -366,7 +368,7 @@ class PDOKGeocoder(OnlineGeocoder):
         if house.letter is None and house.addition is None and len(found) == 1:
             return self._result(next(iter(found.values())))
         if found:
-            raise HouseChoiceNeeded(self._choice(query, found, self.max_houses))
+            raise HouseChoiceNeeded(self._choice(query, found, self.max_houses, complete=complete))
         return None
 
     # -- judging docs ------------------------------------------------------------------------
@@ -413,7 +415,7 @@ class PDOKGeocoder(OnlineGeocoder):
         )
 
     @staticmethod
-    def _choice(query: AddressQuery, found: _Found, max_houses: int) -> HouseChoice:
+    def _choice(query: AddressQuery, found: _Found, max_houses: int, *, complete: bool) -> HouseChoice:
         houses = sorted(found, key=house_order)[:max_houses]
         docs = [found[house].raw for house in houses]
         postcodes = {clean_postcode(doc.get("postcode")) for doc in docs}
@@ -425,12 +427,5 @@ class PDOKGeocoder(OnlineGeocoder):
             place=str(first["woonplaatsnaam"]) if first.get("woonplaatsnaam") else None,
             houses=tuple(houses),
             source=SOURCE_PDOK,
+            complete=complete and len(found) <= max_houses,
         )
-
-
-def house_order(house: HouseNumber) -> tuple[Any, ...]:
-    """BAG order for a list to choose from: no letter first, then by letter; additions in
-    natural order (1-2 before 1-10, numbers before words)."""
-    addition = house.addition or ""
-    natural = (0, int(addition), "") if addition.isdigit() else (1, 0, addition)
-    return (house.letter or "", addition != "", natural)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from buurt.geo.addresses import HouseNumber, format_address, house_part, normalize_street
+from buurt.geo.addresses import HouseNumber, format_address, house_order, house_part, normalize_street
 from buurt.geo.geocoding import (
     SOURCE_REGISTER,
     AddressQuery,
@@ -81,10 +81,7 @@ def choice_among(candidates: Sequence[Entry]) -> HouseChoice | None:
     """Every imported address among ``candidates`` (one postcode or street, one number) to choose
     from. Online answers kept in the register are left out: they are the houses somebody looked up,
     not all there are, so an online geocoder gives the complete list instead."""
-    imported = sorted(
-        (entry for entry in candidates if entry[3] == SOURCE_REGISTER),
-        key=lambda entry: (entry[0] or "", entry[1] or ""),
-    )
+    imported = [entry for entry in candidates if entry[3] == SOURCE_REGISTER]
     if not imported:
         return None
     first = imported[0][2]
@@ -93,7 +90,7 @@ def choice_among(candidates: Sequence[Entry]) -> HouseChoice | None:
         number=first.number,
         street=first.street,
         place=first.place,
-        houses=tuple(HouseNumber(first.number, entry[0], entry[1]) for entry in imported),
+        houses=tuple(sorted((HouseNumber(first.number, entry[0], entry[1]) for entry in imported), key=house_order)),
         source=SOURCE_REGISTER,
     )
 

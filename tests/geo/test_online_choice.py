@@ -122,6 +122,7 @@ def test_250_flats_are_listed_complete_and_in_order_in_three_requests(pdok_serve
     choice = choice_for(pdok_for(pdok_server), AddressQuery.from_text("2221 CN 1"))
     assert choice.houses == tuple(HouseNumber(1, None, str(n)) for n in range(1, 251))  # 1-2 before 1-10
     assert (choice.street, choice.postcode) == ("Proefflat", "2221CN")
+    assert choice.complete
     assert [(r.rows, r.start) for r in pdok_server.requests] == [(100, 0), (100, 100), (100, 200)]
 
 
@@ -136,6 +137,8 @@ def test_paging_stops_at_max_houses(pdok_server):
     choice = choice_for(pdok_for(pdok_server, max_houses=120), AddressQuery.from_text("2221CN 1"))
     assert len(choice.houses) == 120
     assert len(pdok_server.requests) == 2
+    assert not choice.complete  # a cut list says so: the resident's own flat may be missing
+    assert "typ dan het huisnummer met toevoeging" in HouseChoiceNeeded(choice).message
 
 
 def test_a_street_query_gets_the_complete_choice_from_the_street_s_bag_name(pdok_server):
