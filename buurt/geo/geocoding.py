@@ -20,7 +20,7 @@ The geocoders themselves:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from buurt.exceptions import UserError
@@ -139,6 +139,9 @@ class AddressQuery:
     street: str | None = None
     place: str | None = None
     text: str | None = None
+    #: Other ways the typed text can be read (``ParsedAddress.readings``): "Proefstraat 12 3" is
+    #: street "Proefstraat 12" number 3, or "Proefstraat" 12-3. Street lookups try them in turn.
+    other_readings: tuple[AddressQuery, ...] = field(default=(), compare=False)
 
     @classmethod
     def structured(cls, postcode: str, house: HouseNumber | str | int) -> AddressQuery:
@@ -154,18 +157,27 @@ class AddressQuery:
             raise InvalidAddress("Vul ook het huisnummer in, bijvoorbeeld 2221 AB 12 of Voorbeeldlaan 12.")
         if parsed.postcode is None and parsed.street is None:
             raise InvalidAddress("Vul de postcode of de straat in, bijvoorbeeld 2221 AB 12 of Voorbeeldlaan 12.")
+        others = tuple(
+            cls(postcode=other.postcode, house=other.house, street=other.street, place=other.place, text=text)
+            for other in parsed.readings()[1:]
+        )
         return cls(
             postcode=parsed.postcode,
             house=parsed.house,
             street=parsed.street,
             place=parsed.place,
             text=text,
+            other_readings=others,
         )
 
     @classmethod
     def from_text(cls, text: str) -> AddressQuery:
         """Free text as typed; parsed with :func:`parse_address` (raises :class:`InvalidAddress`)."""
         return cls.from_parsed(parse_address(text), text=" ".join(text.split()))
+
+    def readings(self) -> tuple[AddressQuery, ...]:
+        """This query, then the other readings of its text (see ``other_readings``)."""
+        return (self, *self.other_readings)
 
     @property
     def is_structured(self) -> bool:

@@ -285,9 +285,12 @@ class PDOKGeocoder(OnlineGeocoder):
             return self._complete(
                 query, house, fields, deadline, lambda doc: clean_postcode(doc.get("postcode")) == postcode, paced=True
             )
-        if not query.street:
-            return None
-        return self._by_street(query, house, query.street, deadline)
+        for reading in query.readings():  # "Proefstraat 12 3": street "Proefstraat 12", or 12-3
+            if reading.street and reading.house:
+                hit = self._by_street(reading, reading.house, reading.street, deadline)
+                if hit is not None:
+                    return hit
+        return None
 
     # -- the two query forms -----------------------------------------------------------------
 

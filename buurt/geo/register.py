@@ -199,20 +199,23 @@ class RegisterGeocoder:
         house = query.house
         if house is None:
             return None
-        street = normalize_street(query.street) if query.street else None
         if query.postcode is not None:
             hit = self.register.find_exact(query.postcode, house.number, house.letter, house.addition)
             if hit is not None:
                 return hit
-        if street:
-            hit = self.register.find_by_street(street, house.number, house.letter, house.addition, query.place)
+        streets = [(normalize_street(q.street), q) for q in query.readings() if q.street and q.house]
+        for street, reading in streets:  # "Proefstraat 12 3": street "Proefstraat 12", or 12-3
+            found = reading.house
+            hit = self.register.find_by_street(street, found.number, found.letter, found.addition, reading.place)
             if hit is not None:
                 return hit
         choice = None
         if query.postcode is not None:
             choice = self.register.choice_at(query.postcode, house.number)
-        if choice is None and street:
-            choice = self.register.choice_on_street(street, house.number, query.place)
+        for street, reading in streets:
+            if choice is not None:
+                break
+            choice = self.register.choice_on_street(street, reading.house.number, reading.place)
         if choice is not None:
             raise HouseChoiceNeeded(choice)
         return None
