@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from buurt.geo.geocoding import ONLINE_SOURCES
 from buurt.models import Address, Area, BoundaryGeneration, Group, Incident, Neighbourhood, Revision
 
 AREAS = "areas"
@@ -118,7 +119,12 @@ def bump(session, name: str = AREAS) -> None:
 
 
 def _feeds_cache(obj) -> bool:
-    """A proposal (an inactive generation never activated) is not in any cache: saving one costs nothing."""
+    """A proposal (an inactive generation never activated) is not in any cache: saving one costs
+    nothing. Nor is an online answer kept in the address register: the register snapshot, the street
+    list and the public grid hold imported addresses only, and a bump per lookup would make every
+    worker reload its snapshot (seconds at 100,000 addresses) after each new address looked up."""
+    if isinstance(obj, Address):
+        return obj.source not in ONLINE_SOURCES
     return not (isinstance(obj, BoundaryGeneration) and obj.activated_at is None and not obj.is_current)
 
 

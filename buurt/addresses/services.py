@@ -24,8 +24,7 @@ from buurt.extensions import db
 from buurt.geo.addresses import normalize_street
 from buurt.geo.chain import GeocoderChain, build_chain
 from buurt.geo.geocoding import (
-    SOURCE_NOMINATIM,
-    SOURCE_PDOK,
+    ONLINE_SOURCES,
     SOURCE_REGISTER,
     AddressQuery,
     GeocodeResult,
@@ -60,10 +59,9 @@ ADDRESS_COLUMNS = (
 )
 
 
-#: ``Address.source`` of the rows an online geocoder answered (kept by `store_result`): the cache of
-#: addresses somebody looked up. Every other source is imported register data ("bag-csv", "geojson",
-#: "demo", or what `flask buurt addresses import --source` was given).
-ONLINE_SOURCES = (SOURCE_PDOK, SOURCE_NOMINATIM)
+# ``Address.source`` of the rows an online geocoder answered (kept by `store_result`) is one of
+# ONLINE_SOURCES (buurt.geo.geocoding): the cache of addresses somebody looked up. Every other
+# source is imported register data ("bag-csv", "geojson", "demo", or `addresses import --source`).
 
 
 def imported_only():
@@ -189,8 +187,9 @@ class DbRegister:
     ADDRESS_SNAPSHOT_MAX index entries, never a read of the whole table:
 
     * ``snapshot`` (up to ADDRESS_SNAPSHOT_MAX addresses): lookups are answered from an in-memory
-      MemoryRegister of the whole register (~600 bytes an address in each worker), reloaded when
-      the revision moves. A miss asks the database (an address added since the snapshot).
+      MemoryRegister of the imported register (~1.1 KB an address in each worker), reloaded when
+      the revision moves. A miss asks the database (an address added since the snapshot, or an
+      online answer kept in the register: those do not move the revision, see buurt.caching).
     * ``sql`` (more addresses): every lookup is one indexed query (see `_rows`); nothing of the
       register is kept in memory, so a worker's memory does not grow with the register.
 
@@ -252,7 +251,11 @@ class DbRegister:
                 if count_up_to(limit) > limit:
                     self._mode = SQL
                 else:
-                    self._snapshot = _register_of(db.session.execute(db.select(*ADDRESS_COLUMNS, Address.source)))
+                    # Imported addresses only: cached online answers come and go without a new
+                    # revision (every lookup would reload every worker's snapshot) and are found by
+                    # the database fallback of a miss, so a purged one is gone at once.
+                    imported = db.select(*ADDRESS_COLUMNS, Address.source).where(imported_only())
+                    self._snapshot = _register_of(db.session.execute(imported))
                     self._mode = SNAPSHOT
                 self._revision = revision
             return self._snapshot

@@ -35,6 +35,7 @@ from buurt.geo.addresses import (
 )
 
 __all__ = [
+    "ONLINE_SOURCES",
     "SOURCE_NOMINATIM",
     "SOURCE_PDOK",
     "SOURCE_REGISTER",
@@ -50,6 +51,9 @@ __all__ = [
 SOURCE_REGISTER = "register"
 SOURCE_PDOK = "pdok"
 SOURCE_NOMINATIM = "nominatim"
+#: Sources of answers from online services (kept in the database register as a cache of the
+#: addresses somebody looked up); every other source is imported register data.
+ONLINE_SOURCES = (SOURCE_PDOK, SOURCE_NOMINATIM)
 
 UNAVAILABLE_MESSAGE = (
     "De adreszoeker is nu niet bereikbaar. Probeer het over een paar minuten opnieuw; "
