@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func
 
-from buurt.addresses.services import GeocoderUnavailable, geocode
+from buurt.addresses.services import GeocoderUnavailable, geocode, near_current_areas
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, InvalidAddress, normalize_postcode, normalize_street, parse_address
 from buurt.geo.coords import approx_distance_m, box_around
@@ -258,12 +258,21 @@ def find_streets_in_text(text: str, streets: Iterable[tuple[str, str]]) -> list[
     return [(display, house) for display, house, _start in found]
 
 
+#: How far outside the groups' areas a street may lie and still be suggested for an alert (metres).
+SUGGEST_MARGIN_M = 3000
+
+
 def suggest_locations(received_text: str, limit: int = 3) -> list[Suggestion]:
     """Streets or addresses from the register that the police text mentions, in reading order."""
     text = texts.clean_text(received_text)
     if not text:
         return []
-    rows = db.session.execute(db.select(Address.street_norm, Address.street, Address.place).distinct()).all()
+    # Streets near the groups' areas only: the register may hold a province or the country, and
+    # an alert is routed to groups within a few hundred metres of its place.
+    nearby = near_current_areas(margin_m=SUGGEST_MARGIN_M)
+    rows = db.session.execute(
+        db.select(Address.street_norm, Address.street, Address.place).where(nearby).distinct()
+    ).all()
     if not rows:
         return []
     places_by_key: dict[str, set[str]] = {}

@@ -109,3 +109,12 @@ def test_no_register_no_suggestions(app):
 
     assert db.session.scalar(db.select(Address.id).limit(1)) is None
     assert suggest_locations("Fictieweg") == []
+
+
+def test_a_street_far_from_the_groups_areas_is_not_suggested(street_register, make_address):
+    """The register may hold the country (issue 14, point 6): suggestions read only the streets near
+    the groups' areas, so a same-named street in Groningen neither shows nor costs a full scan."""
+    make_address("9711ZZ", 4, 53.2194, 6.5665, street="Verzonnenstraat Noord", place="Groningen")
+    make_address("2221ZA", 9, 52.21370, 4.42500, street="Verzonnenstraat Zuid")
+    values = [s.value for s in suggest_locations("Inbraak Verzonnenstraat Noord, daarna Verzonnenstraat Zuid")]
+    assert values == ["Verzonnenstraat Zuid, Katwijk"]
