@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -241,11 +242,18 @@ class _Writer:
 
     def _insert(self, rows: list[tuple]) -> None:
         if self.connection.dialect.driver == "psycopg":
-            # PostgreSQL: COPY is several times faster than executemany, inside the same transaction
+            # PostgreSQL: COPY in its text format, inside the same transaction: twice as fast as
+            # executemany, and building the text here is 5x faster than psycopg's write_row.
+            suffix = "\t".join(_copy_text(value) for value in self.constants)
+            e = _COPY_ESCAPES  # postcode, number, letter and addition are validated letters and digits
+            text = "".join(
+                f"{pc}\t{num}\t{let}\t{add}\t{st.translate(e)}\t{norm.translate(e)}\t{pl.translate(e)}"
+                f"\t{lat!r}\t{lon!r}\t{suffix}\n"
+                for pc, num, let, add, st, norm, pl, lat, lon, *_constants in rows
+            )
             cursor = self.connection.connection.driver_connection.cursor()
             with cursor.copy(self.copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(text.encode())
             return
         self.connection.exec_driver_sql(self.insert_sql, rows)
 
@@ -302,6 +310,22 @@ class _Writer:
             self._insert(new_rows)
         if changed_rows:
             self.connection.exec_driver_sql(self.update_sql, changed_rows)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: object) -> str:
+    """One field in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    return repr(value)
 
 
 def _batches(

@@ -495,3 +495,21 @@ def test_the_register_is_not_locked_while_the_file_is_read(app, tmp_path):
     report = imports.import_records(records, source="x", progress=sign_up_meanwhile)
     assert report.loaded == 12_000
     assert len(writes) == 3  # one per batch of 5,000 read
+
+
+def test_odd_characters_survive_the_bulk_write(app):
+    """PostgreSQL writes through COPY's text format: backslash, tab and quotes must come back as they were."""
+    from buurt.geo.register_io import AddressRecord
+
+    odd = ["Proef\\straat", "Verzonnen\tlaan", '\'t Fictieve "Hof"', "Proefstraat \\N", "Curaçao-Ruïnepad"]
+    records = [
+        AddressRecord("2221ZQ", n, None, None, street, "Verzonnen stad", 52.21, 4.42) for n, street in enumerate(odd, 1)
+    ]
+    report = imports.import_records(records, source="x")
+    assert report.loaded == len(odd)
+    db.session.remove()
+    stored = db.session.execute(db.select(Address.street, Address.created_at).order_by(Address.house_number)).all()
+    assert [street for street, _created in stored] == odd
+    assert all(created.tzinfo is not None for _street, created in stored)
+    again = imports.import_records(records, source="x")
+    assert (again.loaded, again.unchanged) == (0, len(odd))
