@@ -85,6 +85,7 @@ def lookup_result_payload(result) -> tuple[dict, int]:
         "nearest_group": _ref(result.nearest_group),
         "distance_m": round(result.distance_m) if result.distance_m is not None else None,
         "source": public_source(result.source),  # "register" or "online": never "asked before"
+        "address": result.address,  # the asker's own address as found, built from its parts
     }
     if result.choice is not None:
         # street, place, postcode and candidates [{"house": "7-1", "huisnummer": 7, "huisletter": null,
@@ -106,3 +107,20 @@ def lookup_structured(postcode: str, number: str, addition: str | None) -> tuple
     except InvalidAddress as error:
         return {"status": "invalid", "message": error.message}, 400
     return lookup_result_payload(lookup_address(query))
+
+
+def address_check(postcode: str, number: str, addition: str | None) -> dict:
+    """For the sign-up form's script (static/js/address-check.js): the address as found (street and
+    place as a check) or the addresses to choose from; no group and no point. Every answer is
+    HTTP 200: the script shows what it can and the form itself answers on submit."""
+    try:
+        query = make_query(postcode=postcode, house_number=number, addition=addition)
+    except InvalidAddress:
+        return {"status": "invalid"}
+    result = lookup_address(query)
+    payload = {"status": result.status}
+    if result.status in ("found", "outside"):
+        payload.update(status="found", address=result.address)
+    elif result.choice is not None:
+        payload.update(choice_payload(result.choice))
+    return payload

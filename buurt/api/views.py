@@ -130,3 +130,20 @@ def lookup_address():
     else:
         return jsonify(status="invalid", message="Geef postcode en huisnummer, of een adres. " + LOOKUP_BODY_HELP), 400
     return jsonify(payload), status
+
+
+@bp.post("/address-check")
+@csrf.exempt  # a JSON body: a cross-site form cannot send one, and a check changes nothing
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOOKUP"])
+def address_check():
+    """The sign-up form's check of {"postcode", "huisnummer"[, "toevoeging"]}: the address as found,
+    or the toevoegingen at the number (status "choose", candidates); always 200 for a valid body."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(status="invalid", message=LOOKUP_BODY_HELP), 400
+    postcode, number, addition = (_text(body, n) for n in ("postcode", "huisnummer", "toevoeging"))
+    if None in (postcode, number, addition) or len(postcode) > 20 or len(number) > 20 or len(addition) > 10:
+        return jsonify(status="invalid", message="Geef postcode, huisnummer en toevoeging als korte tekst."), 400
+    if not (postcode and number):
+        return jsonify(status="invalid"), 200
+    return jsonify(lookup.address_check(postcode, number, addition))  # no-store: buurt.security

@@ -111,3 +111,44 @@ def test_which_prints_the_candidates(runner, proefstraat):
     assert "candidates (3):" in result.output
     assert "7-2        Proefstraat 7-2, 2221 CM Katwijk" in result.output
     assert "street: Proefstraat" in result.output
+
+
+# --- the sign-up form's check (static/js/address-check.js) --------------------------------------
+
+
+def check(client, **body):
+    return client.post("/api/v1/address-check", json=body)
+
+
+def test_address_check_gives_the_toevoegingen_with_200_and_no_group(client, proefstraat):
+    response = check(client, postcode="2221 CM", huisnummer="7", toevoeging="")
+    assert response.status_code == 200  # the script's fetch: no console error for a 404
+    assert response.headers["Cache-Control"] == "no-store"
+    data = response.get_json()
+    assert data["status"] == "choose"
+    assert [c["house"] for c in data["candidates"]] == ["7-1", "7-2", "7-3a"]
+    assert (data["street"], data["place"]) == ("Proefstraat", "Katwijk")
+    assert "group" not in data
+    assert "lat" not in data
+
+
+def test_address_check_found_unknown_and_invalid(client, proefstraat):
+    assert check(client, postcode="2221CM", huisnummer="105", toevoeging="h").get_json() == {
+        "status": "found",
+        "address": "Proefstraat 105-H, 2221 CM Katwijk",
+    }
+    assert check(client, postcode="2221CM", huisnummer="8").get_json() == {"status": "unknown"}
+    assert check(client, postcode="2221", huisnummer="8").get_json() == {"status": "invalid"}
+    assert check(client, postcode="", huisnummer="").get_json() == {"status": "invalid"}
+    assert check(client, postcode=["x"], huisnummer="8").status_code == 400
+    assert client.get("/api/v1/address-check").status_code == 405
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "RATELIMIT_LOOKUP": "2 per minute"}
+
+    def test_address_check_is_rate_limited_like_the_lookup(self, client, proefstraat):
+        statuses = [check(client, postcode="2221CM", huisnummer="7").status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]

@@ -120,3 +120,35 @@ def test_signup_offers_the_toevoegingen_and_keeps_what_was_typed(live_server, ph
     assert (resident.house_number, resident.house_letter, resident.house_addition) == (7, "", "3A")
     assert resident.status == ResidentStatus.PENDING
     assert phone.errors == []
+
+
+def test_signup_script_shows_street_and_toevoegingen_before_sending(live_server, phone, make_address, groups):
+    """The progressive enhancement (static/js/address-check.js): after postcode and huisnummer the
+    street and place show, and a tap on a toevoeging fills in the Toevoeging field."""
+    make_proefstraat(make_address)
+    phone.goto(live_server.url + "/aanmelden")
+    phone.wait_for_load_state("load")
+    phone.get_by_label("Naam").fill("Fictief Flatbewoner")
+    phone.get_by_label("Postcode").fill("2221 CM")
+    phone.get_by_label("Huisnummer").fill("7")
+    phone.get_by_label("Huisnummer").press("Tab")  # a change event, as leaving the field does
+    check = phone.locator("#adres-controle")
+    check.get_by_role("button", name="7-2", exact=True).wait_for()
+    assert "Op Proefstraat 7, Katwijk zijn meer adressen. Kies het uwe:" in check.inner_text()
+    assert check.get_by_role("button").all_inner_texts() == ["7-1", "7-2", "7-3a"]
+    assert min(heights(check.get_by_role("button"))) >= 44
+    no_sideways_scroll(phone)
+    check.get_by_role("button", name="7-2", exact=True).tap()
+    phone.get_by_text("Gevonden: Proefstraat 7-2, 2221 CM Katwijk").wait_for()
+    assert phone.get_by_label("Toevoeging (niet verplicht)").input_value() == "2"
+    assert phone.get_by_label("Huisnummer").input_value() == "7"
+
+    phone.get_by_label("Mobiel nummer voor WhatsApp").fill("06 12345678")
+    phone.get_by_label("privacyverklaring gelezen").check()
+    phone.get_by_label("groepsregels").check()
+    phone.get_by_label("jaar of ouder").check()
+    phone.get_by_role("button", name="Aanmelden", exact=True).tap()
+    phone.wait_for_url("**/aanmelden/ontvangen")
+    [resident] = residents()
+    assert (resident.house_number, resident.house_addition) == (7, "2")
+    assert phone.errors == []
