@@ -32,6 +32,7 @@ from buurt.addresses.services import invalidate_register
 from buurt.exceptions import UserError
 from buurt.extensions import db
 from buurt.geo.addresses import normalize_street
+from buurt.geo.geocoding import ONLINE_SOURCES
 from buurt.geo.register_io import (
     AddressRecord,
     Rejected,
@@ -212,8 +213,9 @@ class _Writer:
         self.copy_sql = f"COPY {table.name} ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
         self.update_sql = (
             f"UPDATE {table.name} SET street = {mark}, street_norm = {mark}, place = {mark}, "  # noqa: S608
-            f"lat = {mark}, lon = {mark}, updated_at = {mark} WHERE id = {mark}"
+            f"lat = {mark}, lon = {mark}, source = {mark}, updated_at = {mark} WHERE id = {mark}"
         )
+        self.source = source
         self.existing_sql = db.select(
             table.c.id,
             table.c.postcode,
@@ -224,6 +226,7 @@ class _Writer:
             table.c.place,
             table.c.lat,
             table.c.lon,
+            table.c.source,
         ).where(table.c.postcode.in_(db.bindparam("postcodes", expanding=True)))
 
         def bound(column: str, value: object) -> object:
@@ -275,8 +278,8 @@ class _Writer:
     def write(self, rows: list[_Row], report: ImportReport) -> None:
         postcodes = sorted({row[0] for row in rows})
         existing = {
-            (postcode, number, letter, addition): (row_id, (street, place, lat, lon))
-            for row_id, postcode, number, letter, addition, street, place, lat, lon in self.connection.execute(
+            (postcode, number, letter, addition): (row_id, (street, place, lat, lon), source in ONLINE_SOURCES)
+            for row_id, postcode, number, letter, addition, street, place, lat, lon, source in self.connection.execute(
                 self.existing_sql, {"postcodes": postcodes}
             )
         }
@@ -301,8 +304,10 @@ class _Writer:
                 report.duplicates += 1  # inserted or matched earlier in this file
                 continue
             touched[row_id >> 3] |= 1 << (row_id & 7)
-            if current[1] != values:
-                changed_rows.append((row[4], street_norm(row[4]), *row[5:], self.now, row_id))
+            # A kept online answer (PDOK, Nominatim) for this address becomes register data: purging
+            # the online cache must not delete an address the register file has.
+            if current[1] != values or current[2]:
+                changed_rows.append((row[4], street_norm(row[4]), *row[5:], self.source, self.now, row_id))
                 report.updated += 1
             else:
                 report.unchanged += 1

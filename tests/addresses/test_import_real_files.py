@@ -513,3 +513,17 @@ def test_odd_characters_survive_the_bulk_write(app):
     assert all(created.tzinfo is not None for _street, created in stored)
     again = imports.import_records(records, source="x")
     assert (again.loaded, again.unchanged) == (0, len(odd))
+
+
+def test_an_address_kept_from_pdok_becomes_register_data_when_the_file_has_it(app, make_address):
+    """Otherwise purging the online cache would delete an address the BAG file holds."""
+    from buurt.geo.geocoding import ONLINE_SOURCES
+
+    make_address(postcode="1011AB", number=105, addition="H", street="De Ruijterkade", place="Amsterdam",
+                 lat=52.3777797, lon=4.9051668, source=ONLINE_SOURCES[0])  # fmt: skip
+    report = imports.import_file(BAGADRES)
+    assert (report.loaded, report.updated) == (98, 1)
+    source = db.session.scalar(
+        db.select(Address.source).where(Address.postcode == "1011AB", Address.house_addition == "H")
+    )
+    assert source == "bag-csv"
