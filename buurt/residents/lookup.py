@@ -132,7 +132,6 @@ class ChoiceView:
 
     where: str
     message: str
-    number: int
     postcode: str | None
     street: str | None
     options: tuple[tuple[str, str], ...]
@@ -156,7 +155,6 @@ def choice_view(choice: HouseChoice) -> ChoiceView:
     return ChoiceView(
         where=choice_where(choice),
         message=choice_message(choice),
-        number=choice.number,
         postcode=choice.postcode,
         street=choice.street,
         options=tuple((str(house), addition_text(house)) for house in houses_in_order(choice)),
