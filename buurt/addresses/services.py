@@ -144,9 +144,10 @@ def _find(rows: list[tuple], number: int, letter: str | None, addition: str | No
         exact = rows
     if len(exact) == 1:
         return result_of(*_entries(exact)[0][2:])
-    if not rows or (not letter_key and not addition_key):
+    if not rows:
         return None
-    return pick(_entries(rows), number, letter, addition)  # the other readings (105-H as 105h)
+    # The other readings (105-H as 105h), and a bare number counted among the imported addresses.
+    return pick(_entries(rows), number, letter, addition)
 
 
 def _entries(rows: list[tuple]) -> list[Entry]:

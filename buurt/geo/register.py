@@ -65,7 +65,11 @@ def pick(candidates: Sequence[Entry], number: int, letter: str | None, addition:
     if len(exact) == 1:
         return result_of(exact[0][2], exact[0][3])
     if letter is None and addition is None:
-        return result_of(candidates[0][2], candidates[0][3]) if len(candidates) == 1 else None
+        # The only address at a bare number. Counted among the imported addresses when there are
+        # any: an online answer kept for somebody's lookup must not turn "found" into "choose"
+        # (the answer would tell that the other address was looked up; issue 13, finding 8).
+        imported = [entry for entry in candidates if entry[3] == SOURCE_REGISTER] or candidates
+        return result_of(imported[0][2], imported[0][3]) if len(imported) == 1 else None
     try:
         readings = HouseNumber(number, letter, addition).readings()[1:]
     except ValueError:  # not a house number anybody can have: nothing else to try

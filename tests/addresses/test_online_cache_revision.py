@@ -10,6 +10,7 @@ it, it is gone at once. Fictional addresses.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete
 
 from buurt import caching
@@ -59,3 +60,20 @@ def test_an_import_still_moves_the_revision(app):
     before = revision()
     imports.import_records([IMPORTED], source="bag-csv")
     assert revision() > before
+
+
+@pytest.mark.parametrize("snapshot_max", [None, 0], ids=["snapshot", "sql"])
+def test_a_looked_up_neighbour_does_not_change_the_answer_for_a_bare_number(app, snapshot_max):
+    """Imported: only 9a. Somebody looks up 9b (PDOK knows it) and it is kept. "9" must still find 9a,
+    as before that lookup: otherwise the answer would show that 9b was looked up."""
+    imports.import_records(
+        [AddressRecord("2221CM", 9, "A", None, "Proefstraat", "Katwijk", 52.2115, 4.4236)], source="bag-csv"
+    )
+    register = services.DbRegister(ttl=0, snapshot_max=snapshot_max)
+    before = register.find_exact("2221CM", 9, None, None)
+    nine_b = GeocodeResult(
+        52.2116, 4.4237, "Proefstraat 9b", SOURCE_PDOK, "2221CM", HouseNumber(9, "B"), "Proefstraat", "Katwijk"
+    )
+    services.store_result(AddressQuery.from_text("2221CM 9b"), nine_b)
+    after = register.find_exact("2221CM", 9, None, None)
+    assert before.house_number == after.house_number == HouseNumber(9, "A")
