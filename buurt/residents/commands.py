@@ -19,9 +19,10 @@ def geocode_pending_command(limit):
     with pending_lock(current_app, wait=True):
         report = geocode_pending(limit)
     click.echo(f"In een groep geplaatst: {report.placed}")
-    if report.not_found or report.outside:
+    if report.not_found or report.outside or report.choice_needed:
         click.echo(
-            f"Niet gevonden: {report.not_found}; buiten de gebieden: {report.outside} "
+            f"Niet gevonden: {report.not_found}; buiten de gebieden: {report.outside}; "
+            f"huisnummer met meer adressen (toevoeging kiezen): {report.choice_needed} "
             f"(gemarkeerd voor controle, aanmelding-id's: {', '.join(map(str, report.ids_for_review))})"
         )
     if report.still_unavailable:

@@ -90,12 +90,19 @@ class GeocodeLaterThread(BackgroundThread):
                         report = geocode_pending()
                     if reviewed:
                         self._reviewed_at = self.clock()
-                    if report.placed or report.not_found or report.outside or report.still_unavailable:
+                    if (
+                        report.placed
+                        or report.not_found
+                        or report.outside
+                        or report.choice_needed
+                        or report.still_unavailable
+                    ):
                         log.info(
-                            "geocode later: %d placed, %d not found, %d outside, %d still waiting",
+                            "geocode later: %d placed, %d not found, %d outside, %d need a choice, %d still waiting",
                             report.placed,
                             report.not_found,
                             report.outside,
+                            report.choice_needed,
                             report.still_unavailable,
                         )
                     return report

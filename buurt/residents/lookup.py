@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 
 from flask import current_app
@@ -22,7 +21,7 @@ from buurt.areas.services import (
     place,
 )
 from buurt.extensions import db
-from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, parse_house_number
+from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, house_order, parse_house_number
 from buurt.geo.geocoding import SOURCE_REGISTER, AddressQuery, GeocodeResult, HouseChoice, HouseChoiceNeeded
 from buurt.residents.errors import OutsideCoverage
 
@@ -141,14 +140,8 @@ class ChoiceView:
         return len(self.options) <= CHOICE_BUTTONS
 
 
-def _natural(house: HouseNumber) -> tuple:
-    """Order for people: 20-2 before 20-10 (the register's order is text: 20-1, 20-10, 20-11, 20-2)."""
-    chunks = re.findall(r"\d+|\D+", house.addition or "")
-    return house.letter or "", [(0, int(chunk)) if chunk.isdigit() else (1, chunk) for chunk in chunks]
-
-
 def houses_in_order(choice: HouseChoice) -> list[HouseNumber]:
-    return sorted(choice.houses, key=_natural)
+    return sorted(choice.houses, key=house_order)
 
 
 def choice_view(choice: HouseChoice) -> ChoiceView:

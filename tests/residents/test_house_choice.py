@@ -225,6 +225,15 @@ class TestGeocodeLater:
     def app_config(self):
         return unavailable_geocoder_config()
 
+    def test_the_command_says_how_many_need_a_choice(self, app, client, make_address, groups):
+        assert signup(client, postcode="2221CM", house_number="7", phone="06 11111111").status_code == 302
+        make_proefstraat(make_address)
+        app.config["GEOCODER_CHAIN"] = ("register",)
+        printed = app.test_cli_runner().invoke(args=["buurt", "geocode-pending"]).output
+        (resident,) = residents()
+        assert "(toevoeging kiezen): 1" in printed
+        assert f"aanmelding-id's: {resident.id}" in printed
+
     def test_a_choice_marks_the_signup_for_review_and_the_round_goes_on(self, app, client, make_address, groups):
         """Stored as TO_GEOCODE before the register had Proefstraat; then it is imported."""
         from buurt.residents.signup import geocode_pending
