@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from buurt.geo.geocoding import AddressQuery, HouseChoiceNeeded  # noqa: E402
-from buurt.geo.pdok import PDOKGeocoder  # noqa: E402
 from tests.geocoder_support import FakePDOK  # noqa: E402
 
 DATA = ROOT / "tests" / "geo" / "data" / "pdok"
@@ -58,15 +57,7 @@ def main() -> None:
     }
     out: dict[str, dict] = {}
     with FakePDOK(docs=block(args.flats)) as server:
-        pdok = PDOKGeocoder(
-            user_agent="buurt-bench/1.0",
-            timeout=10,
-            max_wait_seconds=10,
-            domain=f"127.0.0.1:{server.port}",
-            path=server.path.removesuffix("/free"),
-            scheme="http",
-            min_delay_seconds=0,
-        )
+        pdok = server.geocoder(user_agent="buurt-bench/1.0")
         for name, text in cases.items():
             query = AddressQuery.from_text(text)
             times, answer = [], ""

@@ -302,6 +302,16 @@ class FakePDOK:
         """What PDOK_URL / build_chain(pdok_url=...) takes."""
         return f"http://127.0.0.1:{self.port}" + self.path.removesuffix("/free")
 
+    def geocoder(self, **options: Any) -> Any:
+        """A PDOKGeocoder asking this server, unpaced, with generous time limits (`options` override)."""
+        from buurt.geo.pdok import PDOKGeocoder
+
+        settings = {"user_agent": "buurt-tests/1.0 (beheer@example.invalid)", "timeout": 10, "max_wait_seconds": 10}
+        settings.update(min_delay_seconds=0, **options)
+        return PDOKGeocoder(
+            domain=f"127.0.0.1:{self.port}", path=self.path.removesuffix("/free"), scheme="http", **settings
+        )
+
     def answer(self, query: str) -> tuple[int, dict]:
         params = parse_qs(query, keep_blank_values=True)
         unknown = sorted(set(params) - PDOK_FREE_PARAMS)

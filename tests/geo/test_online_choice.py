@@ -74,16 +74,7 @@ def pdok_server() -> Iterator[FakePDOK]:
 
 
 def pdok_for(server: FakePDOK, **options) -> PDOKGeocoder:
-    return PDOKGeocoder(
-        user_agent=USER_AGENT,
-        timeout=10,
-        max_wait_seconds=10,
-        domain=f"127.0.0.1:{server.port}",
-        path=server.path.removesuffix("/free"),
-        scheme="http",
-        min_delay_seconds=0,
-        **options,
-    )
+    return server.geocoder(user_agent=USER_AGENT, **options)
 
 
 def choice_for(geocoder, query: AddressQuery):

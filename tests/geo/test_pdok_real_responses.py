@@ -45,15 +45,7 @@ def pdok_server() -> Iterator[FakePDOK]:
 
 
 def geocoder_for(server: FakePDOK) -> PDOKGeocoder:
-    return PDOKGeocoder(
-        user_agent=USER_AGENT,
-        timeout=10,
-        max_wait_seconds=10,
-        domain=f"127.0.0.1:{server.port}",
-        path=server.path.removesuffix("/free"),
-        scheme="http",
-        min_delay_seconds=0,
-    )
+    return server.geocoder(user_agent=USER_AGENT)
 
 
 def test_the_real_answer_gives_the_real_address(pdok_server):
