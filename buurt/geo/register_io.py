@@ -31,7 +31,7 @@ import shapely
 
 from buurt.exceptions import UserError
 from buurt.geo.addresses import MAX_ADDITION_LENGTH, MAX_HOUSE_NUMBER, HouseNumber, InvalidAddress, normalize_postcode
-from buurt.geo.coords import NL_BOUNDS, from_rd, looks_swapped, to_rd
+from buurt.geo.coords import NL_BOUNDS, from_rd, looks_swapped, rd_transform, wgs84_transform
 
 __all__ = [
     "BAGADRES_COLUMNS",
@@ -179,13 +179,8 @@ def outline_with_margin(geometries: Iterable[Any], margin_m: float) -> Any:
     if union.is_empty:
         raise RegisterFileError("Er zijn geen buurtgrenzen om op te filteren.")
 
-    def _to_rd(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(to_rd(xy[:, 0], xy[:, 1]))
-
-    def _from_rd(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(from_rd(xy[:, 0], xy[:, 1]))
-
-    grown = shapely.transform(shapely.transform(union, _to_rd).buffer(margin_m, quad_segs=8), _from_rd)
+    in_rd = shapely.transform(union, rd_transform)
+    grown = shapely.transform(in_rd.buffer(margin_m, quad_segs=8), wgs84_transform)
     shapely.prepare(grown)
     return grown
 
