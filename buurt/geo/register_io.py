@@ -168,6 +168,12 @@ class RowFilter:
     def active(self) -> bool:
         return bool(self.gemeenten or self.woonplaatsen or self.within is not None)
 
+    def leaves_out(self, gemeente: Any, place: Any) -> bool:
+        """True when a row of this gemeente and woonplaats is not among the asked names."""
+        if self.gemeenten and str(gemeente or "").strip().casefold() not in self.gemeenten:
+            return True
+        return bool(self.woonplaatsen) and str(place or "").strip().casefold() not in self.woonplaatsen
+
 
 def outline_with_margin(geometries: Iterable[Any], margin_m: float) -> Any:
     """The union of WGS84 polygons grown by ``margin_m`` metres (buffered in RD New), prepared.
@@ -507,7 +513,7 @@ def _bagadres_rows(
     i_street, i_number, i_postcode, i_place = (index[role] for role in _REQUIRED_ROLES)
     i_letter, i_addition, i_gemeente = index["letter"], index["addition"], index["gemeente"]
     i_lon, i_lat, i_x, i_y = index["lon"], index["lat"], index["x"], index["y"]
-    gemeenten, woonplaatsen = row_filter.gemeenten, row_filter.woonplaatsen
+    by_name = bool(row_filter.gemeenten or row_filter.woonplaatsen)
     line_no = 1
     rows = iter(reader)
     while True:
@@ -530,10 +536,10 @@ def _bagadres_rows(
         if len(row) != width:
             yield Rejected(line_no, f"De regel heeft {len(row)} kolommen in plaats van {width}.")
             continue
-        if gemeenten and row[i_gemeente].strip().casefold() not in gemeenten:  # type: ignore[index]
-            skips[SKIPPED_PLACE] = skips.get(SKIPPED_PLACE, 0) + 1
-            continue
-        if woonplaatsen and row[i_place].strip().casefold() not in woonplaatsen:  # type: ignore[index]
+        if by_name and row_filter.leaves_out(
+            row[i_gemeente] if i_gemeente is not None else None,
+            row[i_place],  # type: ignore[index]
+        ):
             skips[SKIPPED_PLACE] = skips.get(SKIPPED_PLACE, 0) + 1
             continue
         withdrawn = next((row[i] for i in status_columns if row[i] and is_withdrawn_status(row[i])), None)
@@ -637,7 +643,7 @@ def _geojson_rows(features: list[Any], row_filter: RowFilter, skips: dict[str, i
         properties = feature.get("properties") or {}
         if not isinstance(properties, Mapping):
             properties = {}
-        if _outside_names(properties, row_filter):
+        if row_filter.leaves_out(_first(properties, _GEMEENTE_KEYS), _first(properties, _PLACE_KEYS)):
             skips[SKIPPED_PLACE] = skips.get(SKIPPED_PLACE, 0) + 1
             continue
         status = _first(properties, _STATUS_KEYS)
@@ -670,15 +676,3 @@ def _geojson_rows(features: list[Any], row_filter: RowFilter, skips: dict[str, i
             continue
         checked.a, checked.b = lon, lat
         yield checked
-
-
-def _outside_names(properties: Mapping[str, Any], row_filter: RowFilter) -> bool:
-    if row_filter.gemeenten:
-        gemeente = _first(properties, _GEMEENTE_KEYS)
-        if str(gemeente or "").strip().casefold() not in row_filter.gemeenten:
-            return True
-    if row_filter.woonplaatsen:
-        place = _first(properties, _PLACE_KEYS)
-        if str(place or "").strip().casefold() not in row_filter.woonplaatsen:
-            return True
-    return False
