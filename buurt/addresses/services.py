@@ -196,7 +196,7 @@ class DbRegister:
 
     A request reads the revision once, so an import or a corrected address made by another worker
     is seen on the next request; outside a request (command line, benchmarks) the revision is read
-    every `ttl` seconds. Choices (``choice_at``, ``choice_on_street``) always ask the database.
+    every `ttl` seconds. Choices list imported addresses only: from the snapshot, or the database.
     """
 
     def __init__(self, ttl: float = 300.0, snapshot_max: int | None = None):
@@ -284,12 +284,19 @@ class DbRegister:
                 return hit
         return _find(_on_street(self._engine, street_normalized, number, place), number, letter, addition)
 
+    # A choice lists imported addresses only, which is exactly what a snapshot holds (and an import
+    # moves the revision): in snapshot mode it costs no query.
+
     def choice_at(self, postcode: str, number: int):
-        self._memory()
+        memory = self._memory()
+        if memory is not None:
+            return memory.choice_at(postcode, number)
         return choice_among(_entries(_at_postcode(self._engine, postcode, number)))
 
     def choice_on_street(self, street_normalized: str, number: int, place: str | None):
-        self._memory()
+        memory = self._memory()
+        if memory is not None:
+            return memory.choice_on_street(street_normalized, number, place)
         return choice_among(_entries(_on_street(self._engine, street_normalized, number, place)))
 
 
