@@ -48,7 +48,6 @@ __all__ = [
     "default_adapter_factory",
     "house_from_parts",
     "reading_rank",
-    "same_house",
 ]
 
 logger = logging.getLogger(__name__)
@@ -257,15 +256,6 @@ def house_from_parts(number: Any, letter: Any, addition: Any) -> HouseNumber | N
         return HouseNumber(number_int, house_part(str(letter or "")), house_part(str(addition or "")))
     except (TypeError, ValueError):
         return None
-
-
-def same_house(wanted: HouseNumber, found: HouseNumber | None) -> bool:
-    """Exactly the same number, letter and addition (no other reading)."""
-    return found is not None and (found.number, found.letter, found.addition) == (
-        wanted.number,
-        wanted.letter,
-        wanted.addition,
-    )
 
 
 def reading_rank(wanted: HouseNumber, found: HouseNumber | None, *, found_is_text: bool = False) -> int | None:
