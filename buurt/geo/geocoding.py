@@ -29,6 +29,7 @@ from buurt.geo.addresses import (
     InvalidAddress,
     ParsedAddress,
     format_address,
+    house_order,
     normalize_postcode,
     parse_address,
     parse_house_number,
@@ -109,6 +110,10 @@ class HouseChoice:
     #: False when the source had more addresses at the number than it could list (a paged online
     #: answer cut at PDOK_MAX_HOUSES): the resident's own may be missing, so say how to go on.
     complete: bool = True
+
+    def __post_init__(self) -> None:
+        # One order for people wherever a choice comes from (20-2 before 20-10).
+        object.__setattr__(self, "houses", tuple(sorted(self.houses, key=house_order)))
 
 
 #: How many houses a choice message names before "en N andere".

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from buurt.geo.addresses import HouseNumber, format_address, house_order, house_part, normalize_street
+from buurt.geo.addresses import HouseNumber, format_address, house_part, normalize_street
 from buurt.geo.geocoding import (
     SOURCE_REGISTER,
     AddressQuery,
@@ -94,7 +94,7 @@ def choice_among(candidates: Sequence[Entry]) -> HouseChoice | None:
         number=first.number,
         street=first.street,
         place=first.place,
-        houses=tuple(sorted((HouseNumber(first.number, entry[0], entry[1]) for entry in imported), key=house_order)),
+        houses=tuple(HouseNumber(first.number, entry[0], entry[1]) for entry in imported),
         source=SOURCE_REGISTER,
     )
 

@@ -26,7 +26,6 @@ from buurt.models import Incident, IncidentCategory, IncidentStatus, Resident, R
 from buurt.once import claim as claim_once
 from buurt.once import record as record_once
 from buurt.residents.links import resident_from_token, resident_token_data
-from buurt.residents.lookup import houses_in_order
 from buurt.tokens import InvalidToken, make_token
 from buurt.urls import personal_link
 
@@ -135,10 +134,9 @@ def resolve_location(lat: float | None, lon: float | None, address: str) -> tupl
 
 def house_choice_message(choice: HouseChoice) -> str:
     """A number with several addresses (a block of flats): which one, or the map."""
-    ordered = houses_in_order(choice)
-    houses = ", ".join(str(house) for house in ordered[:CHOICE_NAMED])
-    if len(ordered) > CHOICE_NAMED:
-        houses += " " + _("en %(count)d andere", count=len(ordered) - CHOICE_NAMED)
+    houses = ", ".join(str(house) for house in choice.houses[:CHOICE_NAMED])
+    if len(choice.houses) > CHOICE_NAMED:
+        houses += " " + _("en %(count)d andere", count=len(choice.houses) - CHOICE_NAMED)
     where = f"{choice.street} {choice.number}" if choice.street else str(choice.number)
     return _(
         "Adressen op %(where)s: %(houses)s. Kies het huisnummer met toevoeging of klik op de kaart.",

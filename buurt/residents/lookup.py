@@ -21,7 +21,7 @@ from buurt.areas.services import (
     place,
 )
 from buurt.extensions import db
-from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, house_order, parse_house_number
+from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, parse_house_number
 from buurt.geo.geocoding import SOURCE_REGISTER, AddressQuery, GeocodeResult, HouseChoice, HouseChoiceNeeded
 from buurt.residents.errors import OutsideCoverage
 
@@ -140,17 +140,13 @@ class ChoiceView:
         return len(self.options) <= CHOICE_BUTTONS
 
 
-def houses_in_order(choice: HouseChoice) -> list[HouseNumber]:
-    return sorted(choice.houses, key=house_order)
-
-
 def choice_view(choice: HouseChoice) -> ChoiceView:
     return ChoiceView(
         where=choice_where(choice),
         message=choice_message(choice),
         postcode=choice.postcode,
         street=choice.street,
-        options=tuple((str(house), addition_text(house)) for house in houses_in_order(choice)),
+        options=tuple((str(house), addition_text(house)) for house in choice.houses),
     )
 
 
@@ -160,7 +156,7 @@ def choice_payload(choice: HouseChoice) -> dict:
         "street": choice.street,
         "place": choice.place,
         "postcode": choice.postcode,
-        "candidates": [candidate(choice, house) for house in houses_in_order(choice)],
+        "candidates": [candidate(choice, house) for house in choice.houses],
     }
 
 

@@ -237,3 +237,13 @@ def test_build_chain_rejects_bad_config(register, names, kwargs, match):
     options = {"register": register, "user_agent": "buurt-tests", "timeout": 2, **kwargs}
     with pytest.raises(ValueError, match=match):
         build_chain(names, **options)
+
+
+def test_a_house_choice_lists_its_houses_in_the_order_people_read_them():
+    """Wherever a choice comes from (register, PDOK, a test), 20-2 comes before 20-10 and the bare
+    number and the letters come first."""
+    from buurt.geo.geocoding import HouseChoice
+
+    typed = (HouseNumber(20, None, "10"), HouseNumber(20, "B"), HouseNumber(20, None, "2"), HouseNumber(20))
+    choice = HouseChoice("2221CM", 20, "Proefstraat", "Katwijk", typed, "register")
+    assert [str(house) for house in choice.houses] == ["20", "20-2", "20-10", "20b"]
