@@ -33,7 +33,7 @@ from buurt.geo.area_problems import (
     number_text,
     size_text,
 )
-from buurt.geo.coords import rd_transform, wgs84_transform
+from buurt.geo.coords import NL_BOUNDS, rd_transform, wgs84_transform
 
 __all__ = [
     "AreaFeature",
@@ -231,8 +231,8 @@ WGS84_EPSG = 4326
 RD_EPSG = 28992
 #: RD New's valid area (x min, x max, y min, y max), metres
 RD_RANGE = (0.0, 300_000.0, 300_000.0, 625_000.0)
-#: WGS84 around the Netherlands (lon min, lon max, lat min, lat max), degrees
-WGS84_RANGE = (3.0, 7.3, 50.7, 53.6)
+#: WGS84 around the Netherlands (lon min, lon max, lat min, lat max), degrees: coords.NL_BOUNDS
+WGS84_RANGE = (NL_BOUNDS.min_lon, NL_BOUNDS.max_lon, NL_BOUNDS.min_lat, NL_BOUNDS.max_lat)
 _CRS_NAMES = {RD_EPSG: "RD New (EPSG:28992)", WGS84_EPSG: "WGS84 (EPSG:4326)"}
 #: EPSG:28992, urn:ogc:def:crs:EPSG::28992, urn:ogc:def:crs:EPSG:6.3:28992, http://www.opengis.net/def/crs/EPSG/0/28992
 _EPSG_CODE = re.compile(r"EPSG(?::{1,2}(?:[0-9.]*:)?|/[0-9.]+/)(\d{3,6})$", re.IGNORECASE)
