@@ -526,9 +526,10 @@ def _bagadres_rows(
                 f"Regel {line_no + 1} kan niet gelezen worden in deze tekstcodering; er is niets opgeslagen. "
                 "Geef de juiste codering op met --encoding."
             ) from None
-        except csv.Error as exc:
+        except csv.Error:  # its text is English jargon ("field larger than field limit")
             raise RegisterFileError(
-                f"Regel {line_no + 1} is geen geldige CSV ({exc}); er is niets opgeslagen."
+                f"Regel {line_no + 1} is geen geldige CSV (een veld is te lang, of een aanhalingsteken "
+                "staat verkeerd); er is niets opgeslagen. Verbeter die regel en laad het bestand opnieuw."
             ) from None
         line_no = reader.line_num + 1  # the header was read apart
         if not row or (len(row) == 1 and not row[0].strip()):
