@@ -77,7 +77,7 @@ footer { color: #57606a; font-size: .9rem; }
 <p><a href="$home">Naar de startpagina</a></p>
 <p lang="en">Something went wrong on our side. Please try again in a few minutes.</p>
 </section>
-<footer><p>Zie je iets verdachts? Bel 112. Reageer niet in de groep.</p></footer>
+<footer><p>Ziet u iets verdachts? Bel eerst <a href="tel:112">112</a>, meld het daarna in de groep.</p></footer>
 </main>
 </body>
 </html>

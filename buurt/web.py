@@ -1,6 +1,10 @@
 """Blueprints, template helpers and CLI commands: how the features plug into the app."""
 
+from urllib.parse import urlencode
+
+from flask import request
 from flask_login import current_user
+from werkzeug.urls import iri_to_uri
 
 from buurt.auth import permissions
 from buurt.times import format_local
@@ -11,6 +15,7 @@ def init_app(app) -> None:
     from buurt import cli
     from buurt.api.views import bp as api_bp
     from buurt.auth.views import bp as auth_bp
+    from buurt.auth.views import landing_url
     from buurt.beheer.views import bp as beheer_bp
     from buurt.demo import demo_data_present
     from buurt.incidents.views import bp as incidents_bp
@@ -38,4 +43,12 @@ def init_app(app) -> None:
             "demo_data_present": demo_data_present,
             "error_page": False,  # errors.render_error sets it: the error page never asks the database
             "current_locale": str(get_locale()),
+            "language_url": language_url,
+            "landing_url": landing_url,
         }
+
+
+def language_url(language: str) -> str:
+    """This page's URL in `language`: its path and query string (filters, paging) kept, `lang` set."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return iri_to_uri(request.script_root + request.path) + "?" + urlencode([*args, ("lang", language)])
