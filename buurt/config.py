@@ -130,6 +130,7 @@ class Defaults:
     # another group needs an explicit extra confirmation (every moved member is WhatsApp work).
     AREA_IMPORT_MAX_MOVE_SHARE = 0.10
     AUDIT_PAGE_SIZE = 100
+    BEHEER_UNDO_MINUTES = 15  # a mistaken "Toegevoegd" or a task's "Gedaan" can be undone this long after the click
 
     # Meldingen
     MELDING_DEFAULT_RADIUS_M = 500
