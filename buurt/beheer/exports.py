@@ -1,4 +1,8 @@
-"""Member exports for beheerders: vCard (phone contacts) and CSV (spreadsheets). Each export is audited."""
+"""Member exports for beheerders: vCard (phone contacts) and CSV (spreadsheets). Each export is audited.
+
+The queue has vCards too: WhatsApp only adds a saved contact to a group, so a beheerder saves the
+person waiting (one card) or the whole queue (one file) before adding them.
+"""
 
 from __future__ import annotations
 
@@ -61,6 +65,36 @@ def vcard_text(residents: list[Resident], group: Group, version: str = "3.0") ->
             lines += [f"N:;{name};;;", f"FN:{name}", f"TEL;TYPE=CELL:{r.phone_e164}", f"CATEGORIES:{category}"]
         lines.append("END:VCARD")
     return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def export_queue_vcard(group: Group) -> tuple[str, int]:
+    """vCard 3.0 of everyone in the group's queue (pending), oldest sign-up first, like the console."""
+    residents = list(
+        db.session.scalars(
+            db.select(Resident)
+            .where(Resident.group_id == group.id, Resident.status == ResidentStatus.PENDING)
+            .order_by(Resident.created_at, Resident.id)
+        )
+    )
+    text = vcard_text(residents, group)
+    audit.record("export.vcard", "group", group.id, count=len(residents), version="3.0", scope="queue")
+    db.session.commit()
+    return text, len(residents)
+
+
+#: whose single card a beheerder may save: everyone the console lists
+CARD_STATUSES = (ResidentStatus.PENDING, ResidentStatus.WAITLIST, ResidentStatus.ADDED, ResidentStatus.NOT_REACHABLE)
+
+
+def export_resident_vcard(group: Group, resident_id: int) -> str | None:
+    """vCard 3.0 of one person of this group's console (None: not in this group's console)."""
+    resident = db.session.get(Resident, resident_id)
+    if resident is None or resident.group_id != group.id or resident.status not in CARD_STATUSES:
+        return None
+    text = vcard_text([resident], group)
+    audit.record("export.vcard", "resident", resident.id, group=group.id, count=1, version="3.0")
+    db.session.commit()
+    return text
 
 
 def export_vcard(group: Group, version: str) -> tuple[str, int]:

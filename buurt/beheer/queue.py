@@ -1,5 +1,5 @@
 """The beheerders' queue actions: added, not reachable, back in the queue, off the waitlist,
-removed, border decisions, WhatsApp to-dos done.
+removed, border decisions, WhatsApp to-dos done, and the undo of a mistaken "Toegevoegd" or "Gedaan".
 
 Every status change goes through buurt.residents.lifecycle as one conditional UPDATE whose rowcount
 says whether this click had the effect, so two beheerders clicking at once change a resident once.
@@ -7,7 +7,12 @@ says whether this click had the effect, so two beheerders clicking at once chang
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import update
 
 from buurt import audit
@@ -15,7 +20,7 @@ from buurt.areas import services as areas
 from buurt.areas.occupancy import lock_seats, occupancy_of
 from buurt.exceptions import UserError
 from buurt.extensions import db
-from buurt.models import Group, GroupTask, RemovalReason, Resident, ResidentStatus, User, utcnow
+from buurt.models import AuditEntry, Group, GroupTask, RemovalReason, Resident, ResidentStatus, User, utcnow
 from buurt.residents import lifecycle
 from buurt.residents.links import my_data_link
 
@@ -56,16 +61,23 @@ def mark_added(group: Group, resident_id: int, user: User) -> bool:
                 "Deze aanmelding is niet bevestigd en wacht tot er plaats is."
             )
         )
-    return _act(
-        group,
+    was_review = bool(db.session.scalar(db.select(Resident.needs_review).where(Resident.id == resident_id)))
+    now = utcnow()  # added_at == updated_at: "nothing changed since" for the undo (lifecycle.undo_added)
+    done = lifecycle.transition(
         resident_id,
         [S.PENDING],
         S.ADDED,
-        "resident.added",
-        added_at=utcnow(),
+        in_group=group.id,
+        added_at=now,
+        updated_at=now,
         added_by_id=user.id,
         needs_review=False,
     )
+    if done:
+        # the review flag is a code, not personal data: the undo puts it back
+        audit.record("resident.added", "resident", resident_id, group=group.id, **({"review": 1} if was_review else {}))
+    db.session.commit()
+    return done
 
 
 def _verified_now(group: Group, resident_id: int) -> bool:
@@ -172,17 +184,8 @@ def move_to_neighbour(group: Group, resident_id: int, user: User) -> Group:
 
 
 def complete_task(group: Group, task_id: int, user: User) -> bool:
-    """Mark a WhatsApp task done and erase the personal data it carried."""
-    result = db.session.execute(
-        update(GroupTask)
-        .where(GroupTask.id == task_id, GroupTask.group_id == group.id, GroupTask.done_at.is_(None))
-        .values(done_at=utcnow(), done_by_id=user.id, display_name=None, phone_e164=None, resident_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:
-        audit.record("task.done", "group_task", task_id, group=group.id)
-    db.session.commit()
-    return result.rowcount == 1
+    """Mark a WhatsApp task done and erase the personal data it carried (complete_task_undoable)."""
+    return complete_task_undoable(group, task_id, user) is not None
 
 
 def my_data_link_for(group: Group, resident_id: int) -> str:
@@ -192,3 +195,137 @@ def my_data_link_for(group: Group, resident_id: int) -> str:
     audit.record("resident.my_data_link", "resident", resident_id, group=group.id)
     db.session.commit()
     return link
+
+
+# --- undo -------------------------------------------------------------------------------------------------
+
+
+def undo_since() -> datetime:
+    """The earliest click that can still be undone (BEHEER_UNDO_MINUTES ago)."""
+    return utcnow() - timedelta(minutes=current_app.config["BEHEER_UNDO_MINUTES"])
+
+
+def _too_late() -> ActionRefused:
+    minutes = current_app.config["BEHEER_UNDO_MINUTES"]
+    return ActionRefused(
+        ngettext(
+            "Ongedaan maken kan tot %(num)d minuut na de klik. Die tijd is voorbij; er is niets veranderd.",
+            "Ongedaan maken kan tot %(num)d minuten na de klik. Die tijd is voorbij; er is niets veranderd.",
+            minutes,
+        )
+    )
+
+
+def undo_added(group: Group, resident_id: int, user: User) -> bool:
+    """A mistaken "Toegevoegd": the resident is back in the queue exactly as before (audited).
+
+    Refused (ActionRefused, a Dutch sentence) after the undo window, or when anything changed since.
+    """
+    since = undo_since()
+    resident = _resident(group, resident_id)
+    added = db.session.scalar(
+        db.select(AuditEntry)
+        .where(
+            AuditEntry.action == "resident.added",
+            AuditEntry.target_type == "resident",
+            AuditEntry.target_id == resident_id,
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    )
+    review = bool(added and (added.details or {}).get("review"))
+    if lifecycle.undo_added(resident_id, group.id, added_since=since, needs_review=review):
+        audit.record("resident.added_undone", "resident", resident_id, group=group.id)
+        db.session.commit()
+        return True
+    db.session.rollback()
+    db.session.refresh(resident)
+    if resident.status == S.ADDED and resident.added_at is not None and resident.added_at < since:
+        raise _too_late()
+    raise ActionRefused(
+        _("Dit kan niet meer ongedaan worden gemaakt: er is intussen iets veranderd aan deze aanmelding.")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DoneTask:
+    """What "Gedaan" erased from a task, for its undo (held in a signed form field, never in the database)."""
+
+    task_id: int
+    done_at: str  # ISO timestamp: "nothing changed since"
+    display_name: str | None
+    phone_e164: str | None
+    resident_id: int | None
+
+    def as_token_data(self) -> dict:
+        return {
+            "t": self.task_id,
+            "d": self.done_at,
+            "n": self.display_name,
+            "p": self.phone_e164,
+            "r": self.resident_id,
+        }
+
+    @classmethod
+    def from_token_data(cls, data: dict) -> DoneTask:
+        return cls(int(data["t"]), str(data["d"]), data.get("n"), data.get("p"), data.get("r"))
+
+
+def complete_task_undoable(group: Group, task_id: int, user: User) -> DoneTask | None:
+    """complete_task, returning what it erased (for the undo) when this click did it, else None."""
+    task = db.session.get(GroupTask, task_id)
+    if task is None or task.group_id != group.id or task.done_at is not None:
+        return None
+    before = (task.display_name, task.phone_e164, task.resident_id)
+    now = utcnow()
+    result = db.session.execute(
+        update(GroupTask)
+        .where(GroupTask.id == task_id, GroupTask.group_id == group.id, GroupTask.done_at.is_(None))
+        .values(done_at=now, done_by_id=user.id, display_name=None, phone_e164=None, resident_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return None
+    audit.record("task.done", "group_task", task_id, group=group.id)
+    db.session.commit()
+    return DoneTask(task_id, now.isoformat(), *before)
+
+
+def _task_changed() -> ActionRefused:
+    return ActionRefused(_("Dit kan niet meer ongedaan worden gemaakt: er is intussen iets veranderd aan deze taak."))
+
+
+def undo_task(group: Group, done: DoneTask, user: User) -> bool:
+    """A mistaken "Gedaan": the task is open again with its name and number (audited).
+
+    Only while the task is still done as that click left it, within the undo window."""
+    task = db.session.get(GroupTask, done.task_id)
+    if task is None or task.group_id != group.id:
+        raise ActionRefused(_("Deze taak bestaat niet meer."))
+    done_at = datetime.fromisoformat(done.done_at)
+    if task.done_at != done_at or task.display_name is not None or task.phone_e164 is not None:
+        raise _task_changed()
+    if done_at < undo_since():
+        raise _too_late()
+    resident_id = done.resident_id
+    if resident_id is not None and db.session.get(Resident, resident_id) is None:
+        resident_id = None  # the resident has gone since; the to-do keeps what it needs
+    result = db.session.execute(
+        update(GroupTask)
+        .where(GroupTask.id == task.id, GroupTask.group_id == group.id, GroupTask.done_at == done_at)
+        .values(
+            done_at=None,
+            done_by_id=None,
+            display_name=done.display_name,
+            phone_e164=done.phone_e164,
+            resident_id=resident_id,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise _task_changed()
+    audit.record("task.done_undone", "group_task", task.id, group=group.id)
+    db.session.commit()
+    return True

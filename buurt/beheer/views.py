@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -42,8 +53,9 @@ from buurt.beheer.forms import (
 from buurt.csp import map_document_response
 from buurt.extensions import db
 from buurt.geo.polygons import AreaValidationError, area_m2
-from buurt.models import BoundaryGeneration, Group, Resident
+from buurt.models import BoundaryGeneration, Group, Resident, ResidentStatus
 from buurt.residents import lifecycle
+from buurt.tokens import InvalidToken, make_token, read_token
 
 bp = Blueprint("beheer", __name__)
 
@@ -114,20 +126,55 @@ def coverage_map():
 # --- the console of one group --------------------------------------------------------------------------
 
 
-@bp.get("/groep/<int:group_id>")
-@require(can_use_console)
-def group(group_id: int):
-    """The console of one group: queue, border sign-ups, waitlist, tasks and members."""
-    group = _group(group_id)
-    check(can_manage_group(current_user, group))
-    console = consoles.console(group)
-    return render_template(
+#: the session key of the last "Toegevoegd" this user can undo: ids only, never personal data
+UNDO_KEY = "beheer.undo"
+TASK_UNDO_PURPOSE = "beheer-task-undo"
+
+
+def _console_page(group: Group, *, query: str = "", status: int = 200, **extra):
+    """Render the console of one group (page ?pagina=N of the members, or a name search)."""
+    console = consoles.console(group, page=bounds.arg_int("pagina", 1), query=query)
+    undo = session.pop(UNDO_KEY, None)
+    undo_resident = None
+    if isinstance(undo, dict) and undo.get("g") == group.id:
+        found = db.session.get(Resident, undo.get("r") or 0)
+        if found is not None and found.group_id == group.id and found.status == ResidentStatus.ADDED:
+            undo_resident = found
+    page = render_template(
         "beheer/group.html",
         c=console,
         wa_link=consoles.wa_link,
+        welcome=consoles.welcome_text(group),
+        waited_days=consoles.waited_days,
+        promised_days=consoles.PROMISED_DAYS,
         reason_label=lifecycle.reason_label,
-        shown_link=None,
+        shown_link=extra.pop("shown_link", None),
+        undo_resident=undo_resident,
+        undo_task=extra.pop("undo_task", None),
+        **extra,
     )
+    return page, status
+
+
+@bp.get("/groep/<int:group_id>")
+@require(can_use_console)
+def group(group_id: int):
+    """The console of one group: queue (oldest first), border sign-ups, waitlist, tasks and a page of members."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    return _console_page(group)
+
+
+@bp.post("/groep/<int:group_id>/leden/zoeken")
+@require(can_use_console)
+def search_members(group_id: int):
+    """Members whose name contains the text (a POST: a name never lands in a URL or an access log)."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    if not EmptyForm().validate_on_submit():
+        flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
+        return redirect(url_for("beheer.group", group_id=group.id) + "#leden")
+    return _console_page(group, query=request.form.get("q", "")[:200])
 
 
 ACTIONS = {
@@ -158,6 +205,11 @@ def resident_action(group_id: int, resident_id: int, action: str):
                 message() if done else _("Dit was al verwerkt (door u of een andere beheerder)."),
                 "info" if done else "warning",
             )
+            if done and action == "toegevoegd":
+                session[UNDO_KEY] = {"g": group.id, "r": resident_id}
+        elif action == "ongedaan-maken":
+            queue.undo_added(group, resident_id, current_user)
+            flash(_("Ongedaan gemaakt: de aanmelding staat weer in de wachtrij."), "info")
         elif action == "verwijderen":
             form = ResidentRemoveForm()
             if not form.validate_on_submit():
@@ -172,14 +224,7 @@ def resident_action(group_id: int, resident_id: int, action: str):
             flash(_("De aanmelding is verplaatst naar %(group)s.", group=other.name), "info")
         elif action == "mijn-gegevens":
             link = queue.my_data_link_for(group, resident_id)
-            console = consoles.console(group)
-            return render_template(
-                "beheer/group.html",
-                c=console,
-                wa_link=consoles.wa_link,
-                reason_label=lifecycle.reason_label,
-                shown_link=(resident_id, link),
-            )
+            return _console_page(group, shown_link=(resident_id, link))
         else:
             abort(404)
     except queue.ActionRefused as error:
@@ -205,13 +250,55 @@ def remove_form(group_id: int, resident_id: int):
 @bp.post("/groep/<int:group_id>/taak/<int:task_id>/klaar")
 @require(can_use_console)
 def task_done(group_id: int, task_id: int):
-    """Mark a WhatsApp task done; the name and number it carried are erased."""
+    """Mark a WhatsApp task done; the name and number it carried are erased (the page offers an undo)."""
     group = _group(group_id)
     check(can_manage_group(current_user, group))
-    if EmptyForm().validate_on_submit():
-        done = queue.complete_task(group, task_id, current_user)
-        flash(_("Taak afgerond.") if done else _("Deze taak was al afgerond."), "info" if done else "warning")
-    return redirect(url_for("beheer.group", group_id=group.id) + "#taken")
+    if not EmptyForm().validate_on_submit():
+        flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
+        return redirect(url_for("beheer.group", group_id=group.id) + "#taken")
+    done = queue.complete_task_undoable(group, task_id, current_user)
+    if done is None:
+        flash(_("Deze taak was al afgerond."), "warning")
+        return redirect(url_for("beheer.group", group_id=group.id) + "#taken")
+    # The erased name and number travel only in this page's signed undo form (not in the session
+    # cookie, not in the database): the page is the answer to the POST.
+    flash(_("Taak afgerond."), "info")
+    token = make_token(TASK_UNDO_PURPOSE, {"g": group.id, **done.as_token_data()})
+    return _console_page(group, undo_task=(done, token))
+
+
+@bp.post("/groep/<int:group_id>/taak/ongedaan-maken")
+@require(can_use_console)
+def task_undo(group_id: int):
+    """Undo a mistaken "Gedaan" within BEHEER_UNDO_MINUTES: the task is open again with its name and number."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    target = url_for("beheer.group", group_id=group.id) + "#taken"
+    if not EmptyForm().validate_on_submit():
+        flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
+        return redirect(target)
+    max_age = current_app.config["BEHEER_UNDO_MINUTES"] * 60 + 60
+    try:
+        data = read_token(TASK_UNDO_PURPOSE, request.form.get("undo", "")[:2000], max_age)
+        if not isinstance(data, dict) or data.get("g") != group.id:
+            raise InvalidToken()
+        done = queue.DoneTask.from_token_data(data)
+    except (InvalidToken, KeyError, TypeError, ValueError) as error:
+        expired = isinstance(error, InvalidToken) and error.expired
+        flash(
+            _("Die tijd is voorbij; de taak blijft afgerond.")
+            if expired
+            else _("Dit kan niet ongedaan worden gemaakt. Ververs de pagina."),
+            "error",
+        )
+        return redirect(target)
+    try:
+        queue.undo_task(group, done, current_user)
+        flash(_("Ongedaan gemaakt: de taak staat weer open."), "info")
+    except queue.ActionRefused as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(target)
 
 
 @bp.get("/groep/<int:group_id>/leden.vcf")
@@ -222,11 +309,37 @@ def export_vcard(group_id: int):
     check(can_manage_group(current_user, group))
     version = "4.0" if request.args.get("versie") == "4.0" else "3.0"
     text, _count = exports.export_vcard(group, version)
+    return _vcard_response(text, f"leden-{group.slug}.vcf")
+
+
+def _vcard_response(text: str, filename: str) -> Response:
     return Response(
         text,
         mimetype="text/vcard",
-        headers={"Content-Disposition": f'attachment; filename="leden-{group.slug}.vcf"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.get("/groep/<int:group_id>/wachtrij.vcf")
+@require(can_use_console)
+def export_queue_vcard(group_id: int):
+    """Everyone in the queue as vCards, to save them as contacts at once (WhatsApp adds saved contacts only)."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    text, _count = exports.export_queue_vcard(group)
+    return _vcard_response(text, f"wachtrij-{group.slug}.vcf")
+
+
+@bp.get("/groep/<int:group_id>/bewoner/<int:resident_id>.vcf")
+@require(can_use_console)
+def export_resident_vcard(group_id: int, resident_id: int):
+    """One person's vCard ("Contact opslaan"); the file name holds a number, not their name."""
+    group = _group(group_id)
+    check(can_manage_group(current_user, group))
+    text = exports.export_resident_vcard(group, resident_id)
+    if text is None:
+        abort(404)
+    return _vcard_response(text, f"aanmelding-{resident_id}.vcf")
 
 
 @bp.get("/groep/<int:group_id>/leden.csv")

@@ -11,6 +11,7 @@ The state diagram is in docs/resident-lifecycle.md. Here live:
 - ``transition``: the conditional UPDATE (``WHERE id = ? AND status IN (...)``) whose rowcount
   says whether this call had the effect, so two clicks (two beheerders, a double-clicked link)
   change a resident once;
+- ``undo_added``: the one conditional way back from a mistaken "Toegevoegd";
 - ``set_status``: the same rule for a resident object being built or edited in this transaction;
 - ``whatsapp_task``: the one builder of the beheerders' WhatsApp to-dos;
 - the removal reasons as codes (``RemovalReason``) with their labels.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
@@ -65,7 +67,7 @@ EVENTS: tuple[tuple[str, S | None, S], ...] = (
     ("moved_group", S.NOT_REACHABLE, S.PENDING),
     ("moved_group", S.NOT_REACHABLE, S.WAITLIST),
     # a member whose number or group changed is added again (a "remove" to-do for the old entry)
-    ("readd", S.ADDED, S.PENDING),
+    ("readd", S.ADDED, S.PENDING),  # also: a mistaken "Toegevoegd" undone (undo_added)
     ("readd", S.ADDED, S.WAITLIST),
 )
 #: (from, to) -> the events that make that change; anything not here is refused.
@@ -172,8 +174,32 @@ def transition(
     if in_group is not None:
         statement = statement.where(Resident.group_id == in_group)
     # "fetch": a Resident already loaded in this session gets the new values too
+    values = {"updated_at": utcnow(), **values}  # a caller may give the one timestamp of the change
     result = db.session.execute(
-        statement.values(status=to_status, updated_at=utcnow(), **values).execution_options(synchronize_session="fetch")
+        statement.values(status=to_status, **values).execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def undo_added(resident_id: int, group_id: int, *, added_since: datetime, needs_review: bool = False) -> bool:
+    """Added -> pending again, exactly as before the click: one conditional UPDATE, True when it happened.
+
+    Only while the resident is still a member of `group_id`, was added at or after `added_since` (the
+    undo window) and nothing changed since: ``updated_at == added_at`` (``mark_added`` writes both with
+    one timestamp; any later change, in Mijn gegevens or by another beheerder, moves updated_at on).
+    """
+    check(S.ADDED, S.PENDING)
+    result = db.session.execute(
+        update(Resident)
+        .where(
+            Resident.id == resident_id,
+            Resident.group_id == group_id,
+            Resident.status == S.ADDED,
+            Resident.added_at >= added_since,
+            Resident.updated_at == Resident.added_at,
+        )
+        .values(status=S.PENDING, added_at=None, added_by_id=None, needs_review=needs_review, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
     )
     return result.rowcount == 1
 

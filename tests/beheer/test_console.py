@@ -15,17 +15,23 @@ def _audit(action):
     return list(db.session.scalars(db.select(AuditEntry).filter_by(action=action)))
 
 
-def test_queue_newest_first_with_wa_me_link(console_client, group_a, make_resident):
-    old = make_resident(group_a, name="Oude Aanmelding", created_at=utcnow() - timedelta(days=2))
+def test_queue_oldest_first_with_how_long_each_waited(console_client, group_a, make_resident):
+    """Issue 15: the queue is oldest first (the promise "meestal binnen 7 dagen"); it was newest first."""
     new = make_resident(group_a, name="Nieuwe Aanmelding", phone_e164="+31612345678")
+    old = make_resident(group_a, name="Oude Aanmelding", created_at=utcnow() - timedelta(days=9))
+    middle = make_resident(group_a, name="Middelste Aanmelding", created_at=utcnow() - timedelta(days=1, hours=1))
     html = console_client.get(f"/beheer/groep/{group_a.id}").get_data(as_text=True)
     queue = html[html.index('data-list="pending"') :]
-    assert queue.index(new.name) < queue.index(old.name)
-    assert 'href="https://wa.me/31612345678"' in html
+    assert queue.index(old.name) < queue.index(middle.name) < queue.index(new.name)
+    assert "wacht 9 dagen" in queue
+    assert "wacht 1 dag<" in queue
+    assert "wacht sinds vandaag" in queue
+    assert 'class="waited late" data-waited="9"' in queue  # past the promised 7 days
+    assert 'href="https://wa.me/31612345678?text=' in html
     entries = _audit("residents.view")
     assert entries
     assert entries[-1].target_id == group_a.id
-    assert entries[-1].details["pending"] == 2
+    assert entries[-1].details["pending"] == 3
     assert "Oude Aanmelding" not in str(entries[-1].details)
 
 

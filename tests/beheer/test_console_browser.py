@@ -21,7 +21,8 @@ def test_queue_click_added_moves_resident_to_members(live_server, page, beheerde
     _log_in(page, live_server, beheerder)
     page.goto(f"{live_server.url}/beheer/groep/{group_a.id}")
     row = page.locator(f'[data-list="pending"] [data-resident="{resident.id}"]')
-    assert row.locator("a.wa").get_attribute("href") == "https://wa.me/31612340000"
+    # issue 15: the link carries a welcome text now (it was a bare https://wa.me/31612340000)
+    assert row.locator("a.wa").get_attribute("href").startswith("https://wa.me/31612340000?text=Hallo")
     row.locator('button[data-action="toegevoegd"]').click()
     page.wait_for_load_state()
     assert page.locator(f'[data-list="pending"] [data-resident="{resident.id}"]').count() == 0
