@@ -135,6 +135,7 @@ class Defaults:
     # Meldingen
     MELDING_DEFAULT_RADIUS_M = 500
     MELDING_NEIGHBOUR_MARGIN_M = 500  # neighbours: groups within radius + max(radius, this) that are no target
+    MELDING_UNDO_MINUTES = 15  # a mistaken "Doorgestuurd" can be undone this long after it was marked
 
     # Incidents: public picture
     PUBLIC_INCIDENT_DELAY_HOURS = 24

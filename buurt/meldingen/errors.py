@@ -19,3 +19,7 @@ class MeldingClosed(MeldingError):
 
 class MeldingStillOpen(MeldingError):
     """Closing texts only exist once a melding is closed."""
+
+
+class UndoTooLate(MeldingError):
+    """A "Doorgestuurd" can only be taken back for a short while (MELDING_UNDO_MINUTES)."""

@@ -14,25 +14,27 @@ mail server, and every group's mail is either sent, waiting, or visibly not sent
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import or_, update
 
 from buurt import audit, outbox
 from buurt.extensions import db
 from buurt.mail import mail_enabled
 from buurt.meldingen import texts
-from buurt.meldingen.errors import MeldingClosed, MeldingError, MeldingStillOpen
+from buurt.meldingen.errors import MeldingClosed, MeldingError, MeldingStillOpen, UndoTooLate
 from buurt.meldingen.location import Location
 from buurt.meldingen.routing import route
 from buurt.models import Melding, MeldingCategory, MeldingResult, MeldingTarget, User, utcnow
 from buurt.once import claim as claim_once
 from buurt.once import record as record_once
-from buurt.times import local_to_utc
+from buurt.times import format_local, local_to_utc
 from buurt.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -214,6 +216,67 @@ def mark_close_forwarded(melding: Melding, target: MeldingTarget, user: User) ->
     return True
 
 
+def undo_window() -> timedelta:
+    """How long a "Doorgestuurd" (of the melding or of its closing) can be taken back."""
+    return timedelta(minutes=float(current_app.config["MELDING_UNDO_MINUTES"]))
+
+
+def undo_until(marked_at: datetime | None) -> datetime | None:
+    """Until when a mark made at `marked_at` can be undone; None when it can no longer be (or there is none)."""
+    if marked_at is None:
+        return None
+    until = marked_at + undo_window()
+    return until if utcnow() < until else None
+
+
+def undo_forwarded(melding: Melding, target: MeldingTarget, user: User, *, closing: bool = False) -> bool:
+    """Take back a mistaken "Doorgestuurd" (closing=True: of the closing text) within the undo window.
+
+    False when it was not marked (anymore); raises UndoTooLate after the window and MeldingClosed for
+    the melding's own mark once the melding is closed (the closing texts went out on that state).
+    A conditional UPDATE: it only clears a mark that is still inside the window.
+    """
+    at_column = MeldingTarget.close_forwarded_at if closing else MeldingTarget.forwarded_at
+    marked_at = target.close_forwarded_at if closing else target.forwarded_at
+    if marked_at is None:
+        return False
+    minutes = int(undo_window().total_seconds() // 60)
+    too_late = ngettext(
+        "Ongedaan maken kan alleen in de eerste minuut. Klopt het niet? Meld het aan de coördinator.",
+        "Ongedaan maken kan alleen in de eerste %(num)d minuten. Klopt het niet? Meld het aan de coördinator.",
+        minutes,
+    )
+    if undo_until(marked_at) is None:
+        raise UndoTooLate(too_late)
+    if not closing and not melding.is_open:
+        raise MeldingClosed(_("Deze melding is al afgemeld; doorsturen is niet meer terug te draaien."))
+    values = (
+        {"close_forwarded_at": None, "close_forwarded_by_id": None}
+        if closing
+        else {"forwarded_at": None, "forwarded_by_id": None}
+    )
+    if not _set_once(target, at_column.is_not(None), at_column > utcnow() - undo_window(), **values):
+        if (target.close_forwarded_at if closing else target.forwarded_at) is not None:
+            raise UndoTooLate(too_late)
+        return False
+    audit.record(
+        "melding.close_forward_undo" if closing else "melding.forward_undo",
+        "melding",
+        melding.id,
+        group_id=target.group_id,
+    )
+    db.session.commit()
+    return True
+
+
+def undo_hint(marked_at: datetime | None) -> str | None:
+    """'Vergist? U kunt dit tot 14:20 ongedaan maken.' while the mark can be undone; else None."""
+    until = undo_until(marked_at)
+    if until is None:
+        return None
+    return _("Vergist? U kunt dit tot %(time)s ongedaan maken.", time=format_local(until, "%H:%M"))
+
+
 # --- texts per group ----------------------------------------------------------------------------
 
 
@@ -228,6 +291,11 @@ class GroupText:
     def group_id(self) -> int:
         return self.target.group_id
 
+    @property
+    def share(self) -> texts.ShareLinks:
+        """wa.me / whatsapp:// links that open WhatsApp with this text filled in."""
+        return texts.share_links(self.text)
+
 
 def reached_targets(melding: Melding) -> list[MeldingTarget]:
     """The groups the melding is for: targets, plus neighbours it was forwarded to after all."""
@@ -237,6 +305,18 @@ def reached_targets(melding: Melding) -> list[MeldingTarget]:
 def forward_texts(melding: Melding) -> list[GroupText]:
     """One text per target and neighbour group (neighbours last)."""
     return [GroupText(t, forward_text_for(melding, t)) for t in melding.targets]
+
+
+def own_first(
+    group_texts: list[GroupText], can_forward: Callable[[MeldingTarget], bool]
+) -> tuple[list[GroupText], list[GroupText]]:
+    """(the texts this person forwards: target groups they may forward to, in routing order; the rest).
+
+    A beheerder sees their own groups' texts first; a coordinator (who may forward to every group)
+    all target groups in routing order; neighbour groups always come after, "only if needed".
+    """
+    own = [g for g in group_texts if not g.target.is_neighbour and can_forward(g.target)]
+    return own, [g for g in group_texts if g not in own]
 
 
 def forward_text_for(melding: Melding, target: MeldingTarget) -> str:

@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from buurt.times import format_short_nl
 
 __all__ = [
     "MAX_TEXT_LENGTH",
+    "REPLY_LINE",
     "SAAR_LINE",
+    "ShareLinks",
     "clean_text",
     "closing_text",
     "forward_text",
     "osm_link",
+    "share_links",
 ]
 
 #: Far below WhatsApp's 65,536 characters; a text longer than this is unreadable on a phone anyway.
 MAX_TEXT_LENGTH = 4000
-SAAR_LINE = "Zie je iets? Bel 112. Reageer niet in de groep."
+#: SAAR as the site says it (footer, groepsregels): 112 first, then the group. "u", as everywhere.
+SAAR_LINE = "Ziet u iets verdachts? Bel eerst 112, meld het daarna in de groep."
+#: The groepsregels: no replies to police messages in the group; what you know goes to the police.
+REPLY_LINE = "Weet u iets over dit bericht? Bel 112. Reageer er niet op in de groep."
 ELLIPSIS = "…"
 
 # Everything in the Unicode "C" categories except line breaks and tabs: control characters,
@@ -59,12 +67,12 @@ def _distance_line(distance_m: float | None) -> str | None:
     if distance_m is None:
         return None
     if distance_m <= 0.5:
-        return "📏 In of aan de rand van jullie gebied"
+        return "📏 In of aan de rand van ons gebied"
     rounded = int(round(distance_m / 10.0) * 10) if distance_m < 1000 else None
     if rounded is not None:
-        return f"📏 Ca. {max(rounded, 10)} m van jullie gebied"
+        return f"📏 Ca. {max(rounded, 10)} m van ons gebied"
     km = f"{distance_m / 1000:.1f}".replace(".", ",")
-    return f"📏 Ca. {km} km van jullie gebied"
+    return f"📏 Ca. {km} km van ons gebied"
 
 
 def _fit(head: list[str], body: str, tail: list[str], limit: int) -> str:
@@ -100,7 +108,7 @@ def forward_text(
     head.append(f"🕒 {format_short_nl(occurred_at)}")
     if (line := _distance_line(distance_m)) is not None:
         head.append(line)
-    tail = [f"☎️ *{SAAR_LINE}*", f"🗺️ {osm_link(lat, lon)}"]
+    tail = [f"☎️ *{SAAR_LINE}*", REPLY_LINE, f"🗺️ {osm_link(lat, lon)}"]
     return _fit(head, clean_text(received_text), tail, limit)
 
 
@@ -126,3 +134,17 @@ def closing_text(
     head = ["*Afmelding politiebericht*", _RESULT_LINES.get(result, f"*Afgemeld: {clean_text(result)}*"), about]
     tail = ["Bedankt voor het uitkijken.", f"☎️ *{SAAR_LINE}*"]
     return _fit(head, clean_text(note), tail, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class ShareLinks:
+    """Links that open WhatsApp with `text` filled in; the person still picks the chat and presses send."""
+
+    web: str  # https://wa.me/?text=...: works in every browser (on a phone it opens the app)
+    app: str  # whatsapp://send?text=...: straight into the app on a phone
+
+
+def share_links(text: str) -> ShareLinks:
+    """The text percent-encoded as UTF-8, every reserved character included (& # + * newlines, emoji)."""
+    encoded = quote(text, safe="")
+    return ShareLinks(web=f"https://wa.me/?text={encoded}", app=f"whatsapp://send?text={encoded}")

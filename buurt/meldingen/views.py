@@ -15,6 +15,7 @@ from buurt.auth.permissions import (
     can_open_melding,
     can_view_meldingen,
     check,
+    is_coordinator,
     require,
 )
 from buurt.csp import map_document_response
@@ -146,21 +147,31 @@ def _load_target(melding: Melding, group_id: int):
 def detail(melding_id: int):
     """One melding: the map and list of groups, a text per group, who forwarded it, and the timeline."""
     melding = _load(melding_id)
+    return _render_detail(melding, MeldingCloseForm())
+
+
+def _render_detail(melding: Melding, close_form: MeldingCloseForm, status: int = 200):
+    """The detail page: this person's own groups' texts first (routing order), then the map and the rest."""
+    own, others = services.own_first(
+        services.forward_texts(melding), lambda target: can_forward_to(current_user, target.group)
+    )
     return render_template(
         "meldingen/detail.html",
         melding=melding,
         services=services,
         format_distance=format_distance,
-        forward_texts=services.forward_texts(melding),
-        closing_texts=services.closing_texts(melding),
+        own_texts=own,
+        other_texts=others,
+        coordinator=is_coordinator(current_user),
+        closing_texts=services.closing_texts(melding) if status == 200 else [],
         waiting=services.waiting_groups(melding),
         timeline=history.timeline(melding),
         no_target=melding_no_target_message(melding),
-        close_form=MeldingCloseForm(),
+        close_form=close_form,
         action_form=EmptyForm(),
         mail=services.mail_summary(melding),
         closing_mail=services.mail_summary(melding, closing=True),
-    )
+    ), status
 
 
 @bp.get("/<int:melding_id>/kaart")
@@ -185,7 +196,8 @@ def forward(melding_id: int, group_id: int):
         flash(error.message, "warning")
     else:
         if changed:
-            flash(_("Gemarkeerd: doorgestuurd naar %(group)s.", group=target.group.name), "success")
+            done = _("Gemarkeerd: doorgestuurd naar %(group)s.", group=target.group.name)
+            flash(f"{done} {services.undo_hint(target.forwarded_at) or ''}".strip(), "success")
         else:
             flash(_("%(group)s was al gemarkeerd als doorgestuurd.", group=target.group.name), "warning")
     return redirect(url_for(".detail", melding_id=melding.id) + f"#groep-{group_id}")
@@ -211,19 +223,7 @@ def close(melding_id: int):
         else:
             flash(_("De melding is afgemeld. Stuur de afmelding door naar de groepen."), "success")
         return redirect(url_for(".detail", melding_id=melding.id) + "#afmelding")
-    return render_template(
-        "meldingen/detail.html",
-        melding=melding,
-        services=services,
-        format_distance=format_distance,
-        forward_texts=services.forward_texts(melding),
-        closing_texts=[],
-        waiting=services.waiting_groups(melding),
-        timeline=history.timeline(melding),
-        no_target=melding_no_target_message(melding),
-        close_form=form,
-        action_form=EmptyForm(),
-    ), 422
+    return _render_detail(melding, form, 422)
 
 
 @bp.post("/<int:melding_id>/afmelding-doorgestuurd/<int:group_id>")
@@ -240,7 +240,45 @@ def close_forward(melding_id: int, group_id: int):
         flash(error.message, "warning")
     else:
         if changed:
-            flash(_("Gemarkeerd: afmelding doorgestuurd naar %(group)s.", group=target.group.name), "success")
+            done = _("Gemarkeerd: afmelding doorgestuurd naar %(group)s.", group=target.group.name)
+            flash(f"{done} {services.undo_hint(target.close_forwarded_at) or ''}".strip(), "success")
         else:
             flash(_("De afmelding voor %(group)s was al gemarkeerd.", group=target.group.name), "warning")
     return redirect(url_for(".detail", melding_id=melding.id) + f"#afmelding-{group_id}")
+
+
+@bp.post("/<int:melding_id>/doorgestuurd/<int:group_id>/ongedaan")
+@require(can_view_meldingen)
+def undo_forward(melding_id: int, group_id: int):
+    """Take back a mistaken "Doorgestuurd" for one group, within MELDING_UNDO_MINUTES."""
+    return _undo(melding_id, group_id, closing=False)
+
+
+@bp.post("/<int:melding_id>/afmelding-doorgestuurd/<int:group_id>/ongedaan")
+@require(can_view_meldingen)
+def undo_close_forward(melding_id: int, group_id: int):
+    """Take back a mistaken "Afmelding doorgestuurd" for one group, within MELDING_UNDO_MINUTES."""
+    return _undo(melding_id, group_id, closing=True)
+
+
+def _undo(melding_id: int, group_id: int, *, closing: bool):
+    melding = _load(melding_id)
+    target = _load_target(melding, group_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    name = target.group.name
+    try:
+        changed = services.undo_forwarded(melding, target, current_user, closing=closing)
+    except MeldingError as error:
+        flash(error.message, "warning")
+    else:
+        if changed and closing:
+            flash(_("Teruggezet: afmelding nog niet doorgestuurd naar %(group)s.", group=name), "success")
+        elif changed:
+            flash(_("Teruggezet: nog niet doorgestuurd naar %(group)s.", group=name), "success")
+        else:
+            flash(_("Voor %(group)s stond niets als doorgestuurd.", group=name), "warning")
+    if not can_open_melding(current_user, melding):  # it went to a neighbour group of theirs only
+        return redirect(url_for(".index"))
+    anchor = f"#afmelding-{group_id}" if closing else f"#groep-{group_id}"
+    return redirect(url_for(".detail", melding_id=melding.id) + anchor)

@@ -58,7 +58,7 @@ def test_enter_route_and_copy(live_server, page, make_user, make_address):
     page.wait_for_function("el => el.textContent === 'Gekopieerd'", arg=status.element_handle())
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("*Politiebericht* 🚨\n*Woninginbraak*\n📍 Omgeving Fictieweg, Katwijk")
-    assert "Zie je iets? Bel 112. Reageer niet in de groep." in copied
+    assert "Ziet u iets verdachts? Bel eerst 112, meld het daarna in de groep." in copied
     assert "openstreetmap.org/?mlat=52.21346&mlon=4.42454" in copied
 
     page.get_by_role("button", name="Doorgestuurd naar BuurtAlarm Rijnsoever-Noord").click()

@@ -7,6 +7,7 @@ import pytest
 from buurt.extensions import db
 from buurt.meldingen import history, services
 from buurt.meldingen.errors import MeldingClosed, MeldingStillOpen
+from buurt.meldingen.texts import SAAR_LINE
 from buurt.models import AuditEntry, MeldingResult
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
@@ -95,8 +96,8 @@ def test_forward_texts_per_group(make_melding):
     melding = make_melding(lat=52.213456, lon=4.424538, radius=100)
     texts = services.forward_texts(melding)
     assert len(texts) == len(melding.targets)
-    assert "In of aan de rand van jullie gebied" in texts[0].text
-    assert "Ca. 80 m van jullie gebied" in texts[1].text
+    assert "In of aan de rand van ons gebied" in texts[0].text
+    assert "Ca. 80 m van ons gebied" in texts[1].text
     assert all("*Verdachte situatie*" in t.text and "Omgeving Fictieweg, Katwijk" in t.text for t in texts)
 
 
@@ -133,7 +134,7 @@ class TestMail:
         assert messages[0]["Subject"] == "Politiebericht voor BuurtAlarm Rijnsoever-West: Verdachte situatie"
         body = messages[0].get_body(("plain",)).get_content()
         assert "*Politiebericht* 🚨" in body
-        assert "Zie je iets? Bel 112. Reageer niet in de groep." in body
+        assert SAAR_LINE in body
         assert f"http://localhost/meldingen/{melding.id}" in body
         services.close_melding(melding, west_beheerder, "niet_gevonden", None)
         assert len(deliver_mail()) == 2

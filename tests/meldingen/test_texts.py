@@ -1,5 +1,6 @@
 """The WhatsApp texts: required parts, cleaning, escaping on the page, length cap."""
 
+import re
 from datetime import UTC, datetime
 
 from buurt.meldingen import texts
@@ -33,16 +34,19 @@ def test_forward_text_has_every_required_part():
     assert "📍 Omgeving Fictieweg, Katwijk" in text
     assert "di 4 mrt 14:05" in text  # local time, Dutch
     assert POLICE in text
-    assert texts.SAAR_LINE == "Zie je iets? Bel 112. Reageer niet in de groep."
+    # SAAR as the footer and the groepsregels say it, with "u"; no replies to police messages in the group
+    assert texts.SAAR_LINE == "Ziet u iets verdachts? Bel eerst 112, meld het daarna in de groep."
     assert texts.SAAR_LINE in text
+    assert texts.REPLY_LINE in text
+    assert not re.search(r"\b(je|jij|jouw|jullie)\b", text, re.IGNORECASE)
     assert "https://www.openstreetmap.org/?mlat=52.21346&mlon=4.42457#map=17/52.21346/4.42457" in text
-    assert "In of aan de rand van jullie gebied" in text
+    assert "In of aan de rand van ons gebied" in text
 
 
 def test_distance_line_per_group():
-    assert "Ca. 240 m van jullie gebied" in make(distance_m=237.4)
-    assert "Ca. 1,3 km van jullie gebied" in make(distance_m=1290)
-    assert "jullie gebied" not in make(distance_m=None)
+    assert "Ca. 240 m van ons gebied" in make(distance_m=237.4)
+    assert "Ca. 1,3 km van ons gebied" in make(distance_m=1290)
+    assert "ons gebied" not in make(distance_m=None)
 
 
 def test_summer_time_is_shown_in_local_time():

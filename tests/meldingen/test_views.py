@@ -46,9 +46,9 @@ def test_enter_a_melding_with_a_map_point(client, login, coordinator):
     assert response.headers["Location"].endswith(f"/meldingen/{melding.id}")
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert html.index("BuurtAlarm Rijnsoever-Noord") < html.index("Buurgroepen om te overwegen")
-    assert "Kopieer tekst voor BuurtAlarm Rijnsoever-Noord" in html
-    assert "Zie je iets? Bel 112. Reageer niet in de groep." in html
-    assert "Doorgestuurd naar BuurtAlarm Rijnsoever-Noord" in html  # the forward button
+    assert 'Kopieer<span class="visually-hidden"> tekst voor BuurtAlarm Rijnsoever-Noord' in html
+    assert "Ziet u iets verdachts? Bel eerst 112, meld het daarna in de groep." in html
+    assert 'Doorgestuurd<span class="visually-hidden"> naar BuurtAlarm Rijnsoever-Noord' in html  # the forward button
     assert "Nog niet doorgestuurd naar:" in html
 
 
@@ -128,16 +128,16 @@ def test_forward_and_close_through_the_pages(client, login, coordinator, west_me
     response = client.post(f"/meldingen/{west_melding.id}/doorgestuurd/{west.id}")
     assert response.status_code == 302
     html = client.get(f"/meldingen/{west_melding.id}").get_data(as_text=True)
-    assert "Doorgestuurd door Coördinator Fictief op" in html
+    assert "Door Coördinator Fictief op" in html
     assert "Naar alle doelgroepen doorgestuurd." in html
     response = client.post(f"/meldingen/{west_melding.id}/afmelden", data={"result": "gevonden", "note": "Opgelost."})
     assert response.status_code == 302
     html = client.get(f"/meldingen/{west_melding.id}").get_data(as_text=True)
-    assert "Kopieer afmelding voor BuurtAlarm Rijnsoever-West" in html
+    assert 'Kopieer<span class="visually-hidden"> afmelding voor BuurtAlarm Rijnsoever-West' in html
     assert "Afgemeld: gevonden" in html
     assert client.post(f"/meldingen/{west_melding.id}/afmelding-doorgestuurd/{west.id}").status_code == 302
     html = client.get(f"/meldingen/{west_melding.id}").get_data(as_text=True)
-    assert "Afmelding doorgestuurd door Coördinator Fictief" in html
+    assert '<span class="badge ok">Afmelding doorgestuurd</span>' in html
     assert html.count('class="event-') == 4
     assert client.post(f"/meldingen/{west_melding.id}/doorgestuurd/999").status_code == 404
     assert client.get("/meldingen/999").status_code == 404
@@ -174,9 +174,10 @@ def test_beheerder_of_a_non_target_group_gets_403(client, login, make_user, west
 def test_wijkagent_reads_but_has_no_forms(client, login, make_user, west_melding, groups):
     login(make_user("wijkagent"))
     html = client.get(f"/meldingen/{west_melding.id}").get_data(as_text=True)
-    assert "Kopieer tekst voor BuurtAlarm Rijnsoever-West" in html
+    assert 'Kopieer<span class="visually-hidden"> tekst voor BuurtAlarm Rijnsoever-West' in html
     assert '<form method="post" action="/meldingen/' not in html
-    assert "Melding afmelden" not in html
+    assert "Melding afsluiten" not in html
+    assert "data-share" not in html  # nothing to forward: no share links either
     assert client.get("/meldingen/").status_code == 200
     assert client.get("/meldingen/nieuw").status_code == 403
     assert client.post("/meldingen/nieuw", data=form_data()).status_code == 403
