@@ -247,7 +247,9 @@ def demo_site(tmp_path_factory):
         with app.test_request_context():
             link = my_data_link(with_email)
         melding = db.session.scalars(
-            db.select(Melding).where(Melding.targets.any(group_id=group.id)).order_by(Melding.id.desc())
+            db.select(Melding)
+            .where(Melding.targets.any(group_id=group.id, is_neighbour=False))
+            .order_by(Melding.id.desc())
         ).first()
         world = {
             "group_id": group.id,

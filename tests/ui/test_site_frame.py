@@ -83,7 +83,6 @@ def test_error_summary_gets_focus_and_links_to_the_fields(live_server, phone_pag
     assert page.errors == []
 
 
-@pytest.mark.browser
 def test_field_keeps_its_hint_with_an_error(client):
     html = client.post("/welke-groep", data={"postcode": "", "street": "", "house_number": ""}).get_data(as_text=True)
     assert 'id="street-hint"' in html  # the hint is still there ...
