@@ -95,7 +95,7 @@ class IncidentReportForm(_LocationForm, OnceForm):
     vehicle_direction = StringField(_l("Rijrichting"), validators=[Optional(), Length(max=120)])
     vehicle_other = StringField(_l("Opvallend (schade, stickers)"), validators=[Optional(), Length(max=120)])
     photo = FileField(_l("Foto (optioneel)"))
-    submit = SubmitField(_l("Melding versturen"))
+    submit = SubmitField(_l("Incident versturen"))
 
     def details(self) -> dict:
         return {
@@ -121,7 +121,7 @@ class IncidentMergeForm(FlaskForm):
     """Merge this report into another one (the kept one)."""
 
     keep_id = IntegerField(
-        _l("Nummer van de melding die blijft"), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)]
+        _l("Nummer van het incident dat blijft"), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)]
     )
     submit = SubmitField(_l("Samenvoegen"))
 

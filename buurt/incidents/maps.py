@@ -81,7 +81,7 @@ def map_document(f: IncidentFilter, now: datetime) -> str:
         colours=list(labels.COLOURS),
         months=[month_label_nl(y, m) for y, m in months],
         detail_url=url_for("incidents.detail", incident_id=0).replace("/0", "/{id}"),
-        open_label=_("Melding openen"),
+        open_label=_("Incident openen"),
         all_months=_("Alle maanden"),
         slider_label=_("Tijd"),
         clusters=_("Incidenten (clusters)"),
@@ -120,17 +120,17 @@ def public_map_document(picture: PublicPicture) -> str:
         for c in picture.cells
     ]
     legend = [
-        (CELL_STEPS[0][1], _("1 melding")),
-        (CELL_STEPS[1][1], _("2–3 meldingen")),
-        (CELL_STEPS[2][1], _("4–6 meldingen")),
+        (CELL_STEPS[0][1], _("1 incident")),
+        (CELL_STEPS[1][1], _("2–3 incidenten")),
+        (CELL_STEPS[2][1], _("4–6 incidenten")),
         (CELL_STEPS[3][1], _("meer dan 6")),
     ]
     m = public_incident_map(
         cells,
         _outlines(),
         max_zoom=current_app.config["PUBLIC_MAX_ZOOM"],
-        title_of={"cell": _("{n} melding(en) in dit vak"), "areas": _("Gebieden")},
-        legend_title=_("Meldingen per vak van %(m)d m", m=int(picture.grid_m)),
+        title_of={"cell": _("Incidenten in dit vak: {n}"), "areas": _("Gebieden")},
+        legend_title=_("Incidenten per vak van %(m)d m", m=int(picture.grid_m)),
         legend=legend,
         tiles=tile_source(),
     )

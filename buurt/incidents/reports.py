@@ -265,9 +265,9 @@ def correct_incident(incident: Incident, change: Correction) -> list[str]:
 def merge_incident(duplicate: Incident, keep: Incident) -> None:
     """Mark `duplicate` as merged into `keep` (both must be visible and different)."""
     if duplicate.id == keep.id:
-        raise IncidentError(_("Een melding kan niet met zichzelf worden samengevoegd."))
+        raise IncidentError(_("Een incident kan niet met zichzelf worden samengevoegd."))
     if duplicate.status != IncidentStatus.VISIBLE or keep.status != IncidentStatus.VISIBLE:
-        raise IncidentError(_("Alleen zichtbare meldingen kunnen worden samengevoegd. Ververs de pagina."))
+        raise IncidentError(_("Alleen zichtbare incidenten kunnen worden samengevoegd. Laad de pagina opnieuw."))
     duplicate.status = IncidentStatus.MERGED
     duplicate.merged_into_id = keep.id
     if duplicate.police_called and not keep.police_called:
@@ -281,7 +281,7 @@ def hide_incident(incident: Incident) -> None:
     if incident.status == IncidentStatus.HIDDEN:
         return
     if incident.status == IncidentStatus.MERGED:
-        raise IncidentError(_("Deze melding is al samengevoegd met een andere."))
+        raise IncidentError(_("Dit incident is al samengevoegd met een ander incident."))
     incident.status = IncidentStatus.HIDDEN
     audit.record("incidents.hide", "incident", incident.id)
     db.session.commit()

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -78,6 +79,24 @@ def _filter_form() -> tuple[IncidentFilterForm, queries.IncidentFilter]:
     return form, queries.IncidentFilter(categories, group_id, area_id, period, date_from, date_to)
 
 
+def _filter_summary(f: queries.IncidentFilter) -> list[tuple[str, str]]:
+    """The filter in words ("Periode: ...", "Soorten: ..."): above the map, and on paper when printed."""
+    groups, areas = queries.filter_options()
+    names = labels.category_labels()
+    if f.period == "range":
+        end = f.date_to.strftime("%d-%m-%Y") if f.date_to else _("vandaag")
+        if f.date_from:
+            period = _("%(a)s tot en met %(b)s", a=f.date_from.strftime("%d-%m-%Y"), b=end)
+        else:
+            period = _("tot en met %(b)s", b=end)
+    else:
+        period = labels.period_labels()[f.period]
+    kinds = ", ".join(names[c] for c in f.categories) if f.categories else _("alle")
+    group = next((g.name for g in groups if g.id == f.group_id), _("alle"))
+    area = next((a.name for a in areas if a.id == f.area_id), _("alle"))
+    return [(_("Periode"), period), (_("Soorten"), kinds), (_("Groep"), group), (_("Gebied"), area)]
+
+
 @bp.get("/")
 @require(can_view_incidents_exact)
 def index():
@@ -88,9 +107,9 @@ def index():
     counts = queries.monthly_counts(queries.filtered_count_rows(f, now), f, now)
     names = labels.category_labels()
     category_chart = charts.stacked_bar(
-        _("Meldingen per maand, per soort"),
+        _("Incidenten per maand, per soort"),
         _(
-            "Staafdiagram: aantal meldingen per maand, opgedeeld naar soort. "
+            "Staafdiagram: aantal incidenten per maand, opgedeeld naar soort. "
             "Dezelfde aantallen staan in de tabel eronder."
         ),
         counts.month_labels,
@@ -98,9 +117,9 @@ def index():
         chart_id="per-soort",
     )
     area_chart = charts.stacked_bar(
-        _("Meldingen per maand, per gebied"),
+        _("Incidenten per maand, per gebied"),
         _(
-            "Staafdiagram: aantal meldingen per maand, opgedeeld naar gebied. "
+            "Staafdiagram: aantal incidenten per maand, opgedeeld naar gebied. "
             "Dezelfde aantallen staan in de tabel eronder."
         ),
         counts.month_labels,
@@ -108,6 +127,7 @@ def index():
         chart_id="per-gebied",
     )
     args = f.as_args()
+    window = f.window(now)
     return render_template(
         "incidents/index.html",
         form=form,
@@ -120,7 +140,9 @@ def index():
         args=args,
         map_url=url_for("incidents.map_document", **args),
         IncidentCategory=IncidentCategory,
-        window=f.window(now),
+        window=window,
+        summary=_filter_summary(f),
+        total_text=ngettext("%(num)d incident", "%(num)d incidenten", counts.total),
     )
 
 
@@ -198,7 +220,7 @@ def photo(incident_id: int):
     incident = _load(incident_id)
     path = photos.path_of(incident.photo_filename or "", current_app.instance_path)
     if path is None:
-        return render_template("errors/error.html", code=404, message=_("Bij deze melding hoort geen foto.")), 404
+        return render_template("errors/error.html", code=404, message=_("Bij dit incident hoort geen foto.")), 404
     audit.record("incidents.photo", "incident", incident.id, commit=True)
     response = Response(path.read_bytes(), mimetype=incident.photo_mime or "application/octet-stream")
     response.headers["Cache-Control"] = "private, no-store"
@@ -244,7 +266,7 @@ def merge(incident_id: int):
         return _render_detail(incident, merge_form=form, status=200)
     keep = db.session.get(Incident, form.keep_id.data)
     if keep is None:
-        form.keep_id.errors.append(_("Er is geen melding met dit nummer."))
+        form.keep_id.errors.append(_("Er is geen incident met dit nummer."))
         return _render_detail(incident, merge_form=form, status=200)
     check(can_moderate_incident(current_user, keep))
     try:
@@ -252,7 +274,7 @@ def merge(incident_id: int):
     except IncidentError as error:
         form.form_errors.append(error.message)
         return _render_detail(incident, merge_form=form, status=200)
-    flash(_("Melding #%(a)d is samengevoegd met #%(b)d.", a=incident.id, b=keep.id), "success")
+    flash(_("Incident #%(a)d is samengevoegd met #%(b)d.", a=incident.id, b=keep.id), "success")
     return redirect(url_for("incidents.detail", incident_id=keep.id))
 
 
@@ -269,7 +291,7 @@ def hide(incident_id: int):
     except IncidentError as error:
         flash(error.message, "error")
     else:
-        flash(_("Melding verborgen."), "success")
+        flash(_("Incident verborgen."), "success")
     return redirect(url_for("incidents.detail", incident_id=incident.id))
 
 
@@ -282,7 +304,7 @@ def restore(incident_id: int):
     if not EmptyForm().validate():
         return _render_detail(incident, status=200)
     reports.restore_incident(incident)
-    flash(_("Melding is weer zichtbaar."), "success")
+    flash(_("Het incident is weer zichtbaar."), "success")
     return redirect(url_for("incidents.detail", incident_id=incident.id))
 
 
@@ -297,7 +319,7 @@ def delete(incident_id: int):
     if not EmptyForm().validate():
         return _render_detail(incident, status=200)
     delete_incident_by_staff(incident)
-    flash(_("Melding #%(id)d is verwijderd.", id=incident_id), "success")
+    flash(_("Incident #%(id)d is verwijderd.", id=incident_id), "success")
     return redirect(url_for("incidents.index"))
 
 
@@ -371,10 +393,10 @@ def report():
         incident_id = (submitted.outcome or {}).get("incident_id")
         if not incident_id:
             return redirect(url_for("incidents.report"))
-        flash(_("Melding #%(id)d opgeslagen.", id=incident_id), "success")
+        flash(_("Incident #%(id)d opgeslagen.", id=incident_id), "success")
         return redirect(url_for("incidents.detail", incident_id=incident_id))
     if incident is not None:
-        flash(_("Melding #%(id)d opgeslagen.", id=incident.id), "success")
+        flash(_("Incident #%(id)d opgeslagen.", id=incident.id), "success")
         return redirect(url_for("incidents.detail", incident_id=incident.id))
     # A form shown again with its errors is a normal page (200), as browsers and screen readers expect.
     return render_template("incidents/report.html", form=form, resident=None, outside_allowed=True)

@@ -32,7 +32,7 @@ def test_resident_reports_by_clicking_the_map(live_server, phone_page, resident_
     assert page.input_value("#lon")
     assert "Plek gekozen" in page.locator("#report-status").inner_text()
     page.get_by_label("Ja").check()
-    page.get_by_role("button", name="Melding versturen").click()
+    page.get_by_role("button", name="Incident versturen").click()
     page.get_by_role("heading", name="Bedankt voor uw melding").wait_for()
     assert "#" not in page.url  # the token left the address bar; it was never in a URL sent
     incident = db.session.scalar(db.select(Incident))
@@ -51,8 +51,8 @@ def test_report_errors_keep_what_was_typed(live_server, page, resident_link):
     page.goto(live_server.url + resident_link)
     page.locator("#meldformulier").wait_for()
     page.fill("#description", "Iets fictiefs gezien")
-    page.get_by_role("button", name="Melding versturen").click()  # no place chosen
-    assert "vul een adres in of klik op de kaart" in page.locator(".flash.error").inner_text()
+    page.get_by_role("button", name="Incident versturen").click()  # no place chosen
+    assert "vul een adres in of klik op de kaart" in page.locator(".error-summary").inner_text()
     assert page.input_value("#description") == "Iets fictiefs gezien"
     assert page.errors == []
 
@@ -95,9 +95,12 @@ def test_wijkagent_filters_the_incident_map(live_server, page, make_user, many_i
     assert frame.locator(".buurt-month-slider input[type=range]").count() == 1
     total_all = int(page.locator("#incident-total").inner_text())
     assert total_all == 300
-    # change a filter: the page (map iframe, table, chart) reloads with it
+    # tick a filter and apply it: the page (map iframe, table, chart) reloads with it
+    assert page.locator("#filters").evaluate("d => d.open")  # a wide screen: the filters beside the map are open
     page.locator("input[name=categorie][value=brand]").check()
-    page.wait_for_url("**categorie=brand**")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filters toepassen").click()
+    assert "categorie=brand" in page.url
     frame = page.frame_locator("#incident-map")
     frame.locator(".marker-cluster, path.leaflet-interactive").first.wait_for()
     assert int(page.locator("#incident-total").inner_text()) == 30

@@ -42,7 +42,7 @@ def test_detail_page_offers_the_duplicate_merge(client, make_incident, noord_beh
     near = make_incident(lat=NOORD[0] + 0.0003, lon=NOORD[1], hours_ago=3.2)
     html = client.get(f"/incidenten/{base.id}").get_data(as_text=True)
     assert "Mogelijk dezelfde gebeurtenis" in html
-    assert f"Deze melding samenvoegen met #{near.id}" in html
+    assert f"Dit incident samenvoegen met #{near.id}" in html
 
 
 def test_merge_points_to_the_kept_one_and_is_logged(client, make_incident, noord_beheerder):
@@ -127,7 +127,7 @@ def test_beheerder_of_another_group_cannot_moderate(client, groups, make_user, l
     assert client.get(f"/incidenten/{incident.id}").status_code == 200  # may look
     for action, data in (("verbergen", {}), ("samenvoegen", {"keep_id": incident.id}), ("corrigeren", {})):
         assert client.post(f"/incidenten/{incident.id}/{action}", data=data).status_code == 403
-    assert "Melding verbergen" not in client.get(f"/incidenten/{incident.id}").get_data(as_text=True)
+    assert "Incident verbergen" not in client.get(f"/incidenten/{incident.id}").get_data(as_text=True)
 
 
 def test_only_coordinators_moderate_incidents_outside_the_areas(client, make_user, login, make_incident, groups):

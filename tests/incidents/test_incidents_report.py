@@ -22,7 +22,7 @@ def incidents():
 def test_resident_reports_with_their_link(client, resident, resident_link):
     page = open_link(client, resident_link)
     assert page.status_code == 200
-    assert "Bel eerst 112" in page.get_data(as_text=True)
+    assert 'Bel eerst <a href="tel:112">112</a>' in page.get_data(as_text=True)
     response = submit_link(client, resident_link, data=report_data(person_top="Rode jas", vehicle_plate="XX-999-X"))
     assert reported(response)  # the thank-you page is the answer: no redirect, no token in a URL
     [incident] = incidents()

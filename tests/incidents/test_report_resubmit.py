@@ -48,7 +48,7 @@ def test_beheerder_report_resubmitted_goes_where_the_first_went(client, groups, 
     [incident] = incidents()
     assert first.headers["Location"].endswith(f"/incidenten/{incident.id}")
     assert second.request.path == f"/incidenten/{incident.id}"
-    assert f"Melding #{incident.id} opgeslagen." in second.get_data(as_text=True)
+    assert f"Incident #{incident.id} opgeslagen." in second.get_data(as_text=True)
 
 
 def test_without_a_token_every_report_is_stored(client, resident_link):
