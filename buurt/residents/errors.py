@@ -30,5 +30,10 @@ class OutsideCoverage(ResidentError):
         self.lookup = lookup
 
 
+class PickNotConfirmed(ResidentError):
+    """A point tapped on the map without "yes, that is my house": nothing is stored; the message
+    names the area and group the point lies in, so the resident can check it."""
+
+
 class LookupUnavailable(ResidentError):
     """The geocoder could not answer (only for corrections; sign-ups are kept as TO_GEOCODE)."""

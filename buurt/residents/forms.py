@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringField, SubmitField, TelField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from buurt.geo.addresses import InvalidAddress, normalize_postcode
 from buurt.once import OnceForm
@@ -16,6 +26,9 @@ from buurt.residents import my_data as own_data
 from buurt.residents import signup as signups
 
 MAX_HOUSEHOLD = 10
+#: The Toevoeging field's length (BAG: huisletter + huisnummertoevoeging, "A-12" at most). The
+#: message below states this same number: the field and what it says about itself never differ.
+ADDITION_MAX = 6
 
 
 def _strip(value):
@@ -73,8 +86,11 @@ class AddressLookupForm(_AddressFields, FlaskForm):
     addition = StringField(
         _l("Toevoeging (niet verplicht)"),
         filters=STRIP,
-        validators=[Optional(), Length(max=6, message=_l("Een toevoeging heeft hoogstens 4 tekens."))],
-        render_kw={"maxlength": 6},
+        validators=[
+            Optional(),
+            Length(max=ADDITION_MAX, message=_l("Een toevoeging heeft hoogstens %(n)d tekens.", n=ADDITION_MAX)),
+        ],
+        render_kw={"maxlength": ADDITION_MAX},
     )
     submit = SubmitField(_l("Zoek mijn groep"))
 
@@ -94,8 +110,19 @@ class AddressLookupForm(_AddressFields, FlaskForm):
         )
 
 
-def _minimum_age_label():
-    return _l("Ik ben %(age)d jaar of ouder.", age=current_app.config["MINIMUM_AGE"])
+def _rules_and_age_label():
+    return _("Ik houd me aan de groepsregels en aan SAAR, en ik ben %(age)d jaar of ouder.", age=_minimum_age())
+
+
+def _rules_and_age_error():
+    return _(
+        "Om mee te doen moet u zich aan de groepsregels (SAAR) houden en %(age)d jaar of ouder zijn.",
+        age=_minimum_age(),
+    )
+
+
+def _minimum_age() -> int:
+    return current_app.config["MINIMUM_AGE"]
 
 
 class ResidentSignupForm(_AddressFields, OnceForm):
@@ -131,8 +158,11 @@ class ResidentSignupForm(_AddressFields, OnceForm):
     addition = StringField(
         _l("Toevoeging (niet verplicht)"),
         filters=STRIP,
-        validators=[Optional(), Length(max=6, message=_l("Een toevoeging heeft hoogstens 4 tekens."))],
-        render_kw={"maxlength": 6},
+        validators=[
+            Optional(),
+            Length(max=ADDITION_MAX, message=_l("Een toevoeging heeft hoogstens %(n)d tekens.", n=ADDITION_MAX)),
+        ],
+        render_kw={"maxlength": ADDITION_MAX},
     )
     phone = TelField(
         _l("Mobiel nummer voor WhatsApp"),
@@ -166,14 +196,10 @@ class ResidentSignupForm(_AddressFields, OnceForm):
         _l("Ik heb de privacyverklaring gelezen en ga akkoord met het bewaren van mijn gegevens."),
         validators=[DataRequired(_l("Zonder uw toestemming voor de privacyverklaring kunnen we u niet aanmelden."))],
     )
-    consent_rules = BooleanField(
-        _l("Ik houd me aan de groepsregels en aan SAAR."),
-        validators=[DataRequired(_l("Om mee te doen moet u zich aan de groepsregels (SAAR) houden."))],
-    )
-    consent_age = BooleanField(
-        "",
-        validators=[DataRequired(_l("U moet de minimumleeftijd hebben om mee te doen."))],
-    )
+    # Two statements in one tick (issue 15: home to signed up in at most 9 taps): keeping the rules and
+    # the minimum age are conditions for taking part, not consent under the AVG. The consent to the
+    # privacy statement stays a tick of its own (AVG art. 7(2): distinguishable from other matters).
+    consent_rules = BooleanField("", validators=[DataRequired(LazyString(lambda: _rules_and_age_error()))])
     # Honeypot: hidden from people (class "hp"), bots fill it in.
     website = StringField(
         _l("Laat dit veld leeg"),
@@ -182,11 +208,14 @@ class ResidentSignupForm(_AddressFields, OnceForm):
     )
     pick_lat = HiddenField()
     pick_lon = HiddenField()
+    # A point tapped on the map is only taken after "yes, that is my house" (issue 15, point 8):
+    # one stray tap must not sign someone up for another group.
+    pick_confirmed = BooleanField(_l("Ja, dit is de plek van mijn huis."))
     submit = SubmitField(_l("Aanmelden"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.consent_age.label.text = _minimum_age_label()
+        self.consent_rules.label.text = _rules_and_age_label()
 
     def validate_phone(self, field):
         try:
@@ -215,6 +244,7 @@ class ResidentSignupForm(_AddressFields, OnceForm):
             household_size=self.household_size.data,
             pick_lat=point[0] if point else None,
             pick_lon=point[1] if point else None,
+            pick_confirmed=bool(point and self.pick_confirmed.data),
         )
 
 

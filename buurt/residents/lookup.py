@@ -7,9 +7,17 @@ from dataclasses import asdict, dataclass
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import func
 
 from buurt import caching
-from buurt.addresses.services import ONLINE_SOURCES, GeocoderUnavailable, geocode, streets_by_group
+from buurt.addresses.services import (
+    ONLINE_SOURCES,
+    GeocoderUnavailable,
+    geocode,
+    imported_only,
+    near_current_areas,
+    streets_by_group,
+)
 from buurt.areas.occupancy import occupancy_of
 from buurt.areas.services import (
     AreaInfo,
@@ -21,8 +29,9 @@ from buurt.areas.services import (
     place,
 )
 from buurt.extensions import db
-from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, parse_house_number
+from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, normalize_postcode, parse_house_number
 from buurt.geo.geocoding import SOURCE_REGISTER, AddressQuery, GeocodeResult, HouseChoice, HouseChoiceNeeded
+from buurt.models import Address
 from buurt.residents.errors import OutsideCoverage
 
 
@@ -379,3 +388,72 @@ def build_street_list() -> list[GroupStreets]:
         )
         for g in groups_of(hood)
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding one's house on the sign-up map (issue 15, point 8): the street search and the first view
+
+
+@dataclass(frozen=True, slots=True)
+class StreetExtent:
+    """A street of the street list and the box around its register addresses (south, west, north, east)."""
+
+    name: str
+    south: float
+    west: float
+    north: float
+    east: float
+
+    @property
+    def bbox(self) -> str:
+        """ "s,w,n,e" for the map's data attribute (static/js/point-picker.js)."""
+        return ",".join(f"{v:.6f}" for v in (self.south, self.west, self.north, self.east))
+
+
+def street_extents() -> tuple[StreetExtent, ...]:
+    """Every street of the public street list with its box, by name: the sign-up map's street search.
+
+    Public data only (the imported register, the streets of the list), no internet; kept per process
+    like the street list, on the same key.
+    """
+    key = (
+        caching.read_revision(db.session, caching.ADDRESSES),
+        current_key(),
+        current_app.config["NEIGHBOURHOOD_SLUG"],
+    )
+    cache = caching.process_cache("street_extents", STREET_LISTS_KEPT)
+    cached = cache.get(key)
+    if cached is None:
+        cached = cache.put(key, build_street_extents())
+    return cached
+
+
+def build_street_extents() -> tuple[StreetExtent, ...]:
+    """street_extents() without the cache."""
+    names = {street for group in street_list() for street, _partly in group.streets}
+    if not names:
+        return ()
+    rows = db.session.execute(
+        db.select(
+            Address.street, func.min(Address.lat), func.min(Address.lon), func.max(Address.lat), func.max(Address.lon)
+        )
+        .where(imported_only(), near_current_areas())
+        .group_by(Address.street)
+    ).all()
+    return tuple(
+        sorted((StreetExtent(*row) for row in rows if row[0] in names), key=lambda street: street.name.casefold())
+    )
+
+
+def postcode_centre(postcode: str | None) -> tuple[float, float] | None:
+    """The middle of a postcode's register addresses, for the sign-up map's first view when the
+    number was not found (a postcode is a street or part of one; the page opens there at the public
+    zoom, not at a house). None for an unknown or unreadable postcode."""
+    try:
+        code = normalize_postcode(postcode or "")
+    except InvalidAddress:
+        return None
+    row = db.session.execute(
+        db.select(func.avg(Address.lat), func.avg(Address.lon)).where(Address.postcode == code, imported_only())
+    ).one()
+    return (float(row[0]), float(row[1])) if row[0] is not None else None

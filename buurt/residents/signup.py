@@ -33,7 +33,7 @@ from buurt.mail import mail_enabled
 from buurt.models import Group, OutboxMessage, Resident, ResidentStatus, utcnow
 from buurt.outbox import on_give_up, queue_mail
 from buurt.residents import lifecycle
-from buurt.residents.errors import AddressNotFound
+from buurt.residents.errors import AddressNotFound, PickNotConfirmed
 from buurt.residents.links import confirm_link, resident_for_confirmation
 from buurt.residents.lookup import outside_error
 from buurt.urls import external_url
@@ -61,6 +61,7 @@ class SignupData:
     household_size: int = 1
     pick_lat: float | None = None  # the resident clicked their house on the map
     pick_lon: float | None = None
+    pick_confirmed: bool = False  # they ticked "yes, that is my house" after seeing its area
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,8 @@ def apply_placement(resident: Resident, placement: Placement) -> None:
 def sign_up(data: SignupData, once: str | None = None) -> SignupReceipt:
     """Store a sign-up for the group whose area covers the address; what the page after it shows.
 
-    Raises AddressNotFound, OutsideCoverage or HouseChoiceNeeded (the number has several addresses
+    Raises AddressNotFound, OutsideCoverage, PickNotConfirmed (a map point without "yes, that is my
+    house") or HouseChoiceNeeded (the number has several addresses
     and the form named none of them: the resident picks one; nothing stored), or once.AlreadySubmitted when this
     form (its one-time token `once`) was posted already: a double tap or a resubmit answers with
     the first receipt. A sign-up never waits on an online geocoder: an address that is neither in
@@ -337,6 +339,8 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
         placement = place(resident.lat, resident.lon)
         if placement.area is None:
             raise outside_error(resident.lat, resident.lon, None, "map")
+        if not data.pick_confirmed:
+            raise PickNotConfirmed(pick_question(placement))
         return placement
     try:
         result = geocode_for_signup(query)
@@ -358,6 +362,23 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
     resident.street, resident.place = result.street, result.place
     take_bag_house(resident, result.house_number)
     return placement
+
+
+def pick_question(placement: Placement) -> str:
+    """ "U koos een plek in gebied X (groep Y). Klopt dat?" for a point tapped on the map."""
+    area = placement.area
+    return _(
+        "U koos een plek in gebied %(area)s (groep %(group)s). Klopt dat? Vink dan aan dat dit de plek "
+        "van uw huis is, of tik op de kaart op uw huis.",
+        area=area.name,
+        group=area.group_name,
+    )
+
+
+def picked_place(lat: float, lon: float) -> str | None:
+    """The question for a point already on the form (the page came back), or None outside every area."""
+    placement = place(lat, lon)
+    return pick_question(placement) if placement.area is not None else None
 
 
 def outcome_of_receipt(receipt: SignupReceipt) -> SignupOutcome:

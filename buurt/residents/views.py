@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import OperationalError
 
 from buurt.auth.forms import EmptyForm
@@ -75,6 +76,8 @@ def lookup():
         prefill_form=EmptyForm(),  # the CSRF field of the answer's "Aanmelden" post
         typical=_typical_add_time(),
         result_choice=lookups.choice_view(result.choice) if result and result.choice else None,
+        # the short sign-up under a "found" answer (its once token is new: nothing posted yet)
+        signup_form=forms.ResidentSignupForm(formdata=None) if result and result.found else None,
     )
     return _private(response)
 
@@ -105,7 +108,9 @@ def signup():
             house_number=form.house_number.data,
             addition=form.addition.data,
         )
-        return _private(_signup_page(form, outside=None, show_pick=False, status=200))
+        # from the "unknown address" answer: straight to the map to point at the house
+        show_pick = request.form.get("pick") == "1"
+        return _private(_signup_page(form, outside=None, show_pick=show_pick, status=200))
     outside = choosing = None
     status = 200
     show_pick = bool(form.picked_point())
@@ -127,6 +132,9 @@ def signup():
         except errors.AddressNotFound as error:
             form.house_number.errors.append(error.message)
             show_pick = True
+        except errors.PickNotConfirmed as error:  # nothing stored: "is this your house?" first
+            form.pick_confirmed.errors.append(error.message)
+            show_pick = True
         except errors.OutsideCoverage as error:
             outside = error.lookup
         except HouseChoiceNeeded as needed:  # nothing stored: the form comes back with the choice
@@ -142,10 +150,14 @@ def _offer_choice(form, needed: HouseChoiceNeeded) -> lookups.ChoiceView:
     number field holds the bare number (a typed "7-4" would not combine with a chosen "1")."""
     form.house_number.data = str(needed.choice.number)
     form.addition.data = ""
-    return lookups.choice_view(needed.choice)
+    choosing = lookups.choice_view(needed.choice)
+    # the choice's question goes in the form's error summary (the one announcement), linked to the choice
+    form.addition.errors = [choosing.message]
+    return choosing
 
 
 def _signup_page(form, *, outside, show_pick: bool, status: int, choosing=None):
+    point = form.picked_point() if show_pick else None
     response = render_template(
         "residents/signup.html",
         form=form,
@@ -153,6 +165,9 @@ def _signup_page(form, *, outside, show_pick: bool, status: int, choosing=None):
         show_pick=show_pick,
         typical=_typical_add_time(),
         choosing=choosing,
+        pick_question=signups.picked_place(*point) if point else None,
+        pick_start=lookups.postcode_centre(form.postcode.data) if show_pick and not point else None,
+        pick_streets=lookups.street_extents() if show_pick else (),
     )
     return response, status
 
@@ -342,4 +357,5 @@ def my_data_delete():
 
 def _typical_add_time() -> str:
     """'binnen 7 dagen' in the page's language, from config TYPICAL_ADD_DAYS."""
-    return _("binnen %(days)d dagen", days=current_app.config["TYPICAL_ADD_DAYS"])
+    days = current_app.config["TYPICAL_ADD_DAYS"]
+    return ngettext("binnen %(num)d dag", "binnen %(num)d dagen", days)

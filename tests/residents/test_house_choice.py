@@ -137,7 +137,8 @@ def test_signup_stores_the_bag_toevoeging_not_a_letter(client, proefstraat, numb
 
 def test_map_picked_signup_stores_the_bag_address(client, proefstraat):
     lat, lon = INSIDE["rijnsoever-west"]
-    response = signup(client, postcode="2221CM", house_number="105", addition="H", pick_lat=str(lat), pick_lon=str(lon))
+    point = {"pick_lat": str(lat), "pick_lon": str(lon), "pick_confirmed": "y"}
+    response = signup(client, postcode="2221CM", house_number="105", addition="H", **point)
     assert response.status_code == 302, response.get_data(as_text=True)
     [resident] = residents()
     assert resident.location_from_map

@@ -68,7 +68,7 @@ def test_unknown_address_offers_the_map_and_stores_nothing(client, addresses):
 
 def test_map_pick_stores_the_point_and_flags_it(client, addresses, group_by_key):
     lat, lon = INSIDE["rijnsoever-midden-zuid"]
-    response = post(client, house_number="99", pick_lat=str(lat), pick_lon=str(lon))
+    response = post(client, house_number="99", pick_lat=str(lat), pick_lon=str(lon), pick_confirmed="y")
     assert response.status_code == 302
     [r] = residents()
     assert r.location_from_map
@@ -194,7 +194,7 @@ def test_script_in_fields_is_stored_as_text_and_escaped(client, addresses):
         ("phone", "0" * 21, "hoogstens 20 tekens"),
         ("email", "a" * 250 + "@example.org", "hoogstens 254 tekens"),
         ("postcode", "2221XA" * 3, "Een postcode is korter"),
-        ("addition", "abcdefg", "hoogstens 4 tekens"),
+        ("addition", "abcdefg", "hoogstens 6 tekens"),  # the field's real limit (maxlength 6), issue 15
         ("household_size", "0", "van 1 tot en met 10"),
         ("household_size", "999", "van 1 tot en met 10"),
         ("household_size", "veel", "Vul een aantal van 1 tot en met 10 in."),
@@ -204,8 +204,7 @@ def test_script_in_fields_is_stored_as_text_and_escaped(client, addresses):
         ("email", "geen-adres", "geen geldig e-mailadres"),
         ("postcode", "1234", "geen geldige postcode"),
         ("consent_privacy", None, "toestemming voor de privacyverklaring"),
-        ("consent_rules", None, "groepsregels (SAAR)"),
-        ("consent_age", None, "minimumleeftijd"),
+        ("consent_rules", None, "groepsregels (SAAR) houden en 16 jaar of ouder zijn"),
     ],
 )
 def test_every_field_error_is_a_dutch_sentence_next_to_the_field(client, addresses, field, value, message):
@@ -227,9 +226,13 @@ def test_the_form_keeps_what_was_typed(client, addresses):
     assert 'value="2221 xa"' in html
 
 
-def test_minimum_age_is_configurable(app, client):
+def test_minimum_age_is_configurable(app, client, addresses):
+    """The rules and the minimum age are one tick since issue 15 (the privacy consent stays its own)."""
     app.config["MINIMUM_AGE"] = 18
-    assert "Ik ben 18 jaar of ouder." in client.get("/aanmelden").get_data(as_text=True)
+    assert "Ik houd me aan de groepsregels en aan SAAR, en ik ben 18 jaar of ouder." in client.get(
+        "/aanmelden"
+    ).get_data(as_text=True)
+    assert "18 jaar of ouder zijn" in post(client, consent_rules=None).get_data(as_text=True)
 
 
 def test_signup_page_in_english(client):
