@@ -91,7 +91,7 @@ def _filter_summary(f: queries.IncidentFilter) -> list[tuple[str, str]]:
             period = _("tot en met %(b)s", b=end)
     else:
         period = labels.period_labels()[f.period]
-    kinds = ", ".join(names[c] for c in f.categories) if f.categories else _("alle")
+    kinds = ", ".join(names[c] for c in labels.CATEGORIES if c in f.categories) if f.categories else _("alle")
     group = next((g.name for g in groups if g.id == f.group_id), _("alle"))
     area = next((a.name for a in areas if a.id == f.area_id), _("alle"))
     return [(_("Periode"), period), (_("Soorten"), kinds), (_("Groep"), group), (_("Gebied"), area)]
