@@ -27,8 +27,9 @@
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-share]");
-    if (!link || event.defaultPrevented) { return; }
+    if (!link) { return; }
     if (!canShare) { shared(link); return; }  /* the link itself opens WhatsApp */
+    if (event.defaultPrevented) { return; }
     var text = document.getElementById(link.getAttribute("aria-controls"));
     if (!text) { return; }
     event.preventDefault();
