@@ -166,8 +166,8 @@ def grid_cells(
 
 
 def add_section_legend(m: folium.Map, sections: Sequence[LegendSection]) -> None:
-    """The coverage legend, lower left (the layer control takes the top right)."""
-    add_legend_sections(m, sections, corner="bottom-left")
+    """The coverage legend (lower right, above the attribution; the layer control takes the top right)."""
+    add_legend_sections(m, sections)
 
 
 def _cells_geojson(cells: Sequence[Cell], tip: str) -> dict:

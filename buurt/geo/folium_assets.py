@@ -38,6 +38,8 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
+from buurt.geo.map_chrome import MapChrome, current_chrome, finish, finish_html
+
 DEFAULT_PREFIX = "/static/vendor"
 CBS_ATTRIBUTION = "CBS / Kadaster, CC BY 4.0"
 #: What may not appear in a tile URL: it also goes into the Content-Security-Policy header (where
@@ -276,8 +278,13 @@ class ExternalAssetError(ValueError):
     """A rendered map would load a file from another site."""
 
 
-def render_map_document(m: folium.Map, *, check: bool = True) -> str:
+def render_map_document(m: folium.Map, *, check: bool = True, chrome: MapChrome | None = None) -> str:
     """Return the map as one standalone HTML document (for an iframe ``src``).
+
+    Every map document is finished here (buurt.geo.map_chrome): ``<html lang>``, a ``<title>``, a
+    viewport that lets people zoom, Leaflet's controls in the document's language, names for the
+    markers, folding legends. ``chrome``: the words; by default the registered provider's
+    (the request's language) or Dutch.
 
     With ``check``, raise ``ExternalAssetError`` if anything would load off-site,
     e.g. a plugin added without ``localize_plugin``, and ``UnsafeMapText`` if a
@@ -285,8 +292,9 @@ def render_map_document(m: folium.Map, *, check: bool = True) -> str:
     """
     if check and (unsafe := unsafe_map_text(m)):
         raise UnsafeMapText(f"{len(unsafe)} map text(s) not encoded with map_text")
-    html = m.get_root().render()
-    html = html.replace("<!DOCTYPE html>\n<html>", '<!DOCTYPE html>\n<html lang="nl">', 1)
+    chrome = chrome or current_chrome()
+    finish(m, chrome)
+    html = finish_html(m.get_root().render(), chrome)
     if check and (external := external_assets(html)):
         raise ExternalAssetError(f"map loads off-site assets: {external}")
     return html

@@ -25,8 +25,19 @@ from folium.plugins import FastMarkerCluster, HeatMap
 from folium.template import Template
 
 from buurt.geo.folium_assets import TileSource, localize_plugin, make_map, render_map_document
-from buurt.geo.maps import RIJNSOEVER_CENTER, Bounds, LegendItem, add_legend, map_text, tooltip_html
+from buurt.geo.map_chrome import CLUSTER_PX
+from buurt.geo.maps import (
+    RIJNSOEVER_CENTER,
+    Bounds,
+    LegendItem,
+    LegendSection,
+    add_legend,
+    add_legend_sections,
+    map_text,
+    tooltip_html,
+)
 
+MELDING_FILL, MELDING_EDGE = "#facc15", "#111827"
 DATA_PLACEHOLDER = '"__BUURT_INCIDENT_DATA__"'
 POINT_DECIMALS = 5
 MIN_ZOOM = 11  # a neighbourhood map: fewer zoom levels also means less clustering work
@@ -69,13 +80,15 @@ class IncidentMapLabels:
     colours: Sequence[str]
     months: Sequence[str]
     detail_url: str  # with "{id}" where the incident id goes
-    open_label: str = "Melding openen"
+    open_label: str = "Incident openen"
     all_months: str = "Alle maanden"
     slider_label: str = "Tijd"
     clusters: str = "Incidenten (clusters)"
     heatmap: str = "Heatmap"
     meldingen: str = "Meldingen van de politie"
     areas: str = "Gebieden"
+    legend_categories: str = "Soort incident"
+    legend_meldingen: str = "Melding van de politie"
     extra: dict = field(default_factory=dict)
 
 
@@ -111,7 +124,16 @@ class IncidentCluster(FastMarkerCluster):
                     box.appendChild(link);
                     return box;
                 }
-                var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+                var options = {{ this.options|tojavascript }};
+                options.iconCreateFunction = function (c) {  // 44 px icons (the default is 40)
+                    var n = c.getChildCount(), size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+                    var box = document.createElement("div"), count = document.createElement("span");
+                    count.textContent = String(n);
+                    box.appendChild(count);
+                    return L.divIcon({html: box, className: "marker-cluster marker-cluster-" + size,
+                                      iconSize: L.point({{ this.icon_px }}, {{ this.icon_px }})});
+                };
+                var cluster = L.markerClusterGroup(options);
                 var markers = new Array(D.points.length);
                 for (var i = 0; i < D.points.length; i++) { markers[i] = marker(D.points[i]); }
                 cluster.buurtAll = markers;
@@ -129,6 +151,7 @@ class IncidentCluster(FastMarkerCluster):
 
     def __init__(self, name: str, **options):
         super().__init__([], name=name, **options)
+        self.icon_px = CLUSTER_PX
 
 
 class IncidentHeat(HeatMap):
@@ -231,6 +254,15 @@ def _add_outlines(m: folium.Map, areas: Sequence[OutlineArea], bounds: Bounds, n
     group.add_to(m)
 
 
+def incident_legend(labels: IncidentMapLabels) -> list[LegendSection]:
+    """The wijkagent map's legend: a colour per category, and what a police melding looks like."""
+    kinds = tuple(LegendItem(c, n) for c, n in zip(labels.colours, labels.categories, strict=True))
+    return [
+        LegendSection(labels.legend_categories, kinds, round=True),
+        LegendSection("", (LegendItem(MELDING_FILL, labels.legend_meldingen),), round=True),
+    ]
+
+
 def _payload(points: Sequence[IncidentPoint], labels: IncidentMapLabels) -> str:
     lats = np.round(np.fromiter((p.lat for p in points), dtype=float, count=len(points)), POINT_DECIMALS).tolist()
     lons = np.round(np.fromiter((p.lon for p in points), dtype=float, count=len(points)), POINT_DECIMALS).tolist()
@@ -287,16 +319,17 @@ def incident_map(
         folium.CircleMarker(
             [melding.lat, melding.lon],
             radius=10,
-            color="#111827",
+            color=MELDING_EDGE,
             weight=3,
             dash_array="3 3",
-            fill_color="#facc15",
+            fill_color=MELDING_FILL,
             fill_opacity=0.9,
             tooltip=tooltip_html(melding.title, (melding.when,)),
         ).add_to(group)
     group.add_to(m)
     m.add_child(MonthSlider(cluster, heat))
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    add_legend_sections(m, incident_legend(labels))
     if points:
         lats = [p.lat for p in points]
         lons = [p.lon for p in points]
@@ -351,7 +384,6 @@ def public_incident_map(
         height="100%",
         max_zoom=max_zoom,
         min_zoom=11,
-        control_scale=False,  # the legend sits bottom-left
     )
     m.add_child(MaxZoom(max_zoom))
     bounds = Bounds()

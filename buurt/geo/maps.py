@@ -21,6 +21,7 @@ import folium
 
 from buurt.geo.coords import lonlat_to_latlon
 from buurt.geo.folium_assets import TileSource, make_map, map_text, render_map_document
+from buurt.geo.map_chrome import MapLegend
 
 __all__ = ["map_text"]  # re-exported: builders elsewhere import it from here with the rest
 
@@ -136,27 +137,25 @@ class LegendSection:
     round: bool = False  # draw circles instead of squares
 
 
-_LEGEND_CORNERS = {"top-right": "top:10px;right:10px", "bottom-left": "bottom:24px;left:10px"}
-
-
-def add_legend_sections(m: folium.Map, sections: Sequence[LegendSection], corner: str = "top-right") -> None:
-    """One legend box with titled sections (plain text, map_text); top right keeps it clear of the attribution."""
+def legend_body(sections: Sequence[LegendSection]) -> str:
+    """The rows of a legend as HTML (plain text in, every text through map_text)."""
     parts = []
     for section in sections:
         radius = "50%" if section.round else "2px"
         rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:14px;background:{map_text(i.colour)};'
-            f'border:1px solid #555;border-radius:{radius};margin-right:6px;vertical-align:middle"></span>'
-            f"{map_text(i.label)}</div>"
+            f'<div class="map-legend-row"><span class="map-legend-swatch" '
+            f'style="background:{map_text(i.colour)};border-radius:{radius}"></span>'
+            f"<span>{map_text(i.label)}</span></div>"
             for i in section.items
         )
-        parts.append(f'<div style="margin-top:4px"><strong>{map_text(section.title)}</strong>{rows}</div>')
-    style = (
-        f"position:absolute;{_LEGEND_CORNERS[corner]};z-index:800;background:#fff;padding:6px 8px;"
-        "border:1px solid #999;border-radius:4px;font:13px/1.4 system-ui,sans-serif;max-width:60%"
-    )
-    html = f'<div class="map-legend" role="region" aria-label="legenda" style="{style}">{"".join(parts)}</div>'
-    m.get_root().html.add_child(folium.Element(html))
+        title = f"<strong>{map_text(section.title)}</strong>" if section.title else ""
+        parts.append(f"<div>{title}{rows}</div>")
+    return "".join(parts)
+
+
+def add_legend_sections(m: folium.Map, sections: Sequence[LegendSection]) -> None:
+    """One folding legend with titled sections, in the lower right corner (see buurt.geo.map_chrome)."""
+    m.add_child(MapLegend(legend_body(sections)), name="legend")
 
 
 def add_legend(m: folium.Map, title: str, items: Sequence[LegendItem]) -> None:
