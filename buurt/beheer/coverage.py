@@ -158,7 +158,7 @@ def legend_sections(data: CoverageData) -> list[LegendSection]:
             label = _("%(a)d of meer leden", a=lowest)
         density_items.append(LegendItem(colour, label))
     sections = [
-        LegendSection(_("Bezetting van de groep"), tuple(fill_legend(fill_labels()))),
+        LegendSection(_("Hoe vol de groep is"), tuple(fill_legend(fill_labels()))),
         LegendSection(
             _(
                 "Leden per vak van %(m)d m (vakken met minder dan %(n)d leden niet getoond)",
@@ -213,7 +213,7 @@ def coverage_document(data: CoverageData) -> str:
         density_layer_name=_("Leden per vak"),
         density_tip=_("{count} leden") + " {label}",
         pending_layer_name=_("Open aanmeldingen"),
-        pending_tip=_("{count} open aanmelding(en)") + " {label}",
+        pending_tip=_("open aanmeldingen: {count}") + " {label}",
         tiles=tile_source(),
     )
     if data.pending:

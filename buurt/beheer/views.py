@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -584,15 +585,23 @@ def proposal_confirm(proposal_id: int):
     except ProposalGone:
         abort(404)
     except AreaValidationError:
-        flash(_("De indeling kan niet (meer) worden opgeslagen; bekijk de meldingen hieronder."), "error")
+        flash(_("De indeling kan niet (meer) worden opgeslagen; bekijk de problemen hieronder."), "error")
         return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
     flash(
-        _(
-            "Generatie %(n)d is opgeslagen en in gebruik. %(m)d bewoner(s) verplaatst; "
-            "%(t)d WhatsApp-taken staan bij de beheerders.",
-            n=result.number,
-            m=result.moved,
-            t=result.tasks,
+        " ".join(
+            (
+                _("Generatie %(n)d is opgeslagen en in gebruik.", n=result.number),
+                ngettext(
+                    "%(num)d bewoner is naar een andere groep verhuisd.",
+                    "%(num)d bewoners zijn naar een andere groep verhuisd.",
+                    result.moved,
+                ),
+                ngettext(
+                    "%(num)d WhatsApp-taak staat bij de beheerders.",
+                    "%(num)d WhatsApp-taken staan bij de beheerders.",
+                    result.tasks,
+                ),
+            )
         ),
         "info",
     )

@@ -154,7 +154,7 @@ def test_the_open_sign_ups_layer_stays_with_the_group_s_own_beheerders(app, make
     """Counted from one sign-up up, but only for those who see the same sign-ups in the queue."""
     group_a = seeded["A"]
     own = logged_in(app, make_user(Role.BEHEERDER, groups=[group_a]))
-    assert "2 open aanmelding(en)" in own.get(f"/beheer/dekking/kaart?groep={group_a.id}").get_data(as_text=True)
+    assert "open aanmeldingen: 2" in own.get(f"/beheer/dekking/kaart?groep={group_a.id}").get_data(as_text=True)
     assert own.get(f"/beheer/groep/{group_a.id}").status_code == 200  # the queue, with names
     for user in (make_user(Role.WIJKAGENT), make_user(Role.BEHEERDER, groups=[seeded["B"]])):
         client = logged_in(app, user)
