@@ -378,9 +378,11 @@ def notify_beheerders(melding: Melding, *, closing: bool = False) -> int:
             subject = f"Politiebericht voor {target.group.name}: {category}"
             text = forward_text_for(melding, target)
             intro = "Er is een politiebericht voor uw groep. Plak deze tekst in de groep:"
+        # straight to this group's text, its "Deel via WhatsApp" and "Doorgestuurd" buttons
+        anchor = f"#afmelding-{target.group_id}" if closing else f"#groep-{target.group_id}"
         body = (
             f"{intro}\n\n{text}\n\n"
-            f"Markeer daarna op de site dat u het heeft doorgestuurd:\n{link}\n\n"
+            f"Markeer daarna op de site dat u het heeft doorgestuurd:\n{link}{anchor}\n\n"
             "U krijgt deze e-mail als beheerder van de groep."
         )
         kind = "melding_closed" if closing else "melding"

@@ -135,7 +135,7 @@ class TestMail:
         body = messages[0].get_body(("plain",)).get_content()
         assert "*Politiebericht* 🚨" in body
         assert SAAR_LINE in body
-        assert f"http://localhost/meldingen/{melding.id}" in body
+        assert f"http://localhost/meldingen/{melding.id}#groep-{groups[0].id}" in body.splitlines()  # their own text
         services.close_melding(melding, west_beheerder, "niet_gevonden", None)
         assert len(deliver_mail()) == 2
         assert " ".join(messages[1]["Subject"].split()).startswith(
