@@ -21,14 +21,19 @@ class Taps:
         self.count += 1
         self.log.append(what)
 
-    def tap(self, locator, what: str = "") -> None:
-        """Press a button or link (a real touch tap on a touch page, a click otherwise)."""
+    def tap(self, locator, what: str = "", *, navigates: bool = False) -> None:
+        """Press a button or link (a real touch tap on a touch page, a click otherwise).
+
+        With `navigates`, wait for the page it opens (a click returns before a navigation starts).
+        """
         locator.wait_for(state="visible")
         locator.scroll_into_view_if_needed()
-        if self.touch:
-            locator.tap()
+        press = locator.tap if self.touch else locator.click
+        if navigates:
+            with self.page.expect_navigation():
+                press()
         else:
-            locator.click()
+            press()
         self.page.wait_for_load_state()
         self._note(what or "tap")
 

@@ -317,8 +317,11 @@ def test_page_state_passes_the_audit(sessions, demo_site, state, size):
     if state.act is not None:
         state.act(page, demo_site)
     _settle(page)
+    # what went wrong while the person used the page (axe's own stylesheet fetches inside a map
+    # frame are refused by the map's CSP: those come after and are not the page's)
+    used = list(page.errors)
     findings = audit(page)
     assert findings == [], f"{state.name} ({size}, {state.role}):\n" + "\n".join(map(str, findings))
     # an error page's own status shows in the console as a failed load: that is the state under test
-    errors = [e for e in page.errors if not (state.name in EXPECTED_ERROR_PAGES and "status of 40" in e)]
+    errors = [e for e in used if not (state.name in EXPECTED_ERROR_PAGES and "status of 40" in e)]
     assert errors == [], errors
