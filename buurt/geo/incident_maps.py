@@ -115,7 +115,9 @@ class IncidentCluster(FastMarkerCluster):
                     box.appendChild(title);
                     box.appendChild(document.createElement("br"));
                     box.appendChild(document.createTextNode(
-                        new Date(r[5] * 60000).toLocaleString("nl-NL", {timeZone: "Europe/Amsterdam"})));
+                        new Date(r[5] * 60000).toLocaleString(
+                            document.documentElement.lang === "en" ? "en-GB" : "nl-NL",
+                            {timeZone: "Europe/Amsterdam"})));
                     box.appendChild(document.createElement("br"));
                     var link = document.createElement("a");
                     link.href = D.detail.replace("{id}", String(r[3]));
