@@ -93,9 +93,7 @@ def test_detail_and_moderation_forms_say_incident(client, coordinator, make_inci
 
 def test_merge_error_is_in_the_error_summary(client, coordinator, make_incident):
     incident = make_incident()
-    response = client.post(
-        f"/incidenten/{incident.id}/samenvoegen", data={"keep_id": incident.id}
-    )
+    response = client.post(f"/incidenten/{incident.id}/samenvoegen", data={"keep_id": incident.id})
     html = response.get_data(as_text=True)
     summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
     assert "Een incident kan niet met zichzelf worden samengevoegd." in summary
@@ -159,7 +157,9 @@ def test_every_table_region_on_the_pages_can_be_reached(client, make_user, login
         tables = html.count("<table")
         assert len(wraps) == tables, path
         for wrap in wraps:
-            assert 'tabindex="0"' in wrap and 'role="region"' in wrap and 'aria-label="' in wrap, wrap
+            assert 'tabindex="0"' in wrap, wrap
+            assert 'role="region"' in wrap, wrap
+            assert 'aria-label="' in wrap, wrap
 
 
 def test_no_incident_is_called_a_melding_in_the_flash_messages(client, coordinator, make_incident):

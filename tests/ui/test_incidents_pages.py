@@ -24,7 +24,13 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 768}
-POINTS = [(52.2127, 4.413965), (52.213822, 4.418965), (52.209605, 4.421246), (52.213456, 4.424538), (52.208642, 4.42939)]
+POINTS = [
+    (52.2127, 4.413965),
+    (52.213822, 4.418965),
+    (52.209605, 4.421246),
+    (52.213456, 4.424538),
+    (52.208642, 4.42939),
+]
 
 
 @pytest.fixture
@@ -157,8 +163,11 @@ def test_own_period_shows_the_dates_without_leaving_the_page(live_server, open_a
 
 _LARGEST = """() => {
   const vw = innerWidth, vh = innerHeight, map = document.getElementById('incident-map');
-  const seen = el => { const r = el.getBoundingClientRect();
-    return Math.max(0, Math.min(r.right, vw) - Math.max(r.left, 0)) * Math.max(0, Math.min(r.bottom, vh) - Math.max(r.top, 0)); };
+  const seen = el => {
+    const r = el.getBoundingClientRect();
+    const w = Math.max(0, Math.min(r.right, vw) - Math.max(r.left, 0));
+    return w * Math.max(0, Math.min(r.bottom, vh) - Math.max(r.top, 0));
+  };
   let other = 0, name = '';
   for (const el of document.querySelectorAll('body *')) {
     if (el === map || el.contains(map)) continue;  // the map's own wrappers
