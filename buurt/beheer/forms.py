@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -126,3 +127,17 @@ class ProposalConfirmForm(FlaskForm):
 
     confirm_moves = BooleanField(_l("Ja, ik weet dat deze indeling veel bewoners naar een andere groep verplaatst."))
     submit = SubmitField(_l("Bevestigen: deze indeling in gebruik nemen"))
+
+
+class MemberSearchForm(FlaskForm):
+    """Find members by (part of) their name: a POST, so a name never lands in a URL or an access log."""
+
+    q = StringField(
+        _l("Zoek een lid op naam"), validators=[Optional(), Length(max=60, message=_l("Typ hoogstens 60 tekens."))]
+    )
+
+
+class TaskUndoForm(FlaskForm):
+    """Undo a mistaken "Gedaan": carries the signed token the page got right after the click."""
+
+    undo = HiddenField(validators=[DataRequired(), Length(max=2000)])

@@ -47,9 +47,11 @@ from buurt.beheer.audit_log import audit_page
 from buurt.beheer.forms import (
     AreaUploadForm,
     GroupSettingsForm,
+    MemberSearchForm,
     ProposalChoicesForm,
     ProposalConfirmForm,
     ResidentRemoveForm,
+    TaskUndoForm,
 )
 from buurt.csp import map_document_response
 from buurt.extensions import db
@@ -143,6 +145,7 @@ def _console_page(group: Group, *, query: str = "", status: int = 200, **extra):
             undo_resident = found
     page = render_template(
         "beheer/group.html",
+        search_form=extra.pop("search_form", None) or MemberSearchForm(formdata=None, q=query),
         c=console,
         wa_link=consoles.wa_link,
         welcome=consoles.welcome_text(group),
@@ -172,10 +175,13 @@ def search_members(group_id: int):
     """Members whose name contains the text (a POST: a name never lands in a URL or an access log)."""
     group = _group(group_id)
     check(can_manage_group(current_user, group))
-    if not EmptyForm().validate_on_submit():
-        flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
-        return redirect(url_for("beheer.group", group_id=group.id) + "#leden")
-    return _console_page(group, query=request.form.get("q", "")[:200])
+    form = MemberSearchForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
+            return redirect(url_for("beheer.group", group_id=group.id) + "#leden")
+        return _console_page(group, search_form=form, status=422)
+    return _console_page(group, query=form.q.data or "", search_form=form)
 
 
 ACTIONS = {
@@ -275,12 +281,13 @@ def task_undo(group_id: int):
     group = _group(group_id)
     check(can_manage_group(current_user, group))
     target = url_for("beheer.group", group_id=group.id) + "#taken"
-    if not EmptyForm().validate_on_submit():
+    form = TaskUndoForm()
+    if not form.validate_on_submit():
         flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
         return redirect(target)
     max_age = current_app.config["BEHEER_UNDO_MINUTES"] * 60 + 60
     try:
-        data = read_token(TASK_UNDO_PURPOSE, request.form.get("undo", "")[:2000], max_age)
+        data = read_token(TASK_UNDO_PURPOSE, form.undo.data, max_age)
         if not isinstance(data, dict) or data.get("g") != group.id:
             raise InvalidToken()
         done = queue.DoneTask.from_token_data(data)

@@ -315,6 +315,17 @@ def test_members_search_by_name_is_a_post_and_takes_text_literally(console_clien
     assert "VRIES" not in str([e.details for e in db.session.scalars(db.select(AuditEntry))])
 
 
+def test_a_too_long_search_is_explained_in_the_form(console_client, group_a, make_resident):
+    make_resident(group_a, status=ResidentStatus.ADDED, name="Anna de Vries")
+    response = console_client.post(f"/beheer/groep/{group_a.id}/leden/zoeken", data={"q": "x" * 61})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'class="error-summary"' in page
+    assert 'href="#q"' in page
+    assert "hoogstens 60 tekens" in page
+    assert 'aria-invalid="true"' in page
+
+
 def test_members_search_for_another_group_is_forbidden(client, login, make_user, groups, group_a):
     login(make_user(Role.BEHEERDER, groups=[groups[3]]))
     assert client.post(f"/beheer/groep/{group_a.id}/leden/zoeken", data={"q": "a"}).status_code == 403

@@ -152,7 +152,7 @@ def test_the_more_menu_and_the_member_pages_fit_a_phone(live_server, demo, behee
     page.goto(f"{live_server.url}/beheer/groep/{demo['group'].id}?pagina=2#leden")
     assert page.locator('table[data-list="members"] tbody tr').count() == 25
     assert audit(page) == []
-    page.fill("#leden-zoek", "Demo")
+    page.fill("#leden form.search input[name=q]", "Demo")
     page.locator("form.search button").tap()
     page.locator("main p[role=status]", has_text="gevonden").wait_for()
     assert page.locator('table[data-list="members"] tbody tr').count() > 0
