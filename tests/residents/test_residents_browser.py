@@ -31,7 +31,8 @@ def test_lookup_gives_text_then_a_map_with_the_area_highlighted(live_server, pag
     assert frame.locator(".leaflet-marker-pane .awesome-marker").count() == 1
     assert "CBS / Kadaster" in frame.locator(".leaflet-control-attribution").inner_text()
 
-    page.get_by_role("button", name="Aanmelden voor BuurtAlarm Rijnsoever-Midden Noord").click()
+    assert page.locator("#antwoord").get_by_role("button", name="Aanmelden voor BuurtAlarm Rijnsoever-Midden Noord")
+    page.get_by_role("button", name="Liever het hele formulier").click()  # the full form, filled in
     assert page.get_by_label("Postcode").input_value() == "2221XA"
     assert page.get_by_label("Huisnummer").input_value() == "2"
     assert page.errors == []
@@ -87,7 +88,8 @@ def test_pick_the_house_on_the_map_on_a_phone(live_server, phone_page, addresses
     no_sideways_scroll(page)
     page.get_by_role("button", name="Mijn huis staat in het midden van de kaart").click()
     assert page.locator("#pick_lat").input_value() != ""
-    assert "plek aangewezen" in page.locator("#pick-status").inner_text()
+    assert "Klopt dat?" in page.locator("#pick-status").inner_text()
+    page.get_by_label("Ja, dit is de plek van mijn huis.").check()  # issue 15: a tap alone is not taken
     page.get_by_role("button", name="Aanmelden", exact=True).click()
     page.wait_for_url("**/aanmelden/ontvangen")
     [r] = residents()
