@@ -24,10 +24,11 @@ def test_queue_click_added_moves_resident_to_members(live_server, page, beheerde
     # issue 15: the link carries a welcome text now (it was a bare https://wa.me/31612340000)
     assert row.locator("a.wa").get_attribute("href").startswith("https://wa.me/31612340000?text=Hallo")
     row.locator('button[data-action="toegevoegd"]').click()
-    page.wait_for_load_state()
+    page.locator("#ongedaan-maken").wait_for()
     assert page.locator(f'[data-list="pending"] [data-resident="{resident.id}"]').count() == 0
     assert page.locator(f'table[data-list="members"] [data-resident="{resident.id}"]').count() == 1
-    assert "Genoteerd als lid" in page.locator(".flash").inner_text()
+    assert "Genoteerd als lid" in page.locator(".flash.info").inner_text()
+    assert page.locator('#ongedaan-maken [data-action="ongedaan-maken"]').is_visible()  # issue 15: the undo
     assert page.errors == []
 
 
