@@ -209,6 +209,8 @@ def test_every_map_document_passes_axe_and_keeps_its_legend_clear(live_server, b
     context, page = _new_page(
         browser, viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone, locale="nl-NL"
     )
+    # nine map documents with their assets, axe in each: slow when other suites share the machine
+    page.set_default_timeout(30_000)
     base, groups = live_server.url, map_world["groups"]
     try:
         page.goto(base + "/kaart/dekking")
@@ -243,6 +245,7 @@ def test_every_map_document_passes_axe_and_keeps_its_legend_clear(live_server, b
 
 
 def test_map_controls_speak_the_documents_language(live_server, page, map_world):
+    page.set_default_timeout(30_000)
     base = live_server.url
     log_in(page, base, map_world["coordinator"])
     # ?lang=en: the document says it is English and uses the English catalogue's words
