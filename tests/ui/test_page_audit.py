@@ -199,6 +199,8 @@ NOT_PAGES = {
     "api.lookup_by_get": "JSON",
     "beheer.export_csv": "a download",
     "beheer.export_vcard": "a download",
+    "beheer.export_queue_vcard": "a download",
+    "beheer.export_resident_vcard": "a download",
     "beheer.generation_export": "a download",
     "incidents.export": "a download",
     "incidents.photo": "an image",
