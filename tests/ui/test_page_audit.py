@@ -89,7 +89,7 @@ PAGES = [
     PageState("confirm link", "anonymous", lambda w: "/aanmelden/bevestigen", endpoints=("residents.confirm",)),
     PageState("my data request", "anonymous", lambda w: "/mijn-gegevens", endpoints=("residents.my_data_request",)),
     PageState(
-        "my data request bad", "anonymous", lambda w: "/mijn-gegevens", _fill_and_submit({"email": "geen-adres"})
+        "my data request bad", "anonymous", lambda w: "/mijn-gegevens", _fill_and_submit({"contact": "geen-adres"})
     ),
     PageState(
         "my data", "anonymous", lambda w: w["my_data_path"], _open_personal_link, endpoints=("residents.my_data",)
@@ -294,6 +294,9 @@ def sessions(browser, demo_site):
                 page.locator("main form [type=submit]").click()
                 page.wait_for_load_state()
                 assert "/inloggen" not in page.url, f"{role} could not log in"
+            # a map page of the full demo can take a few seconds on a busy 2-core machine
+            page.set_default_timeout(30_000)
+            page.set_default_navigation_timeout(30_000)
             opened[(role, size)] = (context, page)
         return opened[(role, size)][1]
 
@@ -324,6 +327,8 @@ def test_page_state_passes_the_audit(sessions, demo_site, state, size):
     used = list(page.errors)
     findings = audit(page)
     assert findings == [], f"{state.name} ({size}, {state.role}):\n" + "\n".join(map(str, findings))
-    # an error page's own status shows in the console as a failed load: that is the state under test
-    errors = [e for e in used if not (state.name in EXPECTED_ERROR_PAGES and "status of 40" in e)]
+    # an error page's own status (404, 403; 422 for a refused form) shows in the console as a
+    # failed load: that is the state under test, not a broken resource
+    expected = state.name in EXPECTED_ERROR_PAGES or state.act is not None
+    errors = [e for e in used if not (expected and "the server responded with a status of 4" in e)]
     assert errors == [], errors
