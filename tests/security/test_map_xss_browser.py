@@ -157,6 +157,7 @@ def _hostile_upload() -> bytes:
 
 
 def test_hostile_names_stay_text_in_every_map_for_every_role(live_server, page, make_user, hostile_world):
+    page.set_default_timeout(30_000)  # a dozen map pages in a row: slow when other suites share the machine
     base = live_server.url
     groups = hostile_world["groups"]
     watch = Watch(page, base)
