@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     _refuse_dev_secret(app, from_tests=test_config is not None)
 
-    from buurt import caching, csp, errors, extensions, outbox, ratelimit, security, web
+    from buurt import caching, csp, errors, extensions, map_chrome, outbox, ratelimit, security, web
     from buurt.residents import geocode_later
 
     extensions.init_app(app)
@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     web.init_app(app)
     security.init_app(app)  # headers, cache rules and cookie flags for every response
     csp.init_app(app)  # Content-Security-Policy: site-wide, map documents their own (buurt.csp)
+    map_chrome.init_app(app)  # map documents: language, title and Leaflet's words of the request
     outbox.init_app(app)  # the mail sender thread starts in a worker, on its first request
     geocode_later.init_app(app)  # places TO_GEOCODE sign-ups from a thread in each worker
     from buurt.retention import schedule as purge_schedule

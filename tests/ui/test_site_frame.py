@@ -123,3 +123,13 @@ def test_focus_ring_has_3_to_1_contrast(live_server, page, selector):
     seen = target.evaluate(CONTRAST_JS)
     assert seen["width"] == "3px"
     assert seen["ratio"] >= 3, seen
+
+
+def test_the_app_gives_map_documents_the_language_of_the_request(client):
+    """create_app wires buurt.map_chrome: a map document follows ?lang= like the page around it."""
+    dutch = client.get("/kaart/dekking").get_data(as_text=True)
+    assert '<html lang="nl"' in dutch
+    assert "Inzoomen" in dutch
+    english = client.get("/kaart/dekking?lang=en").get_data(as_text=True)
+    assert '<html lang="en"' in english
+    assert "Inzoomen" not in english
