@@ -31,6 +31,8 @@ bp = Blueprint("residents", __name__)
 LAST_SIGNUP = "residents.last_signup"
 #: Name of the answer page's "Aanmelden" button: a POST that fills in the form and stores nothing.
 PREFILL_BUTTON = "prefill"
+#: Its value on the "unknown address" answer: the form opens with the map to point at the house.
+PREFILL_MAP = "map"
 
 
 def _lookup_limit() -> str:
@@ -89,7 +91,7 @@ def streets():
 
 
 def _is_prefill() -> bool:
-    return request.method == "POST" and request.form.get("prefill") == "1"  # PREFILL_BUTTON
+    return request.method == "POST" and request.form.get("prefill") in ("1", PREFILL_MAP)  # PREFILL_BUTTON
 
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
@@ -109,7 +111,7 @@ def signup():
             addition=form.addition.data,
         )
         # from the "unknown address" answer: straight to the map to point at the house
-        show_pick = request.form.get("pick") == "1"
+        show_pick = request.form.get("prefill") == PREFILL_MAP
         return _private(_signup_page(form, outside=None, show_pick=show_pick, status=200))
     outside = choosing = None
     status = 200

@@ -29,7 +29,7 @@ def test_the_lookup_form_posts_to_the_answer_which_takes_focus(client, addresses
     page = client.get("/welke-groep").get_data(as_text=True)
     assert 'action="/welke-groep#antwoord"' in page
     answer = client.post("/welke-groep", data={"postcode": "2221XA", "house_number": "1"}).get_data(as_text=True)
-    assert re.search(r'<section[^>]*id="antwoord"[^>]*tabindex="-1"', answer)
+    assert re.search(r'<section[^>]*tabindex="-1"[^>]*id="antwoord"', answer)
     assert "/static/js/answer.js" in answer
 
 
@@ -58,10 +58,10 @@ def test_an_unknown_address_leads_to_the_signup_form_with_the_map_open(client, a
     section = answer.split('id="antwoord"', 1)[1].split("</section>", 1)[0]
     assert "Dit adres kennen we niet" in section
     assert 'action="/aanmelden"' in section
-    assert 'name="pick" value="1"' in section
-    hidden = r'<input type="hidden" name="(postcode|house_number|addition|pick)" value="([^"]*)"'
+    assert 'name="prefill" value="map"' in section
+    hidden = r'<input type="hidden" name="(postcode|house_number|addition)" value="([^"]*)"'
     fields = dict(re.findall(hidden, section))
-    page = client.post("/aanmelden", data={**fields, "prefill": "1"}).get_data(as_text=True)
+    page = client.post("/aanmelden", data={**fields, "prefill": "map"}).get_data(as_text=True)
     assert 'id="pick-map"' in page
     assert re.search(r'<input[^>]*name="house_number"[^>]*value="99"', page)
     assert residents() == []
