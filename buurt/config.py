@@ -105,7 +105,7 @@ class Defaults:
     # The versions of the privacy statement and group rules a resident agrees to at sign-up (stored
     # with the consent; shown in Mijn gegevens). Bump them when the text changes (a test checks).
     PRIVACY_VERSION = "2026-12-02"
-    RULES_VERSION = "2026-12-02"
+    RULES_VERSION = "2026-12-02.2"  # SAAR in "u" and plain words (issue 15); same rules
     # Who is responsible (AVG art. 13): shown on the privacy page.
     CONTROLLER_NAME = "BuurtWhatsApp Rijnsoever (stichting i.o.), Katwijk"
     SIGNUP_TOKEN_MAX_AGE = 7 * 24 * 3600
