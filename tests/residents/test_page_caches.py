@@ -109,14 +109,14 @@ def test_the_cached_answer_map_equals_a_freshly_built_one(app, client, addresses
     for key, postcode, number in [("rijnsoever-west", "2221XA", 1), ("rijnsoever-oost", "2221XA", 5)]:
         response = client.post("/welke-groep", data={"postcode": postcode, "house_number": str(number)})
         lat, lon = INSIDE[key]
-        with app.test_request_context():
+        with app.test_request_context("/welke-groep", method="POST"):  # the lookup page's map title
             expected = fresh_document(lat, lon, group_by_key[key].id)
         assert same_ids(map_of(response)) == same_ids(expected)
 
 
 def test_an_address_outside_highlights_the_nearest_group_as_before(app, client, addresses):
     response = client.post("/welke-groep", data={"postcode": "2221XB", "house_number": "1"})
-    with app.test_request_context():
+    with app.test_request_context("/welke-groep", method="POST"):
         result = lookup_address("2221XB 1")
         assert result.status == "outside"
         expected = fresh_document(result.lat, result.lon, result.nearest_group.id)
