@@ -131,7 +131,8 @@ def test_compiled_catalogue_formats_placeholders(catalog):
     for m in _entries(catalog):
         if not (m.python_format or "python-format" in m.flags):
             continue
-        names = re.findall(r"%\(([A-Za-z_]\w*)\)", _strings(m.id)[0])
+        # a plural's names are those of both forms: ngettext always passes num, also for "1 minuut"
+        names = [n for form in _strings(m.id) for n in re.findall(r"%\(([A-Za-z_]\w*)\)", form)]
         values = dict.fromkeys(names, 1)
         for s in _strings(m.string):
             s % values  # raises on a broken placeholder
