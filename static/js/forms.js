@@ -29,7 +29,8 @@
       var action = new URL(answered.getAttribute("action") || window.location.href, window.location.href);
       action.searchParams.set("lang", switcher.getAttribute("data-language-switch"));
       answered.setAttribute("action", action.pathname + action.search + action.hash);
-      answered.submit();
+      // the form's own submit button is named "submit" (WTForms) and hides the method
+      HTMLFormElement.prototype.submit.call(answered);
     });
   }
 })();

@@ -133,3 +133,28 @@ def test_the_app_gives_map_documents_the_language_of_the_request(client):
     english = client.get("/kaart/dekking?lang=en").get_data(as_text=True)
     assert '<html lang="en"' in english
     assert "Inzoomen" not in english
+
+
+@pytest.mark.browser
+def test_english_keeps_the_lookup_answer(live_server, phone_page, make_address):
+    """The lookup's answer is the answer to a POST: "English" asks the same question again in English."""
+    from tests.residents.conftest import INSIDE
+
+    lat, lon = INSIDE["rijnsoever-west"]
+    make_address(postcode="2221XA", number=1, lat=lat, lon=lon, street="Fictieweg")
+    page = phone_page
+    page.goto(live_server.url + "/welke-groep")
+    page.fill("[name=postcode]", "2221XA")
+    page.fill("[name=house_number]", "1")
+    page.locator("main form [type=submit]").first.click()
+    page.locator("#antwoord").wait_for()
+    assert "Uw adres valt onder" in page.locator("#antwoord").inner_text()
+    with page.expect_navigation():
+        page.locator("[data-language-switch]").click()
+    page.locator("#antwoord").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    answer = page.locator("#antwoord").inner_text()
+    assert "Uw adres valt onder" not in answer
+    assert "Rijnsoever-West" in answer
+    assert page.input_value("[name=postcode]").replace(" ", "").upper() == "2221XA"  # the form kept it too
+    assert page.errors == []
