@@ -109,6 +109,9 @@ class Chrome(MacroElement):
                 color: #111827; }
             /* the attribution grows to the left; it stops short of the scale bar in the other corner */
             .leaflet-container .leaflet-control-attribution { max-width: calc(100vw - 110px); }
+            /* its links are underlined: told apart from the text by more than colour (WCAG 1.4.1; axe
+               link-in-text-block, which depends on how the line wraps, so it came and went) */
+            .leaflet-container .leaflet-control-attribution a { text-decoration: underline; }
             .leaflet-touch .leaflet-bar a, .leaflet-touch .leaflet-control-layers-toggle {
                 width: 44px; height: 44px; line-height: 44px; }
         </style>
