@@ -114,9 +114,13 @@ def axe(page, tags: tuple[str, ...] = AXE_TAGS) -> list[Finding]:
         try:
             if not frame.evaluate("typeof window.axe !== 'undefined'"):
                 frame.evaluate(axe_source())
+            # A map frame (srcdoc or sandboxed: an opaque origin, and a CSP without connect-src) cannot
+            # fetch stylesheets; axe's preload would only fail there, noisily and late, so it is off in
+            # frames. The page itself is same-origin: axe reads its CSS (css-orientation-lock).
             result = frame.evaluate(
-                "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-                list(tags),
+                """([tags, preload]) => axe.run(document, {
+                    runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'], preload})""",
+                [list(tags), frame == page.main_frame],
             )
         except Exception as error:  # a frame that navigated away while being checked
             if "detached" in str(error) or "destroyed" in str(error):
