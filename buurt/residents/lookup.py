@@ -348,6 +348,15 @@ class GroupStreets:
     streets: tuple[tuple[str, bool], ...]
 
 
+def _street_key() -> tuple:
+    """What the street list and the street boxes depend on: the register, the areas, the neighbourhood."""
+    return (
+        caching.read_revision(db.session, caching.ADDRESSES),
+        current_key(),
+        current_app.config["NEIGHBOURHOOD_SLUG"],
+    )
+
+
 def street_list() -> list[GroupStreets]:
     """Streets per group of the default neighbourhood, from the address register (public, no numbers).
 
@@ -355,11 +364,7 @@ def street_list() -> list[GroupStreets]:
     (addresses revision, areas key) and kept per process (buurt.caching): an import or an area edit
     in any process shows on the next request.
     """
-    key = (
-        caching.read_revision(db.session, caching.ADDRESSES),
-        current_key(),
-        current_app.config["NEIGHBOURHOOD_SLUG"],
-    )
+    key = _street_key()
     cache = caching.process_cache("street_list", STREET_LISTS_KEPT)
     cached = cache.get(key)
     if cached is None:
@@ -416,11 +421,7 @@ def street_extents() -> tuple[StreetExtent, ...]:
     Public data only (the imported register, the streets of the list), no internet; kept per process
     like the street list, on the same key.
     """
-    key = (
-        caching.read_revision(db.session, caching.ADDRESSES),
-        current_key(),
-        current_app.config["NEIGHBOURHOOD_SLUG"],
-    )
+    key = _street_key()
     cache = caching.process_cache("street_extents", STREET_LISTS_KEPT)
     cached = cache.get(key)
     if cached is None:

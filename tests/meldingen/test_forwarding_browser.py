@@ -12,7 +12,7 @@ import pytest
 from buurt.extensions import db
 from buurt.meldingen import services
 from tests.browser_support.fixtures import _new_page
-from tests.conftest import PASSWORD
+from tests.meldingen.test_browser import log_in
 from tests.ui.audit import audit
 from tests.ui.taps import Taps
 
@@ -35,15 +35,6 @@ document.addEventListener("click", function (event) {
   window.__opened = link.href;
 }, true);
 """
-
-
-def log_in(page, live_server, user):
-    page.goto(live_server.url + "/inloggen")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "/inloggen" not in page.url
 
 
 def text_of(url: str) -> str:
