@@ -10,7 +10,7 @@ LINT_IMPORTS := $(BIN)/lint-imports --no-cache --no-logo
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev demo demo-clear test test-postgres lint layers format bench bench-launch translations browser redis clean messages venv venv-dev
+.PHONY: run dev demo demo-clear test test-postgres lint layers format bench bench-launch translations browser redis postgres clean messages venv venv-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,8 +63,15 @@ redis:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
+## postgres: Debian's PostgreSQL server, for the tests that need one in every run (two hosts, pg_dump
+## backups; they start their own throwaway cluster) and for `make test-postgres`
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
 ## test: lint, the layer contracts and every test, browser tests included
-test: venv-dev translations browser redis
+test: venv-dev translations browser redis postgres
 	$(BIN)/ruff check .
 	$(LINT_IMPORTS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

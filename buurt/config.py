@@ -197,3 +197,30 @@ class Defaults:
     # to the account before counts on its own, so an attacker cannot lock the beheerder out
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
     RATELIMIT_RESET_ACCOUNT = "3 per hour"  # reset mails per e-mail address, from any client (no mail flood)
+
+    # Running it for real (issue 16): docs/deploy.md
+    # Photos of incidents: None keeps them in <instance>/uploads/incidents (one machine). A path or
+    # file:///path is a directory every host mounts (NFS, a shared volume); s3://bucket/prefix is
+    # S3-compatible object storage (credentials from boto3's usual places: AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY in the environment, never in this file), PHOTO_S3_ENDPOINT_URL for a
+    # provider other than AWS (MinIO, Scaleway, ...).
+    PHOTO_STORE = None
+    PHOTO_S3_ENDPOINT_URL = None
+    PHOTO_S3_REGION = None
+    # Backups (`flask buurt backup` / `restore`): dated archives in this folder (None:
+    # <instance>/backups), the newest BACKUP_KEEP kept; with BACKUP_PASSPHRASE_FILE set, encrypted
+    # with the passphrase in that file (a file, so the passphrase is in no environment or unit).
+    BACKUP_DIR = None
+    BACKUP_KEEP = 14
+    BACKUP_PASSPHRASE_FILE = None
+    # Health: /health answers while the process lives; /health/ready checks the database (read and
+    # write), migrations at head, the photo store, and says whether mail and geocoders answer.
+    # Each outside probe has this deadline; the answer is reused this long (a probe is no amplifier).
+    READINESS_TIMEOUT = 2.0
+    READINESS_CACHE_SECONDS = 10
+    # Logs: "text" (default) or "json" (one JSON object per line: request id, route, status,
+    # duration; never a query string, never a body, never an address or phone number).
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    # /metrics (Prometheus text format): None answers 404; else only with "Authorization: Bearer <token>".
+    METRICS_TOKEN = None

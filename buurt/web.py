@@ -21,9 +21,11 @@ def init_app(app) -> None:
     from buurt.incidents.views import bp as incidents_bp
     from buurt.main.views import bp as main_bp
     from buurt.meldingen.views import bp as meldingen_bp
+    from buurt.ops.views import bp as ops_bp
     from buurt.residents.views import bp as residents_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(residents_bp)
     app.register_blueprint(beheer_bp, url_prefix="/beheer")

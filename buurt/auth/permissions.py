@@ -182,6 +182,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
     {
         "static",
         "main.*",
+        "ops.*",  # /health, /health/ready (no secrets); /metrics checks its own token
         "residents.*",
         "api.*",
         "auth.login",

@@ -34,9 +34,3 @@ def rules():
     return render_template(
         "main/rules.html", version=privacy_statement.version("rules", current_app.config["RULES_VERSION"])
     )
-
-
-@bp.get("/health")
-def health():
-    """For monitoring and benchmarks: a trivial JSON answer."""
-    return {"ok": True, "service": "buurt"}

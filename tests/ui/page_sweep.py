@@ -196,7 +196,9 @@ EXPECTED_ERROR_PAGES = ("not found", "forbidden", "wijkagent forbidden")
 #: GET endpoints that are no page of their own, and why
 NOT_PAGES = {
     "static": "files",
-    "main.health": "a plain-text health answer",
+    "ops.health_live": "a JSON health answer",
+    "ops.health_ready": "a JSON readiness answer",
+    "ops.metrics_text": "Prometheus text for a monitoring server",
     "api.area_at_by_get": "JSON",
     "api.area_collection": "JSON",
     "api.lookup_by_get": "JSON",
