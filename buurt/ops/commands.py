@@ -1,0 +1,1 @@
+"""`flask buurt backup` and `flask buurt restore` (helper B fills this in)."""
