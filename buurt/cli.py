@@ -36,22 +36,76 @@ def ensure_instance_config(instance_path: str) -> bool:
 
 @buurt_cli.command("init")
 def init_command():
-    """Create or upgrade the database and load Rijnsoever if the database is empty."""
+    """Install or upgrade: config, migrations, permissions, Rijnsoever if empty; then check readiness."""
     import flask_migrate
+    from sqlalchemy.exc import SQLAlchemyError
 
     from buurt import private_files
     from buurt.areas.services import seed_default_neighbourhood
+    from buurt.ops import health
 
     if ensure_instance_config(current_app.instance_path):
         click.echo(f"Nieuwe geheime sleutel geschreven naar {current_app.instance_path}/config.py")
-    flask_migrate.upgrade()
-    # the instance folder, database and photos hold residents' data: the site's user only
-    private_files.tighten(current_app.instance_path, current_app.config["SQLALCHEMY_DATABASE_URI"])
-    hood = seed_default_neighbourhood()
-    if hood is not None:
-        click.echo(f"Buurt {hood.name} aangemaakt met {len(hood.groups)} groepen.")
+    try:
+        flask_migrate.upgrade()
+        hood = seed_default_neighbourhood()
+    except SQLAlchemyError as error:  # the class only: a driver's text may quote the connection string
+        click.echo(f"De database bijwerken is mislukt ({type(error).__name__}).", err=True)
+        hood = None
     else:
-        click.echo("Database is bijgewerkt; bestaande gegevens zijn behouden.")
+        if hood is not None:
+            click.echo(f"Buurt {hood.name} aangemaakt met {len(hood.groups)} groepen.")
+        else:
+            click.echo("Database is bijgewerkt; bestaande gegevens zijn behouden.")
+    try:
+        # the instance folder, database and photos hold residents' data: the site's user only
+        private_files.tighten(current_app.instance_path, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except OSError as error:
+        click.echo(f"Rechten aanscherpen is mislukt ({type(error).__name__}).", err=True)
+    report = health.probe(current_app, health.REQUIRED)
+    echo_report(report)
+    if not report.ready:
+        click.echo(
+            "NIET KLAAR: de site kan zo geen bezoekers bedienen. Los de FOUT hierboven op en voer "
+            "`flask --app app buurt init` opnieuw uit (zie docs/upgrade.md).",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo("Klaar: de site kan bezoekers bedienen.")
+
+
+#: how `flask buurt init` names each readiness check
+CHECK_LABELS = {
+    "database": "database (lezen en schrijven)",
+    "migrations": "migraties",
+    "photo_store": "foto-opslag",
+    "instance": "instance-map",
+    "ratelimit": "teller van de rate limits",
+    "mail": "mailserver",
+    "geocoder_pdok": "geocoder PDOK",
+    "geocoder_nominatim": "geocoder Nominatim",
+}
+
+
+def echo_report(report) -> None:
+    """The readiness checks, one Dutch line each."""
+    click.echo("Controle:")
+    for name, result in report.checks.items():
+        mark = "ok  " if result["ok"] else ("FOUT" if result["required"] else "let op")
+        label = CHECK_LABELS.get(name, name)
+        click.echo(f"  [{mark}] {label}: {result['detail']} ({result['ms']:.0f} ms)")
+
+
+@buurt_cli.command("ready")
+def ready_command():
+    """Readiness as JSON, as /health/ready answers it (for scripts); exit code 1 when not ready."""
+    import json
+
+    from buurt.ops import health
+
+    report = health.probe(current_app)
+    click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    raise SystemExit(0 if report.ready else 1)
 
 
 def init_app(app) -> None:
