@@ -10,7 +10,7 @@ LINT_IMPORTS := $(BIN)/lint-imports --no-cache --no-logo
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev demo demo-clear test test-postgres lint layers format bench bench-launch translations browser redis postgres clean messages venv venv-dev
+.PHONY: run dev demo demo-clear test test-postgres lint layers format bench bench-launch translations browser redis postgres deploy-tools clean messages venv venv-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,8 +70,20 @@ postgres:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
+## deploy-tools: caddy, nginx and shellcheck for tests/ops/test_deploy.py (each checks deploy/ with the
+## tool's own config test). Installed with their services kept from starting: a container has no
+## systemd, and nginx's init script would start and take port 80. policy-rc.d answering 101 ("action
+## not allowed") is Debian's switch for exactly that; it is removed again afterwards.
+deploy-tools:
+	@command -v caddy >/dev/null && command -v nginx >/dev/null && command -v shellcheck >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  if [ -e /usr/sbin/policy-rc.d ]; then KEEP=1; else KEEP=; \
+	    printf '#!/bin/sh\nexit 101\n' | $$SUDO tee /usr/sbin/policy-rc.d >/dev/null; $$SUDO chmod 755 /usr/sbin/policy-rc.d; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq caddy nginx shellcheck >/dev/null; \
+	  status=$$?; [ -n "$$KEEP" ] || $$SUDO rm -f /usr/sbin/policy-rc.d; exit $$status; }
+
 ## test: lint, the layer contracts and every test, browser tests included
-test: venv-dev translations browser redis postgres
+test: venv-dev translations browser redis postgres deploy-tools
 	$(BIN)/ruff check .
 	$(LINT_IMPORTS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
