@@ -19,12 +19,23 @@ their own configured store, as two workers do.
 Counter keys never hold a client's IP address (issue 13): :func:`client_key` is a keyed hash of it
 (HMAC with SECRET_KEY), so the rate_limit_counter table, a Redis dump or a log of either names no
 visitor, while every request from one address still lands on one counter.
+
+A shared store that is down (issue 16): the limits fall back to Flask-Limiter's in-memory counters,
+per process, until the store answers again (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED; docs/scaling.md
+says what that means). Before, a Redis that was not there at start went unnoticed (Flask-Limiter
+logs it to a logger nobody reads), and a Redis that accepted connections but did not answer held a
+request 5-10 s (redis-py's 5 s timeouts, every time the fallback probed for it). Now each worker
+checks the store on its first request and says in one log line which store is gone and what
+happens meanwhile (the URI without its password), every change of state is logged, and Redis gets
+timeouts of REDIS_TIMEOUT_S unless RATELIMIT_STORAGE_OPTIONS says otherwise.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -42,6 +53,12 @@ EXTENSION = "buurt.ratelimit"
 CLIENT_KEY_CHARS = 24  # 96 bits of HMAC-SHA256: no collisions among a town's visitors
 ENGINE = "buurt.ratelimit.engine"  # the SQLite counter engine of an app
 SWEEP_EVERY_S = 60.0  # expired counter rows are deleted at most this often per process
+# A Redis next door answers in a millisecond; one that does not answer within this is treated as
+# gone (in-memory fallback) rather than holding the request. redis-py's own default is 5 s.
+REDIS_TIMEOUT_S = 0.5
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel", "valkey", "valkeys")
+
+log = logging.getLogger(__name__)
 
 
 def client_key() -> str:
@@ -62,13 +79,61 @@ class AppStore:
     strategy: RateLimiter
 
 
+def describe_store(uri: str) -> str:
+    """The store's URI for a log line: scheme, host and path, never a user name or password."""
+    scheme, _, rest = (uri or "").partition("://")
+    location, slash, path = rest.partition("/")
+    return f"{scheme}://{location.rpartition('@')[2]}{slash}{path}"
+
+
+def _is_shared_service(uri: str) -> bool:
+    """A store in another service (Redis, memcached, ...), not the app's database or this process."""
+    scheme = (uri or "").partition("://")[0]
+    return bool(scheme) and scheme not in ("buurt-db", "memory")
+
+
+def _storage_options(app: Flask) -> dict:
+    """RATELIMIT_STORAGE_OPTIONS, with Redis timeouts of REDIS_TIMEOUT_S unless they are given."""
+    options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    if (app.config.get("RATELIMIT_STORAGE_URI") or "").partition("://")[0] in REDIS_SCHEMES:
+        options.setdefault("socket_connect_timeout", REDIS_TIMEOUT_S)
+        options.setdefault("socket_timeout", REDIS_TIMEOUT_S)
+    return options
+
+
 class AppLimiter(Limiter):
     """Flask-Limiter whose storage and strategy belong to the app handling the request."""
 
     def init_app(self, app: Flask) -> None:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = _storage_options(app)
+        self._storage_options = {}  # Flask-Limiter adds each app's options to one dict: only this app's
         super().init_app(app)
         if self.enabled:
             app.extensions[EXTENSION] = AppStore(storage=self._storage, strategy=self._limiter)
+
+    # Flask-Limiter sets _storage_dead when a hit fails (and it falls back to memory) and clears it
+    # when its probe finds the store again; as a property, each change is said in the log.
+    @property
+    def _storage_dead(self) -> bool:
+        return self.__dict__.get("_buurt_storage_dead", False)
+
+    @_storage_dead.setter
+    def _storage_dead(self, dead: bool) -> None:
+        was = self.__dict__.get("_buurt_storage_dead", False)
+        self.__dict__["_buurt_storage_dead"] = dead
+        if dead == was or not has_app_context():
+            return
+        store = describe_store(current_app.config.get("RATELIMIT_STORAGE_URI") or "")
+        if dead:
+            log.warning(
+                "Rate-limit store %s is unreachable: process %d counts the limits in its own memory "
+                "until the store answers again (it is checked again after 1, 2, 4 ... 32 s); meanwhile "
+                "each process allows the full limit",
+                store,
+                os.getpid(),
+            )
+        else:
+            log.warning("Rate-limit store %s answers again: process %d counts there again", store, os.getpid())
 
     def _app_store(self) -> AppStore | None:
         return current_app.extensions.get(EXTENSION) if has_app_context() else None
@@ -86,7 +151,54 @@ class AppLimiter(Limiter):
         return own.strategy
 
 
+class StartCheck:
+    """On a worker's first request (gunicorn's health check or the first visitor): is the store there?
+
+    Not in create_app (no network work there, and `flask` commands need no Redis). A store that does
+    not answer is marked dead at once, with the log line above, so no visitor waits for it.
+    """
+
+    def __init__(self, app: Flask, limiter: AppLimiter) -> None:
+        self.app, self.limiter = app, limiter
+        self.done = False
+        self.lock = threading.Lock()
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        with self.lock:
+            if self.done:
+                return
+            self.done = True
+            own = self.app.extensions.get(EXTENSION)
+            if own is None or not self.limiter.enabled:
+                return
+            try:
+                reachable = own.storage.check()
+            except Exception:
+                reachable = False
+            if reachable:
+                log.info("Rate-limit store %s is reachable", describe_store(self.app.config["RATELIMIT_STORAGE_URI"]))
+            elif self.limiter._in_memory_fallback_enabled:
+                self.limiter._storage_dead = True  # logs which store, and what happens meanwhile
+            else:
+                log.warning(
+                    "Rate-limit store %s is unreachable and RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is off: "
+                    "requests are not limited until it answers",
+                    describe_store(self.app.config["RATELIMIT_STORAGE_URI"]),
+                )
+
+
 def init_app(app: Flask) -> None:
+    """ProxyFix for TRUSTED_PROXIES; the start check of a store in another service (Redis)."""
+    from buurt.extensions import limiter
+
+    if app.config.get("RATELIMIT_ENABLED", True) and _is_shared_service(app.config.get("RATELIMIT_STORAGE_URI")):
+        app.before_request(StartCheck(app, limiter))
+    _trust_proxies(app)
+
+
+def _trust_proxies(app: Flask) -> None:
     """Trust X-Forwarded-For/-Proto from exactly TRUSTED_PROXIES proxies (0: trust no header)."""
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
     if hops < 0:

@@ -9,10 +9,14 @@ the last test runs real gunicorn with 2 workers.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,7 +25,7 @@ from buurt.extensions import db
 from buurt.models import RateLimitCounter, Role
 from buurt.ratelimit import ENGINE, client_key
 from tests.conftest import PASSWORD, make_test_app
-from tests.gunicorn_support import running_gunicorn
+from tests.gunicorn_support import free_port, prepare_database, running_gunicorn
 from tests.redis_support import redis_server, redis_url  # noqa: F401 - fixtures
 
 WRONG = "not the password at all"
@@ -239,3 +243,88 @@ def test_gunicorn_with_two_workers_allows_exactly_the_configured_logins(app, sto
     with running_gunicorn(database_uri=database_uri, instance_path=instance, config=config, workers=2) as server:
         statuses = [_post(server.url, f"g{i}@example.org") for i in range(12)]
     assert statuses == [200] * 5 + [429] * 7
+
+
+# -- a shared store that is not there at start (issue 16) ----------------------------------------
+
+
+def test_a_redis_missing_at_start_is_logged_limits_count_in_memory_and_redis_takes_over_when_it_starts(tmp_path):
+    """gunicorn against a Redis port where nothing listens yet, then a real redis-server started late."""
+    port, password = free_port(), "fictief-redis-wachtwoord"
+    config = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": f"redis://:{password}@127.0.0.1:{port}/0",
+        "RATELIMIT_LOOKUP": "3 per hour",
+    }
+    database_uri = f"sqlite:///{tmp_path / 'late.sqlite'}"
+    prepare_database(instance_path=tmp_path / "srv", database_uri=database_uri)
+    store = f"Rate-limit store redis://127.0.0.1:{port}/0"
+    with running_gunicorn(
+        database_uri=database_uri, instance_path=tmp_path / "srv", config=config, workers=1
+    ) as server:
+        # the start check ran on the first request (the harness's /health): one clear line, no password
+        assert f"{store} is unreachable" in server.log()
+        assert "counts the limits in its own memory" in server.log()
+        # the documented fallback: this process counts on its own; never a 500, never unlimited
+        assert [_lookup(server.url) for _ in range(5)] == [404, 404, 404, 429, 429]
+
+        with _redis_on(port, password) as late:
+            counted = _wait_for_redis_counter(server.url, late)
+            assert counted, server.log()[-2000:]
+        assert f"{store} answers again" in server.log()
+        assert password not in server.log()
+        assert "Traceback" not in server.log()
+
+
+def _lookup(url: str) -> int:
+    request = urllib.request.Request(
+        url + "/api/v1/lookup",
+        data=b'{"postcode": "2221AA", "huisnummer": "1"}',
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _wait_for_redis_counter(url: str, client, deadline_s: float = 120.0) -> bool:
+    """Look up until a hit lands in Redis (Flask-Limiter probes for the store after 1, 2, 4 ... 32 s)."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        assert _lookup(url) in (404, 429)  # never a 500 while the store comes back
+        if client.keys("LIMITS*"):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@contextmanager
+def _redis_on(port: int, password: str):
+    """redis-server on exactly this port (the app was configured for it before it ran), with a password."""
+    import redis
+
+    binary = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/sbin:/usr/bin")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run `make redis` (apt-get install redis-server)")
+    with tempfile.TemporaryDirectory(prefix="buurt-redis-late-") as scratch:
+        command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        command += ["--requirepass", password, "--dir", scratch, "--daemonize", "no"]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        client = redis.Redis(host="127.0.0.1", port=port, password=password)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise
+                    time.sleep(0.05)
+            yield client
+        finally:
+            client.close()
+            process.terminate()
+            process.wait(10)
