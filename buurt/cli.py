@@ -44,8 +44,11 @@ def init_command():
     from buurt.areas.services import seed_default_neighbourhood
     from buurt.ops import health
 
-    if ensure_instance_config(current_app.instance_path):
-        click.echo(f"Nieuwe geheime sleutel geschreven naar {current_app.instance_path}/config.py")
+    try:
+        if ensure_instance_config(current_app.instance_path):
+            click.echo(f"Nieuwe geheime sleutel geschreven naar {current_app.instance_path}/config.py")
+    except OSError as error:  # a read-only instance folder: the checks below say what else fails
+        click.echo(f"{current_app.instance_path}/config.py schrijven is mislukt ({type(error).__name__}).", err=True)
     try:
         flask_migrate.upgrade()
         hood = seed_default_neighbourhood()

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import math
 import os
 import secrets
 import smtplib
@@ -105,7 +106,7 @@ class _State:
         self.probe_lock = threading.Lock()  # held while a probe runs: one at a time
         self.lock = threading.Lock()  # guards the fields below
         self.result: Readiness | None = None
-        self.expires = 0.0
+        self.probed_at = -math.inf  # monotonic time of the last answer
         self.probes = 0  # probes run in this process (the tests count them)
         self.running: set[str] = set()
 
@@ -445,8 +446,9 @@ def _result(required: bool, ok: bool, ms: float, detail: str) -> dict:
 def readiness(app: Flask) -> Readiness:
     """This process's readiness: the cached answer, or a new probe when it is older than
     READINESS_CACHE_SECONDS and no other probe runs (callers meanwhile get the last answer)."""
+    app = _real(app)
     state = _state(app)
-    if state.result is not None and time.monotonic() < state.expires:
+    if _fresh(app, state):
         return state.result
     if not state.probe_lock.acquire(blocking=False):
         if state.result is not None:
@@ -457,11 +459,15 @@ def readiness(app: Flask) -> Readiness:
             state.probe_lock.release()
         return state.result or Readiness({"probe": _result(True, False, 0.0, "de eerste controle loopt nog")})
     try:
-        if state.result is not None and time.monotonic() < state.expires:
+        if _fresh(app, state):
             return state.result  # another caller probed while this one took the lock
-        report = probe(app)
-        state.result = report
-        state.expires = time.monotonic() + float(app.config.get("READINESS_CACHE_SECONDS") or 0)
-        return report
+        state.result = probe(app)
+        state.probed_at = time.monotonic()
+        return state.result
     finally:
         state.probe_lock.release()
+
+
+def _fresh(app: Flask, state: _State) -> bool:
+    age = time.monotonic() - state.probed_at
+    return state.result is not None and age < float(app.config.get("READINESS_CACHE_SECONDS") or 0)
