@@ -16,6 +16,7 @@ the base system).
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import re
 import shlex
@@ -230,6 +231,10 @@ def test_units_match_the_install_layout():
         assert service["ProtectSystem"] == "strict"
         assert service["NoNewPrivileges"] == "yes"
         assert service["ExecStart"].startswith(f"{APP_DIR}/.venv/bin/")
+    web = unit(UNITS / "buurt.service")["Service"]
+    # gunicorn's control socket goes to XDG_RUNTIME_DIR, else $HOME (the instance folder)
+    assert web["RuntimeDirectory"] == "buurt"
+    assert "XDG_RUNTIME_DIR=/run/buurt" in web["Environment"]
     script = INSTALL.read_text()
     for name, value in (("APP_DIR", APP_DIR), ("INSTANCE_DIR", INSTANCE_DIR), ("ENV_FILE", ENV_FILE)):
         assert f"\n{name}={value}\n" in script
@@ -284,6 +289,73 @@ def test_the_service_starts_gunicorn_with_the_installed_config(installed):
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+SANDBOX = """
+set -euo pipefail
+vps=$1 port=$2
+mount --make-rprivate /
+mount -t tmpfs tmpfs /mnt
+mkdir /mnt/vps /mnt/instance /mnt/run
+mount --rbind "$vps" /mnt/vps
+mount --bind "$vps/var/lib/buurt" /mnt/instance
+mount -t tmpfs -o mode=1777 tmpfs /tmp                  # PrivateTmp=yes
+mkdir -p "$vps"
+mount --rbind /mnt/vps "$vps"                           # the scratch root again, on the new /tmp
+mount -o remount,bind,ro /                              # ProtectSystem=strict ...
+mount -o remount,bind,ro "$vps"
+mount --bind /mnt/instance "$vps/var/lib/buurt"         # ... ReadWritePaths=/var/lib/buurt
+mount -o remount,bind,ro /mnt
+mount -t tmpfs -o mode=0700 tmpfs /mnt/run              # RuntimeDirectory=buurt
+cd "$vps/srv/buurt"
+umask 0077                                              # UMask=0077
+export XDG_RUNTIME_DIR=/mnt/run PORT=$port              # as buurt.service (port: a free one)
+exec setpriv --no-new-privs --inh-caps=-all --bounding-set=-all \\
+    .venv/bin/gunicorn -c gunicorn.conf.py --workers 1 app:app   # NoNewPrivileges, no capabilities
+"""
+
+
+def test_the_site_runs_inside_the_service_sandbox(installed, tmp_path):
+    """What buurt.service allows, rebuilt with a mount namespace (no systemd runs here): the whole
+    file system read-only but the instance folder, a private /tmp, umask 077, no privileges. The
+    site must answer ready and store a write, and everything it creates is the site user's only."""
+    script = tmp_path / "sandbox.sh"
+    script.write_text(SANDBOX)
+    port = free_port()
+    env = installed_env(installed)
+    env["BUURT_GEOCODER_CHAIN"] = '["register"]'
+    log = tmp_path / "gunicorn.log"
+    instance = installed / INSTANCE_DIR.lstrip("/")
+    before = set(instance.rglob("*"))
+    with log.open("wb") as out:
+        unshare = [tool("unshare"), "--map-root-user", "--mount", "--fork", "--kill-child=SIGTERM"]
+        process = subprocess.Popen(
+            [*unshare, "bash", str(script), str(installed), str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_until_healthy(url, process)
+        except RuntimeError as error:
+            raise AssertionError(log.read_text()) from error
+        status, _headers, body = fetch(url + "/health/ready")
+        assert status == 200, body
+        lookup = json.dumps({"postcode": "2221AB", "huisnummer": "1"}).encode()
+        status = fetch(url + "/api/v1/lookup", data=lookup, headers={"Content-Type": "application/json"})[0]
+        assert status in (200, 404)  # an answer, not a 500: the rate-limit counter was written
+    finally:
+        stop(process)
+    text = log.read_text()
+    assert "Read-only file system" not in text, text
+    assert not re.search(r'\[ERROR\]|"level": "ERROR"', text), text  # text or JSON lines
+    created = set(instance.rglob("*")) - before
+    assert created, "the site wrote nothing in its instance folder"
+    for path in created:
+        assert mode(path) in (0o600, 0o700), f"{path.relative_to(instance)}: {oct(mode(path))}"
 
 
 # -- Caddy and nginx --------------------------------------------------------------------------
