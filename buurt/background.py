@@ -7,37 +7,126 @@ waiting from before a restart), then every ``interval()`` seconds, or sooner whe
 A subclass says what a round is (``work``) and how long to wait (``interval``); ``work`` must
 not raise (the thread must live on).
 
-:func:`instance_lock` lets one process at a time do a round that must not run twice at once (the
-geocode-later round, the daily purge), across the workers and the `flask buurt` commands of a machine.
+:func:`job_lock` lets one process at a time do a job that must not run twice at once (the
+geocode-later round, the daily purge, the digest), across every worker, thread and `flask buurt`
+command of every host that shares the database (issue 16: every host may have the timers):
+
+- PostgreSQL: a session-level advisory lock on a connection of its own, taken out of the pool for
+  the block and closed after it. The server drops the lock when that connection ends, so a holder
+  that crashes or is killed (even with SIGKILL, even with its host) frees it; no row to clean up.
+  The connection sits in autocommit: it holds no transaction and no snapshot while the job runs.
+- SQLite: every process that opens one SQLite file runs on the machine that holds the file, so an
+  flock on a file beside the database (``<database>.<name>.lock``, 0600) is enough; the kernel
+  releases it when the process dies. Beside the database, not in the instance folder: two instance
+  folders may share one database.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import logging
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import text
+
+log = logging.getLogger(__name__)
+
+
+def lock_key(name: str) -> int:
+    """The advisory-lock key of a job: the same 64-bit number in every process (not Python's hash(),
+    which differs per process), within the range of PostgreSQL's bigint."""
+    digest = hashlib.sha256(b"buurt.job:" + name.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def lock_file(database_file: str | Path, name: str) -> Path:
+    """The lock file of job `name` for a SQLite database file: beside it."""
+    database = Path(database_file)
+    return database.with_name(f"{database.name}.{name}.lock")
 
 
 @contextlib.contextmanager
-def instance_lock(app: Flask, name: str, *, wait: bool = False) -> Iterator[bool]:
-    """Hold the machine-wide lock file `name` in the instance folder while the block runs; yields
-    False at once if another process holds it (only with ``wait=False``)."""
-    os.makedirs(app.instance_path, exist_ok=True)
-    with open(Path(app.instance_path) / name, "a") as handle:
+def job_lock(app: Flask, name: str, *, wait: bool = False) -> Iterator[bool]:
+    """Hold job `name`'s lock (one holder across every process and host on this database) while
+    the block runs; yields False at once if another holder has it (only with ``wait=False``)."""
+    engine = _engine_of(app)
+    if engine.dialect.name == "postgresql":
+        with _advisory_lock(engine, name, wait=wait) as got_it:
+            yield got_it
+        return
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        path = lock_file(database, name)
+    else:  # a database in memory lives in one process; the instance folder will do
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = Path(app.instance_path) / f"{name}.lock"
+    with _file_lock(path, wait=wait) as got_it:
+        yield got_it
+
+
+def _engine_of(app: Flask):
+    from flask import current_app, has_app_context
+
+    from buurt.extensions import db
+
+    if has_app_context() and current_app._get_current_object() is app:
+        return db.engine
+    with app.app_context():
+        return db.engine
+
+
+#: the name this lock had when it held only per machine (kept for callers outside buurt)
+instance_lock = job_lock
+
+
+@contextlib.contextmanager
+def _advisory_lock(engine, name: str, *, wait: bool) -> Iterator[bool]:
+    key = lock_key(name)
+    connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        # Out of the pool: it closes for real at the end, so a lock can never go back to the pool
+        # with the connection, nor can a request's session ever run on it.
+        connection.detach()
+        if wait:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            got_it = True
+        else:
+            got_it = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        if not got_it:
+            yield False
+            return
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            yield True
+        finally:
+            try:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            except Exception as error:  # the close below ends the session, and with it the lock
+                log.warning("job lock %s: unlock failed (%s); closing the connection", name, type(error).__name__)
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, *, wait: bool) -> Iterator[bool]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return
         try:
             yield True
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 class BackgroundThread:

@@ -1,19 +1,47 @@
-"""The beheerders' digest: how many new sign-ups wait for them (counts only, never personal data)."""
+"""The beheerders' digest: how many new sign-ups wait for them (counts only, never personal data).
+
+Meant for a daily timer on every host (`flask buurt digest --if-due`): one run at a time under the
+job lock "digest" (buurt.background.job_lock), and once per local day, read from the audit log's
+``residents.digest.run`` entry (counts only), which every host sees.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from datetime import datetime
 
-from flask import render_template
+from flask import Flask, render_template
 from flask_babel import gettext as _
 
 from buurt import audit
 from buurt.areas.occupancy import occupancy
+from buurt.background import job_lock
 from buurt.extensions import db
 from buurt.mail import mail_enabled
-from buurt.models import Group, Resident, ResidentStatus, Role, User, utcnow
+from buurt.models import AuditEntry, Group, Resident, ResidentStatus, Role, User, utcnow
 from buurt.outbox import queue_mail
+from buurt.times import to_local
 from buurt.urls import external_url
+
+JOB = "digest"  # the job lock's name
+RUN_ACTION = "residents.digest.run"  # one audit entry per run (counts only): "already sent today"
+
+
+def digest_lock(app: Flask, *, wait: bool = False) -> contextlib.AbstractContextManager[bool]:
+    """Hold the digest's lock (every process on every host) while the block runs; yields False if
+    another process holds it (only with ``wait=False``)."""
+    return job_lock(app, JOB, wait=wait)
+
+
+def last_digest() -> datetime | None:
+    """When a digest run last finished (any host), from the audit log."""
+    return db.session.scalar(db.select(db.func.max(AuditEntry.at)).where(AuditEntry.action == RUN_ACTION))
+
+
+def digest_due(now: datetime, last: datetime | None) -> bool:
+    """Due once per local day: not when a run already finished today (local time)."""
+    return last is None or to_local(last).date() < to_local(now).date()
 
 
 @dataclass
@@ -72,5 +100,6 @@ def send_signup_digest() -> list[DigestLine]:
                 r.digest_sent_at = now
             audit.record("residents.digest", "group", group_id, count=len(residents), recipients=len(recipients))
         lines.append(line)
+    audit.record(RUN_ACTION, groups=len(lines), queued=sum(line.queued for line in lines))
     db.session.commit()
     return lines

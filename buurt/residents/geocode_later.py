@@ -8,12 +8,12 @@ started on the worker's first request (never in the gunicorn master, never in a 
 at once and then every GEOCODE_LATER_SECONDS, with the same limits as a lookup (the total
 deadline, the cap and the breakers of the geocoder chain).
 
-One round at a time across the processes of one machine: a round takes an exclusive lock on a
-file in the instance folder, and a worker that finds it taken skips its round (the command
-waits for it). A round stops at the first outage (the service is down or its breaker is open),
-so a broken geocoder costs one refused call per round. Sign-ups already marked for review
-(geocode_pending found nothing, or a point outside the areas) are only retried once an hour
-unless new ones are waiting too.
+One round at a time across every process on every host of the database: a round takes the job
+lock "geocode-pending" (buurt.background.job_lock), and a worker that finds it taken skips its
+round (so does the command, unless given --wait). A round stops at the first outage (the
+service is down or its breaker is open), so a broken geocoder costs one refused call per round.
+Sign-ups already marked for review (geocode_pending found nothing, or a point outside the areas)
+are only retried once an hour unless new ones are waiting too.
 
 Off with GEOCODE_LATER_THREAD = False (the tests; or run `flask buurt geocode-pending` under a
 timer). Logs counts only, never an address.
@@ -27,21 +27,21 @@ import time
 
 from flask import Flask, current_app
 
-from buurt.background import BackgroundThread, instance_lock
+from buurt.background import BackgroundThread, job_lock
 from buurt.extensions import db
 from buurt.models import Resident, ResidentStatus
 
 log = logging.getLogger(__name__)
 
 _THREAD = "buurt.geocode_later"  # in app.extensions
-LOCK_FILE = "geocode-pending.lock"
+JOB = "geocode-pending"  # the job lock's name
 REVIEWED_EVERY_SECONDS = 3600
 
 
 def pending_lock(app: Flask, *, wait: bool = False) -> contextlib.AbstractContextManager[bool]:
-    """Hold the machine-wide geocode-pending lock while the block runs; yields False if another process
-    holds it (only with ``wait=False``)."""
-    return instance_lock(app, LOCK_FILE, wait=wait)
+    """Hold the geocode-pending lock (every process on every host) while the block runs; yields False
+    if another process holds it (only with ``wait=False``)."""
+    return job_lock(app, JOB, wait=wait)
 
 
 def waiting_counts() -> tuple[int, int]:

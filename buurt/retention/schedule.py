@@ -3,10 +3,11 @@
 Like the geocode-later round (buurt.residents.geocode_later), a daemon thread in each web worker,
 started on the worker's first request (never in the gunicorn master, never in a `flask` command),
 looks every PURGE_CHECK_SECONDS whether today's purge is due: after PURGE_HOUR (local time) and
-not yet run today. One process at a time: a round takes an exclusive lock on a file in the
-instance folder (`flask buurt purge` waits for it), and "already run today" is read from the
-audit log (the purge's own ``retention.purge`` entry), so a restart, another worker or a manual
-`flask buurt purge --apply` earlier that day all count.
+not yet run today. One process at a time across every host on the database: a round takes the
+job lock "purge" (buurt.background.job_lock; `flask buurt purge` waits for it, `--if-due` skips),
+and "already run today" is read from the audit log (the purge's own ``retention.purge`` entry),
+so a restart, another worker or host, or a manual `flask buurt purge --apply` earlier that day
+all count.
 
 Off with PURGE_THREAD = False (the tests; or run `flask buurt purge --apply` from a systemd timer
 or cron, docs/retention.md). Logs counts only.
@@ -21,7 +22,7 @@ from datetime import datetime, time
 
 from flask import Flask
 
-from buurt.background import BackgroundThread, instance_lock
+from buurt.background import BackgroundThread, job_lock
 from buurt.extensions import db
 from buurt.models import AuditEntry, utcnow
 from buurt.times import to_local
@@ -29,15 +30,15 @@ from buurt.times import to_local
 log = logging.getLogger(__name__)
 
 _THREAD = "buurt.purge"  # in app.extensions
-LOCK_FILE = "purge.lock"
+JOB = "purge"  # the job lock's name
 PURGE_ACTION = "retention.purge"
 PURGE_CHECK_SECONDS = 15 * 60
 
 
 def purge_lock(app: Flask, *, wait: bool = False) -> contextlib.AbstractContextManager[bool]:
-    """Hold the machine-wide purge lock while the block runs; yields False if another process
-    holds it (only with ``wait=False``)."""
-    return instance_lock(app, LOCK_FILE, wait=wait)
+    """Hold the purge's lock (every process on every host) while the block runs; yields False if
+    another process holds it (only with ``wait=False``)."""
+    return job_lock(app, JOB, wait=wait)
 
 
 def last_purge() -> datetime | None:
