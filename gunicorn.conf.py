@@ -15,10 +15,15 @@ Threads are no cure for many slow clients at once (each holds a thread for as lo
 trickles); for a public site put a buffering reverse proxy in front (nginx, see the doc), which
 hands gunicorn only complete requests.
 
-Environment: HOST and PORT (as the Makefile), WEB_CONCURRENCY (workers), GUNICORN_THREADS.
+Environment: HOST and PORT (as the Makefile), WEB_CONCURRENCY (workers), GUNICORN_THREADS,
+BUURT_LOG_FORMAT (json: gunicorn's own log as JSON lines too) and PROMETHEUS_MULTIPROC_DIR (where the
+workers count for /metrics; a private temporary folder when unset). docs/observability.md.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 # Where to listen: the Makefile's HOST/PORT (127.0.0.1:5000 unless told otherwise). Behind nginx
 # keep 127.0.0.1; the proxy is then the only client.
@@ -66,10 +71,29 @@ limit_request_field_size = 8190
 # (--access-logfile) gets this format: the path without the query string (%(U)s, not %(r)s), no
 # Referer (it holds the previous page's URL with its query) and no user agent. Errors go to stderr
 # (the service manager's journal); buurt.errors keeps exception text and URLs out of gunicorn's error log.
+# The app writes its own access record instead (buurt.ops.logs: route template, status, duration,
+# request id; never the path, the query or the client's address).
 accesslog = None
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = "info"
+
+# BUURT_LOG_FORMAT=json (the environment file, as the app reads it): gunicorn's own lines ("Booting
+# worker", a worker timeout) and every other library's are JSON lines on stderr too, in the app's
+# format (buurt.ops.logs.JsonFormatter), so the journal holds one format. The app then finds that
+# handler on the root logger and adds none of its own. Text (the default): gunicorn's usual log.
+JSON_LOGCONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "buurt.ops.logs.JsonFormatter"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"level": "INFO", "handlers": ["json"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}
+logconfig_dict = JSON_LOGCONFIG if os.environ.get("BUURT_LOG_FORMAT", "").strip().lower() == "json" else {}
 
 # The heartbeat file is touched by every worker on every loop; on a disk-backed /tmp that can
 # stall on a busy or slow disk and get a healthy worker killed. /dev/shm is memory.
@@ -87,5 +111,43 @@ umask = 0o077
 PRIVATE_UMASK = 0o077
 
 
+# /metrics under several workers (prometheus_client's multiprocess mode): each worker counts in its
+# own files in PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. prometheus_client picks the mode
+# when it is first imported, so the variable is set in the arbiter, before any worker is forked and
+# imports the app (never with preload_app). The folder is emptied at every server start (counters
+# begin at 0, as Prometheus expects after a restart) and one is made when none is given. One folder
+# per server: two gunicorns that share one would add up each other's counts.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_dir_ready(environ=os.environ) -> tuple[Path, bool]:
+    """The workers' metrics folder, emptied (or made); and whether we made it (on_exit removes it)."""
+    given = environ.get(METRICS_DIR_ENV)
+    if given:
+        folder = Path(given)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return folder, False
+    folder = Path(tempfile.mkdtemp(prefix="buurt-metrics-", dir=worker_tmp_dir))
+    environ[METRICS_DIR_ENV] = str(folder)
+    return folder, True
+
+
 def on_starting(server):
     os.umask(PRIVATE_UMASK)
+    folder, made = metrics_dir_ready()
+    server.buurt_metrics_dir = folder if made else None
+
+
+def child_exit(server, worker):
+    """A worker ended: its live gauges go (its counters stay, summed into the totals)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    made = getattr(server, "buurt_metrics_dir", None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)

@@ -1,6 +1,5 @@
 """buurt: the website behind BuurtWhatsApp Rijnsoever (Katwijk)."""
 
-import logging
 import os
 from pathlib import Path
 
@@ -42,8 +41,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _refuse_dev_secret(app, from_tests=test_config is not None)
 
     from buurt import caching, csp, errors, extensions, map_chrome, outbox, ratelimit, security, web
+    from buurt.ops import logs, metrics
     from buurt.residents import geocode_later
 
+    logs.init_app(app)  # LOG_FORMAT/LOG_LEVEL; request id and access record (first: before the rate limiter)
+    metrics.init_app(app)  # request counts and latency for /metrics
     extensions.init_app(app)
     ratelimit.init_app(app)  # ProxyFix when TRUSTED_PROXIES > 0 (the limiter itself is in extensions)
     caching.init_app(app)
@@ -60,8 +62,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from buurt.retention import schedule as purge_schedule
 
     purge_schedule.init_app(app)  # the daily retention purge (PURGE_THREAD), a thread in each worker
-    logging.getLogger("buurt").setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    logging.getLogger("geopy").setLevel(logging.WARNING)  # it logs error bodies (may hold addresses) at INFO
     return app
 
 

@@ -34,6 +34,7 @@ from buurt.geo.recent import MISSING, RecentAnswers, address_key
 from buurt.geo.register import Entry, MemoryRegister, choice_among, pick, result_of
 from buurt.geo.register_io import AddressRecord
 from buurt.models import Address
+from buurt.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -374,6 +375,7 @@ def _chain() -> GeocoderChain:
             breaker_cooldown_seconds=cfg["GEOCODER_BREAKER_COOLDOWN"],
             pdok_rows=cfg["PDOK_ROWS"],
             pdok_max_houses=cfg["PDOK_MAX_HOUSES"],
+            on_unavailable=metrics.geocoder_error,  # /metrics: errors by service and kind
         )
         cache["key"] = key
         return cache["chain"]

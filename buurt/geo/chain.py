@@ -45,7 +45,8 @@ class GeocoderChain:
     geocode-pending``); returns ``None`` when every geocoder answered "not found".
     Hits from online geocoders go to ``on_online_result(query, result)`` before being
     returned, so the caller can store them in the register; errors raised by the callback
-    propagate.
+    propagate. Each geocoder that could not answer goes to ``on_unavailable(name, detail)`` (the
+    caller counts them: /metrics), also when a later one answers.
 
     A :class:`HouseChoiceNeeded` (the number exists, but not as typed: pick one) ends the chain
     wherever it comes from: the register (imported addresses) or PDOK (every address at the
@@ -67,9 +68,11 @@ class GeocoderChain:
         *,
         total_deadline_seconds: float = math.inf,
         clock: Callable[[], float] = time.monotonic,
+        on_unavailable: Callable[[str, str], None] | None = None,
     ) -> None:
         self.geocoders = list(geocoders)
         self.on_online_result = on_online_result
+        self.on_unavailable = on_unavailable
         self.total_deadline_seconds = total_deadline_seconds
         self.clock = clock
 
@@ -90,6 +93,8 @@ class GeocoderChain:
                     result = geocoder.geocode(query)
             except GeocoderUnavailable as exc:
                 unavailable.append(geocoder.name)
+                if self.on_unavailable is not None:
+                    self.on_unavailable(geocoder.name, exc.detail)
                 logger.info("geocoder %s unavailable (%s); trying the next one", geocoder.name, exc.detail)
                 continue
             except HouseChoiceNeeded as choice:
@@ -133,6 +138,7 @@ def build_chain(
     pdok_rows: int = 100,
     pdok_max_houses: int = 1000,
     clock: Callable[[], float] = time.monotonic,
+    on_unavailable: Callable[[str, str], None] | None = None,
 ) -> GeocoderChain:
     """A chain from config names, e.g. ``["register", "pdok", "nominatim"]``.
 
@@ -149,7 +155,7 @@ def build_chain(
     ``breaker_cooldown_seconds`` after that many failures in a row (None: no breaker).
     ``pdok_rows`` (PDOK_ROWS, at most 100) docs per PDOK request, paged up to ``pdok_max_houses``
     (PDOK_MAX_HOUSES) addresses at one number. ``clock`` (monotonic seconds) is shared by the
-    deadline, the limiters and the breakers.
+    deadline, the limiters and the breakers. ``on_unavailable``: see :class:`GeocoderChain`.
     """
     if not names:
         raise ValueError("no geocoders configured")
@@ -208,5 +214,9 @@ def build_chain(
         else:
             raise ValueError(f"unknown geocoder {name!r}; choose from register, pdok, nominatim")
     return GeocoderChain(
-        geocoders, on_online_result=on_online_result, total_deadline_seconds=total_deadline_seconds, clock=clock
+        geocoders,
+        on_online_result=on_online_result,
+        total_deadline_seconds=total_deadline_seconds,
+        clock=clock,
+        on_unavailable=on_unavailable,
     )

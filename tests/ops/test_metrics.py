@@ -1,0 +1,276 @@
+"""/metrics (issue 16): access by bearer token only, counts by route template, database gauges read
+at scrape time, geocoder errors by service and kind, no personal data in any label or value, and
+real gunicorn with 2 workers adding up every worker's counts (prometheus_client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from buurt.extensions import db
+from buurt.models import ResidentStatus, utcnow
+from tests.gunicorn_support import running_gunicorn
+from tests.privacy.seed import PEOPLE, find_secrets, secrets
+
+TOKEN = "metrics-token-for-tests-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PERSON = PEOPLE[0]
+
+
+def samples(text: str) -> dict[tuple[str, frozenset], float]:
+    """(sample name, labels) -> value."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return found
+
+
+def value(text: str, metric: str, **labels) -> float:
+    return samples(text).get((metric, frozenset(labels.items())), 0.0)
+
+
+@pytest.fixture
+def scrape(app, client):
+    app.config["METRICS_TOKEN"] = TOKEN  # the app fixture restores the config afterwards
+
+    def get() -> str:
+        response = client.get("/metrics", headers=AUTH)
+        assert response.status_code == 200
+        assert response.mimetype == "text/plain"
+        return response.get_data(as_text=True)
+
+    return get
+
+
+# --- access ---------------------------------------------------------------------------------------------
+
+
+def test_without_a_token_configured_metrics_is_a_404(app, client):
+    assert app.config.get("METRICS_TOKEN") is None
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "", f"Bearer {TOKEN}x", f"bearer {TOKEN}", TOKEN, f"Basic {TOKEN}", f"Bearer {TOKEN[:-1]}", "Bearer"],
+)
+def test_a_wrong_or_missing_token_gets_the_same_404_as_an_unknown_page(app, client, header):
+    app.config["METRICS_TOKEN"] = TOKEN
+    response = client.get("/metrics", headers={"Authorization": header} if header is not None else {})
+    unknown = client.get("/bestaat-niet")
+    assert response.status_code == 404
+    assert response.mimetype == unknown.mimetype
+    assert b"buurt_" not in response.data
+
+
+def test_the_right_token_gets_the_text_format(scrape):
+    text = scrape()
+    assert "# TYPE buurt_http_requests_total counter" in text
+    assert "buurt_metrics_database_up 1.0" in text
+
+
+# --- counted by the process -----------------------------------------------------------------------------
+
+
+def test_requests_are_counted_by_route_template_never_by_path(app, client, scrape, groups):
+    route = "/beheer/groep/<int:group_id>"
+    before = scrape()
+    for group in groups[:3]:
+        assert client.get(f"/beheer/groep/{group.id}?postcode={PERSON.postcode}").status_code == 302
+    assert client.get(f"/bestaat-niet/{PERSON.postcode}").status_code == 404
+    after = scrape()
+    counted = value(after, "buurt_http_requests_total", route=route, method="GET", status="3xx")
+    assert counted - value(before, "buurt_http_requests_total", route=route, method="GET", status="3xx") == 3
+    assert value(after, "buurt_http_request_duration_seconds_count", route=route) >= 3
+    assert value(after, "buurt_http_requests_total", route="(none)", method="GET", status="4xx") >= 1
+    assert f"/beheer/groep/{groups[0].id}" not in after
+    assert PERSON.postcode not in after
+
+
+def test_an_odd_method_is_one_label(client, scrape):
+    client.open("/health", method="BREW")
+    assert 'method="BREW"' not in scrape()
+
+
+def test_a_sign_up_counts_and_shows_in_today_with_nothing_personal(app, client, scrape, make_address):
+    make_address(
+        postcode=PERSON.postcode,
+        number=PERSON.house_number,
+        letter=PERSON.house_letter,
+        street=PERSON.street,
+        lat=PERSON.lat,
+        lon=PERSON.lon,
+    )
+    before = scrape()
+    form = {
+        "name": PERSON.name,
+        "postcode": PERSON.postcode,
+        "house_number": str(PERSON.house_number),
+        "addition": PERSON.house_letter,
+        "phone": PERSON.phone_e164,
+        "email": PERSON.email,
+        "household_size": "1",
+        "consent_privacy": "y",
+        "consent_rules": "y",
+        "consent_age": "y",
+        "website": "",
+    }
+    assert client.post("/aanmelden", data=form).status_code in (200, 302)
+    after = scrape()
+    assert value(after, "buurt_signups_total") - value(before, "buurt_signups_total") == 1
+    assert value(after, "buurt_signups_today") == value(before, "buurt_signups_today") + 1 == 1
+    assert find_secrets(after, secrets()) == []
+
+
+def test_a_rolled_back_sign_up_does_not_count(app, scrape):
+    from buurt import audit
+    from buurt.ops.metrics import SIGNUP_ACTION
+
+    before = value(scrape(), "buurt_signups_total")
+    audit.record(SIGNUP_ACTION, "resident", 1)
+    db.session.flush()
+    db.session.rollback()
+    assert value(scrape(), "buurt_signups_total") == before
+
+
+class TestGeocoderErrors:
+    """A PDOK on 127.0.0.1 that answers 500: counted under service "pdok" with the error's kind."""
+
+    @pytest.fixture
+    def server(self):
+        from tests.geocoder_support import LoopbackGeocoder
+
+        with LoopbackGeocoder("error") as running:
+            yield running
+
+    @pytest.fixture
+    def app_config(self, server):
+        from tests.geocoder_support import pdok_config
+
+        return pdok_config(server, chain=("register", "pdok"))
+
+    def test_an_unavailable_service_is_counted_by_service_and_kind(self, client, server, scrape):
+        before = samples(scrape())
+        answer = client.post("/api/v1/lookup", json={"postcode": "2221ZZ", "huisnummer": "999"})
+        assert answer.status_code != 500
+        assert server.hits >= 1
+        after = samples(scrape())
+        errors = {
+            dict(labels)["kind"]: n - before.get((name, labels), 0.0)
+            for (name, labels), n in after.items()
+            if name == "buurt_geocoder_errors_total" and dict(labels)["service"] == "pdok"
+        }
+        assert sum(errors.values()) == 1, errors
+        assert all(kind.isidentifier() for kind in errors)
+
+
+def test_error_kinds_are_bounded_words():
+    from buurt.ops.metrics import error_kind
+
+    assert error_kind("pdok", "pdok: busy") == "busy"
+    assert error_kind("pdok", "pdok: breaker open") == "breaker_open"
+    assert error_kind("pdok", "pdok: GeocoderTimedOut (deadline)") == "deadline"
+    assert error_kind("nominatim", "nominatim: GeocoderServiceError") == "GeocoderServiceError"
+    assert error_kind("pdok", "pdok: no time left") == "no_time_left"
+    assert error_kind("pdok", f"pdok: {PERSON.postcode} {PERSON.street} ?q=x") == "other"
+
+
+# --- read from the database -----------------------------------------------------------------------------
+
+
+def test_queue_waitlist_and_members_per_group_from_the_database(app, groups, make_resident, scrape):
+    west, other = groups[0], groups[1]
+    make_resident(west, created_at=utcnow() - timedelta(days=9))
+    make_resident(west, created_at=utcnow() - timedelta(days=2))
+    make_resident(west, status=ResidentStatus.WAITLIST)
+    make_resident(west, status=ResidentStatus.ADDED)
+    make_resident(west, status=ResidentStatus.ADDED)
+    make_resident(west, status=ResidentStatus.REMOVED)
+    text = scrape()
+    gid = str(west.id)
+    assert value(text, "buurt_group_queue", group_id=gid) == 2
+    assert 9 * 86400 - 120 < value(text, "buurt_group_queue_oldest_age_seconds", group_id=gid) < 9 * 86400 + 120
+    assert value(text, "buurt_group_waitlist", group_id=gid) == 1
+    assert value(text, "buurt_group_members", group_id=gid) == 2
+    assert value(text, "buurt_group_queue_oldest_age_seconds", group_id=str(other.id)) == 0
+    assert value(text, "buurt_group_info", group_id=gid, name=west.name) == 1
+    assert find_secrets(text, secrets()) == []
+
+
+def test_another_process_sees_the_same_database_gauges(app, other_app, groups, make_resident):
+    """Database gauges are read at scrape time: a second app (another worker or host) answers the same."""
+    make_resident(groups[0])
+    texts = []
+    for one in (app, other_app):
+        one.config["METRICS_TOKEN"] = TOKEN
+        with one.app_context():
+            texts.append(one.test_client().get("/metrics", headers=AUTH).get_data(as_text=True))
+    gauges = [
+        {k: v for k, v in samples(t).items() if k[0].startswith("buurt_group") or k[0] == "buurt_signups_today"}
+        for t in texts
+    ]
+    ages = "buurt_group_queue_oldest_age_seconds"
+    for found in gauges:
+        for key in [k for k in found if k[0] == ages]:
+            found[key] = round(found[key] / 60)  # seconds apart, same minute
+    assert gauges[0] == gauges[1]
+    assert value(texts[1], "buurt_group_queue", group_id=str(groups[0].id)) == 1
+
+
+# --- real gunicorn, 2 workers -------------------------------------------------------------------------------
+
+
+def _get(url: str, headers: dict | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, response.read().decode()
+
+
+def _served_by(folder: Path, route: str) -> dict[str, float]:
+    """What each worker's counter file holds for GET `route` (pid -> count)."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    counts = {}
+    for path in folder.glob("counter_*.db"):
+        pid = path.stem.split("_")[1]
+        for key, number, _timestamp, _pos in MmapedDict.read_all_values_from_file(str(path)):
+            _name, sample, labels, *_ = json.loads(key)
+            if sample == "buurt_http_requests_total" and labels.get("route") == route:
+                counts[pid] = counts.get(pid, 0) + number
+    return counts
+
+
+def test_two_gunicorn_workers_show_one_total_and_a_restart_starts_from_zero(app, tmp_path, monkeypatch):
+    """Sync workers here (the mode is per process, whatever the worker class): a busy sync worker
+    is not accepting, so parallel requests reach both. gthread workers let one take them all."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    db.session.remove()
+    folder = tmp_path / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))  # the server's environment (server_env)
+    config = {"METRICS_TOKEN": TOKEN, "RATELIMIT_ENABLED": False}
+    n = 40
+    for round_ in range(2):  # the second server on the same folder: it was emptied at start
+        with running_gunicorn(
+            database_uri=uri, instance_path=tmp_path / "instance", config=config, workers=2, worker_class="sync"
+        ) as s:
+            with ThreadPoolExecutor(8) as pool:
+                statuses = list(pool.map(lambda _: _get(s.url + "/privacy")[0], range(n)))
+            assert statuses == [200] * n
+            totals = set()
+            for _ in range(8):  # whichever worker answers the scrape
+                status, text = _get(s.url + "/metrics", AUTH)
+                assert status == 200
+                totals.add(value(text, "buurt_http_requests_total", route="/privacy", method="GET", status="2xx"))
+            served = _served_by(folder, "/privacy")
+        assert totals == {n}, (round_, totals, served)
+        assert sum(served.values()) == n
+        assert len(served) == 2, f"both workers should have served some of {n} parallel requests: {served}"
