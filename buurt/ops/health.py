@@ -143,16 +143,20 @@ def _error_name(error: BaseException) -> str:
 
 def check_database(app: Flask, deadline: float) -> tuple[bool, str]:
     """Read a row, then insert one in a transaction that is rolled back (a real write, kept nowhere)."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from buurt.extensions import db
     from buurt.models import Revision
 
     table = Revision.__table__
+    millis = max(1, int(_remaining(deadline) * 1000))
     with db.engine.connect() as conn:
-        restore = _bound_waits(conn, _remaining(deadline))
+        restore = _sqlite_wait(conn, millis)
         try:
             with conn.begin() as transaction:
+                if conn.dialect.name == "postgresql":  # LOCAL: gone with the rollback
+                    conn.execute(text(f"SET LOCAL statement_timeout = {millis}"))
+                    conn.execute(text(f"SET LOCAL lock_timeout = {millis}"))
                 try:
                     conn.execute(select(table.c.name).limit(1)).all()
                 except Exception as error:
@@ -168,30 +172,14 @@ def check_database(app: Flask, deadline: float) -> tuple[bool, str]:
     return True, "lezen en schrijven gelukt"
 
 
-def _bound_waits(conn, seconds: float) -> Callable[[], None]:
-    """Let statements on ``conn`` wait no longer than ``seconds`` (for locks too); returns the undo."""
-    millis = max(1, int(seconds * 1000))
-    if conn.dialect.name == "sqlite":
-        # the app's connections wait up to 15 s for SQLite's write lock; this one not past its deadline
-        driver = conn.connection.dbapi_connection
-        before = int(driver.execute("PRAGMA busy_timeout").fetchone()[0])
-        driver.execute(f"PRAGMA busy_timeout={millis}")
-        return lambda: driver.execute(f"PRAGMA busy_timeout={before}")
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy import text
-
-        # session settings on a pooled connection, so reset when the check ends
-        conn.execute(text(f"SET statement_timeout = {millis}"))
-        conn.execute(text(f"SET lock_timeout = {millis}"))
-        conn.commit()
-
-        def reset() -> None:
-            conn.execute(text("RESET statement_timeout"))
-            conn.execute(text("RESET lock_timeout"))
-            conn.commit()
-
-        return reset
-    return lambda: None
+def _sqlite_wait(conn, millis: int) -> Callable[[], None]:
+    """The app's SQLite connections wait up to 15 s for the write lock; this one until its deadline."""
+    if conn.dialect.name != "sqlite":
+        return lambda: None
+    driver = conn.connection.dbapi_connection
+    before = int(driver.execute("PRAGMA busy_timeout").fetchone()[0])
+    driver.execute(f"PRAGMA busy_timeout={millis}")
+    return lambda: driver.execute(f"PRAGMA busy_timeout={before}")
 
 
 @functools.cache
