@@ -250,7 +250,7 @@ check_ready() {
     for try in $(seq 30); do
         if "$APP/.venv/bin/python" -c 'import sys, urllib.request
 sys.exit(urllib.request.urlopen("http://127.0.0.1:5000/health/ready", timeout=2).status != 200)' 2>/dev/null; then
-            say "ready. https://$DOMAIN/ (the certificate comes with the first visit once DNS points here)"
+            say "ready. https://$DOMAIN/ (Caddy fetches the certificate now, and retries until DNS points here)"
             return 0
         fi
         sleep 1

@@ -57,12 +57,18 @@ def tool(name: str) -> str:
     return path
 
 
+def vps_environ() -> dict[str, str]:
+    """This process's environment without the site settings a test run sets (BUURT_*, and the
+    PostgreSQL URI of `make test-postgres`): a fresh VPS has only what buurt.env says."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("BUURT_") and k != "SQLALCHEMY_DATABASE_URI"}
+
+
 def install(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(INSTALL), "--root", str(root), "--venv", str(VENV), *args],
         capture_output=True,
         text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("BUURT_")},
+        env=vps_environ(),
         timeout=300,
     )
 
@@ -252,7 +258,7 @@ def job_commands() -> dict[str, list[str]]:
 
 def installed_env(root: Path) -> dict[str, str]:
     """The environment the units give: the env file, the instance folder under the scratch root."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BUURT_")}
+    env = vps_environ()
     for line in (root / ENV_FILE.lstrip("/")).read_text().splitlines():
         if line and not line.startswith("#"):
             name, value = line.split("=", 1)
