@@ -6,13 +6,15 @@ on the machine could copy them (issue 12). Now:
 
 - folders the site creates are 0700 and files it writes are 0600, whatever the umask;
 - `flask buurt init` (run by `make run` and `make dev` on every start) tightens an existing
-  instance folder, database (with its -wal/-shm) and photos to the same modes;
+  instance folder, database (with its -wal/-shm) and photos (also in a PHOTO_STORE folder
+  outside the instance folder) to the same modes;
 - gunicorn.conf.py sets the umask 077 for the server, for whatever else a worker creates
   (SQLite's own files among them).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 
@@ -47,8 +49,13 @@ def sqlite_path(database_uri: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
-def tighten(instance_path: str, database_uri: str) -> list[Path]:
-    """Make the instance folder 0700 and the database and photos in it 0600; the paths changed."""
+def tighten(instance_path: str, database_uri: str, photo_folder: Path | None = None) -> list[Path]:
+    """Make the instance folder 0700 and the database and photos in it 0600; the paths changed.
+
+    `photo_folder` is a photo store's folder elsewhere (PHOTO_STORE = a shared folder,
+    buurt.photostore.local_folder): the same modes there. The job locks' files beside the
+    database (buurt.background) are 0600 too.
+    """
     changed = []
 
     def chmod(path: Path, mode: int) -> None:
@@ -62,12 +69,14 @@ def tighten(instance_path: str, database_uri: str) -> list[Path]:
     if database is not None:
         for suffix in SQLITE_SUFFIXES:
             chmod(database.with_name(database.name + suffix), PRIVATE_FILE)
-    uploads = instance / "uploads"
-    if uploads.is_dir():
-        for folder, _folders, files in os.walk(uploads):
-            chmod(Path(folder), PRIVATE_DIR)
-            for name in files:
-                chmod(Path(folder) / name, PRIVATE_FILE)
+        for lock in database.parent.glob(f"{glob.escape(database.name)}.*.lock"):
+            chmod(lock, PRIVATE_FILE)
+    for tree in (instance / "uploads", photo_folder):
+        if tree is not None and Path(tree).is_dir():
+            for folder, _folders, files in os.walk(tree):
+                chmod(Path(folder), PRIVATE_DIR)
+                for name in files:
+                    chmod(Path(folder) / name, PRIVATE_FILE)
     config = instance / "config.py"  # holds SECRET_KEY; written 0600, kept so
     chmod(config, PRIVATE_FILE)
     return changed

@@ -3,6 +3,9 @@
 Only JPEG, PNG and WebP are accepted. Re-encoding writes fresh pixels and nothing else: EXIF (with GPS),
 XMP, ICC profiles and PNG text chunks are all dropped. The orientation from EXIF is applied first so the
 photo still shows the right way up.
+
+Where the file goes is the photo store's business (buurt.photostore: a folder, a shared folder or
+S3); this module only makes the bytes and the name.
 """
 
 from __future__ import annotations
@@ -11,14 +14,13 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from buurt.exceptions import UserError
-from buurt.private_files import private_dir, write_private
+from buurt.photostore import PhotoStore
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,6 @@ MAX_SIDE = 2560  # larger photos are scaled down (also keeps the stored file sma
 # 16 MP phone photo (4032 x 3024, 4624 x 3468) and a 5K screenshot; costs at most ~80 MB for a PNG and
 # ~250 MB for a WebP (libwebp keeps two canvases). A sequential JPEG is decoded at reduced scale instead.
 FULL_DECODE_MAX_PIXELS = 4096 * 4096
-NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.")
 
 
 class PhotoRejected(UserError, ValueError):
@@ -159,26 +160,8 @@ def jpeg_needs_full_buffer(data: bytes) -> bool:
     return True
 
 
-def upload_dir(instance_path: str) -> Path:
-    return Path(instance_path) / "uploads" / "incidents"
-
-
-def store(photo: CleanPhoto, instance_path: str) -> str:
-    """Write the photo under a random name, readable by the site's user only (0600); return that name."""
-    folder = private_dir(upload_dir(instance_path))
+def save(photo: CleanPhoto, store: PhotoStore) -> str:
+    """Store the photo under a new random name (private to the site); return that name."""
     name = f"{secrets.token_hex(16)}.{photo.extension}"
-    write_private(folder / name, photo.data)
+    store.write(name, photo.data)
     return name
-
-
-def path_of(name: str, instance_path: str) -> Path | None:
-    """The file for a stored name, or None when the name is not one of ours."""
-    if not name or not set(name) <= NAME_CHARS or name.count(".") != 1 or name.startswith("."):
-        return None
-    path = upload_dir(instance_path) / name
-    return path if path.is_file() else None
-
-
-def remove(name: str | None, instance_path: str) -> None:
-    if name and (path := path_of(name, instance_path)) is not None:
-        path.unlink(missing_ok=True)

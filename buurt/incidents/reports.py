@@ -25,6 +25,7 @@ from buurt.incidents.errors import IncidentError, InvalidReportLink, OutsideArea
 from buurt.models import Incident, IncidentCategory, IncidentStatus, Resident, ResidentStatus, utcnow
 from buurt.once import claim as claim_once
 from buurt.once import record as record_once
+from buurt.photostore import PhotoStoreUnavailable, photo_store
 from buurt.residents.links import resident_from_token, resident_token_data
 from buurt.tokens import InvalidToken, make_token
 from buurt.urls import personal_link
@@ -184,22 +185,36 @@ def report_incident(
         reporter_user_id=user.id if user is not None else None,
         reporter_resident_id=resident.id if resident is not None else None,
     )
+    store = photo_store(current_app)
     name = None
     try:
         if cleaned is not None:
-            name = photos.store(cleaned, current_app.instance_path)
+            name = photos.save(cleaned, store)
             incident.photo_filename, incident.photo_mime = name, cleaned.mime
         db.session.add(incident)
         db.session.flush()
         record_once(claim, incident_id=incident.id)
         audit.record("incidents.report", "incident", incident.id, by_resident=resident is not None)
         db.session.commit()
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        photos.remove(name, current_app.instance_path)
+        if name is not None:
+            _forget_photo(store, name)
+        if isinstance(error, PhotoStoreUnavailable):
+            raise IncidentError(
+                _("De foto kon nu niet worden bewaard. Probeer het zo opnieuw, of meld het zonder foto.")
+            ) from error
         raise
     log.info("incident %s reported (group %s)", incident.id, incident.group_id)
     return incident
+
+
+def _forget_photo(store, name: str) -> None:
+    """The photo of a report that was not stored goes too (best effort: the error that got us here counts)."""
+    try:
+        store.delete(name)
+    except PhotoStoreUnavailable:
+        log.warning("photo of an unsaved report left in the store")
 
 
 # --- moderation ---------------------------------------------------------------------------------------

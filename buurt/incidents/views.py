@@ -42,6 +42,7 @@ from buurt.models import Incident, IncidentCategory, utcnow
 from buurt.once import AlreadySubmitted
 from buurt.once import previous as previous_once
 from buurt.personal_links import is_opening, posted_token, render_open_page
+from buurt.photostore import PhotoStoreUnavailable, photo_store
 from buurt.times import local_now, local_to_utc, to_local
 from buurt.urls import personal_link
 
@@ -218,11 +219,15 @@ def detail(incident_id: int):
 def photo(incident_id: int):
     """The photo of an incident: beheerders and wijkagenten only, never cached."""
     incident = _load(incident_id)
-    path = photos.path_of(incident.photo_filename or "", current_app.instance_path)
-    if path is None:
+    try:
+        data = photo_store(current_app).read(incident.photo_filename or "")
+    except PhotoStoreUnavailable:
+        message = _("De foto kan nu niet worden geladen. Probeer het over een paar minuten opnieuw.")
+        return render_template("errors/error.html", code=503, message=message), 503
+    if data is None:
         return render_template("errors/error.html", code=404, message=_("Bij dit incident hoort geen foto.")), 404
     audit.record("incidents.photo", "incident", incident.id, commit=True)
-    response = Response(path.read_bytes(), mimetype=incident.photo_mime or "application/octet-stream")
+    response = Response(data, mimetype=incident.photo_mime or "application/octet-stream")
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = "inline"
     return response

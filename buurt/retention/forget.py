@@ -16,6 +16,7 @@ by the retention rules (buurt.retention) and by a beheerder's "Verwijderen" of a
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC
 
 from flask import current_app
@@ -25,23 +26,29 @@ from sqlalchemy.orm import Session
 from buurt import audit
 from buurt.addresses.services import ONLINE_SOURCES
 from buurt.extensions import db
-from buurt.incidents import photos
 from buurt.incidents.blur import cell_centre, cell_indices
 from buurt.models import Address, AuditEntry, GroupTask, Incident, OutboxMessage, Resident, TaskKind, utcnow
+from buurt.photostore import PhotoStoreUnavailable, photo_store
 from buurt.times import local_midnight, to_local
+
+log = logging.getLogger(__name__)
 
 _DOOMED = "buurt.retention.doomed_photos"  # in Session.info: photo files to remove once the commit succeeds
 
 
 def remove_photo_after_commit(name: str | None) -> None:
-    """The photo file goes when this transaction commits (a rollback keeps it, with its row)."""
+    """The photo goes from the photo store (buurt.photostore) when this transaction commits (a
+    rollback keeps it, with its row)."""
     if name:
-        db.session.info.setdefault(_DOOMED, []).append((name, current_app.instance_path))
+        db.session.info.setdefault(_DOOMED, []).append((name, photo_store(current_app)))
 
 
 def _after_commit(session: Session) -> None:
-    for name, instance_path in session.info.pop(_DOOMED, ()):
-        photos.remove(name, instance_path)
+    for name, store in session.info.pop(_DOOMED, ()):
+        try:
+            store.delete(name)
+        except PhotoStoreUnavailable:  # the rows are gone already; the commit must not fail now
+            log.error("photo of an erased incident left in the store (%s)", store.describe())
 
 
 def _after_rollback(session: Session) -> None:

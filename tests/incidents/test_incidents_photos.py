@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 from buurt.extensions import db
-from buurt.incidents.photos import PhotoRejected, clean_photo, path_of
+from buurt.incidents.photos import PhotoRejected, clean_photo
 from buurt.models import AuditEntry, Incident
+from buurt.photostore import photo_store
 from tests.incidents.conftest import jpeg_with_gps, png_bytes, report_data, reported
 from tests.link_support import open_link, submit_link
 
@@ -70,7 +71,7 @@ def test_too_many_pixels_is_refused():
 
 def test_stored_names_are_only_ours(app):
     for name in ("../config.py", "/etc/passwd", "", "a/b.jpg", "..jpg", "x.jpg.png"):
-        assert path_of(name, app.instance_path) is None
+        assert photo_store(app).read(name) is None
 
 
 @pytest.fixture
@@ -81,10 +82,9 @@ def with_photo(client, resident_link):
 
 
 def test_uploaded_photo_on_disk_has_no_gps(app, with_photo):
-    path = path_of(with_photo.photo_filename, app.instance_path)
-    data = path.read_bytes()
+    data = photo_store(app).read(with_photo.photo_filename)
     assert b"FictiefCameraMerk" not in data
-    with Image.open(path) as image:
+    with Image.open(io.BytesIO(data)) as image:
         assert dict(image.getexif()) == {}
 
 

@@ -13,6 +13,7 @@ from buurt.models import AuditEntry, Incident, ResidentStatus, utcnow
 from buurt.times import to_local
 from tests.incidents.conftest import INSIDE, OUTSIDE, jpeg_with_gps, report_data, reported
 from tests.link_support import open_link, submit_link
+from tests.ops.photo_support import stored_names
 
 
 def incidents():
@@ -165,16 +166,13 @@ def test_request_over_max_content_length_gets_the_dutch_413(client, resident_lin
     ],
 )
 def test_non_image_upload_is_refused(client, resident_link, app, content, name):
-    from buurt.incidents.photos import upload_dir
-
-    folder = upload_dir(app.instance_path)
-    before = set(folder.iterdir()) if folder.is_dir() else set()
+    before = stored_names(app)
     data = report_data(photo=(io.BytesIO(content), name))
     response = submit_link(client, resident_link, data=data, content_type="multipart/form-data")
     assert response.status_code == 200
     assert "geen foto" in response.get_data(as_text=True)
     assert incidents() == []
-    assert (set(folder.iterdir()) if folder.is_dir() else set()) == before  # nothing half-written
+    assert stored_names(app) == before  # nothing half-written
 
 
 def test_photo_is_stored_under_a_random_name(client, resident_link, app):

@@ -9,13 +9,14 @@ import pytest
 
 from buurt import once
 from buurt.extensions import db
-from buurt.incidents import photos, reports
+from buurt.incidents import reports
 from buurt.models import FormSubmission, Incident, IncidentCategory, utcnow
 from buurt.times import to_local
 from tests.concurrency import run_at_once
 from tests.conftest import token_in
 from tests.incidents.conftest import INSIDE, jpeg_with_gps, report_data, reported
 from tests.link_support import open_link, submit_link
+from tests.ops.photo_support import stored_names
 
 
 def incidents() -> list[Incident]:
@@ -24,8 +25,7 @@ def incidents() -> list[Incident]:
 
 
 def stored_photos(app) -> int:
-    folder = photos.upload_dir(app.instance_path)
-    return len(list(folder.iterdir())) if folder.is_dir() else 0
+    return len(stored_names(app))
 
 
 def test_resident_report_posted_twice_stores_one_incident(client, resident_link):

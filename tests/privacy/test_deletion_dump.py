@@ -16,12 +16,10 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import current_app
 from sqlalchemy import select
 
 from buurt.areas.services import place
 from buurt.extensions import db
-from buurt.incidents import photos
 from buurt.models import (
     Address,
     AuditEntry,
@@ -35,8 +33,9 @@ from buurt.models import (
     utcnow,
 )
 from buurt.outbox import queue_mail
-from tests.incidents.conftest import INSIDE, jpeg_with_gps
+from tests.incidents.conftest import INSIDE
 from tests.link_support import open_link, post_link
+from tests.ops.photo_support import is_stored, store_test_photo
 
 NAME = "Zwaantje Q. Privacytest"
 PHONE = "+31687123945"
@@ -117,7 +116,7 @@ def app_config(mail_app_config):
 
 @pytest.fixture
 def person(app, make_resident, make_address, make_user, groups):
-    """The resident with everything that can refer to them; returns (resident id, incident id, photo path)."""
+    """The resident with everything that can refer to them; returns (resident id, incident id, photo name)."""
     [west] = [g for g in groups if g.slug == "rijnsoever-west"]
     resident = make_resident(
         west,
@@ -139,7 +138,7 @@ def person(app, make_resident, make_address, make_user, groups):
         postcode=POSTCODE, number=HOUSE, addition=ADDITION, street=STREET, lat=HOME[0], lon=HOME[1], source="pdok"
     )
     # an incident they reported, near home, with a photo and their name and number in the text
-    name = photos.store(photos.clean_photo(jpeg_with_gps(), max_pixels=10**7), current_app.instance_path)
+    name = store_test_photo()
     incident = Incident(
         category=IncidentCategory.VERDACHTE_SITUATIE,
         occurred_at=utcnow(),
@@ -166,7 +165,7 @@ def person(app, make_resident, make_address, make_user, groups):
     )
     db.session.commit()
     beheerder = make_user(Role.BEHEERDER, groups=[west])
-    return resident.id, incident.id, photos.path_of(name, current_app.instance_path), beheerder
+    return resident.id, incident.id, name, beheerder
 
 
 def test_delete_my_data_leaves_no_trace_in_any_table_or_file(app, client, login, person, deliver_mail):
@@ -194,8 +193,7 @@ def test_delete_my_data_leaves_no_trace_in_any_table_or_file(app, client, login,
     assert open_link(client, link).status_code == 200
     before = traces_in(dump_tables())
     assert {"resident", "incident", "address", "group_task"} <= set(before), before
-    assert photo_path is not None
-    assert photo_path.is_file()
+    assert is_stored(photo_path)
 
     response = post_link(client, link, "/mijn-gegevens/verwijderen", {"confirm": "y"})
     assert response.status_code == 200
@@ -207,7 +205,7 @@ def test_delete_my_data_leaves_no_trace_in_any_table_or_file(app, client, login,
     [task] = db.session.scalars(select(GroupTask).where(GroupTask.display_name.is_not(None))).all()
     assert (task.kind, task.resident_id, task.done_at) == (TaskKind.REMOVE_FROM_WHATSAPP, None, None)
     assert traces_in(dump_files(Path(app.instance_path))) == {}
-    assert not photo_path.exists()
+    assert not is_stored(photo_path)
 
     # what stays is anonymous: the report (category, day, area), audit rows without the id
     incident = db.session.get(Incident, incident_id)
@@ -236,8 +234,8 @@ def test_delete_my_data_leaves_no_trace_in_any_table_or_file(app, client, login,
 
 @pytest.fixture
 def noord_photo_incident(app, groups):
-    """An incident in Noord with a photo on disk; returns (incident, photo path)."""
-    name = photos.store(photos.clean_photo(jpeg_with_gps(), max_pixels=10**7), current_app.instance_path)
+    """An incident in Noord with a photo in the store; returns (incident, photo name)."""
+    name = store_test_photo()
     lat, lon = INSIDE["rijnsoever-noord"]
     placement = place(lat, lon)
     incident = Incident(
@@ -253,7 +251,7 @@ def noord_photo_incident(app, groups):
     )
     db.session.add(incident)
     db.session.commit()
-    return incident, photos.path_of(name, current_app.instance_path)
+    return incident, name
 
 
 def test_a_beheerder_deletes_an_incident_with_its_photo(client, login, make_user, groups, noord_photo_incident):
@@ -268,7 +266,7 @@ def test_a_beheerder_deletes_an_incident_with_its_photo(client, login, make_user
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Incident, incident_id) is None
-    assert not photo_path.exists()
+    assert not is_stored(photo_path)
     entry = db.session.scalars(select(AuditEntry).filter_by(action="incidents.delete")).one()
     assert (entry.target_type, entry.target_id) == ("incident", incident_id)
     assert traces(repr(entry.details)) == []
@@ -284,7 +282,7 @@ def test_only_who_may_hide_may_delete(client, login, make_user, groups, noord_ph
     assert client.post(f"/incidenten/{incident.id}/verwijderen").status_code == 403
     db.session.expire_all()
     assert db.session.get(Incident, incident.id) is not None
-    assert photo_path.exists()
+    assert is_stored(photo_path)
 
 
 def test_delete_needs_the_csrf_token(app, client, login, make_user, groups, noord_photo_incident):
@@ -294,7 +292,7 @@ def test_delete_needs_the_csrf_token(app, client, login, make_user, groups, noor
     client.post(f"/incidenten/{incident.id}/verwijderen")
     db.session.expire_all()
     assert db.session.get(Incident, incident.id) is not None
-    assert photo_path.exists()
+    assert is_stored(photo_path)
 
 
 def test_an_anonymised_incident_says_so_and_shows_nothing_personal(client, login, make_user, noord_photo_incident):
@@ -305,7 +303,7 @@ def test_an_anonymised_incident_says_so_and_shows_nothing_personal(client, login
     exact = (incident.lat, incident.lon)
     assert anonymise_incident(incident)
     db.session.commit()
-    assert not photo_path.exists()
+    assert not is_stored(photo_path)
     assert (incident.lat, incident.lon) != exact
     assert incident.photo_filename is None
     login(make_user(Role.WIJKAGENT))

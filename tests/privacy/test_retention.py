@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 import buurt.retention
 from buurt.areas.services import place
 from buurt.extensions import db
-from buurt.incidents import photos
 from buurt.incidents.blur import cell_indices
 from buurt.models import (
     Address,
@@ -43,7 +42,8 @@ from buurt.models import (
 from buurt.retention import CATEGORY_LABELS, RULES, RULES_BY_KEY, run_purge
 from buurt.retention.schedule import PurgeThread, purge_due
 from buurt.times import to_local
-from tests.incidents.conftest import INSIDE, jpeg_with_gps
+from tests.incidents.conftest import INSIDE
+from tests.ops.photo_support import is_stored, store_test_photo
 from tests.privacy.test_deletion_dump import (
     EMAIL,
     HOME,
@@ -79,11 +79,11 @@ def count(model, *where) -> int:
 
 
 def stored_photo() -> str:
-    return photos.store(photos.clean_photo(jpeg_with_gps(), max_pixels=10**7), current_app.instance_path)
+    return store_test_photo()
 
 
 def photo_exists(name: str) -> bool:
-    return photos.path_of(name, current_app.instance_path) is not None
+    return is_stored(name)
 
 
 def seed_person(groups, make_resident, make_user, status: S, at: datetime, **fields) -> Seeded:

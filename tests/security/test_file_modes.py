@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from buurt.extensions import db
-from buurt.incidents.photos import path_of
 from buurt.models import Incident, ResidentStatus
+from buurt.photostore import photo_store
 from tests.gunicorn_support import CONFIG_FILE, VENV_BIN, running_gunicorn
 from tests.incidents.conftest import jpeg_with_gps, report_data, reported
 from tests.link_support import submit_link
@@ -46,7 +46,7 @@ def test_an_uploaded_photo_is_0600_in_0700_folders(app, client, groups, make_res
     data = report_data(photo=(io.BytesIO(jpeg_with_gps()), "foto.jpg"))
     assert reported(submit_link(client, link, data=data, content_type="multipart/form-data"))
 
-    photo = path_of(db.session.scalar(db.select(Incident)).photo_filename, app.instance_path)
+    photo = photo_store(app).folder / db.session.scalar(db.select(Incident)).photo_filename  # the folder store
     assert mode(photo) == 0o600
     assert mode(photo.parent) == 0o700  # uploads/incidents
     assert mode(photo.parent.parent) == 0o700  # uploads

@@ -18,11 +18,11 @@ from buurt.incidents.photos import (
     PhotoRejected,
     clean_photo,
     jpeg_needs_full_buffer,
-    upload_dir,
 )
 from buurt.models import Incident, ResidentStatus
 from tests.incidents.conftest import report_data
 from tests.link_support import submit_link
+from tests.ops.photo_support import stored_names
 
 
 @pytest.fixture
@@ -36,8 +36,7 @@ def resident_link(app, groups, make_resident):
 
 
 def stored_files(app) -> set:
-    folder = upload_dir(app.instance_path)
-    return set(folder.iterdir()) if folder.is_dir() else set()
+    return stored_names(app)
 
 
 def post_photo(client, resident_link, content: bytes, name: str):
