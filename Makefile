@@ -89,7 +89,7 @@ test: venv-dev translations browser redis postgres deploy-tools
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## test-postgres: the whole suite again on a throwaway PostgreSQL cluster on 127.0.0.1
-test-postgres: venv-dev translations browser redis
+test-postgres: venv-dev translations browser redis postgres deploy-tools
 	scripts/with_postgres.sh $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## lint: ruff (lint + format check) and the layer contracts
