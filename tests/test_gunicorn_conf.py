@@ -82,3 +82,38 @@ def test_control_a_slow_client_holds_a_sync_worker(app, tmp_path, slow_clients):
         assert slow.finish() == 400
         assert server.get("/health", timeout=HEALTH_TIMEOUT_S)[0] == 200
         assert "Using worker: sync" in server.log()
+
+
+# --- logs and metrics (issue 16) -------------------------------------------------------------------------
+
+
+def test_json_log_format_gives_gunicorn_the_apps_json_formatter(monkeypatch):
+    assert _load_config(monkeypatch)["logconfig_dict"] == {}  # text: gunicorn's own log, as before
+    config = _load_config(monkeypatch, BUURT_LOG_FORMAT="json")
+    logconfig = config["logconfig_dict"]
+    assert logconfig["formatters"]["json"]["()"] == "buurt.ops.logs.JsonFormatter"
+    assert logconfig["loggers"]["gunicorn.error"]["handlers"] == ["json"]
+    assert logconfig["root"]["handlers"] == ["json"]
+    assert logconfig["disable_existing_loggers"] is False
+    assert config["accesslog"] is None  # the app's access record replaces it
+
+
+def test_the_metrics_folder_is_emptied_at_start_or_made(monkeypatch, tmp_path):
+    config = _load_config(monkeypatch)
+    given = tmp_path / "metrics"
+    given.mkdir()
+    (given / "counter_4242.db").write_bytes(b"stale")
+    (given / "keep.txt").write_text("not ours")
+    folder, made = config["metrics_dir_ready"]({"PROMETHEUS_MULTIPROC_DIR": str(given)})
+    assert (folder, made) == (given, False)
+    assert sorted(p.name for p in given.iterdir()) == ["keep.txt"]
+
+    environ: dict[str, str] = {}
+    folder, made = config["metrics_dir_ready"](environ)
+    try:
+        assert made
+        assert environ["PROMETHEUS_MULTIPROC_DIR"] == str(folder)
+        assert folder.is_dir()
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    finally:
+        folder.rmdir()

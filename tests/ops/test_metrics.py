@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from buurt.extensions import db
 from buurt.models import ResidentStatus, utcnow
-from tests.gunicorn_support import running_gunicorn
+from tests.gunicorn_support import SlowBodyClient, running_gunicorn
 from tests.privacy.seed import PEOPLE, find_secrets, secrets
 
 TOKEN = "metrics-token-for-tests-0123456789"
@@ -250,27 +249,40 @@ def _served_by(folder: Path, route: str) -> dict[str, float]:
 
 
 def test_two_gunicorn_workers_show_one_total_and_a_restart_starts_from_zero(app, tmp_path, monkeypatch):
-    """Sync workers here (the mode is per process, whatever the worker class): a busy sync worker
-    is not accepting, so parallel requests reach both. gthread workers let one take them all."""
+    """Which worker serves what is made certain with sync workers and a client that trickles its
+    body (tests.gunicorn_support.SlowBodyClient): while it holds one worker, every request and the
+    scrape go to the other. Each scrape must show both workers' requests. The mode is per process,
+    so it is the same for gunicorn.conf.py's gthread workers."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     db.session.remove()
     folder = tmp_path / "metrics"
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))  # the server's environment (server_env)
     config = {"METRICS_TOKEN": TOKEN, "RATELIMIT_ENABLED": False}
-    n = 40
+    k = 10
+
+    def privacy_pages_and_a_scrape(url: str) -> float:
+        assert [_get(url + "/privacy")[0] for _ in range(k)] == [200] * k
+        status, text = _get(url + "/metrics", AUTH)
+        assert status == 200
+        return value(text, "buurt_http_requests_total", route="/privacy", method="GET", status="2xx")
+
     for round_ in range(2):  # the second server on the same folder: it was emptied at start
         with running_gunicorn(
             database_uri=uri, instance_path=tmp_path / "instance", config=config, workers=2, worker_class="sync"
         ) as s:
-            with ThreadPoolExecutor(8) as pool:
-                statuses = list(pool.map(lambda _: _get(s.url + "/privacy")[0], range(n)))
-            assert statuses == [200] * n
-            totals = set()
-            for _ in range(8):  # whichever worker answers the scrape
-                status, text = _get(s.url + "/metrics", AUTH)
-                assert status == 200
-                totals.add(value(text, "buurt_http_requests_total", route="/privacy", method="GET", status="2xx"))
+            first = SlowBodyClient(s.port)  # holds worker A: B serves the pages and the scrape
+            try:
+                seen_by_b = privacy_pages_and_a_scrape(s.url)
+                second = SlowBodyClient(s.port)  # only B accepts: now B is held
+                try:
+                    assert first.finish() == 400  # A is free again: A serves the pages and the scrape
+                    seen_by_a = privacy_pages_and_a_scrape(s.url)
+                    assert second.finish() == 400
+                finally:
+                    second.close()
+            finally:
+                first.close()
             served = _served_by(folder, "/privacy")
-        assert totals == {n}, (round_, totals, served)
-        assert sum(served.values()) == n
-        assert len(served) == 2, f"both workers should have served some of {n} parallel requests: {served}"
+        assert (seen_by_b, seen_by_a) == (k, 2 * k), round_
+        assert sum(served.values()) == 2 * k
+        assert len(served) == 2, served  # both workers served pages
