@@ -11,7 +11,7 @@ from buurt.background import instance_lock
 from buurt.cli import buurt_cli
 from buurt.extensions import db
 from buurt.models import utcnow
-from buurt.ops import backup
+from buurt.ops import backup, restore
 
 
 @buurt_cli.command("backup")
@@ -61,8 +61,8 @@ def restore_command(archive: Path, force: bool, passphrase_file: Path | None):
     click.echo("Stop de site (op elke machine) voordat u een backup terugzet; start haar pas als dit klaar is.")
     passphrase = _passphrase(passphrase_file or app.config.get("BACKUP_PASSPHRASE_FILE"))
     try:
-        result = backup.restore_backup(app, archive, force=force, passphrase=passphrase)
-    except backup.HalfRestored as error:
+        result = restore.restore_backup(app, archive, force=force, passphrase=passphrase)
+    except restore.HalfRestored as error:
         click.secho(error.message, err=True, fg="red", bold=True)
         raise SystemExit(2) from None
     except backup.BackupError as error:

@@ -1,4 +1,4 @@
-"""Backups that restore (issue 16, buurt.ops.backup): the real `flask buurt backup` and `restore`
+"""Backups that restore (issue 16, buurt.ops.backup and buurt.ops.restore): the real `flask buurt backup` and `restore`
 commands as subprocesses, on SQLite and on a real PostgreSQL in every run.
 
 The main test backs up a live gunicorn while threads post sign-ups and incident reports with
@@ -41,7 +41,7 @@ from tests.postgres_support import postgres_server  # noqa: F401 - the fixture
 PASSWORD = "correct horse battery staple"
 SERVER_CONFIG = {"RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False}
 #: rows that change after they are written (counters, logins, the outbox): compared by count only
-#: when the site kept writing after the backup; `revision` a restore moves on (buurt.ops.backup)
+#: when the site kept writing after the backup; `revision` a restore moves on (buurt.ops.restore)
 CHANGING = {"revision", "rate_limit_counter", "user_session", "outbox_message", "seat_lock", "user", "form_submission"}
 
 
@@ -230,6 +230,14 @@ class Writers:
         for thread in self.threads:
             thread.join(60)
 
+    def wait_for(self, *, reports: int, signups: int = 0) -> None:
+        """Until that many reports and sign-ups are stored (a writer that fails ends the test)."""
+        deadline = time.monotonic() + 120  # a guard against a hang, not a measurement
+        while self.reports < reports or self.signups < signups:
+            assert self.errors == []
+            assert time.monotonic() < deadline, "the writers stopped writing"
+            time.sleep(0.05)
+
     def _report(self, worker: int) -> None:
         session = requests.Session()
         answer = session.post(f"{self.url}/inloggen", data={"email": self.email, "password": PASSWORD}, timeout=30)
@@ -276,13 +284,10 @@ def test_a_backup_of_a_live_site_under_writes_restores_whole(new_instance):
         running_gunicorn(database_uri=site.uri, instance_path=site.folder, config=SERVER_CONFIG, workers=2) as server,
         Writers(server.url, email, addresses) as writers,
     ):
-        while writers.reports < 3 and not writers.errors:  # the writers are going before the backup starts
-            time.sleep(0.05)
-        during = site.backup(process=True)  # a timer's run: a process of its own
-        reports_during_backup = writers.reports
+        writers.wait_for(reports=3, signups=1)  # writing before the backup starts ...
+        during = site.backup(process=True)  # (a timer's run: a process of its own)
+        writers.wait_for(reports=writers.reports + 2)  # ... and after it ended
     assert writers.errors == []
-    assert writers.reports > reports_during_backup >= 3
-    assert writers.signups > 0
     manifest = manifest_of(during)
 
     # Restore into a fresh instance: a new folder and a new, empty database
@@ -318,7 +323,7 @@ def test_a_backup_of_a_live_site_under_writes_restores_whole(new_instance):
     source["audit_entry"].pop()
     assert restored.keys() == source.keys()
     for table, rows in source.items():
-        if table == "revision":  # moved past both values (buurt.ops.backup): no cache can be stale
+        if table == "revision":  # moved past both values (buurt.ops.restore): no cache can be stale
             assert [r[0] for r in restored[table]] == [r[0] for r in rows]
             assert all(r[1] > s[1] for r, s in zip(restored[table], rows, strict=True))
         else:
