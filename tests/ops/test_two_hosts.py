@@ -160,8 +160,10 @@ def test_a_photo_uploaded_with_an_incident_on_a_is_served_on_b(a, b):
     assert on_b.status_code == 200, on_b.text[:300]
     assert on_b.headers["Content-Type"] == "image/jpeg"
     assert on_b.content == on_a.content
-    assert list((a.instance_path).rglob("*.jpg")) == []  # nothing in either host's own folder
-    assert list((b.instance_path).rglob("*.jpg")) == []
+    shared = a.instance_path.parent / "photos"  # PHOTO_STORE of both hosts (two_hosts_support)
+    assert on_a.content in [path.read_bytes() for path in shared.iterdir()]
+    assert list(a.instance_path.rglob("*.jpg")) == []  # nothing in either host's own folder
+    assert list(b.instance_path.rglob("*.jpg")) == []
 
 
 def _jpeg() -> bytes:
