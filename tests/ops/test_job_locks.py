@@ -370,3 +370,31 @@ def test_geocode_pending_says_busy_and_exits_0(tmp_path, shared_database):
         assert done.stdout.strip() == "geocode-pending: overgeslagen, al bezig op een andere machine/proces."
     finally:
         _dispose(here)
+
+
+def test_postgresql_holds_the_lock_outside_any_transaction(tmp_path, postgres_server):  # noqa: F811 - the fixture
+    """The holder's connection is idle, not "idle in transaction": no snapshot held for the whole job
+    (vacuum goes on), no idle_in_transaction_session_timeout can end it; and it is not the session's."""
+    from sqlalchemy import text
+
+    from buurt.extensions import db
+
+    uri = postgres_server.new_database("joblock")
+    here = app_on(tmp_path / "here", uri)
+    try:
+        with here.app_context(), job_lock(here, "purge") as got:
+            assert got
+            session_pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            holders = db.session.execute(
+                text(
+                    "SELECT a.pid, a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.granted"
+                )
+            ).all()
+            db.session.rollback()
+        assert len(holders) == 1
+        [(pid, state)] = holders
+        assert state == "idle"
+        assert pid != session_pid
+    finally:
+        _dispose(here)
