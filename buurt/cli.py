@@ -40,7 +40,7 @@ def init_command():
     import flask_migrate
     from sqlalchemy.exc import SQLAlchemyError
 
-    from buurt import private_files
+    from buurt import photostore, private_files
     from buurt.areas.services import seed_default_neighbourhood
     from buurt.ops import health
 
@@ -62,8 +62,12 @@ def init_command():
             click.echo("Database is bijgewerkt; bestaande gegevens zijn behouden.")
     try:
         # the instance folder, database and photos hold residents' data: the site's user only
-        private_files.tighten(current_app.instance_path, current_app.config["SQLALCHEMY_DATABASE_URI"])
-    except OSError as error:
+        private_files.tighten(
+            current_app.instance_path,
+            current_app.config["SQLALCHEMY_DATABASE_URI"],
+            photo_folder=photostore.local_folder(current_app),
+        )
+    except (OSError, ValueError) as error:
         click.echo(f"Rechten aanscherpen is mislukt ({type(error).__name__}).", err=True)
     report = health.probe(current_app, health.REQUIRED)
     echo_report(report)

@@ -207,6 +207,7 @@ class Defaults:
     PHOTO_STORE = None
     PHOTO_S3_ENDPOINT_URL = None
     PHOTO_S3_REGION = None
+    PHOTO_S3_SSE = "AES256"  # "" for a provider that refuses SSE-S3 (MinIO without KMS), "aws:kms" for KMS
     # Backups (`flask buurt backup` / `restore`): dated archives in this folder (None:
     # <instance>/backups), the newest BACKUP_KEEP kept; with BACKUP_PASSPHRASE_FILE set, encrypted
     # with the passphrase in that file (a file, so the passphrase is in no environment or unit).

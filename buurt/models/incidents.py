@@ -55,7 +55,7 @@ class Incident(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict | None] = mapped_column(JSON)  # persons/vehicles: clothing, height, plate...
     police_called: Mapped[bool] = mapped_column(default=False)
-    photo_filename: Mapped[str | None] = mapped_column(String(80))  # under instance/uploads
+    photo_filename: Mapped[str | None] = mapped_column(String(80))  # a name in the photo store (buurt.photostore)
     photo_mime: Mapped[str | None] = mapped_column(String(40))
     reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # indexed: erasing a resident (buurt.retention.forget) looks up their reports
