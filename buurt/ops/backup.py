@@ -11,9 +11,8 @@ An archive is a plain tar (readable without buurt, docs/backup.md) holding
   photos' SHA-256, counted in the same snapshot as the dump, so a restore can prove it is whole.
   No secret: no SECRET_KEY, no database URI.
 
-With BACKUP_PASSPHRASE_FILE the tar is encrypted in the age format (scrypt passphrase) by pyrage,
-so ``age -d`` (Debian's ``age``) restores it without buurt. pyrage's passphrase API works on bytes
-in memory: a backup holds the archive twice in RAM for a moment (docs/backup.md has the numbers).
+With BACKUP_PASSPHRASE_FILE the tar is encrypted with that passphrase in the age format
+(buurt.ops.agefile, which says why not pyrage), so Debian's ``age -d`` restores it without buurt.
 
 The way back is buurt.ops.restore.
 """
@@ -53,7 +52,6 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 PHOTOS = "photos/"
 MEMBERS = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
-AGE_MAGIC = b"age-encryption.org/v1"
 AUDIT_ACTION = "ops.backup"
 LOCK = "backup"  # buurt.background.instance_lock
 DUE_AFTER = timedelta(hours=20)  # a daily timer that fires a little early still makes its backup
@@ -136,14 +134,14 @@ class _Snapshot:
 
 def make_backup(app: Flask, output: Path | None = None, *, passphrase: str | None = None) -> BackupResult:
     """Write one archive of the database and photos into `output` (default BACKUP_DIR); prune old ones."""
-    started = time.monotonic()
+    started, started_at = time.monotonic(), utcnow()
     folder = _archive_folder(app, output)
     staging = Path(tempfile.mkdtemp(prefix=".buurt-backup-", dir=folder))  # 0700
     try:
         snapshot = _dump_database(app, staging)
         plain = staging / "archive.tar"
-        photos, missing = _write_tar(plain, snapshot, app)
-        final = _final_name(folder, encrypted=passphrase is not None)
+        photos, missing = _write_tar(plain, snapshot, app, started_at)
+        final = _final_name(folder, started_at, encrypted=passphrase is not None)
         partial = staging / final.name
         if passphrase is not None:
             _encrypt(plain, partial, passphrase)
@@ -153,7 +151,8 @@ def make_backup(app: Flask, output: Path | None = None, *, passphrase: str | Non
         os.replace(partial, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    removed = prune(folder, int(app.config.get("BACKUP_KEEP") or 14))
+    # BACKUP_DIR is buurt's own; a folder given with --output may hold archives someone keeps on purpose
+    removed = prune(folder, int(app.config.get("BACKUP_KEEP") or 14)) if output is None else []
     result = BackupResult(
         path=final,
         size=final.stat().st_size,
@@ -184,8 +183,8 @@ def _archive_folder(app: Flask, output: Path | None) -> Path:
     return folder
 
 
-def _final_name(folder: Path, *, encrypted: bool) -> Path:
-    stamp = utcnow().strftime("%Y-%m-%dT%H%M%SZ")
+def _final_name(folder: Path, started_at: datetime, *, encrypted: bool) -> Path:
+    stamp = started_at.strftime("%Y-%m-%dT%H%M%SZ")
     suffix = ".tar.age" if encrypted else ".tar"
     path, n = folder / f"buurt-{stamp}{suffix}", 1
     while path.exists():  # two backups in one second (tests, a manual run beside the timer)
@@ -245,7 +244,7 @@ def _dump_postgresql(app: Flask, target: Path) -> _Snapshot:
     return _Snapshot("postgresql", target, revision, counts, photos)
 
 
-def _write_tar(path: Path, snapshot: _Snapshot, app: Flask) -> tuple[int, int]:
+def _write_tar(path: Path, snapshot: _Snapshot, app: Flask, started_at: datetime) -> tuple[int, int]:
     """The database, then every photo in the store, then the manifest; (photos, named but erased)."""
     store = photo_store(app)
     hashes: dict[str, str] = {}
@@ -261,7 +260,7 @@ def _write_tar(path: Path, snapshot: _Snapshot, app: Flask) -> tuple[int, int]:
         missing = len(snapshot.photos - hashes.keys())
         manifest = {
             "format": FORMAT,
-            "created_at": utcnow().isoformat(timespec="seconds"),
+            "created_at": started_at.isoformat(timespec="seconds"),
             "app_version": app_version(),
             "database": {
                 "kind": snapshot.kind,
@@ -292,13 +291,14 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def _encrypt(plain: Path, target: Path, passphrase: str) -> None:
-    import pyrage
+    """The age format with the passphrase (buurt.ops.agefile: streamed, so memory does not grow with the
+    archive); the plain tar goes as soon as the encrypted one is written."""
+    from buurt.ops import agefile
 
-    data = plain.read_bytes()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with plain.open("rb") as source, os.fdopen(fd, "wb") as sink:
+        agefile.encrypt(source, sink, passphrase)
     plain.unlink()
-    encrypted = pyrage.passphrase.encrypt(data, passphrase)
-    del data
-    write_private(target, encrypted)
 
 
 def app_version() -> str | None:

@@ -1,25 +1,26 @@
 """`flask buurt restore`: an archive of buurt.ops.backup back into an instance, proven whole.
 
 A restore checks everything it can before it touches the target: the archive reads (decrypted
-if need be), the hashes match the manifest, the database kind matches, and the target is empty
-(or ``force``). Then the database (one transaction), then the photos, then it counts every table
-and hashes every photo again. Anything failing after the first write raises
-:class:`HalfRestored`, whose message says what to do. The site must be stopped meanwhile
-(docs/backup.md).
+into the private staging folder if need be: buurt.ops.agefile), the hashes match the manifest,
+the database kind matches, and the target is empty (or ``force``). Then the database (one
+transaction), then the photos, then it counts every table and hashes every photo again.
+Anything failing after the first write raises :class:`HalfRestored`, whose message says what to
+do. The site must be stopped meanwhile (docs/backup.md).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import Flask
 from sqlalchemy import inspect, text
@@ -28,8 +29,8 @@ from sqlalchemy.engine import make_url
 from buurt import ROOT
 from buurt.extensions import db
 from buurt.models import Incident, Resident, Revision, User
+from buurt.ops import agefile
 from buurt.ops.backup import (
-    AGE_MAGIC,
     FORMAT,
     MANIFEST,
     MEMBERS,
@@ -107,13 +108,10 @@ _DAMAGED = "Het archief is beschadigd of onvolledig; er is niets veranderd. Neem
 
 def _unpack(archive: Path, staging: Path, passphrase: str | None) -> dict:
     """Read the archive into `staging` (only the members a backup writes) and return its manifest."""
+    if not archive.is_file():
+        raise BackupError(f"Het archief {archive} is niet te lezen.")
     try:
-        with archive.open("rb") as handle:
-            head = handle.read(len(AGE_MAGIC))
-    except OSError:
-        raise BackupError(f"Het archief {archive} is niet te lezen.") from None
-    try:
-        plain = _open_plain(archive, encrypted=head == AGE_MAGIC, passphrase=passphrase)
+        plain = _open_plain(archive, staging, passphrase)
         with plain, tarfile.open(fileobj=plain, mode="r:") as tar:
             for member in tar:
                 _extract(tar, member, staging)
@@ -125,28 +123,27 @@ def _unpack(archive: Path, staging: Path, passphrase: str | None) -> dict:
     return manifest
 
 
-def _open_plain(archive: Path, *, encrypted: bool, passphrase: str | None):
-    """The tar's bytes: the file itself, or the decrypted archive in memory."""
-    if encrypted:
-        return io.BytesIO(_decrypt(archive, passphrase))
-    return archive.open("rb")
-
-
-def _decrypt(archive: Path, passphrase: str | None) -> bytes:
-    import pyrage
-
+def _open_plain(archive: Path, staging: Path, passphrase: str | None) -> BinaryIO:
+    """The tar: the archive itself, or its decrypted copy in the (0700) staging folder."""
+    with archive.open("rb") as handle:
+        if not agefile.is_encrypted(handle.read(len(agefile.MAGIC))):
+            return archive.open("rb")
     if passphrase is None:
         raise BackupError(
             "Dit archief is versleuteld. Geef het wachtwoordbestand met --passphrase-file "
             "(of zet BACKUP_PASSPHRASE_FILE); er is niets veranderd."
         )
+    plain = staging / "archive.tar"
+    fd = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     try:
-        return pyrage.passphrase.decrypt(archive.read_bytes(), passphrase)
-    except pyrage.DecryptError:
+        with archive.open("rb") as source, os.fdopen(fd, "wb") as sink:
+            agefile.decrypt(source, sink, passphrase)
+    except agefile.DecryptError:
         raise BackupError(
             "Het archief kon niet worden ontsleuteld: het wachtwoord klopt niet of het archief is beschadigd. "
             "Er is niets veranderd."
         ) from None
+    return plain.open("rb")
 
 
 def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, staging: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import tarfile
@@ -33,6 +34,7 @@ from buurt.auth.services import create_user
 from buurt.background import instance_lock
 from buurt.extensions import db
 from buurt.models import Address, Resident, ResidentStatus, Role, utcnow
+from buurt.ops import agefile
 from buurt.photostore import DirStore
 from tests.gunicorn_support import ROOT, VENV_BIN, running_gunicorn, server_env
 from tests.incidents.conftest import report_data
@@ -394,6 +396,15 @@ def test_an_encrypted_backup_restores_with_its_passphrase_and_refuses_another(ne
     assert [r[2] for r in target.tables()["resident"]] == ["+31612000002"]
     assert target.photo_bytes() == photos
 
+    # encrypted elsewhere with the reference implementation (as `age -p` would): buurt reads it too
+    plain = pyrage.passphrase.decrypt(archive.read_bytes(), "fictief lang wachtwoord voor de backup")
+    other = tmp_path / "elders-versleuteld.tar.age"
+    other.write_bytes(pyrage.passphrase.encrypt(plain, "fictief lang wachtwoord voor de backup"))
+    again = new_instance("again")
+    done = again.flask("restore", str(other), "--passphrase-file", str(secret))
+    assert done.returncode == 0, done.stderr
+    assert again.photo_bytes() == photos
+
 
 def test_a_truncated_or_garbled_archive_is_refused_and_changes_nothing(new_instance, tmp_path):
     source = new_instance("source")
@@ -463,9 +474,30 @@ def test_the_newest_archives_are_kept_and_private(new_instance, tmp_path):
     assert site.archives() == sorted(made[1:])
     assert mode(site.backups) == 0o700
     assert all(mode(a) == 0o600 for a in site.archives())
-    done = site.flask("backup", "--output", str(tmp_path / "elders" / "backups"))
-    assert done.returncode == 0, done.stderr
-    (elsewhere,) = (tmp_path / "elders" / "backups").iterdir()
-    assert mode(elsewhere) == 0o600
-    assert mode(elsewhere.parent) == 0o700
+    elsewhere = tmp_path / "elders" / "backups"
+    for _ in range(3):
+        done = site.flask("backup", "--output", str(elsewhere))
+        assert done.returncode == 0, done.stderr
+    made_elsewhere = list(elsewhere.iterdir())
+    assert len(made_elsewhere) == 3  # a folder given with --output is the caller's: nothing pruned there
+    assert all(mode(a) == 0o600 for a in made_elsewhere)
+    assert mode(elsewhere) == 0o700
     assert len(site.archives()) == 2  # the archives in BACKUP_DIR are not touched by one made elsewhere
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 3 * 65536, 200_000])
+def test_the_age_files_buurt_writes_and_reads_are_the_age_format_of_the_reference_implementation(size):
+    """buurt.ops.agefile against rage (pyrage), both ways, at the 64 KiB chunk edges."""
+    data = os.urandom(size)
+    ours = io.BytesIO()
+    agefile.encrypt(io.BytesIO(data), ours, "fictief wachtwoord", work_factor=10)  # quick; the default is 18
+    assert pyrage.passphrase.decrypt(ours.getvalue(), "fictief wachtwoord") == data
+    theirs, back = pyrage.passphrase.encrypt(data, "fictief wachtwoord"), io.BytesIO()
+    agefile.decrypt(io.BytesIO(theirs), back, "fictief wachtwoord")
+    assert back.getvalue() == data
+    sealed = ours.getvalue()
+    for damaged in (sealed[:-1], sealed[: len(sealed) // 2], sealed[:-20] + bytes(20), sealed + b"x"):
+        with pytest.raises(agefile.DecryptError):
+            agefile.decrypt(io.BytesIO(damaged), io.BytesIO(), "fictief wachtwoord")
+    with pytest.raises(agefile.DecryptError):
+        agefile.decrypt(io.BytesIO(sealed), io.BytesIO(), "een ander wachtwoord")
