@@ -501,3 +501,23 @@ def test_the_age_files_buurt_writes_and_reads_are_the_age_format_of_the_referenc
             agefile.decrypt(io.BytesIO(damaged), io.BytesIO(), "fictief wachtwoord")
     with pytest.raises(agefile.DecryptError):
         agefile.decrypt(io.BytesIO(sealed), io.BytesIO(), "een ander wachtwoord")
+
+
+def test_a_restore_that_fails_after_the_database_says_so_loudly_and_can_be_repeated(new_instance):
+    source = new_instance("source")
+    add_resident(source, "+31612000004")
+    photos = add_photos(source, 2)
+    archive = source.backup()
+    target = new_instance("target")
+    blocker = target.folder / "uploads" / "incidents"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("geen map")  # the photo folder cannot be made: the photos cannot be written
+    done = target.flask("restore", str(archive), "--force")
+    assert done.returncode == 2
+    assert "LET OP" in done.stderr
+    assert "Start de site zo niet" in done.stderr
+    assert "--force" in done.stderr
+    blocker.unlink()
+    done = target.flask("restore", str(archive), "--force")  # what the message says to do
+    assert done.returncode == 0, done.stderr
+    assert target.photo_bytes() == photos
