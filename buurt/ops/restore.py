@@ -160,7 +160,12 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, staging: Path) -> No
 
 
 def _check_manifest(manifest: dict, staging: Path, kind: str) -> None:
-    database = manifest.get("database") or {}
+    database, tables, photos = manifest.get("database"), manifest.get("tables"), manifest.get("photos")
+    shapes = [(database, str, object), (tables, str, int), (photos, str, str)]
+    if not all(
+        isinstance(d, dict) and all(isinstance(k, a) and isinstance(v, b) for k, v in d.items()) for d, a, b in shapes
+    ):
+        raise BackupError(_DAMAGED)
     if database.get("kind") != kind:
         names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
         raise BackupError(
@@ -171,7 +176,7 @@ def _check_manifest(manifest: dict, staging: Path, kind: str) -> None:
     dump = staging / str(database.get("file"))
     if database.get("file") != MEMBERS[kind] or not dump.is_file() or sha256_file(dump) != database.get("sha256"):
         raise BackupError(_DAMAGED)
-    for name, digest in (manifest.get("photos") or {}).items():
+    for name, digest in photos.items():
         path = staging / PHOTOS / name
         if not valid_name(name) or not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             raise BackupError(_DAMAGED)

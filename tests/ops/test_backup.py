@@ -418,10 +418,21 @@ def test_a_truncated_or_garbled_archive_is_refused_and_changes_nothing(new_insta
     garbled.write_bytes(data[:2000] + bytes(b ^ 0x55 for b in data[2000:2100]) + data[2100:])  # inside the database
     not_a_tar = tmp_path / "geen-archief.tar"
     not_a_tar.write_bytes(b"dit is geen archief\n" * 50)
+    odd_manifest = tmp_path / "vreemd-manifest.tar"  # a tar as a backup writes it, but its manifest is wrong
+    with tarfile.open(archive) as original, tarfile.open(odd_manifest, "w") as tar:
+        manifest = json.load(original.extractfile("manifest.json"))
+        manifest["photos"] = sorted(manifest["photos"])  # a list where the names and hashes belong
+        for member in original.getmembers():
+            if member.name != "manifest.json":
+                tar.addfile(member, original.extractfile(member))
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
 
     target = new_instance("target")
     before = target.tables()
-    for bad in (truncated, garbled, not_a_tar):
+    for bad in (truncated, garbled, not_a_tar, odd_manifest):
         done = target.flask("restore", str(bad), "--force")
         assert done.returncode == 1, bad.name
         assert "beschadigd of onvolledig" in done.stderr
