@@ -371,6 +371,12 @@ def run_pg(command: list[str], url, *, what: str) -> None:
         env["PGPASSWORD"] = url.password  # the child's environment: never on a command line (ps shows those)
     done = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603 - our own argument list
     if done.returncode != 0:
-        # the tool's own message names tables and servers, never row data; the last lines say why
-        log.error("%s failed (exit %d): %s", what, done.returncode, done.stderr.strip()[-500:])
+        log.error("%s failed (exit %d): %s", what, done.returncode, _tool_reason(done.stderr, what))
         raise BackupError(f"{what} is mislukt (code {done.returncode}); de reden staat in het log.")
+
+
+def _tool_reason(stderr: str, what: str) -> str:
+    """The tool's own error lines, without what may quote rows: PostgreSQL's DETAIL (``Key
+    (phone_e164)=(...)``) and the statement pg_restore echoes (``Command was: ...``)."""
+    lines = [line.split("DETAIL:")[0].strip() for line in stderr.splitlines() if line.startswith(f"{what}:")]
+    return " | ".join(lines[-3:])[-500:]

@@ -532,3 +532,19 @@ def test_a_restore_that_fails_after_the_database_says_so_loudly_and_can_be_repea
     done = target.flask("restore", str(archive), "--force")  # what the message says to do
     assert done.returncode == 0, done.stderr
     assert target.photo_bytes() == photos
+
+
+def test_a_failing_pg_dump_is_a_clear_failure_that_leaves_nothing_behind(postgres_server, tmp_path):  # noqa: F811
+    site = Instance(tmp_path / "site", postgres_server.new_database("backup"), BACKUP_PG_DUMP="/bin/false")
+    try:
+        site.prepare()
+        done = site.flask("backup")
+        assert done.returncode == 1
+        assert "pg_dump is mislukt (code 1)" in done.stderr
+        assert list(site.backups.iterdir()) == []  # no archive, no half-written staging folder
+        site.config.pop("BACKUP_PG_DUMP")
+        site.close()
+        site._app = None
+        assert site.backup().name.endswith(".tar")  # the lock went with the failed run
+    finally:
+        site.close()
