@@ -5,7 +5,7 @@ For SQLite and for PostgreSQL (a throwaway cluster, tests/postgres_support.py): 
 each), then a plain and an encrypted backup and a restore of each into a fresh instance, every
 one the real command in a process of its own. Prints one line per step: wall time (including the
 ~2 s it takes to start `flask`), archive size and the process's peak RSS, which shows what
-pyrage's in-memory passphrase encryption costs (the archive twice, for a moment).
+encryption costs (buurt.ops.agefile streams: scrypt's 256 MiB, whatever the archive's size).
 
     .venv/bin/python bench/bench_backup.py [--photos 40] [--kinds sqlite,postgresql]
 """
