@@ -1,11 +1,12 @@
 """`flask buurt backup` and `restore` on the demo data: time, archive size and peak memory.
 
 For SQLite and for PostgreSQL (a throwaway cluster, tests/postgres_support.py): the demo data
-(~1,050 residents) plus PHOTOS photos of a phone's size after buurt's re-encoding (2560 px, ~0.5 MB
-each), then a plain and an encrypted backup and a restore of each into a fresh instance, every
-one the real command in a process of its own. Prints one line per step: wall time (including the
-~2 s it takes to start `flask`), archive size and the process's peak RSS, which shows what
-encryption costs (buurt.ops.agefile streams: scrypt's 256 MiB, whatever the archive's size).
+(~1,050 residents) plus PHOTOS photos of a phone's size after buurt's re-encoding (2560 px,
+~1.3 MB each: noise, so more than a real photo), then a plain and an encrypted backup and a
+restore of each into a fresh instance, every one the real command in a process of its own.
+Prints one line per step: wall time (including the ~2 s it takes to start `flask`), archive size
+and the process's peak RSS, which shows what encryption costs (buurt.ops.agefile streams:
+scrypt's 256 MiB, whatever the archive's size).
 
     .venv/bin/python bench/bench_backup.py [--photos 40] [--kinds sqlite,postgresql]
 """
