@@ -214,6 +214,8 @@ class Defaults:
     BACKUP_DIR = None
     BACKUP_KEEP = 14
     BACKUP_PASSPHRASE_FILE = None
+    # pg_dump for PostgreSQL backups (pg_restore beside it); None: the newest /usr/lib/postgresql/*/bin, else PATH
+    BACKUP_PG_DUMP = None
     # Health: /health answers while the process lives; /health/ready checks the database (read and
     # write), migrations at head, the photo store, and says whether mail and geocoders answer.
     # Each outside probe has this deadline; the answer is reused this long (a probe is no amplifier).

@@ -72,7 +72,7 @@ def test_init_tightens_an_existing_deployment(tmp_path, usual_umask):
     instance = tmp_path / "instance"
     assert _flask_init(instance).returncode == 0
     photos = instance / "uploads" / "incidents"
-    photos.mkdir(parents=True)
+    photos.mkdir(parents=True, exist_ok=True)  # init's readiness check writes a probe photo there
     (photos / "0123abcd.jpg").write_bytes(b"photo")
     for path in (instance, instance / "uploads", photos):
         path.chmod(0o755)
