@@ -38,7 +38,7 @@ from buurt.ops import agefile
 from buurt.photostore import DirStore
 from tests.gunicorn_support import ROOT, VENV_BIN, running_gunicorn, server_env
 from tests.incidents.conftest import report_data
-from tests.postgres_support import postgres_server  # noqa: F401 - the fixture
+from tests.postgres_support import postgres_server, run_database  # noqa: F401 - the fixture
 
 PASSWORD = "correct horse battery staple"
 SERVER_CONFIG = {"RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False}
@@ -143,7 +143,7 @@ def _hashable(value):
     return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=[run_database()])
 def kind(request) -> str:
     return request.param
 
@@ -503,9 +503,10 @@ def test_the_age_files_buurt_writes_and_reads_are_the_age_format_of_the_referenc
     ours = io.BytesIO()
     agefile.encrypt(io.BytesIO(data), ours, "fictief wachtwoord", work_factor=10)  # quick; the default is 18
     assert pyrage.passphrase.decrypt(ours.getvalue(), "fictief wachtwoord") == data
-    theirs, back = pyrage.passphrase.encrypt(data, "fictief wachtwoord"), io.BytesIO()
-    agefile.decrypt(io.BytesIO(theirs), back, "fictief wachtwoord")
-    assert back.getvalue() == data
+    if size in (0, 65536, 65537):  # rage tunes scrypt to ~1 s of CPU: the other way at three edges only
+        theirs, back = pyrage.passphrase.encrypt(data, "fictief wachtwoord"), io.BytesIO()
+        agefile.decrypt(io.BytesIO(theirs), back, "fictief wachtwoord")
+        assert back.getvalue() == data
     sealed = ours.getvalue()
     for damaged in (sealed[:-1], sealed[: len(sealed) // 2], sealed[:-20] + bytes(20), sealed + b"x"):
         with pytest.raises(agefile.DecryptError):

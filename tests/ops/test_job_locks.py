@@ -22,7 +22,7 @@ from buurt.background import job_lock, lock_file, lock_key
 from buurt.models import AuditEntry, OutboxMessage, ResidentStatus, Role
 from tests.conftest import make_test_app
 from tests.gunicorn_support import ROOT, VENV_BIN, prepare_database, server_env
-from tests.postgres_support import postgres_server  # noqa: F401 - the fixture
+from tests.postgres_support import postgres_server, run_database  # noqa: F401 - the fixture
 
 # One process of a "host": builds the app from its environment (its own instance folder, the
 # shared database) and does MODE with lock NAME, noting each step in LOG.
@@ -66,7 +66,7 @@ elif mode == "wait":
 DEADLINE = 60.0  # seconds a process may take to start (imports, app) on a loaded machine
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=[run_database()])
 def shared_database(request, tmp_path) -> str:
     """One database that every "host" of a test uses."""
     if request.param == "postgresql":
