@@ -101,14 +101,7 @@ def test_an_odd_method_is_one_label(client, scrape):
 
 
 def test_a_sign_up_counts_and_shows_in_today_with_nothing_personal(app, client, scrape, make_address):
-    make_address(
-        postcode=PERSON.postcode,
-        number=PERSON.house_number,
-        letter=PERSON.house_letter,
-        street=PERSON.street,
-        lat=PERSON.lat,
-        lon=PERSON.lon,
-    )
+    PERSON.register_home(make_address)
     before = scrape()
     form = {
         "name": PERSON.name,

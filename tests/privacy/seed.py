@@ -55,6 +55,18 @@ class Person:
         """'17B', '8-2': how a house number is written with its letter or addition."""
         return f"{self.house_number}{self.house_letter}" + (f"-{self.house_addition}" if self.house_addition else "")
 
+    def register_home(self, make_address):
+        """Put this person's address in the register (conftest's make_address), so that lookups and
+        the sign-up place it."""
+        return make_address(
+            postcode=self.postcode,
+            number=self.house_number,
+            letter=self.house_letter,
+            street=self.street,
+            lat=self.lat,
+            lon=self.lon,
+        )
+
 
 #: Residents of several groups (West, Midden Zuid, Oost and Midden Noord of the default setup).
 PEOPLE: tuple[Person, ...] = (

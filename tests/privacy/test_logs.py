@@ -61,14 +61,7 @@ def assert_nothing_personal(logged: str) -> None:
 @pytest.fixture
 def home(make_address):
     """The person's address in the register, so that lookups and the sign-up place it."""
-    return make_address(
-        postcode=PERSON.postcode,
-        number=PERSON.house_number,
-        letter=PERSON.house_letter,
-        street=PERSON.street,
-        lat=PERSON.lat,
-        lon=PERSON.lon,
-    )
+    return PERSON.register_home(make_address)
 
 
 def signup_form(**overrides) -> dict:
