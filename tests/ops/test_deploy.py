@@ -299,15 +299,21 @@ def test_the_service_starts_gunicorn_with_the_installed_config(installed):
 
 SANDBOX = """
 set -euo pipefail
-vps=$1 port=$2
+vps=$1 port=$2 venv=$3
 mount --make-rprivate /
 mount -t tmpfs tmpfs /mnt
-mkdir /mnt/vps /mnt/instance /mnt/run
+mkdir /mnt/vps /mnt/instance /mnt/run /mnt/oldtmp
 mount --rbind "$vps" /mnt/vps
 mount --bind "$vps/var/lib/buurt" /mnt/instance
+mount --rbind /tmp /mnt/oldtmp                          # before the private /tmp hides it
 mount -t tmpfs -o mode=1777 tmpfs /tmp                  # PrivateTmp=yes
 mkdir -p "$vps"
 mount --rbind /mnt/vps "$vps"                           # the scratch root again, on the new /tmp
+case "$venv" in                                         # the test's venv (--venv), when its checkout
+  /tmp/*) mkdir -p "$venv"                              # is under /tmp (a CI clone): there too
+          mount --rbind "/mnt/oldtmp/${venv#/tmp/}" "$venv"
+          mount -o remount,bind,ro "$venv" ;;
+esac
 mount -o remount,bind,ro /                              # ProtectSystem=strict ...
 mount -o remount,bind,ro "$vps"
 mount --bind /mnt/instance "$vps/var/lib/buurt"         # ... ReadWritePaths=/var/lib/buurt
@@ -336,7 +342,7 @@ def test_the_site_runs_inside_the_service_sandbox(installed, tmp_path):
     with log.open("wb") as out:
         unshare = [tool("unshare"), "--map-root-user", "--mount", "--fork", "--kill-child=SIGTERM"]
         process = subprocess.Popen(
-            [*unshare, "bash", str(script), str(installed), str(port)],
+            [*unshare, "bash", str(script), str(installed), str(port), str(VENV.resolve())],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
