@@ -34,19 +34,7 @@ def home(make_address):
 
 
 def signup_form() -> dict:
-    return {
-        "name": PERSON.name,
-        "postcode": PERSON.postcode,
-        "house_number": str(PERSON.house_number),
-        "addition": PERSON.house_letter,
-        "phone": "06-" + PERSON.phone_e164[4:],
-        "email": PERSON.email,
-        "household_size": "2",
-        "consent_privacy": "y",
-        "consent_rules": "y",
-        "consent_age": "y",
-        "website": "",
-    }
+    return PERSON.signup_form()
 
 
 class Client:

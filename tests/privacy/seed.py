@@ -55,6 +55,23 @@ class Person:
         """'17B', '8-2': how a house number is written with its letter or addition."""
         return f"{self.house_number}{self.house_letter}" + (f"-{self.house_addition}" if self.house_addition else "")
 
+    def signup_form(self, **overrides) -> dict:
+        """The sign-up form's fields as this person fills them in (the phone typed as 06-...)."""
+        return {
+            "name": self.name,
+            "postcode": self.postcode,
+            "house_number": str(self.house_number),
+            "addition": self.house_letter,
+            "phone": "06-" + self.phone_e164[4:],
+            "email": self.email,
+            "household_size": "2",
+            "consent_privacy": "y",
+            "consent_rules": "y",
+            "consent_age": "y",
+            "website": "",
+            **overrides,
+        }
+
     def register_home(self, make_address):
         """Put this person's address in the register (conftest's make_address), so that lookups and
         the sign-up place it."""
