@@ -126,6 +126,16 @@ class Defaults:
     AREA_MAX_VERTICES = 20_000
     AREA_MAX_VERTICES_PER_AREA = 5_000
     AREA_GAP_TOLERANCE_M2 = 10.0  # gaps/uncovered pieces up to this size are rounding slivers
+    # Issue 17: overlaps, gaps and slivers between neighbouring areas up to this size are resolved
+    # ("rechtgetrokken": given to a neighbour along the shared border) instead of refused
+    AREA_SNAP_TOLERANCE_M2 = 25.0
+    # The map editor: a drawn line's end within this distance of the outer edge of the areas it
+    # cuts is pulled onto that edge; lines have at most this many points
+    AREA_EDIT_SNAP_M = 25.0
+    AREA_EDIT_MAX_LINE_POINTS = 500
+    # Households per area come from the address register when its addresses inside the
+    # neighbourhood are at least this share of the CBS households; otherwise from CBS by surface
+    AREA_HOUSEHOLDS_REGISTER_MIN_SHARE = 0.8
     # An area import that moves more than this share of the residents (with coordinates) to
     # another group needs an explicit extra confirmation (every moved member is WhatsApp work).
     AREA_IMPORT_MAX_MOVE_SHARE = 0.10

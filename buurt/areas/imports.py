@@ -53,6 +53,7 @@ from flask import current_app
 from shapely.geometry import mapping, shape
 from sqlalchemy import update
 
+from buurt.areas.cleaning import clean_features
 from buurt.areas.files import (
     FEATURE_ID,
     AreaFile,
@@ -61,6 +62,7 @@ from buurt.areas.files import (
     read_area_file,
     required_neighbourhood,
 )
+from buurt.areas.households import household_figures
 from buurt.areas.occupancy import lock_seats, occupancy_of
 from buurt.areas.split import slugify
 from buurt.extensions import db
@@ -71,7 +73,6 @@ from buurt.geo.polygons import (
     AreaValidationError,
     area_m2,
     check_tiling,
-    to_rd_geometry,
 )
 from buurt.models import (
     Area,
@@ -89,7 +90,6 @@ log = logging.getLogger(__name__)
 
 GROUP_PROPERTIES = ("groep", "group")
 BLOCKING_TILING = ("gap", "uncovered")
-ESTIMATED = "geschat naar oppervlakte"
 #: the coordinator's choice "a new group for this area" (CLI ``--group KEY=nieuw``, the web select)
 NEW_GROUP = "nieuw"
 #: see the module docstring, rule 4
@@ -97,8 +97,6 @@ MATCH_MIN_SHARE = 0.5
 #: areas with less of their surface inside the neighbourhood's outline are skipped (CBS slivers
 #: along a shared edge stay far below this; a real part of the buurt far above)
 INSIDE_MIN_SHARE = 0.05
-HOUSEHOLD_PROPERTY = "huishoudens"
-_CBS_HOUSEHOLDS = re.compile(r"^huishoudens_(\d{4})$")
 #: the member of a stored proposal's document that holds the coordinator's choices (buurt.areas.proposals)
 CHOICES_MEMBER = "buurt:keuzes"
 MAX_CHOICE_TEXT = 80
@@ -202,6 +200,7 @@ class ImportPlan:
     assignment: dict[int, int] = field(default_factory=dict)  # resident id -> area position
     skipped: list[SkippedArea] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # which CRS, properties and household figures were used
+    fixes: list[str] = field(default_factory=list)  # small overlaps and gaps resolved ("rechtgetrokken"), Dutch
     max_move_share: float = 1.0
     choices: ImportChoices = field(default_factory=ImportChoices)
     name_property: str = "naam"
@@ -258,32 +257,6 @@ class ImportPlan:
 
 def _display_name(name: str) -> str:
     return re.sub(r"^BuurtAlarm\s+", "", name).strip() or name
-
-
-def _estimate_households(geometry, old_areas: list[Area]) -> int | None:
-    known = [a for a in old_areas if a.households]
-    if not known:
-        return None
-    rd = to_rd_geometry(geometry)
-    total = 0.0
-    for old in known:
-        old_rd = to_rd_geometry(shape(old.geometry))
-        if old_rd.area <= 0 or not rd.intersects(old_rd):
-            continue
-        total += old.households * shapely.intersection(rd, old_rd).area / old_rd.area
-    return round(total)
-
-
-def _households(props: dict) -> tuple[int, str, str] | None:
-    """(households, source, property) from ``huishoudens`` or the newest CBS ``huishoudens_<year>``."""
-    cbs = sorted((p for p in props if isinstance(p, str) and _CBS_HOUSEHOLDS.match(p)), reverse=True)
-    candidates = [HOUSEHOLD_PROPERTY, *cbs]
-    for name in candidates:
-        raw = props.get(name)
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 <= raw < 10**7:
-            source = props.get("huishoudens_bron") if name == HOUSEHOLD_PROPERTY else None
-            return int(raw), str(source or f"bestand ({name})")[:80], name
-    return None
 
 
 @dataclass
@@ -468,6 +441,10 @@ def plan_import(
     problems = _duplicate_names(features)
     if problems:
         raise AreaValidationError(problems)
+    cleaned = clean_features(features, outline, tolerance_m2=cfg["AREA_SNAP_TOLERANCE_M2"])
+    if cleaned.problems:
+        raise AreaValidationError(cleaned.problems)
+    features = cleaned.features
     tiling = check_tiling(features, outline, gap_tolerance_m2=cfg["AREA_GAP_TOLERANCE_M2"])
     blocking = [p for p in tiling if p.code in BLOCKING_TILING]
     warnings = [p.message for p in tiling if p.code not in BLOCKING_TILING]
@@ -481,31 +458,22 @@ def plan_import(
     current = current_generation(hood)
     old_areas = list(current.areas) if current else []
     areas: list[PlannedArea] = []
-    household_properties: set[str] = set()
-    for feature in features:
+    figures = household_figures(hood, features, old_areas)
+    for feature, figure in zip(features, figures.per_area, strict=True):
         ref, why = _group_for(feature, known, choices.groups.get(feature.key), old_areas, by_id)
-        found = _households(feature.properties)
-        if found is not None:
-            households, source_hh, used = found
-            household_properties.add(used)
-        else:
-            households = _estimate_households(feature.geometry, old_areas)
-            source_hh = ESTIMATED if households is not None else None
         areas.append(
             PlannedArea(
                 key=feature.key[:80],
                 name=_display_name(feature.name)[:120],
                 group=ref,
                 geometry=feature.geometry,
-                households=households,
-                households_source=source_hh,
+                households=figure.households,
+                households_source=figure.source,
                 area_m2=area_m2(feature.geometry),
                 matched_by=why,
             )
         )
-    notes = [read.crs.note(), _naming_note(read)]
-    if household_properties:
-        notes.append(f"Huishoudens uit de eigenschap {', '.join(sorted(household_properties))}.")
+    notes = [read.crs.note(), _naming_note(read), *figures.notes]
 
     refs: dict[str, GroupRef] = {GroupRef(g.slug, g.name, g.id).ref: GroupRef(g.slug, g.name, g.id) for g in groups}
     refs.update({a.group.ref: a.group for a in areas})
@@ -571,6 +539,7 @@ def plan_import(
         skipped=skipped,
         notes=notes,
         max_move_share=float(cfg["AREA_IMPORT_MAX_MOVE_SHARE"]),
+        fixes=cleaned.messages,
         choices=choices,
         name_property=read.name_property,
         key_property=read.key_property,

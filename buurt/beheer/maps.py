@@ -93,3 +93,13 @@ def split_document(group: Group, proposal: GroupSplit) -> str:
     entries = [(colour, f"{name}: {count}") for colour, name, _g, count in parts]
     m = comparison_map(old, areas, legend=_legend(entries, bool(old)), tiles=tile_source())
     return render_map_document(m)
+
+
+def problem_document(proposal: BoundaryGeneration, problems: list) -> str:
+    """An upload that cannot be used as it is: its areas, with each problem's place highlighted.
+
+    (Groundwork: shows the current generation only; issue 17 point 2 builds it.)
+    """
+    hood_generation = current_generation(proposal.neighbourhood)
+    m = comparison_map(_old_areas(hood_generation), [], legend=[], tiles=tile_source())
+    return render_map_document(m)

@@ -22,7 +22,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from buurt import audit, bounds
-from buurt.areas import files, proposals
+from buurt.areas import files, proposals, restore
+from buurt.areas.impact import impact_of
 from buurt.areas.imports import NEW_GROUP, ImportChoices, ProposalGone, plan_import
 from buurt.areas.occupancy import occupancy_of
 from buurt.areas.split import SplitImpossible, split_proposal
@@ -41,7 +42,7 @@ from buurt.auth.permissions import (
     require,
 )
 from buurt.beheer import console as consoles
-from buurt.beheer import coverage, exports, maps, queue
+from buurt.beheer import coverage, editor, exports, maps, queue
 from buurt.beheer import settings as group_settings
 from buurt.beheer.audit_log import audit_page
 from buurt.beheer.forms import (
@@ -502,6 +503,7 @@ def proposal(proposal_id: int):
     except AreaValidationError as error:
         return render_template("beheer/proposal.html", plan=None, problems=error.problems, names={}, **page), 422
     names = proposals.moved_residents(plan)
+    page["impact"] = impact_of(plan)
     if names:
         audit.record("residents.view", "area_proposal", found.id, count=len(plan.moves))
         db.session.commit()
@@ -553,12 +555,12 @@ def proposal_choices(proposal_id: int):
 @bp.get("/gebieden/voorstel/<int:proposal_id>/kaart")
 @require(can_manage_areas)
 def proposal_map(proposal_id: int):
-    """Map document: new areas filled, current boundaries dashed."""
+    """Map document: new areas filled, current boundaries dashed; or the problems, highlighted."""
     found = _proposal(proposal_id)
     try:
         plan = proposals.plan_proposal(found)
-    except AreaValidationError:
-        abort(404)
+    except AreaValidationError as error:
+        return _map(maps.problem_document(found, error.problems))
     return _map(maps.proposal_document(plan))
 
 
@@ -667,6 +669,35 @@ def split_map(group_id: int):
     except SplitImpossible:
         abort(404)
     return _map(maps.split_document(group, proposal_))
+
+
+# --- the map editor and undo (issue 17) -------------------------------------------------------------
+
+
+@bp.route("/gebieden/bewerken", methods=["GET", "POST"])
+@require(can_manage_areas)
+def area_editor():
+    """Edit the areas on the map: move a border, split an area, merge two; the result is a proposal."""
+    return editor.editor_page()
+
+
+@bp.get("/gebieden/bewerken/gebieden.geojson")
+@require(can_manage_areas)
+def editor_areas():
+    """The editor's areas (the current generation, or ?voorstel=<id>'s) as GeoJSON."""
+    return editor.editor_areas()
+
+
+@bp.post("/gebieden/<int:generation_id>/terugzetten")
+@require(can_manage_areas)
+def generation_restore(generation_id: int):
+    """Undo: a proposal equal to this (old) generation, shown in the preview before anything changes."""
+    generation = _generation(generation_id)
+    if not EmptyForm().validate_on_submit():
+        flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
+        return redirect(url_for("beheer.generation", generation_id=generation_id))
+    found = restore.restore_proposal(generation, current_user.id)
+    return redirect(url_for("beheer.proposal", proposal_id=found.id))
 
 
 # --- audit log ----------------------------------------------------------------------------------------

@@ -53,6 +53,8 @@ class AreaProblem:
     feature_index: int | None = None
     lat: float | None = None
     lon: float | None = None
+    #: the place itself (GeoJSON geometry, lon/lat) when it has a surface: the preview map highlights it
+    geometry: dict | None = None
 
 
 class AreaValidationError(UserError, ValueError):

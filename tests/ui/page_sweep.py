@@ -212,6 +212,8 @@ NOT_PAGES = {
     "incidents.public_json": "JSON",
     "beheer.proposal": "needs an uploaded proposal: tests/areas (the sweep has no upload step)",
     "beheer.proposal_map": "the proposal page's map",
+    "beheer.editor_areas": "JSON for the area editor's map",
+    "beheer.area_editor": "GROUNDWORK (issue 17): the editor helper turns this into a PageState",
     "auth.reset_password_old_link": "redirects to the new link form",
     "incidents.report_old_link": "redirects to the new link form",
     "residents.confirm_old_link": "redirects to the new link form",
