@@ -36,7 +36,8 @@ mkdir -p "$SCRATCH"
     leaflet.markercluster@1.5.3 \
     leaflet.awesome-markers@2.0.5 \
     @fortawesome/fontawesome-free@6.2.0 \
-    leaflet.heat@0.2.0
+    leaflet.heat@0.2.0 \
+    leaflet-draw@1.0.4
 )
 N=$SCRATCH/node_modules
 FOLIUM=$("$PYTHON" -c 'import folium, os; print(os.path.dirname(folium.__file__))')
@@ -87,6 +88,37 @@ mkdir -p "$D/folium" "$D/leaflet-heat"
 cp "$FOLIUM_LICENSE" "$D/folium/LICENSE"
 cp "$FOLIUM/templates/leaflet_heat.min.js" "$D/leaflet-heat/"
 cp "$N/leaflet.heat/LICENSE" "$D/leaflet-heat/LICENSE"
+
+# Leaflet.draw 1.0.4 (MIT): the map editor's drawing tools (static/js/area-editor.js) and
+# folium.plugins.Draw. Only the sprites its CSS refers to (the other images in dist/images are
+# copies of Leaflet's own). The npm package ships no licence file: the text below is upstream's
+# MIT-LICENSE.md (github.com/Leaflet/Leaflet.draw, tag v1.0.4).
+mkdir -p "$D/leaflet-draw/images"
+cp "$N/leaflet-draw/dist/leaflet.draw.js" "$N/leaflet-draw/dist/leaflet.draw.css" "$D/leaflet-draw/"
+cp "$N"/leaflet-draw/dist/images/spritesheet.png "$N"/leaflet-draw/dist/images/spritesheet-2x.png \
+   "$N"/leaflet-draw/dist/images/spritesheet.svg "$D/leaflet-draw/images/"
+cat > "$D/leaflet-draw/LICENSE" <<'LICENCE'
+Copyright 2012-2016 Jacob Toye and Leaflet
+
+Permission is hereby granted, free of charge, to any person obtaining
+a copy of this software and associated documentation files (the
+"Software"), to deal in the Software without restriction, including
+without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to
+permit persons to whom the Software is furnished to do so, subject to
+the following conditions:
+
+The above copyright notice and this permission notice shall be
+included in all copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND,
+EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF
+MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE
+LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION
+OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+LICENCE
 
 du -sh "$D"
 find "$D" -type f | wc -l

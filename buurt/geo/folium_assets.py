@@ -107,6 +107,9 @@ LOCAL_FILES: dict[str, str] = {
     "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
     # plugins.HeatMap
     "leaflet-heat.js": "leaflet-heat/leaflet_heat.min.js",
+    # plugins.Draw (the map editor uses the same files from its own script)
+    "leaflet_draw_js": "leaflet-draw/leaflet.draw.js",
+    "leaflet_draw_css": "leaflet-draw/leaflet.draw.css",
 }
 
 #: Asset names folium lists that no code path of ours uses.
