@@ -358,7 +358,7 @@ def parse_area_collection(
     name_property: str = "naam",
     key_property: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    overlap_tolerance_m2: float = 1.0,
+    overlap_tolerance_m2: float | None = 1.0,
     max_features: int = DEFAULT_MAX_FEATURES,
     max_vertices: int = DEFAULT_MAX_VERTICES,
     max_vertices_per_area: int = DEFAULT_MAX_VERTICES_PER_AREA,
@@ -373,7 +373,9 @@ def parse_area_collection(
     for ``str``/``bytes`` input), not a FeatureCollection, no areas, missing or duplicate names
     and keys, non-polygon or empty geometry, invalid geometry (with the place), coordinates
     outside the Netherlands (with a hint when lat/lon look swapped) and overlaps above
-    ``overlap_tolerance_m2`` (gaps are checked separately by :func:`check_tiling`).
+    ``overlap_tolerance_m2`` (gaps are checked separately by :func:`check_tiling`). With
+    ``overlap_tolerance_m2=None`` overlaps are left to the caller: an upload is cleaned first
+    (``buurt.areas.cleaning``: small overlaps resolved, large ones shown on a map).
     Before any of that, on the JSON itself: nesting depth, ``max_features`` areas,
     ``max_vertices_per_area`` and ``max_vertices`` in all, so the checks stay cheap.
     Coordinates in RD New are turned into WGS84 first (``crs``, default: :func:`source_crs`).
@@ -515,7 +517,7 @@ def parse_area_collection(
         geom = shapely.orient_polygons(geom)
         areas.append(AreaFeature(key=key or name, name=name, geometry=geom, properties=dict(properties)))
 
-    if not problems:
+    if not problems and overlap_tolerance_m2 is not None:
         problems.extend(find_overlaps(areas, tolerance_m2=overlap_tolerance_m2))
     if problems:
         raise AreaValidationError(problems)
@@ -584,7 +586,7 @@ def check_tiling(
 
     Overlays are done in lon/lat (like the point lookup); pieces of at most
     ``gap_tolerance_m2`` (m², RD New) are ignored as rounding slivers. Overlaps are
-    reported by :func:`find_overlaps` (and by :func:`parse_area_collection`).
+    reported by :func:`find_overlaps`.
     """
     if not areas:
         return [AreaProblem("no_features", "Er zijn geen gebieden.")]
