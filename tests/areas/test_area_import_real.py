@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from buurt.areas import files, imports, proposals
+from buurt.areas import files, households, imports, proposals
 from buurt.areas.imports import CHOICES_MEMBER, ImportChoices
 from buurt.demo import load_demo
 from buurt.extensions import db
@@ -83,9 +83,16 @@ def test_shipped_wgs84_cbs_file_dry_run_on_demo_moves_no_one_who_should_not(demo
     plan = imports.plan_import(WGS84_FILE.read_bytes(), max_bytes=10**8)
     _check_cbs_plan(plan, demo)
     assert plan.notes[0] == "Coördinaten in WGS84 (EPSG:4326), herkend aan de getallen."
-    assert "Huishoudens uit de eigenschap huishoudens_2024." in plan.notes
-    assert {a.name: a.households for a in plan.areas}["Rijnsoever-West"] == 755
-    assert {a.households_source for a in plan.areas} == {"bestand (huishoudens_2024)"}
+    # The demo's fictional register holds an address per household (3,145): the register decides
+    # the households, not the file's huishoudens_2024 (issue 17: no numbers carried along in a file).
+    assert any(n.startswith("Huishoudens uit het adresregister: 3.145 adressen in Rijnsoever") for n in plan.notes)
+    assert {a.name: a.households for a in plan.areas} == {
+        "Rijnsoever-West": 755,
+        "Rijnsoever-Oost": 820,
+        "Rijnsoever-Noord": 465,
+        "Rijnsoever-Midden": 1105,
+    }
+    assert {a.households_source for a in plan.areas} == {households.REGISTER_SOURCE}
 
     result = runner.invoke(
         args=["buurt", "areas", "import", str(WGS84_FILE), "--dry-run", "--name-property", "buurtnaam"]
