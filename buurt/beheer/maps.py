@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import folium
+import shapely
 from flask_babel import gettext as _
-from shapely.geometry import mapping
+from shapely.geometry import mapping, shape
 
+from buurt.areas import files, proposals
 from buurt.areas.files import current_generation
-from buurt.areas.imports import ImportPlan
+from buurt.areas.imports import INSIDE_MIN_SHARE, ImportPlan
 from buurt.areas.split import GroupSplit
 from buurt.geo.coverage import OLD_COLOUR, LegendSection, comparison_map
-from buurt.geo.folium_assets import render_map_document
-from buurt.geo.maps import LegendItem, MapArea
+from buurt.geo.folium_assets import make_map, render_map_document
+from buurt.geo.maps import (
+    RIJNSOEVER_CENTER,
+    Bounds,
+    LegendItem,
+    MapArea,
+    add_legend_sections,
+    map_text,
+    tooltip_html,
+)
+from buurt.geo.polygons import AreaValidationError, area_m2
 from buurt.models import BoundaryGeneration, Group
 from buurt.tiles import tile_source
 
@@ -95,11 +107,103 @@ def split_document(group: Group, proposal: GroupSplit) -> str:
     return render_map_document(m)
 
 
-def problem_document(proposal: BoundaryGeneration, problems: list) -> str:
-    """An upload that cannot be used as it is: its areas, with each problem's place highlighted.
+#: the problem map: the file's areas light, every problem strong red (distinct from the Okabe-Ito palette)
+FILE_EDGE, FILE_FILL = "#4b5563", "#93c5fd"
+PROBLEM_EDGE, PROBLEM_FILL = "#b91c1c", "#ef4444"
 
-    (Groundwork: shows the current generation only; issue 17 point 2 builds it.)
+
+def _file_areas(proposal: BoundaryGeneration, outline) -> list[tuple[str, str, dict]]:
+    """(key, name, GeoJSON) of the proposal's areas in the neighbourhood, read as uploaded (not cleaned);
+    none when the file cannot be read with the stored choices."""
+    chosen = proposals.choices_of(proposal)
+    try:
+        read = files.read_area_file(
+            proposal.document,
+            name_property=chosen.name_property,
+            key_property=chosen.key_property,
+            max_bytes=proposals.STORED_MAX_BYTES,
+            unique_names=False,
+        )
+    except AreaValidationError:
+        return []
+    found = []
+    for feature in read.features:
+        if outline is not None:
+            surface = area_m2(feature.geometry)
+            if not surface or area_m2(shapely.intersection(feature.geometry, outline)) / surface < INSIDE_MIN_SHARE:
+                continue  # a municipality's file: only the areas the import would keep
+        found.append((feature.key, feature.name, _plain(feature.geometry)))
+    return found
+
+
+def problem_document(proposal: BoundaryGeneration, problems: list) -> str:
+    """An upload that cannot be used as it is: its areas drawn lightly, every problem's place in strong
+    red with its message as tooltip (a circle marks it too: a sliver is thin), the current boundaries
+    dashed. When the file cannot be read at all: the current boundaries and the problems with a place.
+
+    Areas and problems only: nothing about residents.
     """
-    hood_generation = current_generation(proposal.neighbourhood)
-    m = comparison_map(_old_areas(hood_generation), [], legend=[], tiles=tile_source())
+    hood = proposal.neighbourhood
+    outline = shape(hood.outline) if hood.outline else None
+    m = make_map(location=list(RIJNSOEVER_CENTER), zoom_start=15, height="100%", max_zoom=19, tiles=tile_source())
+    bounds = Bounds()
+    current = current_generation(hood)
+    for area in _old_areas(current):
+        folium.GeoJson(
+            {"type": "Feature", "properties": {}, "geometry": area.geometry},
+            name=map_text(area.name),
+            style_function=lambda _f: {"color": OLD_COLOUR, "weight": 2.5, "dashArray": "6 6", "fill": False},
+            tooltip=folium.Tooltip(map_text(area.name), sticky=True),
+        ).add_to(m)
+        bounds.extend_geometry(area.geometry)
+    uploaded = _file_areas(proposal, outline)
+    for key, name, geometry in uploaded:
+        folium.GeoJson(
+            {"type": "Feature", "properties": {}, "geometry": geometry},
+            name=map_text(name),
+            style_function=lambda _f: {"color": FILE_EDGE, "weight": 1.5, "fillColor": FILE_FILL, "fillOpacity": 0.2},
+            tooltip=folium.Tooltip(tooltip_html(name, (_("In het bestand (%(key)s)", key=key),)), sticky=True),
+        ).add_to(m)
+        bounds.extend_geometry(geometry)
+    placed = 0
+    for number, problem in enumerate(problems, start=1):
+        title = _("Probleem %(n)d", n=number)
+        geometry = problem.geometry if isinstance(problem.geometry, dict) else None
+        if geometry is not None and geometry.get("type") in ("Polygon", "MultiPolygon"):
+            folium.GeoJson(
+                {"type": "Feature", "properties": {}, "geometry": geometry},
+                name=map_text(title),
+                style_function=lambda _f: {
+                    "color": PROBLEM_EDGE,
+                    "weight": 4,
+                    "fillColor": PROBLEM_FILL,
+                    "fillOpacity": 0.6,
+                },
+                highlight_function=lambda _f: {"weight": 6},
+                tooltip=folium.Tooltip(tooltip_html(title, (problem.message,)), sticky=True),
+            ).add_to(m)
+            bounds.extend_geometry(geometry)
+        if problem.lat is not None and problem.lon is not None:
+            folium.CircleMarker(
+                [problem.lat, problem.lon],
+                radius=14,
+                color=PROBLEM_EDGE,
+                weight=3,
+                fill=True,
+                fill_color=PROBLEM_FILL,
+                fill_opacity=0.25,
+                tooltip=tooltip_html(title, (problem.message,)),
+            ).add_to(m)
+            bounds.extend(problem.lat, problem.lon)
+            placed += 1
+    if bounds.seen:
+        m.fit_bounds(bounds.as_folium(), padding=(12, 12))
+    legend = []
+    if uploaded:
+        legend.append(LegendSection(_("Het bestand"), (LegendItem(FILE_FILL, _("gebied uit het bestand")),)))
+    if placed or any(isinstance(p.geometry, dict) for p in problems):
+        legend.append(LegendSection(_("Problemen"), (LegendItem(PROBLEM_FILL, _("hier klopt het niet (rood)")),)))
+    if current is not None:
+        legend.append(LegendSection(_("Huidige grenzen"), (LegendItem(OLD_COLOUR, _("gestippelde lijn")),)))
+    add_legend_sections(m, legend)
     return render_map_document(m)
