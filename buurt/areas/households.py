@@ -182,9 +182,10 @@ def largest_remainder(raw: list[float], total: int) -> list[int]:
 def _register_counts(outline, features: list[AreaFeature]) -> tuple[int, list[int]] | None:
     """(imported addresses inside the outline, addresses per planned area), or None without any."""
     min_lon, min_lat, max_lon, max_lat = shapely.union_all([outline, *(f.geometry for f in features)]).bounds
+    t = Address.__table__  # table columns: no ORM row processing for thousands of rows
     rows = db.session.execute(
-        db.select(Address.lat, Address.lon).where(
-            imported_only(), Address.lat.between(min_lat, max_lat), Address.lon.between(min_lon, max_lon)
+        db.select(t.c.lat, t.c.lon).where(
+            imported_only(), t.c.lat.between(min_lat, max_lat), t.c.lon.between(min_lon, max_lon)
         )
     ).all()
     if not rows:
