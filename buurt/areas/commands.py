@@ -56,6 +56,7 @@ def _plan_lines(plan: imports.ImportPlan) -> list[str]:
         f"Nieuwe indeling voor {plan.neighbourhood_name}: generatie {plan.next_number}, {len(plan.areas)} gebieden."
     ]
     lines.extend(f"  {note}" for note in plan.notes)
+    lines.extend(f"  {fix}" for fix in plan.fixes)  # each starts with "Rechtgetrokken:"
     for area in plan.areas:
         lines.append(
             f"  - {area.name} [{area.key}] -> {plan.label(area.group.ref)} ({area.matched_by}), "
