@@ -182,16 +182,19 @@ def largest_remainder(raw: list[float], total: int) -> list[int]:
 def _register_counts(outline, features: list[AreaFeature]) -> tuple[int, list[int]] | None:
     """(imported addresses inside the outline, addresses per planned area), or None without any."""
     min_lon, min_lat, max_lon, max_lat = shapely.union_all([outline, *(f.geometry for f in features)]).bounds
-    t = Address.__table__  # table columns: no ORM row processing for thousands of rows
-    rows = db.session.execute(
-        db.select(t.c.lat, t.c.lon).where(
-            imported_only(), t.c.lat.between(min_lat, max_lat), t.c.lon.between(min_lon, max_lon)
+    t = Address.__table__  # Core on the connection: no ORM row processing for thousands of rows
+    rows = (
+        db.session.connection()
+        .execute(
+            db.select(t.c.lat, t.c.lon).where(
+                imported_only(), t.c.lat.between(min_lat, max_lat), t.c.lon.between(min_lon, max_lon)
+            )
         )
-    ).all()
+        .all()
+    )
     if not rows:
         return None
-    lat = np.fromiter((r[0] for r in rows), dtype=float, count=len(rows))
-    lon = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+    lat, lon = np.array([tuple(r) for r in rows], dtype=float).T  # tuple(): numpy probes a Row's attributes
     prepared = shapely.from_wkb(shapely.to_wkb(outline))
     shapely.prepare(prepared)
     inside = int(shapely.intersects_xy(prepared, lon, lat).sum())

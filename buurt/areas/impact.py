@@ -288,12 +288,16 @@ def _streets(plan: ImportPlan, areas, residents) -> tuple[list[StreetChange], st
     geometries = [a.geometry for a in plan.areas] + [shape(info.geometry) for _, info in hood_areas]
     if geometries:
         min_lon, min_lat, max_lon, max_lat = shapely.union_all(geometries).bounds
-        t = Address.__table__  # table columns: no ORM row processing for thousands of rows
-        rows = db.session.execute(
-            db.select(t.c.street, t.c.lat, t.c.lon).where(
-                imported_only(), t.c.lat.between(min_lat, max_lat), t.c.lon.between(min_lon, max_lon)
+        t = Address.__table__  # Core on the connection: no ORM row processing for thousands of rows
+        rows = (
+            db.session.connection()
+            .execute(
+                db.select(t.c.street, t.c.lat, t.c.lon).where(
+                    imported_only(), t.c.lat.between(min_lat, max_lat), t.c.lon.between(min_lon, max_lon)
+                )
             )
-        ).all()
+            .all()
+        )
     else:
         rows = []
     if rows:
