@@ -68,6 +68,18 @@ def _open_personal_link(page, world):
     page.locator("main dl.data").wait_for()
 
 
+def _map_editor_ready(page, world):
+    """area-editor.js marks its map once the areas are drawn on it (after a fetch of their GeoJSON)."""
+    page.locator("[data-area-editor][data-ready]").wait_for()
+
+
+def _map_editor_refused(page, world):
+    """A line of one point: the page again (422) with the Dutch reason, the map drawn again."""
+    _fill_and_submit({"lijn": "52.2131, 4.4235"}, "#editor-form [type=submit]")(page, world)
+    page.locator("#editor-error").wait_for()
+    _map_editor_ready(page, world)
+
+
 PAGES = [
     # residents and the public
     PageState("home", "anonymous", lambda w: "/", endpoints=("main.home", "main.coverage_map")),
@@ -173,6 +185,19 @@ PAGES = [
     PageState("area upload", "coordinator", lambda w: "/beheer/gebieden/nieuw", endpoints=("beheer.area_upload",)),
     PageState("area upload empty", "coordinator", lambda w: "/beheer/gebieden/nieuw", _submit()),
     PageState(
+        "area editor",
+        "coordinator",
+        lambda w: "/beheer/gebieden/bewerken",
+        _map_editor_ready,
+        endpoints=("beheer.area_editor",),
+    ),
+    PageState(
+        "area editor refused",
+        "coordinator",
+        lambda w: "/beheer/gebieden/bewerken",
+        _map_editor_refused,
+    ),
+    PageState(
         "split",
         "coordinator",
         lambda w: f"/beheer/groep/{w['group_id']}/splitsen",
@@ -213,7 +238,6 @@ NOT_PAGES = {
     "beheer.proposal": "needs an uploaded proposal: tests/areas (the sweep has no upload step)",
     "beheer.proposal_map": "the proposal page's map",
     "beheer.editor_areas": "JSON for the area editor's map",
-    "beheer.area_editor": "GROUNDWORK (issue 17): the editor helper turns this into a PageState",
     "auth.reset_password_old_link": "redirects to the new link form",
     "incidents.report_old_link": "redirects to the new link form",
     "residents.confirm_old_link": "redirects to the new link form",
