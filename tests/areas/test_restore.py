@@ -263,31 +263,26 @@ def test_a_beheerder_may_look_but_not_restore(client, login, make_user, groups):
 
 
 @pytest.mark.browser
-def test_in_chromium_the_button_leads_to_the_preview_and_bevestigen_undoes(live_server, page, coordinator, world):
-    """The coordinator's way through the pages: old generation, button, preview, Bevestigen."""
+def test_in_chromium_the_old_generations_page_passes_the_audit_and_its_button_opens_the_preview(
+    live_server, page, coordinator, groups
+):
+    """The page with the button, held to the audit rules; the whole way through (draw, confirm,
+    restore, confirm) is tests/areas/test_editor_browser.py's."""
     from tests.conftest import PASSWORD
     from tests.ui.audit import audit
 
-    first = world["first"]
+    first = files.current_generation(groups[0].neighbourhood)
+    proposals.confirm_proposal(proposals.save_proposal(files.current_collection()).id)  # generation 2
     page.goto(live_server.url + "/inloggen")
     page.fill("input[name=email]", coordinator.email)
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit]").click()
     page.wait_for_load_state()
     page.goto(f"{live_server.url}/beheer/gebieden/{first.id}")
-    button = page.get_by_role("button", name=RESTORE_BUTTON)
     assert "Bevestigen" in page.locator("#terugzetten-uitleg").inner_text()
     assert [str(f) for f in audit(page) if "map-frame" not in str(f)] == []
-    button.click()
+    page.get_by_role("button", name=RESTORE_BUTTON).click()
     page.wait_for_url(re.compile(r"/beheer/gebieden/voorstel/\d+$"))
     assert "terugzetten: generatie 1" in page.locator("main").inner_text()
-    assert page.locator("table.moves tbody tr").count() == 3
-    if page.locator("input[name=confirm_moves]").count():
-        page.check("input[name=confirm_moves]")
-    page.get_by_role("button", name="Bevestigen: deze indeling in gebruik nemen").click()
-    page.wait_for_load_state()
-    assert "Generatie 3 is opgeslagen en in gebruik." in page.locator("main").inner_text()
+    assert page.get_by_role("button", name="Bevestigen: deze indeling in gebruik nemen").is_visible()
     assert page.errors == []
-    db.session.expire_all()
-    residents = {r.id: r.group_id for r in db.session.scalars(db.select(Resident))}
-    assert {rid: residents[rid] for rid in world["before"]["groups"]} == world["before"]["groups"]
