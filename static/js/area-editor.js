@@ -35,6 +35,7 @@
   var DIGITS = 6; /* about 0.1 m */
   var MAX_ZOOM = 19;
   var LABEL_ZOOM = 15; /* area names from this zoom on */
+  var TOUCH_FINISH_MS = 500;
   var LINE_STYLE = {color: "#1b1f23", weight: 4, opacity: 0.9};
 
   function find(selector) {
@@ -86,6 +87,26 @@
 
   function formatLine(latlngs) {
     return latlngs.map(function (ll) { return ll.lat.toFixed(DIGITS) + ", " + ll.lng.toFixed(DIGITS); }).join("\n");
+  }
+
+  /* Leaflet.draw 1.0.4 on Leaflet 1.9 with a finger: a tap adds the point on touchstart, and the
+     browser's click that follows the tap lands on the point's new marker, whose click finishes the line
+     (so every line ended after two points). A finish within TOUCH_FINISH_MS of a point added by touch
+     is that click: ignored. A mouse never goes through the touch path; the "Klaar" button always works. */
+  function guardTouchFinish() {
+    var proto = L.Draw && L.Draw.Polyline && L.Draw.Polyline.prototype;
+    if (!proto || proto.buurtTouchGuard) { return; }
+    var addVertex = proto.addVertex;
+    var finishShape = proto._finishShape;
+    proto.addVertex = function () {
+      this.buurtTouchPointAt = this._touchHandled ? Date.now() : 0;
+      return addVertex.apply(this, arguments);
+    };
+    proto._finishShape = function () {
+      if (this.buurtTouchPointAt && Date.now() - this.buurtTouchPointAt < TOUCH_FINISH_MS) { return; }
+      return finishShape.apply(this, arguments);
+    };
+    proto.buurtTouchGuard = true;
   }
 
   /* Leaflet.draw's English texts, replaced by the template's (read when a tool is made or started). */
@@ -256,7 +277,9 @@
       refresh();
     }
 
+    var drawing = false; /* while a tool is on, a tap on an area is part of the line, not a choice */
     if (window.L && L.Control && L.Control.Draw) {
+      guardTouchFinish();
       translateDraw(drawTexts);
       map.addControl(new L.Control.Draw({
         position: "topleft",
@@ -266,6 +289,10 @@
         },
         edit: {featureGroup: lineGroup, remove: false}
       }));
+      map.on(L.Draw.Event.DRAWSTART + " " + L.Draw.Event.EDITSTART, function () { drawing = true; });
+      map.on(L.Draw.Event.DRAWSTOP + " " + L.Draw.Event.EDITSTOP, function () {
+        setTimeout(function () { drawing = false; }, TOUCH_FINISH_MS); /* the click that ended it */
+      });
       map.on(L.Draw.Event.CREATED, function (event) { setLine(event.layer.getLatLngs(), true); });
       map.on(L.Draw.Event.EDITED, function () {
         var line = currentLine();
@@ -325,7 +352,7 @@
           label.textContent = p.naam || key; /* text, never HTML */
           areas[key] = {layer: featureLayer, name: p.naam || key, colour: p.kleur || "#0b6e4f", label: label};
           featureLayer.bindTooltip(label, {permanent: true, direction: "center", className: "area-editor-label"});
-          featureLayer.on("click", function () { choose(key); });
+          featureLayer.on("click", function () { if (!drawing) { choose(key); } });
         }
       }).addTo(map);
       if (data.buitenrand) {

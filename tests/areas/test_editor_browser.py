@@ -333,6 +333,28 @@ def test_on_a_phone_the_form_works_and_a_refusal_keeps_the_input(live_server, ph
     assert [e for e in page.errors if "status of 422" not in e] == []
 
 
+def test_a_line_drawn_with_a_finger_keeps_every_point(live_server, phone_page, coordinator):
+    """Leaflet.draw 1.0.4 on Leaflet 1.9 ended a tapped line after two points (area-editor.js guards it)."""
+    page = phone_page
+    line = _moved_border_line(_shapes(files.current_generation(db.session.scalar(db.select(Group)).neighbourhood)))
+    _log_in(page, live_server, coordinator)
+    _open_editor(page, live_server.url + "/beheer/gebieden/bewerken")
+    page.locator("#area-editor-map").scroll_into_view_if_needed()
+    page.evaluate(
+        "([lat, lon]) => document.querySelector('[data-area-editor]').areaEditor.map.setView([lat, lon], 16, "
+        "{animate: false})",
+        [(line[0][0] + line[2][0]) / 2, (line[0][1] + line[2][1]) / 2],
+    )
+    page.locator(".leaflet-draw-draw-polyline").tap()
+    for lat, lon in [*line, line[-1]]:  # the last point twice: that ends the line
+        page.touchscreen.tap(*_at(page, lat, lon))
+        page.wait_for_timeout(600)  # a person's taps are further apart than the guard (500 ms)
+    assert len(_rows(page.input_value("#lijn"))) == 3
+    assert page.input_value("#gebied_a") == ""  # taps while drawing choose no area
+    assert "Lijn met 3 punten." in page.locator("#editor-status").inner_text()
+    assert page.errors == []
+
+
 # --- a split proposal opens as a line ------------------------------------------------------------
 
 
@@ -349,8 +371,19 @@ def test_a_split_proposal_opens_as_a_line_to_adjust(live_server, page, coordinat
     status = page.locator("#editor-status").inner_text()
     assert f"Lijn met {len(rows)} punten." in status
     assert "Te splitsen gebied: Rijnsoever-West." in status
-    # the line is on the map, ready to adjust with the edit tool
-    assert page.locator(".leaflet-draw-edit-edit:not(.leaflet-disabled)").count() == 1
+    # the line is on the map: the edit tool moves a point, Opslaan writes it into the text
+    page.locator(".leaflet-draw-edit-edit:not(.leaflet-disabled)").click()
+    x, y = _at(page, *rows[0])  # the first point's handle (between two points sits a handle that adds one)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 30, y + 20, steps=4)
+    page.mouse.up()
+    page.locator(".leaflet-draw-actions a", has_text="Opslaan").click()
+    adjusted = _rows(page.input_value("#lijn"))
+    assert len(adjusted) == len(rows)
+    assert adjusted[0] != rows[0]
+    rest = [v for row in rows[1:] for v in row]
+    assert [v for row in adjusted[1:] for v in row] == pytest.approx(rest, abs=1e-6)  # 6 decimals now
     page.locator("#lijn-wissen").click()
     assert page.input_value("#lijn") == ""
     assert "Lijn gewist." in page.locator("#editor-status").inner_text()
