@@ -600,29 +600,44 @@ def _snap_noise(geoms: list[Geom]) -> list[Geom]:
     if len(present) < 2:
         return geoms
     array = np.array([geoms[i] for i in present], dtype=object)
-    coords, owner = shapely.get_coordinates(array, return_index=True)
+    rings, ring_owner = shapely.get_rings(array, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    owner = ring_owner[ring_of]
     unique, first, inverse = np.unique(coords, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
+    owners_of: list[set[int]] = [set() for _ in range(len(unique))]
+    for u, k in zip(inverse.tolist(), owner.tolist(), strict=True):
+        owners_of[u].add(k)
     points = shapely.points(unique)
+    needs: dict[int, set[int]] = defaultdict(set)  # geometry -> unique vertices to snap to
+
     left, right = shapely.STRtree(points).query(points, predicate="dwithin", distance=_NOISE_DEG)
     close = first[left] < first[right]
-    boundaries = shapely.boundary(array)
-    vertex, edge = shapely.STRtree(boundaries).query(points, predicate="dwithin", distance=_NOISE_DEG)
-    near_edge = shapely.distance(points[vertex], boundaries[edge]) > 0
-    if not close.any() and not near_edge.any():
-        return geoms
     leader = np.arange(len(unique))
-    for i, j in sorted(zip(left[close], right[close], strict=True), key=lambda pair: first[pair[0]]):
+    for i, j in sorted(zip(left[close].tolist(), right[close].tolist(), strict=True), key=lambda pair: first[pair[0]]):
         if leader[j] == j:  # j follows the earliest vertex near it (that is not itself a follower)
             leader[j] = leader[i]
-    follower = leader != np.arange(len(unique))
-    touched = set(owner[follower[inverse]].tolist()) | set(edge[near_edge].tolist())
-    reps = points[~follower]
-    tree = shapely.STRtree(reps)
+    for j in np.flatnonzero(leader != np.arange(len(unique))):
+        for k in owners_of[j]:
+            needs[k].add(int(leader[j]))
+
+    same_ring = ring_of[:-1] == ring_of[1:]
+    segments = shapely.linestrings(np.stack((coords[:-1][same_ring], coords[1:][same_ring]), axis=1))
+    segment_owner = owner[:-1][same_ring]
+    leaders = np.flatnonzero(leader == np.arange(len(unique)))
+    vertex, segment = shapely.STRtree(segments).query(points[leaders], predicate="dwithin", distance=_NOISE_DEG)
+    if len(vertex):
+        gap = shapely.distance(points[leaders][vertex], segments[segment])
+        for v, seg, d in zip(leaders[vertex].tolist(), segment.tolist(), gap.tolist(), strict=True):
+            k = int(segment_owner[seg])
+            if d > 0 and k not in owners_of[v]:
+                needs[k].add(v)
+    if not needs:
+        return geoms
     result = list(geoms)
-    for k in sorted(touched):
-        nearby = reps[tree.query(shapely.buffer(shapely.envelope(array[k]), 2 * _NOISE_DEG))]
-        result[present[k]] = _polygonal(shapely.snap(array[k], shapely.multipoints(nearby), _NOISE_DEG))
+    for k, wanted in sorted(needs.items()):
+        reference = shapely.multipoints(unique[sorted(wanted)])
+        result[present[k]] = _polygonal(shapely.snap(array[k], reference, _NOISE_DEG))
     return result
 
 
