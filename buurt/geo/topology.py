@@ -268,8 +268,32 @@ def clean_coverage(
     longest border" counts only the borders with the candidates' own (undisputed) surface. Noise
     (see :data:`NOISE_M2`, :data:`NOISE_WIDTH_M`) is resolved the same way but never reported, and
     a gap no area borders stays a problem. ``names`` (key -> area name) is for the messages; without
-    it the keys are shown.
+    it the keys are shown. Should the geometry engine fail, the areas come back as they are with one
+    problem of code "clean_failed" (not a 500; the caller's own checks then apply).
     """
+    try:
+        return _clean_coverage(geometries, outline, tolerance_m2=tolerance_m2, order=order, names=names)
+    except (GEOSException, ValueError, FloatingPointError, ZeroDivisionError):
+        return Cleaned(
+            dict(geometries),
+            problems=[
+                AreaProblem(
+                    "clean_failed",
+                    "De gebieden konden niet automatisch worden rechtgetrokken; ze worden gecontroleerd zoals ze "
+                    "zijn. Leg gedeelde randen in beide gebieden op dezelfde plek.",
+                )
+            ],
+        )
+
+
+def _clean_coverage(
+    geometries: Mapping[str, Geom],
+    outline: Geom | None,
+    *,
+    tolerance_m2: float,
+    order: Sequence[str] | None,
+    names: Mapping[str, str] | None,
+) -> Cleaned:
     keys = list(geometries)
     geoms = [_polygonal(geometries[key]) for key in keys]
     area_outline = _polygonal(outline) if outline is not None else None

@@ -606,3 +606,21 @@ def test_fix_messages():
         "Rechtgetrokken: 2 m² van 'West' buiten de buurtgrens (bij 52.21000, 4.42000) weggesneden."
     )
     assert "overlap van minder dan 1 m²" in Fix("overlap", 0.4, 52.21, 4.42, ("n", "o"), "n").message()
+
+
+def test_an_engine_failure_is_a_refusal_or_a_problem_never_an_exception(squares, monkeypatch):
+    from shapely.errors import GEOSException
+
+    from buurt.geo import topology
+
+    def broken(*args, **kwargs):
+        raise GEOSException("TopologyException: side location conflict")
+
+    monkeypatch.setattr(topology, "_arrangement", broken)
+    line = LineString([(4.412, 52.2235), (4.412, 52.2095)])
+    assert refused(move_border, squares, "nw", "ne", line, snap_m=SNAP).startswith(
+        "Deze bewerking gaf geen nette indeling; er is niets veranderd."
+    )
+    cleaned = clean_coverage(squares, tolerance_m2=25)
+    assert [problem.code for problem in cleaned.problems] == ["clean_failed"]
+    assert cleaned.geometries == squares
