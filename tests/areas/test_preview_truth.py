@@ -469,18 +469,18 @@ def test_impact_and_households_stay_fast_with_a_full_register_and_1000_residents
     hood = groups[0].neighbourhood
     best_impact = best_households = 1e9
     for _ in range(5):
-        started = time.perf_counter()
+        started = time.process_time()
         impact = impact_of(plan)
-        best_impact = min(best_impact, time.perf_counter() - started)
-        started = time.perf_counter()
+        best_impact = min(best_impact, time.process_time() - started)
+        started = time.process_time()
         households.household_figures(hood, features, list(areas))
-        best_households = min(best_households, time.perf_counter() - started)
+        best_households = min(best_households, time.process_time() - started)
     assert impact.streets
     assert impact.register_addresses >= 3145
-    print(f"impact_of {best_impact * 1000:.1f} ms, household_figures {best_households * 1000:.1f} ms")
-    # Measured on a quiet 2-core machine: ~20 + ~15 ms (SQLite), see the report of issue 17. The bound
-    # here is loose (a shared CI machine under load is 3-5x slower): it catches a quadratic regression.
-    assert best_impact + best_households < 0.3
+    print(f"impact_of {best_impact * 1000:.1f} ms, household_figures {best_households * 1000:.1f} ms (CPU)")
+    # Process CPU time (another process's load does not count): measured ~20 + ~15 ms (SQLite) on a
+    # 2-core machine. The bound leaves room for a slow CI machine and still catches a quadratic step.
+    assert best_impact + best_households < 0.2
 
 
 def test_unused_group_is_not_listed(groups):
