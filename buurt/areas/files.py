@@ -12,6 +12,7 @@ and keyed ``buurtcode``/``wijkcode``/``statcode``; the coordinator may choose ot
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +27,13 @@ from buurt.geo.polygons import (
     AreaValidationError,
     SourceCrs,
     check_tiling,
+    find_overlaps,
     load_json,
     parse_area_collection,
     source_crs,
     to_feature_collection,
 )
+from buurt.geo.topology import GRID_DEG
 from buurt.models import BoundaryGeneration, Neighbourhood
 
 
@@ -207,7 +210,9 @@ def read_area_file(
 
     AreaValidationError (Dutch problems) when unusable. Size, nesting, number of areas and vertices
     are capped (AREA_UPLOAD_MAX_BYTES, AREA_MAX_FEATURES, AREA_MAX_VERTICES, AREA_MAX_VERTICES_PER_AREA)
-    before any geometry is built, so no file keeps a worker busy for long.
+    before any geometry is built, so no file keeps a worker busy for long. Overlaps between the
+    areas are no reason to refuse the file here: the import cleans them (small ones resolved, large
+    ones shown on a map, ``buurt.areas.cleaning``); :func:`check_current` reports them for the areas in use.
     """
     cfg = current_app.config
     if max_bytes is None:
@@ -225,6 +230,7 @@ def read_area_file(
         max_vertices_per_area=cfg["AREA_MAX_VERTICES_PER_AREA"],
         crs=crs,
         unique_names=unique_names,
+        overlap_tolerance_m2=None,
     )
     return AreaFile(features, crs, name_property, key_property, options)
 
@@ -237,6 +243,13 @@ def read_areas(data: bytes | str | dict, *, max_bytes: int | None = None) -> lis
 # --- writing and checking --------------------------------------------------------------------------
 
 
+#: Decimals of an exported generation: those of the grid the areas are stored on
+#: (buurt.geo.topology.GRID_DEG), so an untouched export reads back to the very same areas. With 6
+#: (about 0.1 m) a vertex on a neighbour's edge or on the outline moved up to 5 cm off it, and a
+#: re-upload of an untouched export had slivers of several m² to straighten.
+EXPORT_DECIMALS = round(-math.log10(GRID_DEG))
+
+
 def generation_collection(generation: BoundaryGeneration) -> dict:
     """An activated generation as GeoJSON that `areas import` reads back to the same groups."""
     features = []
@@ -246,7 +259,7 @@ def generation_collection(generation: BoundaryGeneration) -> dict:
             props["huishoudens"] = area.households
             props["huishoudens_bron"] = area.households_source or "bestand"
         features.append(AreaFeature(key=area.key, name=area.name, geometry=shape(area.geometry), properties=props))
-    collection = to_feature_collection(features)
+    collection = to_feature_collection(features, decimals=EXPORT_DECIMALS)
     collection["buurt"] = generation.neighbourhood.slug
     collection["generatie"] = generation.number
     collection["bron"] = "CBS / Kadaster, CC BY 4.0 (bewerkt)"
@@ -260,12 +273,20 @@ def current_collection(hood: Neighbourhood | None = None) -> dict:
     return generation_collection(generation)
 
 
+#: Overlaps of the areas in use above this are reported by :func:`check_current` (m²): areas are
+#: cleaned on import (one exact coverage), so an overlap larger than rounding is a fault.
+CURRENT_OVERLAP_TOLERANCE_M2 = 1.0
+
+
 def check_current(hood: Neighbourhood | None = None) -> list[AreaProblem]:
-    """Problems with the areas in use now (overlaps, gaps)."""
+    """Problems with the areas in use now: overlaps above CURRENT_OVERLAP_TOLERANCE_M2, then gaps,
+    uncovered parts and parts outside the outline above AREA_GAP_TOLERANCE_M2."""
     hood = required_neighbourhood(hood)
     try:
         features = read_areas(current_collection(hood), max_bytes=10**9)
     except AreaValidationError as error:
         return error.problems
     outline = shape(hood.outline) if hood.outline else None
-    return check_tiling(features, outline, gap_tolerance_m2=current_app.config["AREA_GAP_TOLERANCE_M2"])
+    return find_overlaps(features, tolerance_m2=CURRENT_OVERLAP_TOLERANCE_M2) + check_tiling(
+        features, outline, gap_tolerance_m2=current_app.config["AREA_GAP_TOLERANCE_M2"]
+    )

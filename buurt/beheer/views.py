@@ -462,9 +462,13 @@ def area_upload():
             plan_import(data, source=source, max_bytes=limit)
         except AreaValidationError as error:
             problems = error.problems
-            if {p.code for p in problems} <= CHOOSABLE:  # a choice of properties on the preview can fix it
+            codes = {p.code for p in problems}
+            if codes <= CHOOSABLE | ON_THE_MAP:  # the preview can show (on a map) or fix (a choice) these
                 found = proposals.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
-                flash(_("Kies hieronder welke eigenschappen de naam en de code van elk gebied geven."), "info")
+                if codes <= CHOOSABLE:
+                    flash(_("Kies hieronder welke eigenschappen de naam en de code van elk gebied geven."), "info")
+                else:
+                    flash(_("Er is niets veranderd. Hieronder staat op de kaart waar het bestand niet klopt."), "info")
                 return redirect(url_for("beheer.proposal", proposal_id=found.id))
         else:
             found = proposals.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
@@ -474,6 +478,9 @@ def area_upload():
 
 #: problems a choice of name/key property on the preview can fix: such an upload is kept as a proposal
 CHOOSABLE = frozenset({"missing_name", "duplicate_name", "missing_key", "duplicate_key"})
+#: overlaps and gaps too large to straighten (buurt.areas.cleaning): kept as a proposal too, so the
+#: preview shows them on a map with what to do
+ON_THE_MAP = frozenset({"overlap", "gap", "uncovered"})
 
 
 def _proposal(proposal_id: int) -> BoundaryGeneration:

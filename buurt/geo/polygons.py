@@ -653,15 +653,17 @@ def check_tiling(
 # Output
 
 
-def _round_coords(coords: np.ndarray) -> np.ndarray:
-    return np.round(coords, 6)
+def to_feature_collection(
+    areas: Sequence[AreaFeature], *, name_property: str = "naam", decimals: int = 6
+) -> dict[str, Any]:
+    """GeoJSON FeatureCollection (lon/lat, ``decimals`` decimals: 6 ≈ 0.1 m, 10 ≈ 0.01 mm) with ``id`` = key."""
 
+    def rounded(coords: np.ndarray) -> np.ndarray:
+        return np.round(coords, decimals)
 
-def to_feature_collection(areas: Sequence[AreaFeature], *, name_property: str = "naam") -> dict[str, Any]:
-    """GeoJSON FeatureCollection (lon/lat, 6 decimals ≈ 0.1 m) with ``id`` = key."""
     features = []
     for area in areas:
-        geom = shapely.transform(area.geometry, _round_coords)
+        geom = shapely.transform(area.geometry, rounded)
         properties = dict(area.properties)
         properties[name_property] = area.name
         features.append(
