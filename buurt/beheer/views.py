@@ -635,32 +635,20 @@ def proposal_discard(proposal_id: int):
     return redirect(url_for("beheer.areas"))
 
 
-@bp.route("/groep/<int:group_id>/splitsen", methods=["GET", "POST"])
+@bp.get("/groep/<int:group_id>/splitsen")
 @require(can_manage_areas)
 def split(group_id: int):
-    """Split proposal for a full group: two parts with about the same number of members."""
+    """Split proposal for a full group: two parts with about the same number of members; opens in the editor."""
     group = _group(group_id)
     try:
         proposal_ = split_proposal(group)
     except SplitImpossible as error:
         flash(error.message, "error")
         return redirect(url_for("beheer.group", group_id=group.id))
-    if request.method == "POST":
-        if not EmptyForm().validate_on_submit():
-            flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
-            return redirect(url_for("beheer.split", group_id=group.id))
-        found = proposals.save_proposal(
-            proposal_.collection,
-            source=f"splitsvoorstel {group.name}",
-            user_id=current_user.id,
-            note=_("Splitsing van %(name)s", name=group.name),
-        )
-        return redirect(url_for("beheer.proposal", proposal_id=found.id))
     return render_template(
         "beheer/split.html",
         group=group,
         p=proposal_,
-        form=EmptyForm(),
         area_a=area_m2(proposal_.result.part_a),
         area_b=area_m2(proposal_.result.part_b),
     )

@@ -55,6 +55,13 @@ def _fill(make_resident, group, n, seed=2):
             made += 1
 
 
+def _editor_form(page: str) -> dict[str, str]:
+    """The editor's form as the page fills it (the fields of a split)."""
+    from tests.areas.test_editor import _field
+
+    return {name: _field(page, name) for name in ("bewerking", "gebied_a", "lijn", "nieuwe_naam", "nieuwe_groep")}
+
+
 def test_split_flow_through_preview_and_confirm(client, login, make_user, groups, make_resident):
     group = groups[1]
     _fill(make_resident, group, 40)
@@ -64,7 +71,10 @@ def test_split_flow_through_preview_and_confirm(client, login, make_user, groups
     assert 'class="split-counts"' in html
     doc = client.get(f"/beheer/groep/{group.id}/splitsen/kaart").get_data(as_text=True)
     assert "map-legend" in doc
-    response = client.post(f"/beheer/groep/{group.id}/splitsen")
+    # "Gebruik dit voorstel" opens the map editor with the cut drawn; posted unchanged it is the proposal
+    assert f'href="/beheer/gebieden/bewerken?splits={group.id}"' in html
+    editor = client.get(f"/beheer/gebieden/bewerken?splits={group.id}").get_data(as_text=True)
+    response = client.post("/beheer/gebieden/bewerken", data=_editor_form(editor))
     assert response.status_code == 302
     assert "/gebieden/voorstel/" in response.headers["Location"]
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
