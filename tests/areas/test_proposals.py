@@ -10,6 +10,7 @@ from shapely.geometry import box, mapping, shape
 from buurt.areas import files, proposals
 from buurt.areas.imports import ProposalGone
 from buurt.extensions import db
+from buurt.geo.polygons import area_m2
 from buurt.models import BoundaryGeneration, Neighbourhood, Role, utcnow
 from tests.conftest import PASSWORD, make_test_app
 
@@ -86,7 +87,10 @@ def test_saved_through_one_app_confirmed_through_another(app, tmp_path, groups, 
     stored = {a.key: shape(a.geometry) for a in generation.areas}
     assert stored.keys() == wanted.keys()
     for key, geometry in wanted.items():
-        assert shapely.equals_exact(shapely.normalize(stored[key]), shapely.normalize(geometry), 1e-7), key
+        # the same areas; the import nodes them into one exact coverage (issue 17), which closes the
+        # hairline channel the test's own union of West and the strip leaves (West arrives as a
+        # MultiPolygon, is stored as one Polygon), so they are equal up to that, not vertex by vertex
+        assert area_m2(shapely.symmetric_difference(stored[key], geometry)) < 1.0, key  # the channel: 0.24 m²
     assert proposals.load_proposal(proposal_id) is None  # activated: no longer a proposal
 
 
