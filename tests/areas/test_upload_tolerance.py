@@ -22,7 +22,7 @@ import shapely
 from markupsafe import escape
 from shapely.geometry import Point, mapping, shape
 
-from buurt.areas import cleaning, files, imports
+from buurt.areas import cleaning, files, imports, proposals
 from buurt.beheer.maps import PROBLEM_EDGE
 from buurt.extensions import db
 from buurt.geo.coords import wgs84_transform
@@ -414,6 +414,37 @@ def test_an_overlap_just_above_the_tolerance_is_shown_and_the_configured_toleran
     assert {p.code for p in caught.value.problems} == {"overlap"}
 
 
+# --- files that cannot even be read; the areas in use ---------------------------------------------
+
+
+def test_a_file_that_cannot_be_read_gets_a_map_of_the_current_boundaries_only(client, coordinator, groups):
+    doc = files.current_collection()
+    for feature in doc["features"]:
+        feature["properties"] = {"kleur": "rood"}  # no name anywhere: a choice on the preview, no place
+    proposal_id = _upload(client, doc)
+    page = client.get(f"/beheer/gebieden/voorstel/{proposal_id}")
+    assert page.status_code == 422
+    assert "map-frame" not in page.get_data(as_text=True)  # nothing to show on a map: the list says it all
+    document = client.get(f"/beheer/gebieden/voorstel/{proposal_id}/kaart")
+    assert document.status_code == 200
+    text = document.get_data(as_text=True)
+    assert "Huidige grenzen" in text
+    assert "Het bestand" not in text
+    assert PROBLEM_EDGE not in text
+
+
+def test_the_check_of_the_areas_in_use_still_reports_overlaps(runner, groups):
+    generation = _current()
+    west = next(a for a in generation.areas if a.key == "rijnsoever-west")
+    west.geometry = mapping(shape(west.geometry).buffer(0.0002))  # about 15 m into its neighbours
+    db.session.commit()
+    codes = {p.code for p in files.check_current()}
+    assert "overlap" in codes
+    result = runner.invoke(args=["buurt", "areas", "check"])
+    assert result.exit_code == 1
+    assert "overlappen elkaar" in result.output
+
+
 # --- real published files ----------------------------------------------------------------------------
 
 
@@ -456,3 +487,34 @@ def test_real_cbs_and_pdok_files_give_the_plan_they_gave_before_without_surprise
     surprising = [(f.kind, round(f.area_m2, 2), f.keys) for f in cleaned.fixes if f.area_m2 >= 1.0]
     print(name, len(cleaned.fixes), "fixes:", surprising)
     assert not [f for f in surprising if f[0] == "overlap"], surprising
+
+
+# --- in Chromium ---------------------------------------------------------------------------------------
+
+
+def test_in_chromium_the_problem_preview_passes_the_audit_and_its_map_shows_the_problem_in_red(
+    live_server, page, make_user, groups
+):
+    """The preview a coordinator lands on after an upload with a 400 m² overlap: the page held to the
+    audit rules, the map drawn in its frame with the overlap in strong red, no script error."""
+    from tests.conftest import PASSWORD
+    from tests.ui.audit import audit
+
+    user = make_user(Role.COORDINATOR)
+    doc = _edge_bulge(files.current_collection(), OOST, NOORD, 400.0)
+    found = proposals.save_proposal(doc, source="geojson.io.geojson", user_id=user.id)
+    page.goto(live_server.url + "/inloggen")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/beheer/gebieden/voorstel/{found.id}")
+    assert "overlappen elkaar over 400 m²" in page.locator("#problem-list + ol").inner_text()
+    assert page.locator("#editor-link").get_attribute("href") == "/beheer/gebieden/bewerken"
+    frame = page.frame_locator("iframe.map-frame")
+    frame.locator(f"path[stroke='{PROBLEM_EDGE}']").first.wait_for(state="attached")
+    assert frame.locator(f"path[stroke='{PROBLEM_EDGE}']").count() >= 2  # the overlap's shape and its circle
+    assert [str(f) for f in audit(page) if "map-frame" not in str(f)] == []
+    if "BUURT_C_SCREENSHOT" in __import__("os").environ:
+        page.screenshot(path="/tmp/c_scratch/problem_page.png", full_page=True)
+    assert [e for e in page.errors if "422" not in e] == []  # the page itself answers 422: not usable as it is
