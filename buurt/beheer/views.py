@@ -691,7 +691,11 @@ def generation_restore(generation_id: int):
     if not EmptyForm().validate_on_submit():
         flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
         return redirect(url_for("beheer.generation", generation_id=generation_id))
-    found = restore.restore_proposal(generation, current_user.id)
+    try:
+        found = restore.restore_proposal(generation, current_user.id)
+    except restore.RestoreRefused as error:
+        flash(error.message, "error")
+        return redirect(url_for("beheer.generation", generation_id=generation_id))
     return redirect(url_for("beheer.proposal", proposal_id=found.id))
 
 
