@@ -166,6 +166,8 @@ def _post():
     raw = (form.voorstel.data or "").strip()
     proposal_id = bounds.parse_id(raw) if raw else None
     try:
+        if raw and proposal_id is None:  # a tampered hidden field: no proposal by that name
+            raise service.ProposalGone(raw)
         base = service.load_base(proposal_id)
     except (service.ProposalGone, service.EditRefused) as gone:
         try:

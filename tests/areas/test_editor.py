@@ -622,6 +622,11 @@ def test_a_gone_proposal(client, coordinator):
     page = response.get_data(as_text=True)
     assert "Het voorstel dat u bewerkte is er niet meer" in _error(page)
     assert 'name="voorstel" type="hidden" value=""' in page  # the form now edits the current indeling
+    response = client.post(
+        URL, data={"bewerking": "samenvoegen", "gebied_a": EAST, "gebied_b": NORTH, "voorstel": "1; DROP TABLE"}
+    )
+    assert response.status_code == 422
+    assert "Het voorstel dat u bewerkte is er niet meer" in _error(response.get_data(as_text=True))
     assert _generations() == before
 
 
