@@ -34,7 +34,7 @@
 
   var DIGITS = 6; /* about 0.1 m */
   var MAX_ZOOM = 19;
-  var LABEL_ZOOM = 15; /* area names from this zoom on */
+  var LABEL_ZOOM = 14; /* area names from this zoom on (a phone shows the neighbourhood at 13) */
   var TOUCH_FINISH_MS = 500;
   var LINE_STYLE = {color: "#1b1f23", weight: 4, opacity: 0.9};
 
@@ -144,7 +144,8 @@
     if (holder) { holder.hidden = false; }
     box.hidden = false;
     var center = pair(d.center) || [52.2118, 4.4235];
-    var map = L.map(box, {scrollWheelZoom: false, maxZoom: MAX_ZOOM}).setView(center, Number(d.zoom) || 15);
+    /* half zoom steps: the neighbourhood fills more of the map (tiles in between are scaled) */
+    var map = L.map(box, {scrollWheelZoom: false, maxZoom: MAX_ZOOM, zoomSnap: 0.5}).setView(center, Number(d.zoom) || 15);
     if (d.tilesUrl) {
       L.tileLayer(d.tilesUrl, {
         maxZoom: MAX_ZOOM,

@@ -194,6 +194,9 @@ def test_move_a_border_by_drawing_then_restore_it(live_server, page, coordinator
         assert triangle.contains(Point(r.lon, r.lat))
     groups_before = {r.id: r.group_id for r in [*movers, pending_mover, *stayers]}
 
+    # the preview computes the impact and draws a map in a frame: seconds on a busy 2-core machine
+    page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(30_000)
     _log_in(page, live_server, coordinator)
     _open_editor(page, live_server.url + "/beheer/gebieden/bewerken")
 
