@@ -171,7 +171,9 @@ def seed_default_neighbourhood() -> Neighbourhood | None:
     )
     db.session.add_all([hood, generation])
     capacity = current_app.config["DEFAULT_GROUP_CAPACITY"]
-    for order, feature in enumerate(load_geojson("rijnsoever_areas.geojson")["features"]):
+    features = load_geojson("rijnsoever_areas.geojson")["features"]
+    geometries = _as_coverage(features, shape(outline["geometry"]))
+    for order, feature in enumerate(features):
         p = feature["properties"]
         group = Group(neighbourhood=hood, slug=p["key"], name=p["naam"], capacity=capacity, sort_order=order)
         db.session.add(
@@ -180,13 +182,30 @@ def seed_default_neighbourhood() -> Neighbourhood | None:
                 group=group,
                 key=p["key"],
                 name=p["naam"].removeprefix("BuurtAlarm "),
-                geometry=feature["geometry"],
+                geometry=geometries[p["key"]],
                 sort_order=order,
                 households=p["huishoudens"],
                 households_source=p["huishoudens_bron"],
-                area_m2=area_m2(shape(feature["geometry"])),
+                area_m2=area_m2(shape(geometries[p["key"]])),
             )
         )
     db.session.commit()
     log.info("default neighbourhood Rijnsoever created")
     return hood
+
+
+def _as_coverage(features: list[dict], outline) -> dict[str, dict]:
+    """The default areas as one exact coverage of the outline (buurt.geo.topology): the shipped file
+    is cut from generalised CBS polygons, with T-junctions at its three-way corners and sub-m²
+    slivers; stored as they are, the first edit of a coordinator would straighten them as a side
+    effect. Any larger problem (none today) leaves the file's shapes as they are."""
+    from shapely.geometry import mapping
+
+    from buurt.geo.topology import clean_coverage
+
+    shapes = {f["properties"]["key"]: shape(f["geometry"]) for f in features}
+    cleaned = clean_coverage(shapes, outline, tolerance_m2=current_app.config["AREA_SNAP_TOLERANCE_M2"])
+    if cleaned.problems:
+        log.warning("default areas are not one coverage (%d problems); stored as shipped", len(cleaned.problems))
+        return {key: f["geometry"] for key, f in zip(shapes, features, strict=True)}
+    return {key: json.loads(json.dumps(mapping(geometry))) for key, geometry in cleaned.geometries.items()}
