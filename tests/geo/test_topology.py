@@ -624,3 +624,16 @@ def test_an_engine_failure_is_a_refusal_or_a_problem_never_an_exception(squares,
     cleaned = clean_coverage(squares, tolerance_m2=25)
     assert [problem.code for problem in cleaned.problems] == ["clean_failed"]
     assert cleaned.geometries == squares
+
+
+def test_cleaning_tiles_the_outline_itself_not_an_outline_bent_to_the_areas(dense_areas, outline):
+    """An export cut to 7 decimals (1 cm) and read back: vertices up to 1 cm off the outline's edge.
+    The outline stays as it is; the areas are cut and filled to it."""
+    rounded = {key: shapely.transform(geom, lambda c: np.round(c, 7)) for key, geom in dense_areas.items()}
+    assert tiling_report(rounded, outline)["outside_m2"] > 0.1
+    cleaned = clean_coverage(rounded, outline, tolerance_m2=25)
+    assert cleaned.problems == []
+    report = tiling_report(cleaned.geometries, outline)
+    assert report["gap_m2"] < 0.01
+    assert report["outside_m2"] < 0.01
+    assert_tiling(cleaned.geometries, outline=outline)
