@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from dataclasses import dataclass, field
 
 from shapely.geometry import mapping
 
 from buurt.geo.area_problems import latlon_text, m2_text
-from buurt.geo.polygons import AreaFeature, AreaProblem, area_m2
+from buurt.geo.polygons import AreaFeature, AreaProblem, area_m2, find_overlaps
 from buurt.geo.topology import Fix, clean_coverage
+
+log = logging.getLogger(__name__)
 
 #: Fixes smaller than this (m²) are rounding (a GIS's snapping, coordinates cut to fewer decimals): they
 #: are counted in one sentence instead of one sentence each. (Slivers thinner than 1 cm are not even
 #: fixes: buurt.geo.topology resolves that noise without a word.)
 ROUNDING_M2 = 1.0
+#: When cleaning fails (a geometry engine error, "clean_failed"), overlaps above this (m²) are refused,
+#: as before cleaning existed; gaps are checked by check_tiling as always.
+FALLBACK_OVERLAP_M2 = 1.0
 #: Problems of clean_coverage that stop an import (and are shown on the preview's map); the rest
 #: ("outside_outline") stay warnings of check_tiling, as before.
 BLOCKING = frozenset({"overlap", "gap", "uncovered"})
@@ -54,6 +60,10 @@ def clean_features(features: list[AreaFeature], outline, *, tolerance_m2: float)
         order=[feature.key for feature in features],
         names=names,
     )
+    if any(problem.code == "clean_failed" for problem in cleaned.problems):
+        # the geometry engine gave up: the areas as they are, checked as before cleaning existed
+        log.warning("cleaning failed for %d areas; overlaps checked as uploaded", len(features))
+        return CleanedFeatures(list(features), problems=find_overlaps(features, tolerance_m2=FALLBACK_OVERLAP_M2))
     problems = [problem for problem in cleaned.problems if problem.code in BLOCKING]
     out: list[AreaFeature] = []
     for index, feature in enumerate(features):
