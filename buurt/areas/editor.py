@@ -17,8 +17,10 @@ FeatureCollection with the area key as feature ``id`` and ``naam``, ``groep`` (s
 (:class:`ImportChoices`, rule 1 of :mod:`buurt.areas.imports`) so no area changes group by
 accident. A group the base itself would create (no id yet) is carried by its ``groep`` and
 ``groepsnaam`` properties (rule 2). Household figures are left out: the preview recomputes them.
-The document is planned (:func:`plan_import`) before it is stored, so a refused edit stores
-nothing. Refusals are :class:`EditRefused` with a Dutch message.
+Every edit starts from the base as one exact coverage of the neighbourhood
+(:func:`topology.clean_coverage`), so the result tiles the outline too. The document is planned
+(:func:`plan_import`) before it is stored, so a refused edit stores nothing. Refusals are
+:class:`EditRefused` with a Dutch message.
 
 The line comes as text (the accessible equivalent of drawing, and what the map's draw tool
 fills in): one point per row, "breedtegraad, lengtegraad" (rows may also be separated by ";"),
@@ -386,7 +388,11 @@ def _feature(key: str, name: str, slug: str, group_name: str, geometry: Geom) ->
 def _document(
     base: EditBase, result: dict[str, Geom], new: tuple[str, str, tuple[str, str, int | None] | None] | None
 ) -> tuple[dict, ImportChoices]:
-    """The proposal's GeoJSON and the group choices that keep every area in its group."""
+    """The proposal's GeoJSON and the group choices that keep every area in its group.
+
+    A split's new part for a new group has no ``groep`` property: its choice is NEW_GROUP, which
+    names the group "BuurtAlarm <name>" with a slug from the key (rule 1 of buurt.areas.imports).
+    """
     features = []
     groups: dict[str, str] = {}
     for key, geometry in result.items():
