@@ -125,7 +125,9 @@ def _area_row(page: str, name: str) -> str:
 
 
 def _households_cell(page: str, name: str) -> int:
-    return int(re.findall(r'<td class="num">(\d+)</td>', _area_row(page, name))[-1])
+    return int(
+        re.findall(r'<td class="num">(\d+)(?:<br><span class="hint">[^<]*</span>)?</td>', _area_row(page, name))[-1]
+    )
 
 
 def _impact(page: str) -> str:
