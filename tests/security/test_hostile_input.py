@@ -135,6 +135,9 @@ QUERY_NAMES = (
     "category",
     "group",
     "status",
+    # the map editor (buurt.beheer.editor): the proposal to edit, the group whose split opens as a line
+    "voorstel",
+    "splits",
 )
 
 #: Personal links post their token in the body (buurt.personal_links): a real one as the base value, so
