@@ -59,7 +59,7 @@ def restore_proposal(generation: BoundaryGeneration, user_id: int | None) -> Bou
     for feature in document["features"]:
         for name in HOUSEHOLD_PROPERTIES:
             feature["properties"].pop(name, None)
-        # The stored geometry itself, not the export's 6-decimal rounding (≈ 0.1 m): the restored
+        # The stored geometry itself, not the export's rounding (EXPORT_DECIMALS): the restored
         # areas must equal N's, and N's shared borders stay exactly shared.
         feature["geometry"] = copy.deepcopy(exact[feature["id"]])
     choices = ImportChoices(groups={area.key: area.group.slug for area in areas})

@@ -11,15 +11,14 @@ elsewhere (they stay). Pixel positions come from the page's own map (area-editor
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 import shapely
 import shapely.ops
-from shapely.geometry import LineString, Point, mapping, shape
+from shapely.geometry import LineString, Point, shape
 
-from buurt.areas import files, imports
+from buurt.areas import files
 from buurt.extensions import db
 from buurt.geo.polygons import area_m2
 from buurt.geo.topology import tiling_report
@@ -77,26 +76,6 @@ def _rows(text: str) -> list[tuple[float, float]]:
 
 def _shapes(generation: BoundaryGeneration) -> dict:
     return {a.key: shape(a.geometry) for a in generation.areas}
-
-
-def _clean_first_generation() -> BoundaryGeneration:
-    """Generation 1's areas as an import stores them (as tests/areas/test_restore.py does, and why).
-
-    The seeded areas carry 16-digit coordinates and sub-m² overlaps and gaps; every import cleans
-    them (a ~1 cm grid), so a restore of the seed equals it only to within those. Stored as an
-    import would, the restore can be held to 0.01 m².
-    """
-    hood = db.session.scalar(db.select(Group)).neighbourhood
-    generation = files.current_generation(hood)
-    document = files.generation_collection(generation)
-    exact = {area.key: area.geometry for area in generation.areas}
-    for feature in document["features"]:
-        feature["geometry"] = exact[feature["id"]]
-    planned = {a.key: a.geometry for a in imports.plan_import(document).areas}
-    for area in generation.areas:
-        area.geometry = json.loads(json.dumps(mapping(planned[area.key])))
-    db.session.commit()
-    return generation
 
 
 def _border(geoms: dict) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -163,7 +142,7 @@ def by_slug(groups) -> dict[str, Group]:
 
 
 def test_move_a_border_by_drawing_then_restore_it(live_server, page, coordinator, by_slug, make_resident):
-    first = _clean_first_generation()
+    first = files.current_generation(db.session.scalar(db.select(Group)).neighbourhood)
     original = _shapes(first)
     outline = shape(first.neighbourhood.outline)
     line = _moved_border_line(original)

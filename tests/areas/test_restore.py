@@ -17,7 +17,7 @@ import pytest
 import shapely
 from shapely.geometry import box, mapping, shape
 
-from buurt.areas import files, imports, proposals, restore
+from buurt.areas import files, proposals, restore
 from buurt.areas.proposals import choices_of
 from buurt.extensions import db
 from buurt.geo.polygons import area_m2
@@ -90,25 +90,6 @@ def _points_in(geom, n: int) -> list[tuple[float, float]]:
     return [(p.y, p.x) for p in points]
 
 
-def _as_an_import_stores_it(generation: BoundaryGeneration) -> None:
-    """Generation 1's areas as an upload of them would store them.
-
-    The seeded areas carry 16-digit coordinates and sub-m² overlaps and gaps; every import cleans
-    areas (buurt.areas.cleaning: slivers straightened, edges noded on a ~1 cm grid), so a restore
-    of the seed can only equal it to within those. A generation that came in through an import (any
-    generation but the seed) is already clean: this makes generation 1 one, and the test can ask
-    for equality to 0.01 m².
-    """
-    document = files.generation_collection(generation)
-    exact = {area.key: area.geometry for area in generation.areas}
-    for feature in document["features"]:
-        feature["geometry"] = exact[feature["id"]]
-    planned = {a.key: a.geometry for a in imports.plan_import(document).areas}
-    for area in generation.areas:
-        area.geometry = json.loads(json.dumps(mapping(planned[area.key])))
-    db.session.commit()
-
-
 @pytest.fixture
 def coordinator(make_user):
     return make_user(Role.COORDINATOR)
@@ -119,7 +100,6 @@ def world(groups, make_resident, coordinator):
     """Generation 1 with residents on both sides of every change, then generation 2 confirmed."""
     by_slug = {g.slug: g for g in groups}
     first = files.current_generation(groups[0].neighbourhood)
-    _as_an_import_stores_it(first)
     doc, pieces = _second_generation()
     people: list[Resident] = []
 
