@@ -125,6 +125,7 @@ def init_app(app) -> None:
     import buurt.incidents.commands
     import buurt.main.commands
     import buurt.meldingen.commands
+    import buurt.neighbourhoods.commands
     import buurt.ops.commands
     import buurt.outbox_commands
     import buurt.residents.commands  # noqa: F401 (ruff sees only the last rebinding of `buurt` as unused)

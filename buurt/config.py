@@ -36,6 +36,13 @@ class Defaults:
     # Neighbourhood shown by default
     NEIGHBOURHOOD_SLUG = "rijnsoever"
     CONTACT_EMAIL = "buurtwhatsapp-rijnsoever@example.org"
+    # The gemeente all neighbourhoods lie in (issue 18): its name and CBS code. Its outline is the
+    # union of its shipped CBS buurten (buurt/data/katwijk_buurten_2024.geojson).
+    GEMEENTE_NAME = "Katwijk"
+    GEMEENTE_CODE = "GM0537"
+    # An address in the gemeente but in no neighbourhood's area gets the nearest group within this
+    # distance ("valt tussen twee buurten"), and may sign up there; further away it is "outside".
+    NEAREST_GROUP_MAX_M = 750.0
 
     # Geocoding: the address register first, then online services
     GEOCODER_CHAIN = ("register", "pdok", "nominatim")

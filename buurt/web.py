@@ -6,6 +6,7 @@ from flask import request
 from flask_login import current_user
 from werkzeug.urls import iri_to_uri
 
+from buurt import neighbourhoods
 from buurt.auth import permissions
 from buurt.times import format_local
 
@@ -21,6 +22,7 @@ def init_app(app) -> None:
     from buurt.incidents.views import bp as incidents_bp
     from buurt.main.views import bp as main_bp
     from buurt.meldingen.views import bp as meldingen_bp
+    from buurt.neighbourhoods.views import bp as neighbourhoods_bp
     from buurt.ops.views import bp as ops_bp
     from buurt.residents.views import bp as residents_bp
 
@@ -29,9 +31,11 @@ def init_app(app) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(residents_bp)
     app.register_blueprint(beheer_bp, url_prefix="/beheer")
+    app.register_blueprint(neighbourhoods_bp, url_prefix="/beheer/buurten")
     app.register_blueprint(meldingen_bp, url_prefix="/meldingen")
     app.register_blueprint(incidents_bp, url_prefix="/incidenten")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    neighbourhoods.init_app(app)  # after the blueprints: it copies their per-neighbourhood rules
     cli.init_app(app)
     app.add_template_filter(format_local, "local")
 
@@ -47,6 +51,7 @@ def init_app(app) -> None:
             "current_locale": str(get_locale()),
             "language_url": language_url,
             "landing_url": landing_url,
+            "current_neighbourhood": neighbourhoods.current_neighbourhood,
         }
 
 

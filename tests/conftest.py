@@ -18,9 +18,57 @@ from buurt import create_app
 from buurt.areas.services import seed_default_neighbourhood
 from buurt.auth.services import create_user
 from buurt.extensions import db
-from buurt.models import Address, Group, Resident, ResidentStatus, Role, utcnow
+from buurt.models import Address, Group, Neighbourhood, Resident, ResidentStatus, Role, utcnow
 
 pytest_plugins = ["tests.browser_support.fixtures"]
+
+HOORNES = ("BU05370103", "BU05370104")
+
+
+def make_second_neighbourhood(codes=HOORNES, slug="hoornes", name="Hoornes") -> Neighbourhood:
+    """A neighbourhood made directly from shipped CBS buurten, one group per buurt (see `hoornes`)."""
+    from shapely.geometry import mapping, shape
+    from shapely.ops import unary_union
+
+    from buurt.areas.services import load_geojson
+    from buurt.geo.polygons import area_m2
+    from buurt.models import Area, BoundaryGeneration
+
+    features = [
+        f for f in load_geojson("katwijk_buurten_2024.geojson")["features"] if f["properties"]["buurtcode"] in codes
+    ]
+    hood = Neighbourhood(
+        slug=slug,
+        name=name,
+        municipality="Katwijk",
+        contact_email=f"{slug}@example.org",
+        outline=mapping(unary_union([shape(f["geometry"]) for f in features])),
+        households=sum(f["properties"]["huishoudens_2024"] for f in features),
+        buurtcodes=list(codes),
+        sort_order=1,
+    )
+    generation = BoundaryGeneration(neighbourhood=hood, number=1, is_current=True, activated_at=utcnow(), source="test")
+    db.session.add_all([hood, generation])
+    for order, f in enumerate(features):
+        p = f["properties"]
+        key = p["buurtnaam"].lower()
+        group = Group(neighbourhood=hood, slug=key, name=f"BuurtAlarm {p['buurtnaam']}", capacity=256, sort_order=order)
+        db.session.add(
+            Area(
+                generation=generation,
+                group=group,
+                key=key,
+                name=p["buurtnaam"],
+                geometry=f["geometry"],
+                sort_order=order,
+                households=p["huishoudens_2024"],
+                households_source="CBS 2024",
+                area_m2=area_m2(shape(f["geometry"])),
+            )
+        )
+    db.session.commit()
+    return hood
+
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -192,18 +240,47 @@ def runner(app):
 
 @pytest.fixture
 def groups(app) -> list[Group]:
-    """The 5 default groups, in display order."""
-    return list(db.session.scalars(db.select(Group).order_by(Group.sort_order)))
+    """The 5 default groups (Rijnsoever), in display order."""
+    return list(
+        db.session.scalars(
+            db.select(Group).join(Neighbourhood).where(Neighbourhood.slug == "rijnsoever").order_by(Group.sort_order)
+        )
+    )
+
+
+@pytest.fixture
+def rijnsoever(app) -> Neighbourhood:
+    """The default neighbourhood."""
+    return db.session.scalar(db.select(Neighbourhood).filter_by(slug="rijnsoever"))
+
+
+@pytest.fixture
+def hoornes(app) -> Neighbourhood:
+    """A second neighbourhood beside Rijnsoever, straight from the shipped CBS 2024 buurten (not
+    through buurt.neighbourhoods.services, so tests of other parts do not depend on it): Hoornes,
+    slug ``hoornes``, the buurten Hoornes-West and Hoornes-Oost, one group each ("BuurtAlarm
+    Hoornes-West" / "-Oost", capacity 256), generation 1 current, contact hoornes@example.org."""
+    return make_second_neighbourhood()
 
 
 @pytest.fixture
 def make_user(app):
-    """Factory: make_user(role, groups=[...], email=None, password=PASSWORD)."""
+    """Factory: make_user(role, groups=[...], email=None, password=PASSWORD, neighbourhood=None).
 
-    def make(role: Role | str = Role.BEHEERDER, groups=(), email=None, password=PASSWORD, name=None):
+    ``neighbourhood`` scopes a coordinator to one neighbourhood; without it a coordinator is gemeente-wide.
+    """
+
+    def make(
+        role: Role | str = Role.BEHEERDER, groups=(), email=None, password=PASSWORD, name=None, neighbourhood=None
+    ):
         n = next(_counter)
         return create_user(
-            email or f"user{n}@example.org", name or f"Testgebruiker {n}", Role(role), password, list(groups)
+            email or f"user{n}@example.org",
+            name or f"Testgebruiker {n}",
+            Role(role),
+            password,
+            list(groups),
+            neighbourhood_id=neighbourhood.id if neighbourhood is not None else None,
         )
 
     return make

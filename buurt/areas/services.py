@@ -18,6 +18,8 @@ from buurt.models import Area, BoundaryGeneration, Group, Neighbourhood, Revisio
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).resolve().parent.parent / "data"
+#: The CBS 2024 buurten the default neighbourhood is made of (West, Oost, Noord, Midden)
+RIJNSOEVER_BUURTCODES = ("BU05370101", "BU05370102", "BU05370105", "BU05370106")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,7 @@ def seed_default_neighbourhood() -> Neighbourhood | None:
         contact_email=current_app.config["CONTACT_EMAIL"],
         outline=outline["geometry"],
         households=outline["properties"]["huishoudens_2024"],
+        buurtcodes=list(RIJNSOEVER_BUURTCODES),
     )
     generation = BoundaryGeneration(
         neighbourhood=hood,

@@ -2,7 +2,9 @@
 
 Roles (see buurt.models.Role):
 - beheerder: manages the groups they are beheerder of (queue, members, exports, meldingen).
-- coordinator: everything a beheerder does, for all groups; areas; audit log; the beheerders group.
+- coordinator: everything a beheerder does, for all groups of their neighbourhood (User.neighbourhood);
+  its areas; audit log; the beheerders group. A coordinator without a neighbourhood is gemeente-wide:
+  every neighbourhood, and adding neighbourhoods (issue 18).
 - wijkagent: read-only: incidents (exact), meldingen and maps; never the member list.
 - admin: everything.
 Residents have no account: they use signed, expiring links (buurt.residents).
@@ -32,8 +34,40 @@ def is_admin(user) -> bool:
 
 
 def is_coordinator(user) -> bool:
-    """Coordinators and admins see every group of the neighbourhood."""
+    """Coordinators (of any neighbourhood, or gemeente-wide) and admins: the route-level gate.
+
+    What they may touch is scoped by :func:`coordinates` (one neighbourhood's groups and areas).
+    """
     return _role(user) in (Role.COORDINATOR, Role.ADMIN)
+
+
+def is_gemeente_coordinator(user) -> bool:
+    """Admins, and coordinators without a neighbourhood: every neighbourhood of the gemeente."""
+    role = _role(user)
+    return role == Role.ADMIN or (role == Role.COORDINATOR and user.neighbourhood_id is None)
+
+
+def coordinates(user, neighbourhood_id: int | None) -> bool:
+    """Coordinator rights over one neighbourhood: gemeente-wide ones, or the coordinator of that one."""
+    if is_gemeente_coordinator(user):
+        return True
+    return (
+        _role(user) == Role.COORDINATOR and neighbourhood_id is not None and user.neighbourhood_id == neighbourhood_id
+    )
+
+
+def coordinated_neighbourhood_ids(user) -> frozenset[int] | None:
+    """The neighbourhoods a user coordinates: None for all of them (gemeente-wide), else a set (maybe empty)."""
+    if is_gemeente_coordinator(user):
+        return None
+    if _role(user) == Role.COORDINATOR and user.neighbourhood_id is not None:
+        return frozenset({user.neighbourhood_id})
+    return frozenset()
+
+
+def can_manage_neighbourhoods(user) -> bool:
+    """Add neighbourhoods, change their settings: gemeente-wide coordinators and admins."""
+    return is_gemeente_coordinator(user)
 
 
 def is_staff(user) -> bool:
@@ -46,7 +80,7 @@ def is_beheerder_of(user, group: Group) -> bool:
 
 def can_manage_group(user, group: Group) -> bool:
     """Queue, members, waitlist, exports and settings of one group."""
-    return is_coordinator(user) or is_beheerder_of(user, group)
+    return coordinates(user, group.neighbourhood_id) or is_beheerder_of(user, group)
 
 
 def can_view_residents(user, group: Group) -> bool:

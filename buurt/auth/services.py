@@ -100,8 +100,12 @@ def create_user(
     password: str | None = None,
     groups: Sequence[Group] = (),
     is_demo=False,
+    neighbourhood_id: int | None = None,
 ) -> User:
-    """Create an account; the e-mail is stored lower-case and must be unique."""
+    """Create an account; the e-mail is stored lower-case and must be unique.
+
+    ``neighbourhood_id`` scopes a coordinator to one neighbourhood (None: gemeente-wide).
+    """
     email = normalize_email(email)
     if not email or "@" not in email:
         raise AccountError(f"'{email}' is geen e-mailadres.")
@@ -111,7 +115,9 @@ def create_user(
         role = Role(role)
     except ValueError:
         raise AccountError(f"Onbekende rol '{role}'. Kies uit: {', '.join(r.value for r in Role)}.") from None
-    user = User(email=email, name=name or email.split("@")[0], role=role, is_demo=is_demo)
+    user = User(
+        email=email, name=name or email.split("@")[0], role=role, is_demo=is_demo, neighbourhood_id=neighbourhood_id
+    )
     if password:
         user.password_hash = hash_password(password)
         user.password_changed_at = utcnow()

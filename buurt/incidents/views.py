@@ -39,6 +39,7 @@ from buurt.incidents.forms import (
     IncidentReportForm,
 )
 from buurt.models import Incident, IncidentCategory, utcnow
+from buurt.neighbourhoods import per_neighbourhood
 from buurt.once import AlreadySubmitted
 from buurt.once import previous as previous_once
 from buurt.personal_links import is_opening, posted_token, render_open_page
@@ -471,6 +472,7 @@ def _public_period() -> str:
 
 
 @bp.get("/openbaar")
+@per_neighbourhood
 def public():
     """The public, blurred picture: counts per area and category, and a coarse grid map."""
     picture = public_picture.public_picture(map_period=_public_period())
@@ -484,6 +486,7 @@ def public():
 
 
 @bp.get("/openbaar/kaart")
+@per_neighbourhood
 def public_map():
     """The public grid map as a document for the iframe (cells and counts only)."""
     response = map_document_response(maps.cached_public_map_document(_public_period()))
@@ -492,6 +495,7 @@ def public_map():
 
 
 @bp.get("/openbaar.json")
+@per_neighbourhood
 def public_json():
     """The public summary as JSON: counts per area/category and blurred cells; never exact places or text."""
     picture = public_picture.public_picture(map_period=_public_period())

@@ -1,15 +1,17 @@
 """Home page, coverage map document, privacy statement and group rules."""
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template
 
 from buurt.csp import map_document_response
 from buurt.main import privacy as privacy_statement
 from buurt.main import services
+from buurt.neighbourhoods import per_neighbourhood
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@per_neighbourhood
 def home():
     """Explain BuurtWhatsApp Rijnsoever and show the groups with their fill level."""
     groups = services.public_groups()
@@ -17,9 +19,22 @@ def home():
 
 
 @bp.get("/kaart/dekking")
+@per_neighbourhood
 def coverage_map():
     """The public coverage map as a standalone document for an iframe (no personal data)."""
     return map_document_response(services.coverage_map_document())
+
+
+@bp.get("/buurten")
+def gemeente():
+    """Every neighbourhood of the gemeente on one map with its fill level, and as a list (helper C)."""
+    abort(404)
+
+
+@bp.get("/buurten/kaart")
+def gemeente_map():
+    """The gemeente map as a standalone document for the iframe (helper C)."""
+    abort(404)
 
 
 @bp.get("/privacy")

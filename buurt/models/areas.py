@@ -33,6 +33,12 @@ class Neighbourhood(db.Model):
     # Outline the areas must tile (GeoJSON geometry, lon/lat); None: no gap check against it
     outline: Mapped[dict | None] = mapped_column(JSON)
     households: Mapped[int | None] = mapped_column(Integer)  # CBS 2024
+    # The CBS 2024 buurtcodes it was made of (buurt/data/katwijk_buurten_2024.geojson); None: own file
+    buurtcodes: Mapped[list | None] = mapped_column(JSON)
+    # Routing target only: its groups live elsewhere (meldingen reach them), residents sign up there
+    routing_only: Mapped[bool] = mapped_column(default=False)
+    signup_url: Mapped[str | None] = mapped_column(String(300))  # its own sign-up, when routing only
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(back_populates="neighbourhood", order_by="Group.sort_order")

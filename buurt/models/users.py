@@ -24,7 +24,7 @@ class Role(StrEnum):
     """What an account may do; the rules live in buurt/auth/permissions.py."""
 
     BEHEERDER = "beheerder"  # beheerder of the groups in User.groups
-    COORDINATOR = "coordinator"  # all groups of the neighbourhood
+    COORDINATOR = "coordinator"  # all groups of User.neighbourhood; without one: all of the gemeente
     WIJKAGENT = "wijkagent"  # read-only: incidents, meldingen and maps, never the member list
     ADMIN = "admin"
 
@@ -40,6 +40,7 @@ class User(UserMixin, db.Model):
     )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     phone_e164: Mapped[str | None] = mapped_column(String(20))
+    # A coordinator's neighbourhood (buurt.auth.permissions.coordinates); None: gemeente-wide
     neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhood.id"))
     active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False, index=True)

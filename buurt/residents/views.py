@@ -14,6 +14,7 @@ from buurt.csp import allow_embedded_map
 from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
 from buurt.geo.geocoding import HouseChoiceNeeded
+from buurt.neighbourhoods import per_neighbourhood
 from buurt.once import AlreadySubmitted
 from buurt.personal_links import is_opening, posted_token, render_open_page
 from buurt.residents import errors, forms, links, maps, phone
@@ -61,6 +62,7 @@ def _link_error(error: InvalidToken, *, purpose: str):
 
 
 @bp.route("/welke-groep", methods=["GET", "POST"])
+@per_neighbourhood
 @limiter.limit(_lookup_limit, methods=["POST"])
 def lookup():
     """Which group covers my address: a text answer first, then a map of this answer only."""
@@ -85,6 +87,7 @@ def lookup():
 
 
 @bp.get("/welke-groep/straten")
+@per_neighbourhood
 def streets():
     """Which streets belong to which group, from the address register (text, no map)."""
     return render_template("residents/streets.html", groups=lookups.street_list())
@@ -95,6 +98,7 @@ def _is_prefill() -> bool:
 
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
+@per_neighbourhood
 # every post but the answer page's prefill: the answer must not say which ones stored a row
 @limiter.limit(_signup_limit, methods=["POST"], exempt_when=_is_prefill)
 def signup():
@@ -175,6 +179,7 @@ def _signup_page(form, *, outside, show_pick: bool, status: int, choosing=None):
 
 
 @bp.get("/aanmelden/ontvangen")
+@per_neighbourhood
 def signup_done():
     """The receipt of the sign-up just sent from this browser: group, room or waitlist, what next.
 
