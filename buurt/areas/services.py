@@ -129,6 +129,27 @@ def place(lat: float, lon: float, margin_m: float | None = None, areas: CurrentA
     return Placement(area, bool(info.is_border) if area else False, other, info.distance_m)
 
 
+@cache
+def gemeente_buurten() -> tuple[dict, ...]:
+    """The shipped CBS 2024 buurten of the gemeente (GeoJSON features, lon/lat), read once."""
+    return tuple(load_geojson("katwijk_buurten_2024.geojson")["features"])
+
+
+@cache
+def gemeente_outline():
+    """The gemeente's outline (shapely, lon/lat): the union of its shipped CBS buurten (generalised)."""
+    from shapely.ops import unary_union
+
+    return unary_union([shape(f["geometry"]) for f in gemeente_buurten()])
+
+
+def in_gemeente(lat: float, lon: float) -> bool:
+    """Whether a point lies in the gemeente (its generalised CBS outline, boundary included)."""
+    from shapely.geometry import Point
+
+    return gemeente_outline().intersects(Point(lon, lat))
+
+
 def default_neighbourhood() -> Neighbourhood | None:
     slug = current_app.config["NEIGHBOURHOOD_SLUG"]
     return db.session.scalar(db.select(Neighbourhood).filter_by(slug=slug))
