@@ -138,6 +138,7 @@ class IncidentFilterForm(FlaskForm):
         csrf = False
 
     categorie = _MultiCheckbox(_l("Soort"), choices=category_choices, validate_choice=False)
+    buurt = SelectField(_l("Buurt"), coerce=str, validate_choice=False)  # a neighbourhood's slug
     groep = SelectField(_l("Groep"), coerce=str, validate_choice=False)
     gebied = SelectField(_l("Gebied"), coerce=str, validate_choice=False)
     periode = SelectField(_l("Periode"), validate_choice=False)

@@ -27,15 +27,30 @@ from buurt.incidents import labels
 from buurt.incidents.public import PublicPicture, cached_public_picture
 from buurt.incidents.queries import IncidentFilter, filtered_select, month_span
 from buurt.meldingen.services import CATEGORY_LABELS, meldingen_for_map
-from buurt.models import Incident, IncidentCategory, MeldingCategory
+from buurt.models import Group, Incident, IncidentCategory, MeldingCategory
 from buurt.tiles import tile_source
 from buurt.times import format_local, month_label_nl, to_local
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # "no lower bound" for the meldingen layer
 
 
-def _outlines() -> list[OutlineArea]:
-    return [OutlineArea(a.name, a.geometry) for a in areas.current_areas().areas]
+def _outlines(neighbourhood_ids: frozenset[int] | None) -> list[OutlineArea]:
+    """The current areas of these neighbourhoods (None: of all): the map spans them."""
+    return [
+        OutlineArea(a.name, a.geometry)
+        for a in areas.current_areas().areas
+        if neighbourhood_ids is None or a.neighbourhood_id in neighbourhood_ids
+    ]
+
+
+def _meldingen_groups(f: IncidentFilter) -> list[int] | None:
+    """The groups whose meldingen the map shows: the chosen group, else those of the filtered neighbourhoods."""
+    if f.group_id:
+        return [f.group_id]
+    ids = f.neighbourhood_ids
+    if ids is None:
+        return None
+    return list(db.session.scalars(db.select(Group.id).where(Group.neighbourhood_id.in_(ids))))
 
 
 def meldingen_points(since: datetime | None, until: datetime, group_ids: list[int] | None) -> list[MeldingPoint]:
@@ -89,19 +104,23 @@ def map_document(f: IncidentFilter, now: datetime) -> str:
         meldingen=_("Meldingen van de politie"),
         areas=_("Gebieden"),
     )
-    group_ids = [f.group_id] if f.group_id else None
     m = incident_map(
-        points, map_labels, meldingen=meldingen_points(since, until, group_ids), areas=_outlines(), tiles=tile_source()
+        points,
+        map_labels,
+        meldingen=meldingen_points(since, until, _meldingen_groups(f)),
+        areas=_outlines(f.neighbourhood_ids),
+        tiles=tile_source(),
     )
     return incident_map_document(m)
 
 
-def cached_public_map_document(map_period: str = "3m", now: datetime | None = None) -> str:
-    """The public grid map for `now`, rendered once per cached picture (buurt.incidents.public).
+def cached_public_map_document(map_period: str = "3m", now: datetime | None = None, neighbourhood=None) -> str:
+    """The public grid map of a neighbourhood (default: the page's) for `now`, rendered once per
+    cached picture (buurt.incidents.public, cached per neighbourhood).
 
     The map shows no cut-off moment, so the picture as built serves every request it holds for.
     """
-    _cutoff, cached = cached_public_picture(now, map_period)
+    _cutoff, cached = cached_public_picture(now, map_period, neighbourhood)
     return cached.rendered("map", public_map_document)
 
 
@@ -127,7 +146,7 @@ def public_map_document(picture: PublicPicture) -> str:
     ]
     m = public_incident_map(
         cells,
-        _outlines(),
+        _outlines(None if picture.neighbourhood_id is None else frozenset({picture.neighbourhood_id})),
         max_zoom=current_app.config["PUBLIC_MAX_ZOOM"],
         title_of={"cell": _("Incidenten in dit vak: {n}"), "areas": _("Gebieden")},
         legend_title=_("Incidenten per vak van %(m)d m", m=int(picture.grid_m)),

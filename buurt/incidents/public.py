@@ -9,9 +9,17 @@ midnight (blur.public_cutoff, blur.period_start). So every answer of one local d
 byte for byte: polling never shows an incident arrive or leave at its own hour, which would tell
 the minute of a burglary. The picture says which day it runs to, never a time.
 
+Each neighbourhood has its own picture (issue 18): only the incidents that belong to it
+(buurt.incidents.scope: placed in one of its areas, or nearest to them when outside every area),
+its current areas, its outlines on the map. The privacy rules are the same for every one: the
+address grid behind the k-anonymous cells counts every register address, whichever neighbourhood.
+A routing-only neighbourhood has a picture too: meldingen routed to it are not incidents, but
+incidents reported in its areas are.
+
 The picture is cached per process (buurt.caching), keyed on everything it is built from: the
-incidents, addresses and areas revisions, the language, the map period and the day's cut-off. So a
-cached answer is the answer the uncached code would give, and a new day builds a new picture.
+neighbourhood, the incidents, addresses and areas revisions, the language, the map period and the
+day's cut-off. So a cached answer is the answer the uncached code would give, a new day builds a
+new picture, and one neighbourhood's picture (or map) is never served for another.
 """
 
 from __future__ import annotations
@@ -31,8 +39,9 @@ from buurt import caching
 from buurt.addresses.services import imported_only, near_current_areas
 from buurt.areas import services as areas
 from buurt.extensions import db
-from buurt.incidents import blur, labels
+from buurt.incidents import blur, labels, scope
 from buurt.models import Address, Area, Incident, IncidentCategory, IncidentStatus, utcnow
+from buurt.neighbourhoods import current_neighbourhood
 from buurt.times import local_zone
 
 
@@ -61,9 +70,10 @@ class PublicPicture:
     delay_hours: float
     grid_m: float
     until: date  # the last local day counted: the picture holds all day, so it names no time
+    neighbourhood_id: int | None = None  # whose picture (None: every incident, on an empty site)
 
 
-PICTURES_KEPT = 16  # per map period and language (3 x 2 in use), a day at a time
+PICTURES_KEPT = 256  # per neighbourhood, map period and language (42 x 3 x 2 at most in use), a day at a time
 
 
 @dataclass(frozen=True)
@@ -85,16 +95,18 @@ class CachedPicture:
             return self.derived[name]
 
 
-def _public_points(since: datetime, cutoff: datetime) -> list[blur.ExactPoint]:
-    """The public incidents that happened in [since, cutoff), both local midnights, and were reported before cutoff."""
-    rows = db.session.execute(
-        db.select(Incident.lat, Incident.lon, Incident.category, Incident.area_id).where(
-            Incident.status == IncidentStatus.VISIBLE,
-            Incident.occurred_at >= since,
-            Incident.occurred_at < cutoff,
-            Incident.reported_at < cutoff,
-        )
-    ).all()
+def _public_points(since: datetime, cutoff: datetime, neighbourhood_id: int | None) -> list[blur.ExactPoint]:
+    """A neighbourhood's public incidents that happened in [since, cutoff), both local midnights, and
+    were reported before cutoff."""
+    query = db.select(Incident.lat, Incident.lon, Incident.category, Incident.area_id).where(
+        Incident.status == IncidentStatus.VISIBLE,
+        Incident.occurred_at >= since,
+        Incident.occurred_at < cutoff,
+        Incident.reported_at < cutoff,
+    )
+    if neighbourhood_id is not None:
+        query = query.where(scope.in_neighbourhoods({neighbourhood_id}))
+    rows = db.session.execute(query).all()
     return [blur.ExactPoint(r.lat, r.lon, IncidentCategory(r.category).value, r.area_id) for r in rows]
 
 
@@ -118,17 +130,23 @@ def address_grid(cell_m: float) -> Counter:
     return grid
 
 
-def public_picture(now: datetime | None = None, map_period: str = "3m") -> PublicPicture:
-    """Counts per area and category for recent periods, and the blurred grid (after the delay)."""
-    return cached_public_picture(now, map_period)[1].picture
+def _neighbourhood_id(neighbourhood) -> int | None:
+    """The picture's neighbourhood: the one given, else the page's (the default one outside a page)."""
+    hood = neighbourhood if neighbourhood is not None else current_neighbourhood()
+    return hood.id if hood is not None else None
 
 
-def build_public_picture(now: datetime | None = None, map_period: str = "3m") -> PublicPicture:
+def public_picture(now: datetime | None = None, map_period: str = "3m", neighbourhood=None) -> PublicPicture:
+    """A neighbourhood's counts per area and category for recent periods, and the blurred grid (after the delay)."""
+    return cached_public_picture(now, map_period, neighbourhood)[1].picture
+
+
+def build_public_picture(now: datetime | None = None, map_period: str = "3m", neighbourhood=None) -> PublicPicture:
     """public_picture() without the cache (what every cached picture must equal)."""
     if map_period not in labels.PUBLIC_PERIODS:
         map_period = "3m"
     zone = local_zone()
-    return _build_public_picture(_cutoff(now, zone), map_period, zone)
+    return _build_public_picture(_cutoff(now, zone), map_period, zone, _neighbourhood_id(neighbourhood))
 
 
 def _cutoff(now: datetime | None, zone: tzinfo) -> datetime:
@@ -136,9 +154,10 @@ def _cutoff(now: datetime | None, zone: tzinfo) -> datetime:
     return blur.public_cutoff(now or utcnow(), current_app.config["PUBLIC_INCIDENT_DELAY_HOURS"], zone)
 
 
-def _cache_key(map_period: str, cutoff: datetime, zone: tzinfo) -> tuple:
+def _cache_key(map_period: str, cutoff: datetime, zone: tzinfo, neighbourhood_id: int | None) -> tuple:
     cfg = current_app.config
     return (
+        neighbourhood_id,
         caching.read_revisions(db.session, caching.INCIDENTS, caching.ADDRESSES),
         areas.current_key(),
         str(get_locale()),
@@ -149,30 +168,35 @@ def _cache_key(map_period: str, cutoff: datetime, zone: tzinfo) -> tuple:
     )
 
 
-def cached_public_picture(now: datetime | None = None, map_period: str = "3m") -> tuple[date, CachedPicture]:
-    """The last day counted at `now` and the cached picture of that day (built when there is none)."""
+def cached_public_picture(
+    now: datetime | None = None, map_period: str = "3m", neighbourhood=None
+) -> tuple[date, CachedPicture]:
+    """The last day counted at `now` and the cached picture of that day and neighbourhood (built when there is none)."""
     if map_period not in labels.PUBLIC_PERIODS:
         map_period = "3m"
     zone = local_zone()
     cutoff = _cutoff(now, zone)
-    key = _cache_key(map_period, cutoff, zone)
+    hood_id = _neighbourhood_id(neighbourhood)
+    key = _cache_key(map_period, cutoff, zone, hood_id)
     cache = caching.process_cache("public_picture", PICTURES_KEPT)
     cached = cache.get(key)
     if cached is None:
-        cached = cache.put(key, CachedPicture(_build_public_picture(cutoff, map_period, zone)))
+        cached = cache.put(key, CachedPicture(_build_public_picture(cutoff, map_period, zone, hood_id)))
     return cached.picture.until, cached
 
 
-def _build_public_picture(cutoff: datetime, map_period: str, zone: tzinfo) -> PublicPicture:
-    """The picture of the whole days before `cutoff` (a local midnight)."""
+def _build_public_picture(
+    cutoff: datetime, map_period: str, zone: tzinfo, neighbourhood_id: int | None
+) -> PublicPicture:
+    """The picture of one neighbourhood over the whole days before `cutoff` (a local midnight)."""
     cfg = current_app.config
     current = areas.current_areas()
     area_names = {a.id: a.name for a in db.session.scalars(db.select(Area))}
-    order = [a.id for a in current.areas]
+    order = [a.id for a in current.areas if neighbourhood_id is None or a.neighbourhood_id == neighbourhood_id]
     period_names = labels.period_labels()
     periods, map_points = [], []
     for key in labels.PUBLIC_PERIODS:
-        points = _public_points(blur.period_start(cutoff, labels.PERIODS[key].days, zone), cutoff)
+        points = _public_points(blur.period_start(cutoff, labels.PERIODS[key].days, zone), cutoff, neighbourhood_id)
         if key == map_period:
             map_points = points
         counts = blur.counts_by_area(points)
@@ -195,12 +219,15 @@ def _build_public_picture(cutoff: datetime, map_period: str, zone: tzinfo) -> Pu
         cfg["PUBLIC_INCIDENT_DELAY_HOURS"],
         grid,
         blur.last_public_day(cutoff, zone),
+        neighbourhood_id,
     )
 
 
-def public_json(picture: PublicPicture) -> dict:
-    """The public summary for /incidenten/openbaar.json: counts and blurred cells only."""
+def public_json(picture: PublicPicture, neighbourhood=None) -> dict:
+    """The public summary for /incidenten/openbaar.json (and /<slug>/…): counts and blurred cells only."""
+    about = {"neighbourhood": {"slug": neighbourhood.slug, "name": neighbourhood.name}} if neighbourhood else {}
     return {
+        **about,
         "generated_until": picture.until.isoformat(),  # a day (the last one counted), never a time
         "delay_hours": picture.delay_hours,
         "grid_m": picture.grid_m,

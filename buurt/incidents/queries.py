@@ -10,14 +10,18 @@ from flask_babel import gettext as _
 
 from buurt.areas import services as areas
 from buurt.extensions import db
-from buurt.incidents import labels
-from buurt.models import Area, Group, Incident, IncidentCategory, IncidentStatus
+from buurt.incidents import labels, scope
+from buurt.models import Area, BoundaryGeneration, Group, Incident, IncidentCategory, IncidentStatus, Neighbourhood
 from buurt.times import local_to_utc, month_label_nl, to_local
 
 
 @dataclass(frozen=True)
 class IncidentFilter:
-    """What the wijkagent's page filters on; `window(now)` turns the period into [since, until)."""
+    """What the wijkagent's page filters on; `window(now)` turns the period into [since, until).
+
+    `neighbourhood_id`/`neighbourhood_slug`: the chosen neighbourhood (query argument ``buurt``, a
+    slug); `visible`: the neighbourhoods whose incidents the user sees (None: all), never in a URL.
+    """
 
     categories: tuple[IncidentCategory, ...] = ()
     group_id: int | None = None
@@ -25,6 +29,16 @@ class IncidentFilter:
     period: str = "30d"
     date_from: date | None = None
     date_to: date | None = None
+    neighbourhood_id: int | None = None
+    neighbourhood_slug: str | None = None
+    visible: frozenset[int] | None = None
+
+    @property
+    def neighbourhood_ids(self) -> frozenset[int] | None:
+        """The neighbourhoods this filter spans (None: all of them)."""
+        if self.neighbourhood_id is not None:
+            return frozenset({self.neighbourhood_id})
+        return self.visible
 
     def window(self, now: datetime) -> tuple[datetime | None, datetime]:
         if self.period == "range":
@@ -36,6 +50,8 @@ class IncidentFilter:
     def as_args(self) -> dict:
         """Query-string arguments that reproduce this filter (for iframe and export links)."""
         args: dict = {"periode": self.period}
+        if self.neighbourhood_slug:
+            args["buurt"] = self.neighbourhood_slug
         if self.categories:
             args["categorie"] = [c.value for c in self.categories]
         if self.group_id:
@@ -51,6 +67,7 @@ class IncidentFilter:
 
     def audit_details(self) -> dict:
         return {
+            "neighbourhood": self.neighbourhood_slug,
             "categories": [c.value for c in self.categories],
             "group_id": self.group_id,
             "area_id": self.area_id,
@@ -66,6 +83,9 @@ def filtered_select(f: IncidentFilter, now: datetime):
     query = db.select(Incident).where(Incident.status == IncidentStatus.VISIBLE, Incident.occurred_at < until)
     if since is not None:
         query = query.where(Incident.occurred_at >= since)
+    in_hoods = scope.in_neighbourhoods(f.neighbourhood_ids)
+    if in_hoods is not None:
+        query = query.where(in_hoods)
     if f.categories:
         query = query.where(Incident.category.in_(f.categories))
     if f.group_id:
@@ -99,15 +119,40 @@ def filtered_count_rows(f: IncidentFilter, now: datetime) -> list:
     )
 
 
-def filter_options() -> tuple[list[Group], list[Area]]:
-    """Groups and current areas for the filter selects."""
-    hood = areas.default_neighbourhood()
-    groups = areas.groups_of(hood) if hood else []
+@dataclass(frozen=True)
+class NeighbourhoodOptions:
+    """One neighbourhood's groups and current areas, for the filter selects (grouped per neighbourhood)."""
+
+    neighbourhood: Neighbourhood
+    groups: list[Group]
+    areas: list[Area]
+
+
+def filter_options(user) -> list[NeighbourhoodOptions]:
+    """The neighbourhoods whose incidents `user` sees, each with its groups and current areas."""
     current = areas.current_areas()
-    area_rows = list(
-        db.session.scalars(db.select(Area).where(Area.id.in_([a.id for a in current.areas])).order_by(Area.sort_order))
-    )
-    return groups, area_rows
+    result = []
+    for hood in scope.visible_neighbourhoods(user):
+        area_ids = [a.id for a in current.areas if a.neighbourhood_id == hood.id]
+        area_rows = list(
+            db.session.scalars(db.select(Area).where(Area.id.in_(area_ids)).order_by(Area.sort_order, Area.id))
+        )
+        result.append(NeighbourhoodOptions(hood, areas.groups_of(hood), area_rows))
+    return result
+
+
+def area_labels(neighbourhood_ids: frozenset[int] | None) -> dict[int, str]:
+    """Area id -> name for every area (all generations); with the neighbourhood's name when the
+    selection spans more than one neighbourhood (names repeat across neighbourhoods)."""
+    rows = db.session.execute(
+        db.select(Area.id, Area.name, Neighbourhood.name)
+        .join(BoundaryGeneration, Area.generation_id == BoundaryGeneration.id)
+        .join(Neighbourhood, BoundaryGeneration.neighbourhood_id == Neighbourhood.id)
+    ).all()
+    several = neighbourhood_ids is None or len(neighbourhood_ids) > 1
+    if several and len({hood for _id, _name, hood in rows}) <= 1:
+        several = False
+    return {aid: (f"{name} ({hood})" if several else name) for aid, name, hood in rows}
 
 
 # --- counts per month ------------------------------------------------------------------------------------
@@ -145,7 +190,7 @@ def monthly_counts(incidents: list, f: IncidentFilter, now: datetime) -> Monthly
         start, end = min(start, min(moments)), max(end, max(moments))
     months = month_span(start, end)
     position = {ym: k for k, ym in enumerate(months)}
-    names = {a.id: a.name for a in db.session.scalars(db.select(Area))}
+    names = area_labels(f.neighbourhood_ids)
     outside = _("buiten de gebieden")
     by_category = {c: [0] * len(months) for c in labels.CATEGORIES}
     by_area: dict[str, list[int]] = {}

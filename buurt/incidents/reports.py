@@ -160,8 +160,9 @@ def report_incident(
     if placement.area is None and resident is not None:
         raise OutsideAreas(
             _(
-                "Deze plek ligt buiten de gebieden van BuurtWhatsApp Rijnsoever, dus hier kunt u het niet melden. "
-                "Bel bij spoed 112, anders 0900-8844."
+                "Deze plek ligt buiten de gebieden van de buurtpreventiegroepen in %(gemeente)s, dus hier kunt u "
+                "het niet melden. Bel bij spoed 112, anders 0900-8844.",
+                gemeente=current_app.config["GEMEENTE_NAME"],
             )
         )
     cleaned = None

@@ -21,7 +21,6 @@ from buurt import audit, bounds
 from buurt.auth.forms import EmptyForm
 from buurt.auth.permissions import (
     can_export_incidents,
-    can_moderate_incident,
     can_report_incident,
     can_view_incidents_exact,
     check,
@@ -29,7 +28,7 @@ from buurt.auth.permissions import (
 )
 from buurt.csp import map_document_response
 from buurt.extensions import db, limiter
-from buurt.incidents import charts, exports, labels, maps, photos, queries, reports
+from buurt.incidents import charts, exports, labels, maps, photos, queries, reports, scope
 from buurt.incidents import public as public_picture
 from buurt.incidents.errors import IncidentError, InvalidReportLink
 from buurt.incidents.forms import (
@@ -39,7 +38,7 @@ from buurt.incidents.forms import (
     IncidentReportForm,
 )
 from buurt.models import Incident, IncidentCategory, utcnow
-from buurt.neighbourhoods import per_neighbourhood
+from buurt.neighbourhoods import all_neighbourhoods, current_neighbourhood, per_neighbourhood
 from buurt.once import AlreadySubmitted
 from buurt.once import previous as previous_once
 from buurt.personal_links import is_opening, posted_token, render_open_page
@@ -58,9 +57,20 @@ def _report_limit() -> str:
 
 
 def _filter_form() -> tuple[IncidentFilterForm, queries.IncidentFilter]:
-    """The filter form from the query string, and the IncidentFilter it stands for (bad parts ignored)."""
-    groups, areas = queries.filter_options()
+    """The filter form from the query string, and the IncidentFilter it stands for (bad parts ignored).
+
+    Only the neighbourhoods the user sees are offered; with ``buurt`` (a slug) the groups and areas
+    are those of that neighbourhood.
+    """
+    options = queries.filter_options(current_user)
     form = IncidentFilterForm(formdata=request.args)
+    form.buurt.choices = [SelectChoice("", _("Alle buurten"))] + [
+        SelectChoice(o.neighbourhood.slug, o.neighbourhood.name) for o in options
+    ]
+    chosen = next((o for o in options if o.neighbourhood.slug == form.buurt.data), None)
+    offered = [chosen] if chosen else options
+    groups = [g for o in offered for g in o.groups]
+    areas = [a for o in offered for a in o.areas]
     form.groep.choices = [SelectChoice("", _("Alle groepen"))] + [SelectChoice(str(g.id), g.name) for g in groups]
     form.gebied.choices = [SelectChoice("", _("Alle gebieden"))] + [SelectChoice(str(a.id), a.name) for a in areas]
     form.periode.choices = [SelectChoice(k, v) for k, v in labels.period_labels().items()]
@@ -78,12 +88,28 @@ def _filter_form() -> tuple[IncidentFilterForm, queries.IncidentFilter]:
     date_to = form.tot.data if not form.tot.errors else None
     if period == "range" and date_from and date_to and date_to < date_from:
         date_from, date_to = date_to, date_from
-    return form, queries.IncidentFilter(categories, group_id, area_id, period, date_from, date_to)
+    if chosen is None:
+        form.buurt.data = ""
+    form.offered = offered  # the select's option groups (one per neighbourhood), for the template
+    hood = chosen.neighbourhood if chosen else None
+    return form, queries.IncidentFilter(
+        categories,
+        group_id,
+        area_id,
+        period,
+        date_from,
+        date_to,
+        neighbourhood_id=hood.id if hood else None,
+        neighbourhood_slug=hood.slug if hood else None,
+        visible=scope.incident_neighbourhood_ids(current_user),
+    )
 
 
-def _filter_summary(f: queries.IncidentFilter) -> list[tuple[str, str]]:
+def _filter_summary(form: IncidentFilterForm, f: queries.IncidentFilter) -> list[tuple[str, str]]:
     """The filter in words ("Periode: ...", "Soorten: ..."): above the map, and on paper when printed."""
-    groups, areas = queries.filter_options()
+    offered = form.offered
+    groups = [g for o in offered for g in o.groups]
+    areas = [a for o in offered for a in o.areas]
     names = labels.category_labels()
     if f.period == "range":
         end = f.date_to.strftime("%d-%m-%Y") if f.date_to else _("vandaag")
@@ -96,7 +122,11 @@ def _filter_summary(f: queries.IncidentFilter) -> list[tuple[str, str]]:
     kinds = ", ".join(names[c] for c in labels.CATEGORIES if c in f.categories) if f.categories else _("alle")
     group = next((g.name for g in groups if g.id == f.group_id), _("alle"))
     area = next((a.name for a in areas if a.id == f.area_id), _("alle"))
-    return [(_("Periode"), period), (_("Soorten"), kinds), (_("Groep"), group), (_("Gebied"), area)]
+    summary = [(_("Periode"), period), (_("Soorten"), kinds), (_("Groep"), group), (_("Gebied"), area)]
+    if len(form.buurt.choices) > 2 or f.neighbourhood_id:  # more than one neighbourhood to choose from
+        hood = next((o.neighbourhood.name for o in offered if o.neighbourhood.id == f.neighbourhood_id), _("alle"))
+        summary.insert(2, (_("Buurt"), hood))
+    return summary
 
 
 @bp.get("/")
@@ -143,7 +173,10 @@ def index():
         map_url=url_for("incidents.map_document", **args),
         IncidentCategory=IncidentCategory,
         window=window,
-        summary=_filter_summary(f),
+        summary=_filter_summary(form, f),
+        area_labels=queries.area_labels(f.neighbourhood_ids),
+        group_items=lambda o: o.groups,
+        area_items=lambda o: o.areas,
         total_text=ngettext("%(num)d incident", "%(num)d incidenten", counts.total),
     )
 
@@ -178,7 +211,14 @@ def export(fmt: str):
 
 
 def _load(incident_id: int) -> Incident:
-    return db.get_or_404(Incident, incident_id)
+    """The incident (404), if the user sees its neighbourhood (403)."""
+    incident = db.get_or_404(Incident, incident_id)
+    check(scope.can_view_incident(current_user, incident))
+    return incident
+
+
+def _may_moderate(incident: Incident) -> bool:
+    return scope.can_moderate(current_user, incident)
 
 
 def _correct_form(incident: Incident) -> IncidentCorrectForm:
@@ -194,6 +234,7 @@ def _correct_form(incident: Incident) -> IncidentCorrectForm:
 
 def _render_detail(incident: Incident, correct_form=None, merge_form=None, status=200):
     duplicates = reports.possible_duplicates(incident) if incident.status == "visible" else []
+    duplicates = [(other, d) for other, d in duplicates if scope.can_view_incident(current_user, other)]
     return render_template(
         "incidents/detail.html",
         incident=incident,
@@ -203,7 +244,18 @@ def _render_detail(incident: Incident, correct_form=None, merge_form=None, statu
         merge_form=merge_form or IncidentMergeForm(),
         empty_form=EmptyForm(),
         IncidentCategory=IncidentCategory,
+        may_moderate=_may_moderate,
+        neighbourhood_name=_neighbourhood_name(incident),
     ), status
+
+
+def _neighbourhood_name(incident: Incident) -> str | None:
+    """The incident's neighbourhood, named on its page when the site has more than one."""
+    hoods = all_neighbourhoods()
+    if len(hoods) < 2:
+        return None
+    nid = scope.incident_neighbourhood_id(incident)
+    return next((h.name for h in hoods if h.id == nid), None)
 
 
 @bp.get("/<int:incident_id>")
@@ -239,7 +291,7 @@ def photo(incident_id: int):
 def correct(incident_id: int):
     """Correct category, time, description or location."""
     incident = _load(incident_id)
-    check(can_moderate_incident(current_user, incident))
+    check(_may_moderate(incident))
     form = IncidentCorrectForm()
     if not form.validate():
         return _render_detail(incident, correct_form=form, status=200)
@@ -266,7 +318,7 @@ def correct(incident_id: int):
 def merge(incident_id: int):
     """Merge this report into another (the other one stays)."""
     incident = _load(incident_id)
-    check(can_moderate_incident(current_user, incident))
+    check(_may_moderate(incident))
     form = IncidentMergeForm()
     if not form.validate():
         return _render_detail(incident, merge_form=form, status=200)
@@ -274,7 +326,7 @@ def merge(incident_id: int):
     if keep is None:
         form.keep_id.errors.append(_("Er is geen incident met dit nummer."))
         return _render_detail(incident, merge_form=form, status=200)
-    check(can_moderate_incident(current_user, keep))
+    check(_may_moderate(keep))
     try:
         reports.merge_incident(incident, keep)
     except IncidentError as error:
@@ -289,7 +341,7 @@ def merge(incident_id: int):
 def hide(incident_id: int):
     """Hide a report (it stays in the database, out of maps, counts and exports)."""
     incident = _load(incident_id)
-    check(can_moderate_incident(current_user, incident))
+    check(_may_moderate(incident))
     if not EmptyForm().validate():
         return _render_detail(incident, status=200)
     try:
@@ -306,7 +358,7 @@ def hide(incident_id: int):
 def restore(incident_id: int):
     """Make a hidden or merged report visible again."""
     incident = _load(incident_id)
-    check(can_moderate_incident(current_user, incident))
+    check(_may_moderate(incident))
     if not EmptyForm().validate():
         return _render_detail(incident, status=200)
     reports.restore_incident(incident)
@@ -321,7 +373,7 @@ def delete(incident_id: int):
     from buurt.retention.forget import delete_incident_by_staff
 
     incident = _load(incident_id)
-    check(can_moderate_incident(current_user, incident))
+    check(_may_moderate(incident))
     if not EmptyForm().validate():
         return _render_detail(incident, status=200)
     delete_incident_by_staff(incident)
@@ -475,9 +527,11 @@ def _public_period() -> str:
 @per_neighbourhood
 def public():
     """The public, blurred picture: counts per area and category, and a coarse grid map."""
-    picture = public_picture.public_picture(map_period=_public_period())
+    hood = current_neighbourhood()
+    picture = public_picture.public_picture(map_period=_public_period(), neighbourhood=hood)
     return render_template(
         "incidents/public.html",
+        hood=hood,
         picture=picture,
         names=labels.category_labels(),
         categories=labels.CATEGORIES,
@@ -489,7 +543,9 @@ def public():
 @per_neighbourhood
 def public_map():
     """The public grid map as a document for the iframe (cells and counts only)."""
-    response = map_document_response(maps.cached_public_map_document(_public_period()))
+    response = map_document_response(
+        maps.cached_public_map_document(_public_period(), neighbourhood=current_neighbourhood())
+    )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -498,8 +554,9 @@ def public_map():
 @per_neighbourhood
 def public_json():
     """The public summary as JSON: counts per area/category and blurred cells; never exact places or text."""
-    picture = public_picture.public_picture(map_period=_public_period())
-    response = current_app.json.response(public_picture.public_json(picture))
+    hood = current_neighbourhood()
+    picture = public_picture.public_picture(map_period=_public_period(), neighbourhood=hood)
+    response = current_app.json.response(public_picture.public_json(picture, hood))
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
