@@ -12,8 +12,9 @@ from datetime import date, datetime
 
 from buurt import audit
 from buurt.extensions import db
+from buurt.incidents import scope
 from buurt.incidents.queries import IncidentFilter, filtered_incidents
-from buurt.models import Area, Group, Incident, IncidentCategory, IncidentStatus
+from buurt.models import Area, Group, Incident, IncidentCategory, IncidentStatus, Neighbourhood
 from buurt.times import local_to_utc, to_local
 
 CSV_COLUMNS = (
@@ -23,6 +24,7 @@ CSV_COLUMNS = (
     "lat",
     "lon",
     "straat",
+    "buurt",
     "gebied",
     "groep",
     "politie_gebeld",
@@ -47,9 +49,23 @@ def _names() -> tuple[dict[int, str], dict[int, str]]:
     )
 
 
+def _neighbourhood_names(incidents: list[Incident]):
+    """incident -> the name of the neighbourhood it belongs to (buurt.incidents.scope), "" for none."""
+    hood_names = {n.id: n.name for n in db.session.scalars(db.select(Neighbourhood))}
+    group_hoods = dict(db.session.execute(db.select(Group.id, Group.neighbourhood_id)).all())
+    outside = scope.outside_neighbourhoods() if any(i.group_id is None for i in incidents) else {}
+
+    def name(incident: Incident) -> str:
+        nid = group_hoods.get(incident.group_id) if incident.group_id else outside.get(incident.id)
+        return hood_names.get(nid, "") if nid is not None else ""
+
+    return name
+
+
 def export_rows(incidents: list[Incident]) -> list[dict]:
     """One plain row per incident (local times, coordinates to 6 decimals), in CSV_COLUMNS order."""
     area_names, group_names = _names()
+    neighbourhood_of = _neighbourhood_names(incidents)
     return [
         {
             "id": i.id,
@@ -58,6 +74,7 @@ def export_rows(incidents: list[Incident]) -> list[dict]:
             "lat": round(i.lat, 6),
             "lon": round(i.lon, 6),
             "straat": i.location_label or "",
+            "buurt": neighbourhood_of(i),
             "gebied": area_names.get(i.area_id, "") if i.area_id else "",
             "groep": group_names.get(i.group_id, "") if i.group_id else "",
             "politie_gebeld": "ja" if i.police_called else "nee",

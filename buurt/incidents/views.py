@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shapely
 from flask import (
     Blueprint,
     Response,
@@ -15,9 +16,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from shapely.geometry import shape
 from wtforms.fields.choices import SelectChoice
 
 from buurt import audit, bounds
+from buurt.areas.services import current_areas
 from buurt.auth.forms import EmptyForm
 from buurt.auth.permissions import (
     can_export_incidents,
@@ -384,6 +387,28 @@ def delete(incident_id: int):
 # --- reporting ----------------------------------------------------------------------------------------------------
 
 
+def _staff_hood_ids() -> frozenset[int] | None:
+    """Where a logged-in reporter's map opens: their neighbourhoods (gemeente-wide: the whole gemeente)."""
+    ids = scope.incident_neighbourhood_ids(current_user)
+    return ids or None
+
+
+def _report_map(neighbourhood_ids: frozenset[int] | None) -> dict:
+    """The report map's opening view: the middle of these neighbourhoods' areas (None: of every area).
+
+    The point chosen may lie in any neighbourhood: the report is placed over all of them.
+    """
+    shapes = [
+        a.geometry for a in current_areas().areas if not neighbourhood_ids or a.neighbourhood_id in neighbourhood_ids
+    ]
+    if not shapes:
+        return {"map_centre": "52.2118,4.4235", "map_zoom": 15}  # Rijnsoever, where the site began
+    min_lon, min_lat, max_lon, max_lat = shapely.GeometryCollection([shape(g) for g in shapes]).bounds
+    wide = max(max_lon - min_lon, (max_lat - min_lat) * 1.6)
+    zoom = 15 if wide < 0.03 else 14 if wide < 0.06 else 13 if wide < 0.12 else 12
+    return {"map_centre": f"{(min_lat + max_lat) / 2:.5f},{(min_lon + max_lon) / 2:.5f}", "map_zoom": zoom}
+
+
 def _float(value) -> float | None:
     try:
         return float(value) if value not in (None, "") else None
@@ -457,7 +482,9 @@ def report():
         flash(_("Incident #%(id)d opgeslagen.", id=incident.id), "success")
         return redirect(url_for("incidents.detail", incident_id=incident.id))
     # A form shown again with its errors is a normal page (200), as browsers and screen readers expect.
-    return render_template("incidents/report.html", form=form, resident=None, outside_allowed=True)
+    return render_template(
+        "incidents/report.html", form=form, resident=None, outside_allowed=True, **_report_map(_staff_hood_ids())
+    )
 
 
 # Report links already given out carry the token in the path (before issue 13; they live a year).
@@ -504,7 +531,15 @@ def report_resident():
 
 
 def _resident_report_page(form: IncidentReportForm, resident, token: str):
-    page = render_template("incidents/report.html", form=form, resident=resident, outside_allowed=False, token=token)
+    hood_ids = frozenset({resident.group.neighbourhood_id}) if resident.group is not None else None
+    page = render_template(
+        "incidents/report.html",
+        form=form,
+        resident=resident,
+        outside_allowed=False,
+        token=token,
+        **_report_map(hood_ids),
+    )
     return _private(page)
 
 
