@@ -13,6 +13,7 @@ Residents have no account: they use signed, expiring links (buurt.residents).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import abort
@@ -167,22 +168,63 @@ def can_moderate_incident(user, incident) -> bool:
 
 
 def can_view_meldingen(user) -> bool:
-    """Meldingen list: coordinators, beheerders (their target groups), wijkagenten (read), admins."""
+    """Meldingen list: coordinators, beheerders (their groups), wijkagenten (read), admins.
+
+    Which meldingen each of them sees is :func:`melding_scope` (the list filters on it in SQL).
+    """
     return is_staff(user)
 
 
-def can_view_melding(user, target_group_ids: set[int]) -> bool:
-    """One melding: beheerders only when one of their groups is a target."""
-    if _role(user) in (Role.COORDINATOR, Role.ADMIN, Role.WIJKAGENT):
-        return True
-    return _role(user) == Role.BEHEERDER and bool({g.id for g in user.groups} & target_group_ids)
+@dataclass(frozen=True, slots=True)
+class MeldingScope:
+    """The meldingen a user may see: all of them, or those that concern their groups or neighbourhood.
+
+    A melding concerns a beheerder's group when it reached it (a target, or a neighbour it was
+    forwarded to after all); it concerns a neighbourhood when one of that neighbourhood's groups is
+    among its targets or its neighbours to consider (the neighbourhood's coordinator decides about
+    those). Everyone also sees the meldingen they entered themselves.
+    """
+
+    everything: bool = False
+    group_ids: frozenset[int] = frozenset()
+    neighbourhood_ids: frozenset[int] = frozenset()
+    creator_id: int | None = None
+
+
+def melding_scope(user) -> MeldingScope | None:
+    """Which meldingen ``user`` may see; None for no meldingen at all (not staff).
+
+    Admins, wijkagenten and gemeente-wide coordinators: all of them (every neighbourhood). The
+    coordinator of one neighbourhood: those that concern its groups. A beheerder: those that reached
+    their groups, in any neighbourhood.
+    """
+    role = _role(user)
+    if role not in STAFF:
+        return None
+    if role == Role.WIJKAGENT or is_gemeente_coordinator(user):
+        return MeldingScope(everything=True)
+    if role == Role.COORDINATOR:
+        return MeldingScope(neighbourhood_ids=frozenset({user.neighbourhood_id}), creator_id=user.id)
+    return MeldingScope(group_ids=frozenset(g.id for g in user.groups), creator_id=user.id)
+
+
+def can_view_melding(
+    user, target_group_ids: set[int], neighbourhood_ids: set[int] | frozenset[int] = frozenset()
+) -> bool:
+    """A melding that reached ``target_group_ids`` and concerns ``neighbourhood_ids`` (see MeldingScope)."""
+    scope = melding_scope(user)
+    if scope is None:
+        return False
+    return scope.everything or bool(scope.group_ids & target_group_ids or scope.neighbourhood_ids & neighbourhood_ids)
 
 
 def can_enter_melding(user) -> bool:
+    """Any beheerder (they all receive the meldkamer's alerts), coordinator or admin, for anywhere in the gemeente."""
     return can_use_console(user)
 
 
 def can_forward_to(user, group: Group) -> bool:
+    """Mark a text (the melding's or its closing) as forwarded into a group: those who manage that group."""
     return can_manage_group(user, group)
 
 
@@ -191,18 +233,39 @@ def _melding_group_ids(melding) -> set[int]:
     return {t.group_id for t in melding.targets if not t.is_neighbour or t.forwarded_at is not None}
 
 
+def _melding_neighbourhood_ids(melding, *, reached_only: bool = False) -> set[int]:
+    """Neighbourhoods of a melding's groups: all targets and neighbours, or only the groups it is for."""
+    reached = _melding_group_ids(melding) if reached_only else None
+    return {t.group.neighbourhood_id for t in melding.targets if reached is None or t.group_id in reached}
+
+
 def can_open_melding(user, melding) -> bool:
-    """One stored melding: can_view_melding over the groups it is for, or the beheerder who entered it."""
-    if can_view_melding(user, _melding_group_ids(melding)):
+    """One stored melding (its page, map and every action on it): see :class:`MeldingScope`."""
+    scope = melding_scope(user)
+    if scope is None:
+        return False
+    if scope.everything or (scope.creator_id is not None and melding.created_by_id == scope.creator_id):
         return True
-    return _role(user) == Role.BEHEERDER and melding.created_by_id == user.id
+    return can_view_melding(user, _melding_group_ids(melding), _melding_neighbourhood_ids(melding))
 
 
 def can_close_melding(user, melding) -> bool:
-    """Afmelden: coordinators, admins and beheerders of a group the melding is for (never wijkagenten)."""
-    if is_coordinator(user):
+    """Afmelden (never wijkagenten): gemeente-wide coordinators and admins; the coordinator of a
+    neighbourhood and the beheerders of a group the melding is for; the one who entered a melding
+    that reached no group at all."""
+    if is_gemeente_coordinator(user):
         return True
-    return _role(user) == Role.BEHEERDER and bool({g.id for g in user.groups} & _melding_group_ids(melding))
+    role = _role(user)
+    reached = _melding_group_ids(melding)
+    if role == Role.COORDINATOR:
+        if user.neighbourhood_id in _melding_neighbourhood_ids(melding, reached_only=True):
+            return True
+    elif role == Role.BEHEERDER:
+        if {g.id for g in user.groups} & reached:
+            return True
+    else:
+        return False
+    return not reached and melding.created_by_id == user.id
 
 
 def managed_groups(user, all_groups: list[Group]) -> list[Group]:

@@ -126,6 +126,7 @@ class MeldingFilterForm(FlaskForm):
         + [SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()],
         validators=[Optional()],
     )
+    buurt = SelectField(_l("Buurt"), choices=[SelectChoice("", _l("Alle buurten"))], validators=[Optional()])
     group = SelectField(_l("Groep"), choices=[SelectChoice("", _l("Alle groepen"))], validators=[Optional()])
     status = SelectField(
         _l("Status"),

@@ -19,6 +19,7 @@ from buurt.geo.coords import box_around
 from buurt.geo.folium_assets import TileSource, make_map, render_map_document
 from buurt.geo.maps import Bounds, LegendItem, MapArea, add_areas, add_legend, map_text
 from buurt.meldingen.routing import format_distance
+from buurt.meldingen.services import group_labels
 from buurt.models import Melding
 from buurt.tiles import tile_source
 
@@ -101,10 +102,11 @@ def routing_map(
 def melding_map_document(melding: Melding) -> str:
     """The result map for a melding (point, radius circle, target areas, neighbours dashed) as HTML."""
     areas = current_areas()
+    label = group_labels()
     shapes = []
     for t in melding.targets:
         geometries = tuple(a.geometry for a in areas.areas if a.group_id == t.group_id)
-        shapes.append(MapGroup(t.group.name, geometries, t.distance_m, t.is_neighbour, format_distance(t.distance_m)))
+        shapes.append(MapGroup(label(t.group), geometries, t.distance_m, t.is_neighbour, format_distance(t.distance_m)))
     legend = {
         "target": _("Doelgroep (binnen de straal)"),
         "neighbour": _("Buurgroep (overwegen)"),

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from flask_babel import gettext as _
 
-from buurt.areas.services import current_areas
+from buurt.areas.services import current_areas, in_gemeente
 from buurt.extensions import db
-from buurt.models import Group
+from buurt.models import Group, Neighbourhood
 
 if TYPE_CHECKING:
     from buurt.areas.services import CurrentAreas
@@ -36,6 +36,7 @@ __all__ = [
     "melding_no_target_message",
     "neighbour_range",
     "no_target_message",
+    "outside_gemeente_message",
     "route",
     "route_point",
 ]
@@ -56,6 +57,8 @@ class RoutedGroup:
     distance_m: float
     area_ids: tuple[int, ...]
     area_names: tuple[str, ...]
+    neighbourhood_id: int | None = None
+    neighbourhood_name: str | None = None
 
     @property
     def is_inside(self) -> bool:
@@ -73,6 +76,7 @@ class Routing:
     targets: tuple[RoutedGroup, ...]
     neighbours: tuple[RoutedGroup, ...]
     nearest: RoutedGroup | None  # only when there are no targets: the nearest group at any distance
+    in_gemeente: bool = True  # False: the point lies outside the gemeente (its CBS outline)
 
     @property
     def groups(self) -> tuple[RoutedGroup, ...]:
@@ -92,25 +96,29 @@ def route_point(
     *,
     neighbour_range_m: float | None = None,
     group_order: Mapping[int, Any] | None = None,
+    neighbourhood_names: Mapping[int, str] | None = None,
+    in_gemeente: bool = True,
 ) -> Routing:
     """Route a point: targets within ``radius_m``, neighbours up to ``neighbour_range_m``.
 
-    ``group_order`` maps group id -> a sortable key (e.g. (neighbourhood id, sort order)); when given,
-    groups not in it (inactive groups) are left out.
+    ``group_order`` maps group id -> a sortable key (e.g. (neighbourhood order, sort order)); when given,
+    groups not in it (inactive groups) are left out. ``neighbourhood_names`` (id -> name) labels each
+    group with its neighbourhood: group names repeat across neighbourhoods.
     """
     if not (math.isfinite(lat) and math.isfinite(lon)) or not math.isfinite(radius_m) or radius_m < 0:
         raise ValueError("lat, lon and a non-negative radius are required")
     wide = neighbour_range(radius_m) if neighbour_range_m is None else max(neighbour_range_m, radius_m)
-    by_group = _aggregate(areas, areas.index.within_radius(lat, lon, wide), group_order)
+    names = neighbourhood_names or {}
+    by_group = _aggregate(areas, areas.index.within_radius(lat, lon, wide), group_order, names)
     ordered = sorted(by_group.values(), key=lambda g: _sort_key(g, group_order))
     targets = tuple(g for g in ordered if g.distance_m <= radius_m)
     neighbours = tuple(g for g in ordered if g.distance_m > radius_m)
     nearest = None
     if not targets:
-        everything = _aggregate(areas, areas.index.within_radius(lat, lon, math.inf), group_order)
+        everything = _aggregate(areas, areas.index.within_radius(lat, lon, math.inf), group_order, names)
         if everything:
             nearest = min(everything.values(), key=lambda g: _sort_key(g, group_order))
-    return Routing(lat, lon, float(radius_m), float(wide), targets, neighbours, nearest)
+    return Routing(lat, lon, float(radius_m), float(wide), targets, neighbours, nearest, in_gemeente)
 
 
 def _sort_key(group: RoutedGroup, group_order: Mapping[int, Any] | None):
@@ -119,7 +127,10 @@ def _sort_key(group: RoutedGroup, group_order: Mapping[int, Any] | None):
 
 
 def _aggregate(
-    areas: CurrentAreas, hits: list[tuple[int, float]], group_order: Mapping[int, Any] | None
+    areas: CurrentAreas,
+    hits: list[tuple[int, float]],
+    group_order: Mapping[int, Any] | None,
+    names: Mapping[int, str],
 ) -> dict[int, RoutedGroup]:
     found: dict[int, RoutedGroup] = {}
     for area_id, distance in hits:
@@ -129,7 +140,10 @@ def _aggregate(
         distance = float(distance) if distance >= _ON_BORDER_M else 0.0  # on a border: in both areas
         seen = found.get(info.group_id)
         if seen is None:
-            found[info.group_id] = RoutedGroup(info.group_id, info.group_name, distance, (info.id,), (info.name,))
+            hood = info.neighbourhood_id
+            found[info.group_id] = RoutedGroup(
+                info.group_id, info.group_name, distance, (info.id,), (info.name,), hood, names.get(hood)
+            )
         else:
             found[info.group_id] = RoutedGroup(
                 info.group_id,
@@ -137,6 +151,8 @@ def _aggregate(
                 min(seen.distance_m, distance),
                 (*seen.area_ids, info.id),
                 (*seen.area_names, info.name),
+                seen.neighbourhood_id,
+                seen.neighbourhood_name,
             )
     return found
 
@@ -144,21 +160,42 @@ def _aggregate(
 # --- over the current areas -----------------------------------------------------------------------
 
 
-def group_order() -> dict[int, tuple[int, int]]:
-    """Active groups -> their tie-break key (neighbourhood, display order)."""
+def _active_groups() -> tuple[dict[int, tuple[int, int, int]], dict[int, str]]:
+    """(active group id -> tie-break key (neighbourhood order, neighbourhood id, group order),
+    neighbourhood id -> name): one query."""
     rows = db.session.execute(
-        db.select(Group.id, Group.neighbourhood_id, Group.sort_order).filter_by(is_active=True)
+        db.select(Group.id, Group.sort_order, Neighbourhood.id, Neighbourhood.sort_order, Neighbourhood.name)
+        .join(Neighbourhood, Group.neighbourhood_id == Neighbourhood.id)
+        .where(Group.is_active.is_(True))
     ).all()
-    return {gid: (hood, order) for gid, hood, order in rows}
+    order = {gid: (hood_order or 0, hood, group_order or 0) for gid, group_order, hood, hood_order, _name in rows}
+    return order, {hood: name for _gid, _order, hood, _hood_order, name in rows}
+
+
+def group_order() -> dict[int, tuple[int, int, int]]:
+    """Active groups -> their tie-break key (neighbourhood order, neighbourhood, display order)."""
+    return _active_groups()[0]
 
 
 def route(lat: float, lon: float, radius_m: float | None = None) -> Routing:
-    """The target groups and neighbours for a point, over the current areas of every neighbourhood."""
+    """The target groups and neighbours for a point, over the current areas of every neighbourhood.
+
+    Each group carries its neighbourhood's id and name; ``in_gemeente`` says whether the point lies in
+    the gemeente at all (a melding just over the border can still reach groups within the radius).
+    """
     cfg = current_app.config
     radius = float(cfg["MELDING_DEFAULT_RADIUS_M"] if radius_m is None else radius_m)
     margin = float(cfg.get("MELDING_NEIGHBOUR_MARGIN_M", 500))
+    order, names = _active_groups()
     return route_point(
-        current_areas(), lat, lon, radius, neighbour_range_m=radius + max(radius, margin), group_order=group_order()
+        current_areas(),
+        lat,
+        lon,
+        radius,
+        neighbour_range_m=radius + max(radius, margin),
+        group_order=order,
+        neighbourhood_names=names,
+        in_gemeente=in_gemeente(lat, lon),
     )
 
 
@@ -169,19 +206,44 @@ def format_distance(distance_m: float) -> str:
     return f"{distance_m / 1000:.1f} km".replace(".", ",")
 
 
+def outside_gemeente_message() -> str:
+    """Dutch sentence for a melding outside the gemeente: it goes only to groups within the radius."""
+    return _(
+        "Deze plek ligt buiten de gemeente %(gemeente)s. Alleen groepen binnen de straal krijgen de melding.",
+        gemeente=_gemeente(),
+    )
+
+
 def no_target_message(routing: Routing) -> str | None:
-    """Dutch sentence when no group lies within the radius, naming the nearest group; else None."""
+    """Dutch sentence when no group lies within the radius, naming the nearest group and its
+    neighbourhood (and saying so when the point is outside the gemeente); else None."""
     if routing.targets:
         return None
     radius = format_distance(routing.radius_m)
     if routing.nearest is None:
-        return _("Geen groep binnen %(radius)s; er zijn nog geen gebieden ingesteld.", radius=radius)
-    return _(
-        "Geen groep binnen %(radius)s; dichtstbijzijnde: %(group)s (%(distance)s).",
-        radius=radius,
-        group=routing.nearest.group_name,
-        distance=format_distance(routing.nearest.distance_m),
-    )
+        message = _("Geen groep binnen %(radius)s; er zijn nog geen gebieden ingesteld.", radius=radius)
+    elif routing.nearest.neighbourhood_name:
+        message = _(
+            "Geen groep binnen %(radius)s; dichtstbijzijnde: %(group)s (%(neighbourhood)s, %(distance)s).",
+            radius=radius,
+            group=routing.nearest.group_name,
+            neighbourhood=routing.nearest.neighbourhood_name,
+            distance=format_distance(routing.nearest.distance_m),
+        )
+    else:
+        message = _(
+            "Geen groep binnen %(radius)s; dichtstbijzijnde: %(group)s (%(distance)s).",
+            radius=radius,
+            group=routing.nearest.group_name,
+            distance=format_distance(routing.nearest.distance_m),
+        )
+    if not routing.in_gemeente:
+        message = f"{message} " + _("De plek ligt buiten de gemeente %(gemeente)s.", gemeente=_gemeente())
+    return message
+
+
+def _gemeente() -> str:
+    return current_app.config["GEMEENTE_NAME"]
 
 
 def melding_no_target_message(melding: Melding) -> str | None:

@@ -22,7 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import or_, update
+from sqlalchemy import distinct, func, or_, update
 
 from buurt import audit, outbox
 from buurt.extensions import db
@@ -31,7 +31,7 @@ from buurt.meldingen import texts
 from buurt.meldingen.errors import MeldingClosed, MeldingError, MeldingStillOpen, UndoTooLate
 from buurt.meldingen.location import Location
 from buurt.meldingen.routing import route
-from buurt.models import Melding, MeldingCategory, MeldingResult, MeldingTarget, User, utcnow
+from buurt.models import Group, Melding, MeldingCategory, MeldingResult, MeldingTarget, Neighbourhood, User, utcnow
 from buurt.once import claim as claim_once
 from buurt.once import record as record_once
 from buurt.times import format_local, local_to_utc
@@ -277,6 +277,50 @@ def undo_hint(marked_at: datetime | None) -> str | None:
     return _("Vergist? U kunt dit tot %(time)s ongedaan maken.", time=format_local(until, "%H:%M"))
 
 
+# --- groups of several neighbourhoods ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLabels:
+    """Names groups on pages, texts for beheerders and mails: with their neighbourhood as soon as
+    groups of more than one neighbourhood exist (group names repeat: "BuurtAlarm Noord")."""
+
+    several: bool
+
+    def __call__(self, group: Group) -> str:
+        if self.several and group.neighbourhood is not None:
+            return f"{group.name} ({group.neighbourhood.name})"
+        return group.name
+
+
+def group_labels() -> GroupLabels:
+    """The labels for this moment: one small query (do groups of several neighbourhoods exist?)."""
+    hoods = db.session.scalar(db.select(func.count(distinct(Group.neighbourhood_id))))
+    return GroupLabels(several=(hoods or 0) > 1)
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourhoodTargets:
+    """A melding's groups in one neighbourhood, in routing order: for a heading per neighbourhood."""
+
+    neighbourhood: Neighbourhood
+    targets: list[MeldingTarget]
+
+
+def per_neighbourhood(targets: Iterable[MeldingTarget]) -> list[NeighbourhoodTargets]:
+    """Targets grouped by neighbourhood: the neighbourhood of the nearest group first, then by the
+    neighbourhoods' own order; within a neighbourhood the routing order is kept."""
+    groups: dict[int, NeighbourhoodTargets] = {}
+    for t in targets:
+        hood = t.group.neighbourhood
+        groups.setdefault(hood.id, NeighbourhoodTargets(hood, [])).targets.append(t)
+    first = next(iter(groups), None)
+    return sorted(
+        groups.values(),
+        key=lambda g: (g.neighbourhood.id != first, g.neighbourhood.sort_order or 0, g.neighbourhood.name),
+    )
+
+
 # --- texts per group ----------------------------------------------------------------------------
 
 
@@ -366,24 +410,26 @@ def notify_beheerders(melding: Melding, *, closing: bool = False) -> int:
     queued = 0
     category = CATEGORY_TEXT[melding.category]
     link = external_url("meldingen.detail", melding_id=melding.id)
+    label = group_labels()
     for target in reached_targets(melding):
         recipients = sorted({u.email for u in target.group.beheerders if u.active})
         if not recipients:
             continue
+        name = label(target.group)
         if closing:
-            subject = f"Afmelding politiebericht voor {target.group.name}: {category}"
+            subject = f"Afmelding politiebericht voor {name}: {category}"
             text = closing_text_for(melding)
-            intro = "De melding is afgemeld. Plak deze afmelding in de groep:"
+            intro = f"De melding is afgemeld. Plak deze afmelding in de groep {name}:"
         else:
-            subject = f"Politiebericht voor {target.group.name}: {category}"
+            subject = f"Politiebericht voor {name}: {category}"
             text = forward_text_for(melding, target)
-            intro = "Er is een politiebericht voor uw groep. Plak deze tekst in de groep:"
+            intro = f"Er is een politiebericht voor uw groep {name}. Plak deze tekst in de groep:"
         # straight to this group's text, its "Deel via WhatsApp" and "Doorgestuurd" buttons
         anchor = f"#afmelding-{target.group_id}" if closing else f"#groep-{target.group_id}"
         body = (
             f"{intro}\n\n{text}\n\n"
             f"Markeer daarna op de site dat u het heeft doorgestuurd:\n{link}{anchor}\n\n"
-            "U krijgt deze e-mail als beheerder van de groep."
+            f"U krijgt deze e-mail als beheerder van de groep {name}."
         )
         kind = "melding_closed" if closing else "melding"
         if outbox.queue_mail(recipients, subject, body, kind=kind, melding_id=melding.id, group_id=target.group_id):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from buurt import bounds
+from buurt.areas.services import gemeente_outline, in_gemeente
 from buurt.auth.forms import EmptyForm
 from buurt.auth.permissions import (
     can_close_melding,
@@ -25,7 +26,7 @@ from buurt.meldingen.errors import MeldingError
 from buurt.meldingen.forms import MeldingCloseForm, MeldingCreateForm, MeldingFilterForm
 from buurt.meldingen.location import Suggestion, resolve_location, suggest_locations
 from buurt.meldingen.maps import melding_map_document
-from buurt.meldingen.routing import format_distance, melding_no_target_message
+from buurt.meldingen.routing import format_distance, melding_no_target_message, outside_gemeente_message
 from buurt.models import Melding, MeldingCategory
 from buurt.once import AlreadySubmitted
 from buurt.once import claim as claim_once
@@ -35,8 +36,9 @@ from buurt.once import record as record_once
 bp = Blueprint("meldingen", __name__)
 
 
-def _filters(form: MeldingFilterForm) -> history.MeldingFilter:
-    valid = form.validate()
+def _filters(form: MeldingFilterForm, hood_ids: dict[str, int]) -> history.MeldingFilter:
+    form.validate()
+    valid = not (form.since.errors or form.until.errors)  # a stray group or buurt value keeps the dates
     category = form.category.data if form.category.data in {c.value for c in MeldingCategory} else None
     group = form.group.data if form.group.data in {value for value, _label in form.group.choices[1:]} else None
     status = form.status.data if form.status.data in ("open", "closed") else None
@@ -46,19 +48,34 @@ def _filters(form: MeldingFilterForm) -> history.MeldingFilter:
         category=MeldingCategory(category) if category else None,
         group_id=int(group) if group else None,
         status=status,
+        neighbourhood_id=hood_ids.get(form.buurt.data) if isinstance(form.buurt.data, str) else None,
     )
 
 
 @bp.get("/")
 @require(can_view_meldingen)
 def index():
-    """The meldingen this user may see, with filters on period, category, group and status."""
+    """The meldingen this user may see, with filters on period, category, neighbourhood, group and status."""
     form = MeldingFilterForm(request.args)
-    form.group.choices = [("", _("Alle groepen"))] + [(str(g.id), g.name) for g in history.filter_groups(current_user)]
+    label = services.group_labels()
+    form.group.choices = [("", _("Alle groepen"))] + [
+        (str(g.id), label(g)) for g in history.filter_groups(current_user)
+    ]
+    hoods = history.filter_neighbourhoods(current_user)
+    form.buurt.choices = [("", _("Alle buurten"))] + [(h.slug, h.name) for h in hoods]
     page = bounds.arg_int("pagina", 1)
-    pagination = history.list_meldingen(current_user, _filters(form), page=max(page, 1))
+    filters = _filters(form, {h.slug: h.id for h in hoods} if len(hoods) > 1 else {})
+    pagination = history.list_meldingen(current_user, filters, page=max(page, 1))
     args = {k: v for k, v in request.args.items() if k != "pagina" and v}
-    return render_template("meldingen/index.html", form=form, pagination=pagination, args=args, services=services)
+    return render_template(
+        "meldingen/index.html",
+        form=form,
+        pagination=pagination,
+        args=args,
+        services=services,
+        group_label=label,
+        several_hoods=len(hoods) > 1,
+    )
 
 
 def _already_saved(outcome: dict | None):
@@ -74,6 +91,18 @@ def _suggestions(form: MeldingCreateForm) -> list[Suggestion]:
     return suggest_locations(form.received_text.data or "")
 
 
+def _picker_centre() -> tuple[float, float]:
+    """Where the point picker opens: the middle of the gemeente (any beheerder may enter a melding anywhere)."""
+    min_lon, min_lat, max_lon, max_lat = gemeente_outline().bounds
+    return (min_lat + max_lat) / 2, (min_lon + max_lon) / 2
+
+
+def _render_new(form: MeldingCreateForm, suggestions: list[Suggestion], status: int = 200):
+    return render_template(
+        "meldingen/new.html", form=form, suggestions=suggestions, picker_centre=_picker_centre()
+    ), status
+
+
 @bp.route("/nieuw", methods=["GET", "POST"])
 @require(can_enter_melding)
 def new():
@@ -83,12 +112,12 @@ def new():
     if chosen:  # a suggestion taken without JavaScript: fill it in and show the form again
         form.location.data = chosen[:200]
         form.lat.data = form.lon.data = None
-        return render_template("meldingen/new.html", form=form, suggestions=[])
+        return _render_new(form, [])
     if request.form.get("action") == "suggest":
         suggestions = suggest_locations(form.received_text.data or "")
         if not suggestions:
             flash(_("In de tekst staat geen straat uit het adresregister. Vul de locatie zelf in."), "warning")
-        return render_template("meldingen/new.html", form=form, suggestions=suggestions)
+        return _render_new(form, suggestions)
     if form.validate_on_submit():
         first = previous_once(form.once.data, services.MELDING_CREATE)
         if first is not None:  # a double tap or a resubmit: no second geocoding, no second melding
@@ -115,7 +144,7 @@ def new():
             flash(_("De melding is opgeslagen. Stuur de tekst door naar de groepen hieronder."), "success")
             return redirect(url_for(".detail", melding_id=melding.id))
     status = 200 if request.method == "GET" else 422
-    return render_template("meldingen/new.html", form=form, suggestions=_suggestions(form)), status
+    return _render_new(form, _suggestions(form), status)
 
 
 @bp.post("/locatie-voorstel")
@@ -155,17 +184,22 @@ def _render_detail(melding: Melding, close_form: MeldingCloseForm, status: int =
     own, others = services.own_first(
         services.forward_texts(melding), lambda target: can_forward_to(current_user, target.group)
     )
+    label = services.group_labels()
     return render_template(
         "meldingen/detail.html",
         melding=melding,
         services=services,
+        group_label=label,
+        targets_per_hood=services.per_neighbourhood(t for t in melding.targets if not t.is_neighbour),
+        neighbours_per_hood=services.per_neighbourhood(t for t in melding.targets if t.is_neighbour),
+        outside_gemeente=None if in_gemeente(melding.lat, melding.lon) else outside_gemeente_message(),
         format_distance=format_distance,
         own_texts=own,
         other_texts=others,
         coordinator=is_coordinator(current_user),
         closing_texts=services.closing_texts(melding) if status == 200 else [],
         waiting=services.waiting_groups(melding),
-        timeline=history.timeline(melding),
+        timeline=history.timeline(melding, label),
         no_target=melding_no_target_message(melding),
         close_form=close_form,
         action_form=EmptyForm(),
@@ -196,10 +230,13 @@ def forward(melding_id: int, group_id: int):
         flash(error.message, "warning")
     else:
         if changed:
-            done = _("Gemarkeerd: doorgestuurd naar %(group)s.", group=target.group.name)
+            done = _("Gemarkeerd: doorgestuurd naar %(group)s.", group=services.group_labels()(target.group))
             flash(f"{done} {services.undo_hint(target.forwarded_at) or ''}".strip(), "success")
         else:
-            flash(_("%(group)s was al gemarkeerd als doorgestuurd.", group=target.group.name), "warning")
+            flash(
+                _("%(group)s was al gemarkeerd als doorgestuurd.", group=services.group_labels()(target.group)),
+                "warning",
+            )
     return redirect(url_for(".detail", melding_id=melding.id) + f"#groep-{group_id}")
 
 
@@ -240,10 +277,13 @@ def close_forward(melding_id: int, group_id: int):
         flash(error.message, "warning")
     else:
         if changed:
-            done = _("Gemarkeerd: afmelding doorgestuurd naar %(group)s.", group=target.group.name)
+            done = _("Gemarkeerd: afmelding doorgestuurd naar %(group)s.", group=services.group_labels()(target.group))
             flash(f"{done} {services.undo_hint(target.close_forwarded_at) or ''}".strip(), "success")
         else:
-            flash(_("De afmelding voor %(group)s was al gemarkeerd.", group=target.group.name), "warning")
+            flash(
+                _("De afmelding voor %(group)s was al gemarkeerd.", group=services.group_labels()(target.group)),
+                "warning",
+            )
     return redirect(url_for(".detail", melding_id=melding.id) + f"#afmelding-{group_id}")
 
 
@@ -266,7 +306,7 @@ def _undo(melding_id: int, group_id: int, *, closing: bool):
     target = _load_target(melding, group_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    name = target.group.name
+    name = services.group_labels()(target.group)
     try:
         changed = services.undo_forwarded(melding, target, current_user, closing=closing)
     except MeldingError as error:
