@@ -23,6 +23,22 @@ def _read(path: str) -> bytes:
         raise click.ClickException(f"Kan {path} niet lezen ({error.strerror}).") from None
 
 
+def _neighbourhood(slug: str | None):
+    """The neighbourhood of --buurt SLUG, or the default one (Rijnsoever) without it."""
+    if slug is None:
+        return None  # buurt.areas.files.required_neighbourhood: the default one
+    from buurt.neighbourhoods import all_neighbourhoods, neighbourhood_by_slug
+
+    hood = neighbourhood_by_slug(slug.strip().lower())
+    if hood is None:
+        known = ", ".join(h.slug for h in all_neighbourhoods()) or "geen"
+        raise click.ClickException(f"Er is geen buurt '{slug}'. Bestaande buurten: {known}.")
+    return hood
+
+
+_BUURT_HELP = "Buurt (korte naam, zie `flask buurt neighbourhoods list`); standaard de standaardbuurt."
+
+
 def _confirm(question: str) -> bool:
     """Ja/nee in Dutch (j, ja) or English (y, yes); anything else is no."""
     answer = click.prompt(question, default="n", show_default=False)
@@ -96,6 +112,7 @@ def _plan_lines(plan: imports.ImportPlan) -> list[str]:
     help=f"Gebied (sleutel) bij een bestaande groep (code) zetten, of GEBIED={imports.NEW_GROUP}; herhaalbaar.",
 )
 @click.option("--confirm-moves", is_flag=True, help="Ja, ook als veel bewoners van groep wisselen.")
+@click.option("--buurt", "buurt_slug", default=None, metavar="SLUG", help=_BUURT_HELP)
 def import_command(
     file: str,
     dry_run: bool,
@@ -105,14 +122,16 @@ def import_command(
     key_property: str | None,
     group_choices: tuple[str, ...],
     confirm_moves: bool,
+    buurt_slug: str | None,
 ):
     """Load new areas from a GeoJSON FILE (WGS84 or RD New) as a new boundary generation (the old one is kept)."""
     data = _read(file)
     max_bytes = 50_000_000  # the CLI is trusted; the browser upload keeps AREA_UPLOAD_MAX_BYTES
     source = Path(file).name if file != "-" else "stdin"
     choices = imports.ImportChoices(name_property, key_property, _group_choices(group_choices))
+    hood = _neighbourhood(buurt_slug)
     try:
-        plan = imports.plan_import(data, source=source, max_bytes=max_bytes, choices=choices)
+        plan = imports.plan_import(data, neighbourhood=hood, source=source, max_bytes=max_bytes, choices=choices)
     except AreaValidationError as error:
         _echo_problems(error)
         raise SystemExit(1) from None
@@ -135,7 +154,13 @@ def import_command(
         return
     try:
         result = imports.apply_import(
-            data, source=source, note=note, max_bytes=max_bytes, choices=choices, confirm_moves=confirm_moves
+            data,
+            neighbourhood=hood,
+            source=source,
+            note=note,
+            max_bytes=max_bytes,
+            choices=choices,
+            confirm_moves=confirm_moves,
         )
     except AreaValidationError as error:  # something changed between plan and confirm
         _echo_problems(error)
@@ -151,15 +176,16 @@ def import_command(
     "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="Bestand (standaard: scherm)."
 )
 @click.option("--generation", "number", type=int, default=None, help="Een oudere generatie (nummer).")
-def export_command(output: str, number: int | None):
+@click.option("--buurt", "buurt_slug", default=None, metavar="SLUG", help=_BUURT_HELP)
+def export_command(output: str, number: int | None, buurt_slug: str | None):
     """Write the current (or an older) generation as GeoJSON that `areas import` reads back."""
     from buurt.extensions import db
     from buurt.models import BoundaryGeneration
 
+    hood = files.required_neighbourhood(_neighbourhood(buurt_slug))
     if number is None:
-        collection = files.current_collection()
+        collection = files.current_collection(hood)
     else:
-        hood = files.required_neighbourhood()
         generation = db.session.scalar(db.select(BoundaryGeneration).filter_by(neighbourhood_id=hood.id, number=number))
         if generation is None:
             raise click.ClickException(f"Generatie {number} bestaat niet.")
@@ -174,10 +200,12 @@ def export_command(output: str, number: int | None):
 
 @areas_cli.command("check")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
-def check_command(file: str | None):
+@click.option("--buurt", "buurt_slug", default=None, metavar="SLUG", help=_BUURT_HELP)
+def check_command(file: str | None, buurt_slug: str | None):
     """Check a GeoJSON FILE (or, without FILE, the areas in use) for errors, overlaps and gaps."""
+    hood = _neighbourhood(buurt_slug)
     if file is None:
-        problems = files.check_current()
+        problems = files.check_current(hood)
         if problems:
             for problem in problems:
                 click.echo(f"  - {problem.message}")
@@ -185,7 +213,7 @@ def check_command(file: str | None):
         click.echo("De huidige gebieden zijn in orde: geen overlap, geen gaten.")
         return
     try:
-        plan = imports.plan_import(_read(file), source=Path(file).name, max_bytes=50_000_000)
+        plan = imports.plan_import(_read(file), neighbourhood=hood, source=Path(file).name, max_bytes=50_000_000)
     except AreaValidationError as error:
         _echo_problems(error)
         raise SystemExit(1) from None
