@@ -17,8 +17,15 @@ How (Flask's documented URL-processor pattern):
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, current_app, g, has_request_context
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import BaseConverter
+
+from buurt.extensions import db
+
+log = logging.getLogger(__name__)
 
 #: A slug: what `flask buurt neighbourhoods add` makes of a name (lowercase, digits, hyphens)
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?"
@@ -96,7 +103,15 @@ def init_app(app) -> None:
         if not getattr(view, "per_neighbourhood", False) or HOOD_ARG in rule.arguments:
             continue
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
-        app.add_url_rule(f"/<hood:{HOOD_ARG}>{rule.rule}", endpoint=rule.endpoint, view_func=view, methods=methods)
+        # the home "/<slug>/" also answers "/<slug>": no redirect for every slug-shaped unknown path
+        # ("/bestaat-niet" stays a plain 404, decided in take_neighbourhood)
+        app.add_url_rule(
+            f"/<hood:{HOOD_ARG}>{rule.rule}",
+            endpoint=rule.endpoint,
+            view_func=view,
+            methods=methods,
+            strict_slashes=False if rule.rule == "/" else None,
+        )
         endpoints.add(rule.endpoint)
     app.extensions[_ENDPOINTS] = frozenset(endpoints)
 
@@ -105,7 +120,14 @@ def init_app(app) -> None:
         if not values or HOOD_ARG not in values:
             return
         slug = values.pop(HOOD_ARG)
-        hood = neighbourhood_by_slug(slug)
+        try:
+            hood = neighbourhood_by_slug(slug)
+        except SQLAlchemyError:
+            # the database is down: an unknown path must still be the site's own 404 page (which
+            # asks no database), not a 500 for every slug-shaped URL
+            db.session.rollback()
+            log.warning("neighbourhood lookup failed (database unavailable): answered 404")
+            hood = None
         if hood is None:
             abort(404)
         g.buurt_neighbourhood = hood

@@ -22,7 +22,10 @@ def test_default_pages_keep_their_urls_and_answer_under_their_slug_too(client):
         assert client.get(path).status_code == 200, path
 
 
-def test_unknown_slug_is_404_and_fixed_paths_win(client):
+def test_unknown_slug_is_404_and_fixed_paths_win(client, hoornes):
+    assert client.get("/hoornes").status_code == 200  # the home with or without its slash
+    assert client.get("/hoornes/").status_code == 200
+    assert client.get("/nergens").status_code == 404  # not a redirect to "/nergens/" first
     assert client.get("/nergens/").status_code == 404
     assert client.get("/nergens/welke-groep").status_code == 404
     assert client.get("/beheer/").status_code == 302  # the console's login redirect, not a neighbourhood
