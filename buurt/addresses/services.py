@@ -453,16 +453,19 @@ def register_size() -> int:
     return db.session.scalar(db.select(func.count(Address.id))) or 0
 
 
-def near_current_areas(margin_m: float = 0.0):
+def near_current_areas(margin_m: float = 0.0, neighbourhood_id: int | None = None):
     """A WHERE clause for the addresses inside the bounding box of each neighbourhood's current
-    areas (widened by ``margin_m``): what a page about the neighbourhood reads of a register that
-    may hold a province or the whole country. ix_address_lat_lon makes it a range scan."""
+    areas (widened by ``margin_m``), or of one neighbourhood's (``neighbourhood_id``): what a page
+    about the neighbourhood reads of a register that may hold a province or the whole country.
+    ix_address_lat_lon makes it a range scan."""
     from shapely.geometry import shape
 
     from buurt.areas.services import current_areas
 
     boxes: dict[int, list[float]] = {}
     for info in current_areas().areas:
+        if neighbourhood_id is not None and info.neighbourhood_id != neighbourhood_id:
+            continue
         min_lon, min_lat, max_lon, max_lat = shape(info.geometry).bounds
         box = boxes.setdefault(info.neighbourhood_id, [min_lat, max_lat, min_lon, max_lon])
         box[:] = [min(box[0], min_lat), max(box[1], max_lat), min(box[2], min_lon), max(box[3], max_lon)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from buurt.areas import services as areas
 from buurt.geo.addresses import InvalidAddress
 from buurt.geo.coords import in_netherlands, looks_swapped
-from buurt.residents.lookup import choice_payload, lookup_address, make_query, public_source
+from buurt.residents.lookup import choice_payload, lookup_address, make_query, neighbourhood_ref, public_source
 
 #: "choose" (the number has several addresses; `candidates` lists them) is a 404 like "unknown":
 #: the address as asked is not one address, and a client that knows only found/unknown treats it
@@ -18,6 +18,23 @@ def _group(area_info) -> dict | None:
     if area_info is None:
         return None
     return {"id": area_info.group_id, "name": area_info.group_name}
+
+
+def _neighbourhood(ref) -> dict | None:
+    """A neighbourhood as the API names it (public: slug, name, routing-only, its own sign-up, contact)."""
+    if ref is None:
+        return None
+    return {
+        "slug": ref.slug,
+        "name": ref.name,
+        "routing_only": ref.routing_only,
+        "signup_url": ref.signup_url,
+        "contact_email": ref.contact_email,
+    }
+
+
+def _neighbourhood_of(area_info) -> dict | None:
+    return _neighbourhood(neighbourhood_ref(area_info.neighbourhood_id)) if area_info is not None else None
 
 
 def _area(area_info) -> dict | None:
@@ -51,6 +68,7 @@ def lookup_point(lat: float, lon: float) -> tuple[dict, int]:
             "lat": lat,
             "lon": lon,
             "nearest_group": _group(nearest),
+            "nearest_neighbourhood": _neighbourhood_of(nearest),
             "nearest_distance_m": round(placed.distance_m) if placed.distance_m is not None else None,
         }, 404
     return {
@@ -59,8 +77,10 @@ def lookup_point(lat: float, lon: float) -> tuple[dict, int]:
         "lon": lon,
         "group": _group(placed.area),
         "area": _area(placed.area),
+        "neighbourhood": _neighbourhood_of(placed.area),
         "border": placed.is_border,
         "border_group": _group(placed.other) if placed.is_border else None,
+        "border_neighbourhood": _neighbourhood_of(placed.other) if placed.is_border else None,
         "border_distance_m": round(placed.distance_m, 1)
         if placed.is_border and placed.distance_m is not None
         else None,
@@ -82,7 +102,13 @@ def lookup_result_payload(result) -> tuple[dict, int]:
         "lon": result.lon,
         "border": result.is_border,
         "has_room": result.has_room,
+        # the group's neighbourhood; with "nearest" true the address lies between neighbourhoods and
+        # "group" is the nearest one (within NEAREST_GROUP_MAX_M), "distance_m" the way to its area
+        "neighbourhood": _neighbourhood(result.neighbourhood),
+        "nearest": result.is_nearest,
+        "signup_elsewhere": result.signs_up_elsewhere,  # a routing-only neighbourhood: its own signup_url
         "nearest_group": _ref(result.nearest_group),
+        "nearest_neighbourhood": _neighbourhood(result.nearest_neighbourhood),
         "distance_m": round(result.distance_m) if result.distance_m is not None else None,
         "source": public_source(result.source),  # "register" or "online": never "asked before"
         "address": result.address,  # the asker's own address as found, built from its parts

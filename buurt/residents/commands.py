@@ -36,9 +36,10 @@ def geocode_pending_command(limit, wait):
             return
         report = geocode_pending(limit)
     click.echo(f"In een groep geplaatst: {report.placed}")
-    if report.not_found or report.outside or report.choice_needed:
+    if report.not_found or report.outside or report.choice_needed or report.elsewhere:
         click.echo(
             f"Niet gevonden: {report.not_found}; buiten de gebieden: {report.outside}; "
+            f"in een buurt met een eigen aanmelding: {report.elsewhere}; "
             f"huisnummer met meer adressen (toevoeging kiezen): {report.choice_needed} "
             f"(gemarkeerd voor controle, aanmelding-id's: {', '.join(map(str, report.ids_for_review))})"
         )

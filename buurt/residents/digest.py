@@ -21,6 +21,7 @@ from buurt.extensions import db
 from buurt.mail import mail_enabled
 from buurt.models import AuditEntry, Group, Resident, ResidentStatus, Role, User, utcnow
 from buurt.outbox import queue_mail
+from buurt.residents.mailing import mail_names
 from buurt.times import to_local
 from buurt.urls import external_url
 
@@ -75,7 +76,7 @@ def send_signup_digest() -> list[DigestLine]:
     by_group: dict[int, list[Resident]] = {}
     for r in rows:
         by_group.setdefault(r.group_id, []).append(r)
-    coordinators = [u.email for u in db.session.scalars(db.select(User).filter_by(role=Role.COORDINATOR, active=True))]
+    coordinators = list(db.session.scalars(db.select(User).filter_by(role=Role.COORDINATOR, active=True)))
     console = external_url("beheer.index")
     lines = []
     for group_id, residents in sorted(by_group.items()):
@@ -87,12 +88,16 @@ def send_signup_digest() -> list[DigestLine]:
             waitlist=sum(r.status == ResidentStatus.WAITLIST for r in residents),
             needs_review=sum(r.needs_review for r in residents),
         )
-        recipients = [u.email for u in group.beheerders if u.active] or coordinators
+        # no beheerder: the coordinators of its neighbourhood (and the gemeente-wide ones)
+        recipients = [u.email for u in group.beheerders if u.active] or [
+            u.email for u in coordinators if u.neighbourhood_id in (None, group.neighbourhood_id)
+        ]
         line.recipients = len(recipients)
+        names = mail_names(group_id)
         body = render_template(
-            "email/digest.txt", group=group, line=line, occupancy=occupancy([group])[group_id], link=console
+            "email/digest.txt", group=group, line=line, occupancy=occupancy([group])[group_id], link=console, **names
         )
-        subject = _("Nieuwe aanmeldingen voor %(group)s", group=group.name)
+        subject = _("Nieuwe aanmeldingen voor %(group)s (%(hood)s)", group=group.name, hood=names["hood_name"])
         if queue_mail(recipients, subject, body, kind="digest", group_id=group_id):
             line.queued = True
             now = utcnow()

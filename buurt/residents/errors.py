@@ -37,3 +37,12 @@ class PickNotConfirmed(ResidentError):
 
 class LookupUnavailable(ResidentError):
     """The geocoder could not answer (only for corrections; sign-ups are kept as TO_GEOCODE)."""
+
+
+class SignupElsewhere(ResidentError):
+    """The address's group belongs to a routing-only neighbourhood: its residents sign up at that
+    neighbourhood's own sign-up (`lookup.neighbourhood.signup_url`); nothing is stored here."""
+
+    def __init__(self, message: str, lookup: LookupResult):
+        super().__init__(message)
+        self.lookup = lookup

@@ -22,16 +22,17 @@ from buurt.areas.occupancy import occupancy_of
 from buurt.areas.services import (
     AreaInfo,
     CurrentAreas,
+    Placement,
     current_areas,
     current_key,
-    default_neighbourhood,
     groups_of,
+    in_gemeente,
     place,
 )
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, InvalidAddress, format_address, normalize_postcode, parse_house_number
 from buurt.geo.geocoding import SOURCE_REGISTER, AddressQuery, GeocodeResult, HouseChoice, HouseChoiceNeeded
-from buurt.models import Address
+from buurt.models import Address, Neighbourhood
 from buurt.residents.errors import OutsideCoverage
 
 
@@ -48,10 +49,28 @@ class AreaRef:
 
 
 @dataclass(frozen=True, slots=True)
+class NeighbourhoodRef:
+    """The neighbourhood of a group, as an answer names it (public: the site shows all of this)."""
+
+    id: int
+    slug: str
+    name: str
+    routing_only: bool = False
+    signup_url: str | None = None  # its own sign-up elsewhere (routing-only neighbourhoods)
+    contact_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LookupResult:
     """The answer to "which group covers this address" (reused by /api/v1/lookup).
 
     status: "found" | "outside" | "unknown" | "choose" | "unavailable" | "invalid".
+    "found" with ``is_nearest``: the address lies in the gemeente but in no area (between
+    neighbourhoods); ``group``/``area`` are the nearest ones, within NEAREST_GROUP_MAX_M, and
+    ``distance_m`` is the distance to them. ``neighbourhood`` is the group's neighbourhood;
+    ``nearest_neighbourhood`` that of ``nearest_group`` (the other side of a border, or what is
+    nearest outside). ``signs_up_elsewhere``: the group's neighbourhood is a routing target only,
+    its residents sign up at its own ``signup_url``, not with our form.
     "choose": the number exists, but not as typed (a flat without its toevoeging, or a letter that
     is not there); `choice` lists every address at it, with street and place, to pick from.
     `lat`/`lon` are the asker's own address: show them to the asker only, never store or log them.
@@ -76,10 +95,25 @@ class LookupResult:
     postcode: str | None = None
     house: HouseNumber | None = None
     choice: HouseChoice | None = None
+    neighbourhood: NeighbourhoodRef | None = None
+    nearest_neighbourhood: NeighbourhoodRef | None = None
+    is_nearest: bool = False
 
     @property
     def found(self) -> bool:
         return self.status == "found"
+
+    @property
+    def signs_up_elsewhere(self) -> bool:
+        """Found in a routing-only neighbourhood: its own sign-up, not our form."""
+        return self.found and self.neighbourhood is not None and self.neighbourhood.routing_only
+
+    @property
+    def other_neighbourhood(self) -> NeighbourhoodRef | None:
+        """The neighbourhood across the border when it is not the address's own (border answers)."""
+        if not self.is_border or self.nearest_neighbourhood is None or self.neighbourhood is None:
+            return None
+        return self.nearest_neighbourhood if self.nearest_neighbourhood.id != self.neighbourhood.id else None
 
     def as_dict(self) -> dict:
         """Plain JSON-able dict (house number as its display string)."""
@@ -211,8 +245,58 @@ def _contact_for(area: AreaInfo | None, areas: CurrentAreas) -> str:
     return current_app.config["CONTACT_EMAIL"]
 
 
+NEIGHBOURHOODS_KEPT = 4  # one is current; a second while workers move to a new revision
+
+
+def neighbourhood_refs() -> dict[int, NeighbourhoodRef]:
+    """Every neighbourhood by id, as answers name it; kept per process on the areas' key (a
+    neighbourhood changed anywhere moves the areas revision, buurt.caching)."""
+    key = current_key()
+    cache = caching.process_cache("neighbourhood_refs", NEIGHBOURHOODS_KEPT)
+    cached = cache.get(key)
+    if cached is None:
+        t = Neighbourhood.__table__
+        rows = db.session.execute(
+            db.select(t.c.id, t.c.slug, t.c.name, t.c.routing_only, t.c.signup_url, t.c.contact_email)
+        ).all()
+        refs = {row[0]: NeighbourhoodRef(row[0], row[1], row[2], bool(row[3]), row[4], row[5]) for row in rows}
+        cached = cache.put(key, refs)
+    return cached
+
+
+def neighbourhood_ref(neighbourhood_id: int | None) -> NeighbourhoodRef | None:
+    return neighbourhood_refs().get(neighbourhood_id) if neighbourhood_id is not None else None
+
+
+def nearest_group_area(lat: float, lon: float, placement: Placement) -> AreaInfo | None:
+    """For an address in no area: the nearest area when the address lies in the gemeente and the
+    area within NEAREST_GROUP_MAX_M (between neighbourhoods: its group may take the address); else None."""
+    if placement.area is not None or placement.other is None or placement.distance_m is None:
+        return None
+    if placement.distance_m > float(current_app.config["NEAREST_GROUP_MAX_M"]):
+        return None
+    return placement.other if in_gemeente(lat, lon) else None
+
+
+def outside_message(nearest: AreaInfo | None, distance_m: float | None) -> str:
+    """ "Dit adres ligt buiten de gebieden van de buurtgroepen in Katwijk." (+ the nearest group)."""
+    message = _(
+        "Dit adres ligt buiten de gebieden van de buurtgroepen in %(gemeente)s.",
+        gemeente=current_app.config["GEMEENTE_NAME"],
+    )
+    if nearest is not None and distance_m is not None:
+        hood = neighbourhood_ref(nearest.neighbourhood_id)
+        message += " " + _(
+            "De dichtstbijzijnde groep is %(group)s (%(hood)s), op %(distance)d meter.",
+            group=nearest.group_name,
+            hood=hood.name if hood else "",
+            distance=round(distance_m),
+        )
+    return message
+
+
 def lookup_point(lat: float, lon: float, result: GeocodeResult | None, source: str) -> LookupResult:
-    """The answer for a point (geocoded, or picked on the map)."""
+    """The answer for a point (geocoded, or picked on the map), over every neighbourhood's areas."""
     areas = current_areas()
     placement = place(lat, lon, areas=areas)
     common = {
@@ -223,41 +307,57 @@ def lookup_point(lat: float, lon: float, result: GeocodeResult | None, source: s
         "postcode": result.postcode if result else None,
         "house": result.house_number if result else None,
     }
-    if placement.area is None:
+    nearest_area = nearest_group_area(lat, lon, placement)
+    if placement.area is None and nearest_area is None:
         nearest = placement.other
         with force_locale("nl"):
-            message = _("Dit adres ligt buiten de gebieden van BuurtWhatsApp Rijnsoever.")
-            if nearest is not None and placement.distance_m is not None:
-                message += " " + _(
-                    "De dichtstbijzijnde groep is %(group)s, op %(distance)d meter.",
-                    group=nearest.group_name,
-                    distance=round(placement.distance_m),
-                )
+            message = outside_message(nearest, placement.distance_m)
         return LookupResult(
             "outside",
             message,
             nearest_group=GroupRef(nearest.group_id, nearest.group_name) if nearest else None,
+            nearest_neighbourhood=neighbourhood_ref(nearest.neighbourhood_id) if nearest else None,
             distance_m=placement.distance_m,
             contact_email=_contact_for(nearest, areas),
             **common,
         )
-    area = placement.area
+    area = placement.area or nearest_area
+    hood = neighbourhood_ref(area.neighbourhood_id)
+    hood_name = hood.name if hood else ""
     occupancy = occupancy_of(area.group_id, areas)
+    other = placement.other if placement.area is not None else None
+    other_hood = neighbourhood_ref(other.neighbourhood_id) if other else None
     with force_locale("nl"):
-        if occupancy.is_full:
+        if nearest_area is not None:
             message = _(
-                "Uw adres valt onder %(group)s (%(area)s). De groep is vol: u komt op de wachtlijst.",
+                "Uw adres valt tussen twee buurten; de dichtstbijzijnde groep is %(group)s (%(hood)s), "
+                "op %(distance)d m.",
                 group=area.group_name,
-                area=area.name,
+                hood=hood_name,
+                distance=round(placement.distance_m or 0),
             )
         else:
             message = _(
-                "Uw adres valt onder %(group)s (%(area)s). Er is plek: meld u aan.",
+                "Uw adres valt in %(hood)s: %(group)s (%(area)s).",
+                hood=hood_name,
                 group=area.group_name,
                 area=area.name,
             )
-        if placement.is_border:
-            message += " " + _("Uw adres ligt dicht bij de grens van een ander gebied; een beheerder kijkt mee.")
+        if hood is not None and hood.routing_only:
+            message += " " + _("Aanmelden gaat via de eigen aanmelding van %(hood)s.", hood=hood_name)
+        elif occupancy.is_full:
+            message += " " + _("De groep is vol: u komt op de wachtlijst.")
+        else:
+            message += " " + _("Er is plek: meld u aan.")
+        if placement.is_border and other is not None:
+            if other_hood is not None and hood is not None and other_hood.id != hood.id:
+                message += " " + _(
+                    "Uw adres ligt dicht bij de grens tussen %(hood)s en %(other)s; een beheerder kijkt mee.",
+                    hood=hood_name,
+                    other=other_hood.name,
+                )
+            else:
+                message += " " + _("Uw adres ligt dicht bij de grens van een ander gebied; een beheerder kijkt mee.")
     return LookupResult(
         "found",
         message,
@@ -265,19 +365,21 @@ def lookup_point(lat: float, lon: float, result: GeocodeResult | None, source: s
         area=AreaRef(area.key, area.name),
         is_border=placement.is_border,
         distance_m=placement.distance_m,
-        nearest_group=GroupRef(placement.other.group_id, placement.other.group_name) if placement.other else None,
+        nearest_group=GroupRef(other.group_id, other.group_name) if other else None,
         has_room=occupancy.has_room,
         waitlist=occupancy.waitlist,
         contact_email=_contact_for(area, areas),
+        neighbourhood=hood,
+        nearest_neighbourhood=other_hood,
+        is_nearest=nearest_area is not None,
         **common,
     )
 
 
 def outside_error(lat: float, lon: float, result: GeocodeResult | None, source: str) -> OutsideCoverage:
-    """The refusal for an address outside every area, with what is nearest."""
-    return OutsideCoverage(
-        _("Dit adres ligt buiten de gebieden van BuurtWhatsApp Rijnsoever."), lookup_point(lat, lon, result, source)
-    )
+    """The refusal for an address outside every area (and not near enough to one), with what is nearest."""
+    answer = lookup_point(lat, lon, result, source)
+    return OutsideCoverage(outside_message(None, None), answer)
 
 
 def parse_house(house_number: str | None, addition: str | None = None) -> HouseNumber:
@@ -334,7 +436,8 @@ def lookup_address(query: AddressQuery | str) -> LookupResult:
     return lookup_point(result.lat, result.lon, result, result.source)
 
 
-STREET_LISTS_KEPT = 4  # one is current; a second while workers move to a new revision
+#: Lists kept per process: one per neighbourhood (42 in the gemeente), twice while workers move to a new revision
+STREET_LISTS_KEPT = 96
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,35 +452,55 @@ class GroupStreets:
 
 
 def _street_key() -> tuple:
-    """What the street list and the street boxes depend on: the register, the areas, the neighbourhood."""
-    return (
-        caching.read_revision(db.session, caching.ADDRESSES),
-        current_key(),
-        current_app.config["NEIGHBOURHOOD_SLUG"],
-    )
+    """What the street lists and the street boxes depend on: the register and the areas (all neighbourhoods)."""
+    return (caching.read_revision(db.session, caching.ADDRESSES), current_key())
 
 
-def street_list() -> list[GroupStreets]:
-    """Streets per group of the default neighbourhood, from the address register (public, no numbers).
+def _page_neighbourhood(hood: Neighbourhood | None) -> Neighbourhood | None:
+    if hood is not None:
+        return hood
+    from buurt.neighbourhoods import current_neighbourhood
 
-    Placing every register address costs ~0.5 s for 100,000, so the list is built once per
-    (addresses revision, areas key) and kept per process (buurt.caching): an import or an area edit
-    in any process shows on the next request.
-    """
+    return current_neighbourhood()
+
+
+def _streets_per_group() -> dict[int, list[tuple[str, int]]]:
+    """streets_by_group() for every neighbourhood at once, kept per process on the street key: the
+    register is placed once, whichever neighbourhood's list is asked first."""
     key = _street_key()
+    cache = caching.process_cache("streets_per_group", 2)
+    cached = cache.get(key)
+    if cached is None:
+        cached = cache.put(key, streets_by_group())
+    return cached
+
+
+def street_list(hood: Neighbourhood | None = None) -> list[GroupStreets]:
+    """Streets per group of a neighbourhood (default: the page's), from the address register
+    (public, no numbers).
+
+    Placing every register address costs ~0.5 s for 100,000, so the placing is done once per
+    (addresses revision, areas key) for all neighbourhoods and each list kept per process
+    (buurt.caching): an import or an area edit in any process shows on the next request.
+    """
+    hood = _page_neighbourhood(hood)
+    if hood is None:
+        return []
+    key = (*_street_key(), hood.id)
     cache = caching.process_cache("street_list", STREET_LISTS_KEPT)
     cached = cache.get(key)
     if cached is None:
-        cached = cache.put(key, tuple(build_street_list()))
+        cached = cache.put(key, tuple(build_street_list(hood)))
     return list(cached)
 
 
-def build_street_list() -> list[GroupStreets]:
-    """street_list() without the cache."""
-    hood = default_neighbourhood()
+def build_street_list(hood: Neighbourhood | None = None) -> list[GroupStreets]:
+    """street_list() without its own cache. A street in areas of several groups (in any
+    neighbourhood) is "partly" in each."""
+    hood = _page_neighbourhood(hood)
     if hood is None:
         return []
-    per_group = streets_by_group()
+    per_group = _streets_per_group()
     seen: dict[str, int] = {}
     for streets in per_group.values():
         for street, _count in streets:
@@ -415,30 +538,38 @@ class StreetExtent:
         return ",".join(f"{v:.6f}" for v in (self.south, self.west, self.north, self.east))
 
 
-def street_extents() -> tuple[StreetExtent, ...]:
-    """Every street of the public street list with its box, by name: the sign-up map's street search.
+def street_extents(hood: Neighbourhood | None = None) -> tuple[StreetExtent, ...]:
+    """Every street of a neighbourhood's public street list (default: the page's) with its box, by
+    name: the sign-up map's street search.
 
     Public data only (the imported register, the streets of the list), no internet; kept per process
-    like the street list, on the same key.
+    like the street list, on the same key. The box is made of the register addresses near that
+    neighbourhood's areas only (a Kerkstraat elsewhere in the gemeente does not stretch it).
     """
-    key = _street_key()
+    hood = _page_neighbourhood(hood)
+    if hood is None:
+        return ()
+    key = (*_street_key(), hood.id)
     cache = caching.process_cache("street_extents", STREET_LISTS_KEPT)
     cached = cache.get(key)
     if cached is None:
-        cached = cache.put(key, build_street_extents())
+        cached = cache.put(key, build_street_extents(hood))
     return cached
 
 
-def build_street_extents() -> tuple[StreetExtent, ...]:
+def build_street_extents(hood: Neighbourhood | None = None) -> tuple[StreetExtent, ...]:
     """street_extents() without the cache."""
-    names = {street for group in street_list() for street, _partly in group.streets}
+    hood = _page_neighbourhood(hood)
+    if hood is None:
+        return ()
+    names = {street for group in street_list(hood) for street, _partly in group.streets}
     if not names:
         return ()
     rows = db.session.execute(
         db.select(
             Address.street, func.min(Address.lat), func.min(Address.lon), func.max(Address.lat), func.max(Address.lon)
         )
-        .where(imported_only(), near_current_areas())
+        .where(imported_only(), near_current_areas(neighbourhood_id=hood.id))
         .group_by(Address.street)
     ).all()
     return tuple(

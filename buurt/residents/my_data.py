@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 
 from buurt import audit
 from buurt.addresses.services import GeocoderUnavailable, geocode
-from buurt.areas.services import place
 from buurt.extensions import db
 from buurt.geo.addresses import HouseNumber, format_address, format_postcode
 from buurt.geo.geocoding import AddressQuery, HouseChoiceNeeded
@@ -24,15 +23,23 @@ from buurt.mail import mail_enabled
 from buurt.models import RemovalReason, Resident, ResidentStatus, utcnow
 from buurt.outbox import queue_mail
 from buurt.residents import lifecycle
-from buurt.residents.errors import AddressNotFound, DuplicatePhone, LookupUnavailable, ResidentError
+from buurt.residents.errors import (
+    AddressNotFound,
+    DuplicatePhone,
+    LookupUnavailable,
+    OutsideCoverage,
+    ResidentError,
+    SignupElsewhere,
+)
 from buurt.residents.links import email_change_link, my_data_link, resident_for_email_change, resident_for_my_data
-from buurt.residents.lookup import outside_error
+from buurt.residents.mailing import mail_names
 from buurt.residents.my_data_export import more_data
 from buurt.residents.phone import normalize_mobile
 from buurt.residents.signup import (
     active_with_phone,
     apply_placement,
     notify_number_owner,
+    placement_for_signup,
     take_bag_house,
     waitlist_position,
 )
@@ -66,8 +73,9 @@ def request_my_data_link(contact: str) -> int:
     # Nobody with this contact: render and sign a mail all the same, so the answer takes as long
     # as for a known one (its timing must not tell who is signed up; issue 12, finding 8).
     for resident in with_email or [Resident(id=0, created_at=utcnow())]:
-        body = render_template("email/my_data_link.txt", hours=hours, link=my_data_link(resident))
-        subject = _("Uw gegevens bij BuurtWhatsApp Rijnsoever")
+        names = mail_names(resident.group_id)
+        body = render_template("email/my_data_link.txt", hours=hours, link=my_data_link(resident), **names)
+        subject = _("Uw gegevens bij %(signature)s", signature=names["signature"])
         if resident.id and queue_mail(resident.email, subject, body, kind="my_data_link", resident_id=resident.id):
             sent += 1
     audit.record("residents.my_data_request", count=sent, commit=True)
@@ -189,10 +197,11 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
             raise AddressNotFound(
                 _("We kunnen dit adres niet vinden. Controleer de postcode en het huisnummer; er is niets gewijzigd.")
             )
-        placement = place(result.lat, result.lon)
-        if placement.area is None:
+        try:
+            placement, nearest = placement_for_signup(result.lat, result.lon, result, result.source)
+        except (OutsideCoverage, SignupElsewhere):
             db.session.rollback()
-            raise outside_error(result.lat, result.lon, result, result.source)
+            raise
     old_group_id = resident.group_id
     if change.phone_e164 != resident.phone_e164:
         if resident.status == S.ADDED:
@@ -214,7 +223,7 @@ def correct_my_data(token: str, change: Correction) -> list[str]:
         resident.lat, resident.lon, resident.geocoder_source = result.lat, result.lon, result.source
         resident.street, resident.place = result.street, result.place
         resident.location_from_map = False
-        apply_placement(resident, placement)
+        apply_placement(resident, placement, nearest=nearest)
         changed.append("address")
         if resident.group_id != old_group_id:
             if resident.status == S.ADDED and old_group_id is not None:
@@ -267,7 +276,9 @@ def _change_email(resident: Resident, new: str | None) -> list[str]:
             return []  # the link to that address is on its way already
         resident.email_pending = new
         days = max(current_app.config["SIGNUP_TOKEN_MAX_AGE"] // (24 * 3600), 1)
-        body = render_template("email/email_change.txt", days=days, link=email_change_link(resident))
+        body = render_template(
+            "email/email_change.txt", days=days, link=email_change_link(resident), **mail_names(resident.group_id)
+        )
         queue_mail(new, _("Bevestig uw nieuwe e-mailadres"), body, kind="email_change", resident_id=resident.id)
         return ["email_pending"]
     # unconfirmed stays unconfirmed; confirmed here means mail is off (nothing to confirm with)

@@ -33,9 +33,10 @@ from buurt.mail import mail_enabled
 from buurt.models import Group, OutboxMessage, Resident, ResidentStatus, utcnow
 from buurt.outbox import on_give_up, queue_mail
 from buurt.residents import lifecycle
-from buurt.residents.errors import AddressNotFound, PickNotConfirmed
+from buurt.residents.errors import AddressNotFound, PickNotConfirmed, SignupElsewhere
 from buurt.residents.links import confirm_link, resident_for_confirmation
-from buurt.residents.lookup import outside_error
+from buurt.residents.lookup import lookup_point, nearest_group_area, neighbourhood_ref, outside_error
+from buurt.residents.mailing import mail_names
 from buurt.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -158,10 +159,40 @@ def waitlist_position(resident: Resident) -> int | None:
     return (ahead or 0) + 1
 
 
-def apply_placement(resident: Resident, placement: Placement) -> None:
-    """Group, area and border flags from where the resident's address lies."""
+def nearest_placement(lat: float, lon: float, placement: Placement) -> Placement | None:
+    """For an address in no area: the nearest group's placement when it may take the address (in the
+    gemeente, within NEAREST_GROUP_MAX_M; buurt.residents.lookup.nearest_group_area), else None.
+
+    Its ``area`` is the nearest area, ``other`` None and ``distance_m`` the distance to it: what
+    ``apply_placement(..., nearest=True)`` stores.
+    """
+    area = nearest_group_area(lat, lon, placement)
+    return Placement(area, False, None, placement.distance_m) if area is not None else None
+
+
+def is_nearest_group_signup(resident: Resident) -> bool:
+    """A sign-up stored for the nearest group of an address between neighbourhoods (in no area).
+
+    Stored without a new column: ``is_border`` and ``needs_review`` set (so the beheerders see it
+    among the sign-ups to check), ``area_id`` and ``border_group_id`` empty (the address lies in no
+    area and there is no neighbouring group to move it to), ``border_distance_m`` the distance to the
+    group's area.
+    """
+    return bool(resident.is_border) and resident.area_id is None and resident.border_group_id is None
+
+
+def apply_placement(resident: Resident, placement: Placement, *, nearest: bool = False) -> None:
+    """Group, area and border flags from where the resident's address lies (``nearest``: in no area,
+    the nearest group's placement from ``nearest_placement``; see ``is_nearest_group_signup``)."""
     area = placement.area
     resident.group_id = area.group_id
+    if nearest:
+        resident.area_id = None
+        resident.is_border = True
+        resident.border_group_id = None
+        resident.border_distance_m = round(placement.distance_m or 0.0, 1)
+        resident.needs_review = True
+        return
     resident.area_id = area.id
     resident.is_border = placement.is_border
     if placement.is_border and placement.other is not None:
@@ -177,7 +208,11 @@ def apply_placement(resident: Resident, placement: Placement) -> None:
 def sign_up(data: SignupData, once: str | None = None) -> SignupReceipt:
     """Store a sign-up for the group whose area covers the address; what the page after it shows.
 
-    Raises AddressNotFound, OutsideCoverage, PickNotConfirmed (a map point without "yes, that is my
+    An address between neighbourhoods (in the gemeente, in no area) goes to the nearest group within
+    NEAREST_GROUP_MAX_M, flagged for the beheerders (``is_nearest_group_signup``).
+
+    Raises AddressNotFound, OutsideCoverage, SignupElsewhere (the group's neighbourhood is a routing
+    target only: its own sign-up; nothing stored), PickNotConfirmed (a map point without "yes, that is my
     house") or HouseChoiceNeeded (the number has several addresses
     and the form named none of them: the resident picks one; nothing stored), or once.AlreadySubmitted when this
     form (its one-time token `once`) was posted already: a double tap or a resubmit answers with
@@ -196,12 +231,12 @@ def sign_up(data: SignupData, once: str | None = None) -> SignupReceipt:
         raise once_tokens.AlreadySubmitted(first)
     replaced, known_id = _expired_to_replace(data.phone_e164)
     resident = _new_resident(data)
-    placement = _locate(resident, data)
+    placement, nearest = _locate(resident, data)
 
     claim = once_tokens.claim(once, SIGNUP)  # the first write: a concurrent double tap waits here
     confirming = bool(resident.email) and mail_enabled()
     if placement is not None:
-        apply_placement(resident, placement)
+        apply_placement(resident, placement, nearest=nearest)
         lifecycle.start(resident, S.UNCONFIRMED if confirming else lifecycle.queue_status(resident.group_id))
     receipt = _receipt(resident, confirming)
     if known_id is not None:
@@ -262,7 +297,9 @@ def notify_number_owner(resident_id: int, attempt: str) -> bool:
     owner = db.session.get(Resident, resident_id)
     notified = False
     if owner is not None and owner.email and owner.email_confirmed_at is not None and not _told_recently(owner):
-        body = render_template("email/signup_duplicate.txt", link=external_url("residents.my_data_request"))
+        body = render_template(
+            "email/signup_duplicate.txt", link=external_url("residents.my_data_request"), **mail_names(owner.group_id)
+        )
         subject = _("Iemand probeerde uw nummer te gebruiken")
         notified = queue_mail(owner.email, subject, body, kind="signup_duplicate", resident_id=owner.id)
     audit.record("residents.number_in_use", "resident", resident_id, attempt=attempt, notified=notified)
@@ -322,12 +359,37 @@ def _register_house(query: AddressQuery) -> HouseNumber | None:
     return result.house_number if result is not None else None
 
 
-def _locate(resident: Resident, data: SignupData) -> Placement | None:
+def placement_for_signup(lat: float, lon: float, result, source: str) -> tuple[Placement, bool]:
+    """(placement, nearest) for a point: its area, or the nearest group between neighbourhoods.
+
+    Raises OutsideCoverage (no group takes it) or SignupElsewhere (a routing-only neighbourhood's group).
+    """
+    placement = place(lat, lon)
+    nearest = False
+    if placement.area is None:
+        placement = nearest_placement(lat, lon, placement)
+        if placement is None:
+            raise outside_error(lat, lon, result, source)
+        nearest = True
+    hood = neighbourhood_ref(placement.area.neighbourhood_id)
+    if hood is not None and hood.routing_only:
+        raise SignupElsewhere(
+            _(
+                "Dit adres hoort bij %(hood)s. Bewoners van %(hood)s melden zich aan via de eigen aanmelding "
+                "van %(hood)s, niet via dit formulier. Er is niets opgeslagen.",
+                hood=hood.name,
+            ),
+            lookup_point(lat, lon, result, source),
+        )
+    return placement, nearest
+
+
+def _locate(resident: Resident, data: SignupData) -> tuple[Placement | None, bool]:
     """Where the resident lives: the point they clicked, or the geocoder's answer (read-only).
 
-    Fills in the resident's coordinates and the address in its BAG form; None when the geocoder is
-    unreachable (the resident is then TO_GEOCODE). Raises AddressNotFound, OutsideCoverage or
-    HouseChoiceNeeded.
+    Fills in the resident's coordinates and the address in its BAG form; (placement, nearest), the
+    placement None when the geocoder is unreachable (the resident is then TO_GEOCODE). Raises
+    AddressNotFound, OutsideCoverage, SignupElsewhere or HouseChoiceNeeded.
     """
     query = AddressQuery(postcode=data.postcode, house=data.house)
     if data.pick_lat is not None and data.pick_lon is not None:
@@ -336,17 +398,15 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
         resident.geocoder_source = "map"
         resident.location_from_map = True
         resident.needs_review = True
-        placement = place(resident.lat, resident.lon)
-        if placement.area is None:
-            raise outside_error(resident.lat, resident.lon, None, "map")
+        placement, nearest = placement_for_signup(resident.lat, resident.lon, None, "map")
         if not data.pick_confirmed:
-            raise PickNotConfirmed(pick_question(placement))
-        return placement
+            raise PickNotConfirmed(pick_question(placement, nearest=nearest))
+        return placement, nearest
     try:
         result = geocode_for_signup(query)
     except GeocoderUnavailable:
         lifecycle.start(resident, S.TO_GEOCODE)
-        return None
+        return None, False
     if result is None:
         raise AddressNotFound(
             _(
@@ -354,19 +414,27 @@ def _locate(resident: Resident, data: SignupData) -> Placement | None:
                 "of wijs uw huis aan op de kaart."
             )
         )
-    placement = place(result.lat, result.lon)
-    if placement.area is None:
-        raise outside_error(result.lat, result.lon, result, result.source)
+    placement, nearest = placement_for_signup(result.lat, result.lon, result, result.source)
     resident.lat, resident.lon = result.lat, result.lon
     resident.geocoder_source = result.source
     resident.street, resident.place = result.street, result.place
     take_bag_house(resident, result.house_number)
-    return placement
+    return placement, nearest
 
 
-def pick_question(placement: Placement) -> str:
+def pick_question(placement: Placement, *, nearest: bool = False) -> str:
     """ "U koos een plek in gebied X (groep Y). Klopt dat?" for a point tapped on the map."""
     area = placement.area
+    if nearest:
+        hood = neighbourhood_ref(area.neighbourhood_id)
+        return _(
+            "U koos een plek tussen twee buurten; de dichtstbijzijnde groep is %(group)s (%(hood)s), op "
+            "%(distance)d m. Klopt de plek? Vink dan aan dat dit de plek van uw huis is, of tik op de kaart "
+            "op uw huis.",
+            group=area.group_name,
+            hood=hood.name if hood else "",
+            distance=round(placement.distance_m or 0),
+        )
     return _(
         "U koos een plek in gebied %(area)s (groep %(group)s). Klopt dat? Vink dan aan dat dit de plek "
         "van uw huis is, of tik op de kaart op uw huis.",
@@ -376,9 +444,13 @@ def pick_question(placement: Placement) -> str:
 
 
 def picked_place(lat: float, lon: float) -> str | None:
-    """The question for a point already on the form (the page came back), or None outside every area."""
+    """The question for a point already on the form (the page came back), or None outside every area
+    (and not near enough to one)."""
     placement = place(lat, lon)
-    return pick_question(placement) if placement.area is not None else None
+    if placement.area is not None:
+        return pick_question(placement)
+    nearest = nearest_placement(lat, lon, placement)
+    return pick_question(nearest, nearest=True) if nearest is not None else None
 
 
 def outcome_of_receipt(receipt: SignupReceipt) -> SignupOutcome:
@@ -419,8 +491,9 @@ def _awaits_confirmation(resident: Resident) -> bool:
 
 def _send_confirmation(resident: Resident) -> bool:
     days = max(current_app.config["SIGNUP_TOKEN_MAX_AGE"] // 86400, 1)
-    body = render_template("email/signup_confirm.txt", days=days, link=confirm_link(resident))
-    subject = _("Bevestig uw aanmelding bij BuurtWhatsApp Rijnsoever")
+    names = mail_names(resident.group_id)
+    body = render_template("email/signup_confirm.txt", days=days, link=confirm_link(resident), **names)
+    subject = _("Bevestig uw aanmelding bij %(signature)s", signature=names["signature"])
     return queue_mail(resident.email, subject, body, kind="signup_confirm", resident_id=resident.id)
 
 
@@ -483,8 +556,14 @@ class GeocodeReport:
     not_found: int = 0
     outside: int = 0
     choice_needed: int = 0  # the number has several addresses and the sign-up named none of them
+    elsewhere: int = 0  # in a routing-only neighbourhood: the resident signs up at its own sign-up
     still_unavailable: int = 0
     ids_for_review: list[int] = field(default_factory=list)
+
+
+def _routing_only(placement: Placement) -> bool:
+    hood = neighbourhood_ref(placement.area.neighbourhood_id)
+    return hood is not None and hood.routing_only
 
 
 def geocode_pending(limit: int | None = None) -> GeocodeReport:
@@ -506,11 +585,18 @@ def geocode_pending(limit: int | None = None) -> GeocodeReport:
         else:
             choosing = False
         placement = place(result.lat, result.lon) if result else None
-        if result is None or placement.area is None:
+        nearest = False
+        between = nearest_placement(result.lat, result.lon, placement) if placement and not placement.area else None
+        if between is not None:
+            placement, nearest = between, True
+        elsewhere = placement is not None and placement.area is not None and _routing_only(placement)
+        if result is None or placement.area is None or elsewhere:
             if choosing:
                 report.choice_needed += 1
             elif result is None:
                 report.not_found += 1
+            elif elsewhere:
+                report.elsewhere += 1
             else:
                 report.outside += 1
             resident.needs_review = True
@@ -520,7 +606,7 @@ def geocode_pending(limit: int | None = None) -> GeocodeReport:
         resident.lat, resident.lon, resident.geocoder_source = result.lat, result.lon, result.source
         resident.street, resident.place = result.street or resident.street, result.place or resident.place
         take_bag_house(resident, result.house_number)
-        apply_placement(resident, placement)
+        apply_placement(resident, placement, nearest=nearest)
         if resident.email and resident.email_confirmed_at is None and mail_enabled() and _link_on_its_way(resident):
             lifecycle.set_status(resident, S.UNCONFIRMED)  # the link they got at sign-up still works
         else:

@@ -14,7 +14,7 @@ from buurt.csp import allow_embedded_map
 from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
 from buurt.geo.geocoding import HouseChoiceNeeded
-from buurt.neighbourhoods import per_neighbourhood
+from buurt.neighbourhoods import current_neighbourhood, per_neighbourhood
 from buurt.once import AlreadySubmitted
 from buurt.personal_links import is_opening, posted_token, render_open_page
 from buurt.residents import errors, forms, links, maps, phone
@@ -104,8 +104,12 @@ def _is_prefill() -> bool:
 def signup():
     """The sign-up form; on success a redirect to the receipt page (no double posts).
 
-    The same answer whether or not the number is already signed up (buurt.residents.signup).
+    The same answer whether or not the number is already signed up (buurt.residents.signup). A
+    routing-only neighbourhood's page has no form: its residents sign up at its own sign-up.
     """
+    hood = current_neighbourhood()
+    if hood is not None and hood.routing_only:  # nothing read from the post, nothing stored
+        return _private(render_template("residents/signup.html", routing_only=True))
     form = forms.ResidentSignupForm()
     if _is_prefill():  # from the lookup answer: the address in the post body, never in the session
         form = forms.ResidentSignupForm(
@@ -117,7 +121,7 @@ def signup():
         # from the "unknown address" answer: straight to the map to point at the house
         show_pick = request.form.get("prefill") == PREFILL_MAP
         return _private(_signup_page(form, outside=None, show_pick=show_pick, status=200))
-    outside = choosing = None
+    outside = choosing = elsewhere_message = None
     status = 200
     show_pick = bool(form.picked_point())
     if form.validate_on_submit():
@@ -143,12 +147,23 @@ def signup():
             show_pick = True
         except errors.OutsideCoverage as error:
             outside = error.lookup
+        except errors.SignupElsewhere as error:  # a routing-only neighbourhood's address: its own sign-up
+            outside, elsewhere_message = error.lookup, error.message
         except HouseChoiceNeeded as needed:  # nothing stored: the form comes back with the choice
             choosing = _offer_choice(form, needed)
         else:
             session[LAST_SIGNUP] = receipt.as_dict()
             return redirect(url_for(".signup_done"))
-    return _private(_signup_page(form, outside=outside, show_pick=show_pick, status=status, choosing=choosing))
+    return _private(
+        _signup_page(
+            form,
+            outside=outside,
+            show_pick=show_pick,
+            status=status,
+            choosing=choosing,
+            elsewhere_message=elsewhere_message,
+        )
+    )
 
 
 def _offer_choice(form, needed: HouseChoiceNeeded) -> lookups.ChoiceView:
@@ -162,7 +177,7 @@ def _offer_choice(form, needed: HouseChoiceNeeded) -> lookups.ChoiceView:
     return choosing
 
 
-def _signup_page(form, *, outside, show_pick: bool, status: int, choosing=None):
+def _signup_page(form, *, outside, show_pick: bool, status: int, choosing=None, elsewhere_message=None):
     point = form.picked_point() if show_pick else None
     response = render_template(
         "residents/signup.html",
@@ -171,6 +186,7 @@ def _signup_page(form, *, outside, show_pick: bool, status: int, choosing=None):
         show_pick=show_pick,
         typical=_typical_add_time(),
         choosing=choosing,
+        elsewhere_message=elsewhere_message,
         pick_question=signups.picked_place(*point) if point else None,
         pick_start=lookups.postcode_centre(form.postcode.data) if show_pick and not point else None,
         pick_streets=lookups.street_extents() if show_pick else (),
@@ -321,7 +337,12 @@ def my_data_correct():
                 own_data.correct_my_data(token, form.to_correction())
             except errors.DuplicatePhone as error:
                 form.phone.errors.append(error.message)
-            except (errors.AddressNotFound, errors.LookupUnavailable, errors.OutsideCoverage) as error:
+            except (
+                errors.AddressNotFound,
+                errors.LookupUnavailable,
+                errors.OutsideCoverage,
+                errors.SignupElsewhere,
+            ) as error:
                 form.house_number.errors.append(error.message)
             except HouseChoiceNeeded as needed:  # nothing changed: the form comes back with the choice
                 choosing = _offer_choice(form, needed)

@@ -67,7 +67,7 @@ def test_lookup_by_street_and_number(client, addresses, group_by_key):
 
 def test_outside_offers_nearest_group_and_contact_but_no_signup(client, addresses):
     html = lookup(client, postcode="2221XB", house_number="1")
-    assert "Dit adres ligt buiten Rijnsoever" in html
+    assert "Dit adres ligt buiten de gebieden van de buurtgroepen" in html
     assert "De dichtstbijzijnde groep is BuurtAlarm" in html
     assert "buurtwhatsapp-rijnsoever@example.org" in html
     assert "Aanmelden voor" not in html
@@ -135,7 +135,7 @@ def test_lookup_service_result_carries_everything_the_api_needs(app, addresses, 
     assert result.is_border is False
     assert result.source == "register"
     assert (result.lat, result.lon) == pytest.approx((52.20864, 4.42939))
-    assert result.message_nl.startswith("Uw adres valt onder")
+    assert result.message_nl.startswith("Uw adres valt in Rijnsoever: ")
     assert result.as_dict()["house"] == "5"
     assert lookup_address("2221XA 5").status == "found"
     assert lookup_address("").status == "invalid"
@@ -150,7 +150,7 @@ def test_lookup_service_result_carries_everything_the_api_needs(app, addresses, 
 def test_lookup_message_is_dutch_even_in_english(app, addresses, client):
     client.get("/welke-groep?lang=en")
     with app.test_request_context("/?lang=en"):
-        assert lookup_address("2221XA 1").message_nl.startswith("Uw adres valt onder")
+        assert lookup_address("2221XA 1").message_nl.startswith("Uw adres valt in Rijnsoever: ")
 
 
 class TestUnavailable:

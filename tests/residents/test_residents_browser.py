@@ -43,7 +43,7 @@ def test_outside_answer_offers_no_signup(live_server, page, addresses):
     page.get_by_label("Postcode").fill("2221XB")
     page.get_by_label("Huisnummer").fill("1")
     page.get_by_role("button", name="Zoek mijn groep").click()
-    assert "Dit adres ligt buiten Rijnsoever" in page.locator("#antwoord").inner_text()
+    assert "Dit adres ligt buiten de gebieden van de buurtgroepen" in page.locator("#antwoord").inner_text()
     assert page.get_by_role("button", name="Aanmelden voor", exact=False).count() == 0
     assert page.errors == []
 

@@ -83,7 +83,7 @@ def test_map_pick_stores_the_point_and_flags_it(client, addresses, group_by_key)
 
 def test_map_pick_outside_is_refused(client, addresses):
     html = post(client, house_number="99", pick_lat="52.2300", pick_lon="4.4000").get_data(as_text=True)
-    assert "Dit adres ligt buiten Rijnsoever" in html
+    assert "Dit adres ligt buiten de gebieden van de buurtgroepen" in html
     assert residents() == []
 
 
@@ -97,7 +97,7 @@ def test_outside_address_never_offers_a_signup(client, addresses):
     response = post(client, postcode="2221XB", house_number="1")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Dit adres ligt buiten Rijnsoever" in html
+    assert "Dit adres ligt buiten de gebieden van de buurtgroepen" in html
     assert "De dichtstbijzijnde groep is" in html
     assert "Aanmelden voor" not in html
     assert residents() == []
