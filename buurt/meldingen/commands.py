@@ -35,10 +35,15 @@ def _route(address, lat, lon, radius, neighbours):
     except LocationNotFound as error:
         raise click.ClickException(error.message) from None
     routing = route(location.lat, location.lon, radius)
+    several = len({g.neighbourhood_id for g in (*routing.groups, routing.nearest) if g is not None}) > 1
+
+    def name(group) -> str:  # group names repeat across neighbourhoods: then the neighbourhood too
+        return f"{group.group_name} ({group.neighbourhood_name})" if several else group.group_name
+
     for group in routing.targets:
-        click.echo(f"{group.group_name}\t{format_distance(group.distance_m)}")
+        click.echo(f"{name(group)}\t{format_distance(group.distance_m)}")
     if not routing.targets:
         click.echo(no_target_message(routing))
     if neighbours:
         for group in routing.neighbours:
-            click.echo(f"(buurgroep) {group.group_name}\t{format_distance(group.distance_m)}", err=True)
+            click.echo(f"(buurgroep) {name(group)}\t{format_distance(group.distance_m)}", err=True)

@@ -25,6 +25,7 @@ from flask_babel import ngettext
 from sqlalchemy import distinct, func, or_, update
 
 from buurt import audit, outbox
+from buurt.auth.permissions import melding_scope
 from buurt.extensions import db
 from buurt.mail import mail_enabled
 from buurt.meldingen import texts
@@ -446,13 +447,20 @@ def mail_summary(melding: Melding, *, closing: bool = False) -> outbox.MailSumma
 # --- for the incident map -----------------------------------------------------------------------
 
 
-def meldingen_for_map(since: datetime, until: datetime, group_ids: Iterable[int] | None = None) -> list[dict]:
+def meldingen_for_map(
+    since: datetime, until: datetime, group_ids: Iterable[int] | None = None, *, user: User | None = None
+) -> list[dict]:
     """Meldingen as plain points for the wijkagent's incident map: lat, lon, category, occurred_at, id.
 
     `since`/`until` are aware datetimes (until exclusive); with `group_ids`, only meldingen that went to
-    one of those groups (targets, or neighbours it was forwarded to). Ordered by time.
+    one of those groups (targets, or neighbours it was forwarded to); with `user`, only the meldingen
+    that user may open (buurt.auth.permissions.MeldingScope, the meldingen list's rule). Ordered by time.
     """
+    from buurt.meldingen.history import scope_clause  # history imports this module
+
     query = db.select(Melding).where(Melding.occurred_at >= since, Melding.occurred_at < until)
+    if user is not None:
+        query = query.where(scope_clause(melding_scope(user)))
     if group_ids is not None:
         ids = list(group_ids)
         query = query.where(

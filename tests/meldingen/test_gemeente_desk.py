@@ -311,3 +311,24 @@ def test_texts_and_mails_name_the_right_neighbourhood(app, client, login, make_u
     html = client.get(f"/meldingen/{melding.id}").get_data(as_text=True)
     assert f'id="afmelding-{ho.id}" data-neighbourhood="hoornes"' in html
     assert "afmelding voor BuurtAlarm Hoornes-Oost (Hoornes)" in html
+
+
+def test_the_route_command_names_the_neighbourhoods_across_the_border(runner, hoornes):
+    result = runner.invoke(
+        args=["buurt", "route", "--lat", str(BORDER[0]), "--lon", str(BORDER[1]), "--radius", "100", "--neighbours"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "BuurtAlarm Hoornes-Oost (Hoornes)\t0 m"
+    assert "(buurgroep) BuurtAlarm Hoornes-West (Hoornes)\t" in result.output
+    assert re.search(r"\(buurgroep\) BuurtAlarm Rijnsoever-\S+ \(Rijnsoever\)\t1\d\d m", result.output)
+
+
+def test_the_incident_maps_meldingen_layer_can_follow_the_same_rule(app, make_user, hoornes, rijnsoever, make):
+    from datetime import UTC
+
+    app.config["MELDING_NEIGHBOUR_MARGIN_M"] = 100
+    in_hoornes, in_rijnsoever = make(HOORNES_WEST), make(RIJNSOEVER_NOORD)
+    since, until = datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
+    coordinator_r = make_user("coordinator", neighbourhood=rijnsoever)
+    assert [r["id"] for r in services.meldingen_for_map(since, until, user=coordinator_r)] == [in_rijnsoever.id]
+    assert {r["id"] for r in services.meldingen_for_map(since, until)} == {in_hoornes.id, in_rijnsoever.id}
