@@ -87,11 +87,14 @@ def incident_neighbourhood_ids(user) -> frozenset[int] | None:
 
 
 def can_view_incident(user, incident: Incident) -> bool:
-    """One incident (exact): staff who see its neighbourhood."""
+    """One incident (exact): staff who see its neighbourhood, and the one who logged it (a beheerder
+    may log what happened just across the border)."""
     if not permissions.can_view_incidents_exact(user):
         return False
     ids = incident_neighbourhood_ids(user)
-    return ids is None or incident_neighbourhood_id(incident) in ids
+    if ids is None or (incident.reporter_user_id is not None and incident.reporter_user_id == user.id):
+        return True
+    return incident_neighbourhood_id(incident) in ids
 
 
 def can_moderate(user, incident: Incident) -> bool:
