@@ -121,6 +121,7 @@ PAGES = [
     PageState(
         "resident report", "anonymous", lambda w: "/incidenten/melden/bewoner", endpoints=("incidents.report_resident",)
     ),
+    PageState("gemeente", "anonymous", lambda w: "/buurten", endpoints=("main.gemeente", "main.gemeente_map")),
     PageState("privacy", "anonymous", lambda w: "/privacy", endpoints=("main.privacy",)),
     PageState("rules", "anonymous", lambda w: "/regels", endpoints=("main.rules",)),
     PageState("not found", "anonymous", lambda w: "/bestaat-niet"),
@@ -206,6 +207,17 @@ PAGES = [
     PageState("audit log", "coordinator", lambda w: "/beheer/audit", endpoints=("beheer.audit_log",)),
     PageState("staff report", "coordinator", lambda w: "/incidenten/melden", endpoints=("incidents.report",)),
     PageState("staff report empty", "coordinator", lambda w: "/incidenten/melden", _submit()),
+    # the demo's coordinator coordinates Rijnsoever (buurt/demo/people.py): the list and its own neighbourhood
+    PageState("neighbourhoods", "coordinator", lambda w: "/beheer/buurten/", endpoints=("neighbourhoods.index",)),
+    PageState(
+        "neighbourhood", "coordinator", lambda w: "/beheer/buurten/rijnsoever", endpoints=("neighbourhoods.edit",)
+    ),
+    PageState(
+        "neighbourhood refused",
+        "coordinator",
+        lambda w: "/beheer/buurten/rijnsoever",
+        _fill_and_submit({"signup_url": "geen link"}),
+    ),
     # wijkagenten
     PageState(
         "incidents", "wijkagent", lambda w: "/incidenten/", endpoints=("incidents.index", "incidents.map_document")
@@ -243,11 +255,8 @@ NOT_PAGES = {
     "residents.confirm_old_link": "redirects to the new link form",
     "residents.my_data_old_link": "redirects to the new link form",
     # issue 18 groundwork: the helpers building these pages move them to PAGES
-    "main.gemeente": "TODO(helper C): the gemeente page",
-    "main.gemeente_map": "TODO(helper C): the gemeente page's map",
-    "neighbourhoods.index": "TODO(helper B): the neighbourhoods admin page",
-    "neighbourhoods.new": "TODO(helper B): the neighbourhoods admin page",
-    "neighbourhoods.edit": "TODO(helper B): the neighbourhoods admin page",
+    "neighbourhoods.new": "gemeente-wide coordinators only, and the sweep's coordinator coordinates Rijnsoever: "
+    "tests/neighbourhoods/test_admin_browser.py audits it on a phone (form, form sent empty, the result)",
 }
 
 
