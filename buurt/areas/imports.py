@@ -66,6 +66,7 @@ from buurt.areas.households import household_figures
 from buurt.areas.occupancy import lock_seats, occupancy_of
 from buurt.areas.split import slugify
 from buurt.extensions import db
+from buurt.geo.area_problems import latlon_text, m2_text
 from buurt.geo.index import AreaIndex
 from buurt.geo.polygons import (
     AreaFeature,
@@ -74,6 +75,7 @@ from buurt.geo.polygons import (
     area_m2,
     check_tiling,
 )
+from buurt.geo.topology import GRID_DEG
 from buurt.models import (
     Area,
     BoundaryGeneration,
@@ -400,6 +402,51 @@ def _duplicate_names(areas: list[AreaFeature]) -> list[AreaProblem]:
     return problems
 
 
+def other_neighbourhood_overlaps(
+    hood: Neighbourhood, features: list[AreaFeature], *, min_m2: float
+) -> list[AreaProblem]:
+    """Where the areas of ``hood``'s file lie in another neighbourhood's current areas (an address
+    belongs to one neighbourhood only): one problem per area and neighbourhood, with the overlap's
+    surface and place (shown on the preview's map). Overlaps of at most ``min_m2`` are rounding slivers
+    along a shared border."""
+    from buurt.areas.services import current_areas
+
+    others = [a for a in current_areas().areas if a.neighbourhood_id != hood.id]
+    if not others or not features:
+        return []
+    geometries = [shape(a.geometry) for a in others]
+    tree = shapely.STRtree(geometries)
+    names = dict(db.session.execute(db.select(Neighbourhood.id, Neighbourhood.name)).all())
+    problems: list[AreaProblem] = []
+    for index, feature in enumerate(features):
+        per_hood: dict[int, list] = {}
+        for i in tree.query(feature.geometry, predicate="intersects"):
+            piece = shapely.intersection(feature.geometry, geometries[int(i)], grid_size=GRID_DEG)
+            if not piece.is_empty and piece.area > 0:
+                per_hood.setdefault(others[int(i)].neighbourhood_id, []).append(piece)
+        for hood_id, pieces in sorted(per_hood.items()):
+            parts = [g for g in shapely.get_parts(shapely.union_all(pieces, grid_size=GRID_DEG)) if g.area > 0]
+            overlap = shapely.union_all(parts)
+            surface = area_m2(overlap)
+            if surface <= min_m2:
+                continue
+            point = overlap.representative_point()
+            other = names.get(hood_id, "een andere buurt")
+            problems.append(
+                AreaProblem(
+                    "neighbourhood_overlap",
+                    f"Gebied '{feature.name}' ligt voor {m2_text(surface)} m² in de huidige gebieden van {other} "
+                    f"(bij {latlon_text(point.y, point.x)}). Een adres hoort bij één buurt: leg de grens van dit "
+                    f"gebied op de grens met {other}, of pas eerst de gebieden van {other} aan; er is niets veranderd.",
+                    index,
+                    point.y,
+                    point.x,
+                    json.loads(json.dumps(mapping(overlap))),
+                )
+            )
+    return problems
+
+
 def plan_import(
     data: bytes | str | dict,
     *,
@@ -450,6 +497,9 @@ def plan_import(
     warnings = [p.message for p in tiling if p.code not in BLOCKING_TILING]
     if blocking:
         raise AreaValidationError(blocking)
+    overlaps = other_neighbourhood_overlaps(hood, features, min_m2=cfg["AREA_SNAP_TOLERANCE_M2"])
+    if overlaps:
+        raise AreaValidationError(overlaps)
 
     groups = list(db.session.scalars(db.select(Group).filter_by(neighbourhood_id=hood.id).order_by(Group.sort_order)))
     known = _Groups(groups)

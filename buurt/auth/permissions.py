@@ -85,7 +85,8 @@ def can_manage_group(user, group: Group) -> bool:
 
 
 def can_view_residents(user, group: Group) -> bool:
-    """Personal data of a group's residents: its beheerders and the coordinators, never wijkagenten."""
+    """Personal data of a group's residents: its beheerders and the coordinators of its
+    neighbourhood (or gemeente-wide), never wijkagenten."""
     return can_manage_group(user, group)
 
 
@@ -94,22 +95,72 @@ def can_use_console(user) -> bool:
     return _role(user) in (Role.BEHEERDER, Role.COORDINATOR, Role.ADMIN)
 
 
-def can_manage_areas(user) -> bool:
-    """Upload or split areas and confirm a new boundary generation."""
-    return is_coordinator(user)
+def _hood_id(neighbourhood) -> int | None:
+    """A Neighbourhood's id, or an id as it is."""
+    return getattr(neighbourhood, "id", neighbourhood)
+
+
+def _beheerder_neighbourhood_ids(user) -> frozenset[int]:
+    if _role(user) != Role.BEHEERDER:
+        return frozenset()
+    return frozenset(g.neighbourhood_id for g in user.groups)
+
+
+def can_manage_areas(user, neighbourhood=None) -> bool:
+    """Upload, edit or split areas and confirm a new boundary generation.
+
+    Without ``neighbourhood`` (a Neighbourhood or its id): the route-level gate (any coordinator);
+    with one: the coordinators of that neighbourhood and the gemeente-wide ones.
+    """
+    if neighbourhood is None:
+        return is_coordinator(user)
+    return coordinates(user, _hood_id(neighbourhood))
 
 
 def can_manage_users(user) -> bool:
+    """Accounts of staff (today only `flask buurt users`): coordinators; see can_assign_beheerders for groups."""
     return is_coordinator(user)
 
 
 def can_read_audit(user) -> bool:
+    """The audit log page: coordinators. Which rows they see is scoped (buurt.beheer.audit_log)."""
     return is_coordinator(user)
 
 
-def can_view_coverage(user) -> bool:
-    """Coverage maps with aggregated member density (no personal data); wijkagenten too (read-only)."""
-    return is_staff(user)
+def can_read_all_audit(user) -> bool:
+    """Every row of the audit log: gemeente-wide coordinators and admins."""
+    return is_gemeente_coordinator(user)
+
+
+def sees_every_neighbourhood(user) -> bool:
+    """Read-only views across the gemeente (coverage, area history): wijkagenten, gemeente-wide coordinators, admins."""
+    return is_gemeente_coordinator(user) or _role(user) == Role.WIJKAGENT
+
+
+def viewable_neighbourhood_ids(user) -> frozenset[int] | None:
+    """The neighbourhoods whose coverage and area history a user may read: None for all of them;
+    a coordinator's own; a beheerder's groups' neighbourhoods."""
+    if sees_every_neighbourhood(user):
+        return None
+    if _role(user) == Role.COORDINATOR:
+        return coordinated_neighbourhood_ids(user) or frozenset()
+    return _beheerder_neighbourhood_ids(user)
+
+
+def _views_neighbourhood(user, neighbourhood) -> bool:
+    ids = viewable_neighbourhood_ids(user)
+    return ids is None or _hood_id(neighbourhood) in ids
+
+
+def can_view_coverage(user, neighbourhood=None) -> bool:
+    """Coverage maps with aggregated member density (no personal data); wijkagenten too (read-only).
+
+    With ``neighbourhood``: wijkagenten and gemeente-wide coordinators any, a coordinator their own,
+    a beheerder the neighbourhoods of their groups.
+    """
+    if not is_staff(user):
+        return False
+    return neighbourhood is None or _views_neighbourhood(user, neighbourhood)
 
 
 def can_view_overview(user) -> bool:
@@ -127,14 +178,17 @@ def can_edit_group(user, group: Group) -> bool:
     return can_manage_group(user, group)
 
 
-def can_assign_beheerders(user) -> bool:
-    """Choose who is beheerder of a group."""
-    return is_coordinator(user)
+def can_assign_beheerders(user, group: Group | None = None) -> bool:
+    """Choose who is beheerder of a group: the coordinators of its neighbourhood (without a group:
+    any coordinator, the route-level gate)."""
+    if group is None:
+        return is_coordinator(user)
+    return coordinates(user, group.neighbourhood_id)
 
 
-def can_view_area_history(user) -> bool:
-    """Boundary generations (current and old), read-only: anyone who may see the coverage maps."""
-    return can_view_coverage(user)
+def can_view_area_history(user, neighbourhood=None) -> bool:
+    """Boundary generations (current and old), read-only: anyone who may see that neighbourhood's coverage."""
+    return can_view_coverage(user, neighbourhood)
 
 
 def can_view_incidents_exact(user) -> bool:
@@ -156,10 +210,28 @@ def can_report_incident(user) -> bool:
     return can_use_console(user)
 
 
+def _incident_neighbourhood_id(incident) -> int | None:
+    """The neighbourhood an incident belongs to: its group's; else its own (when it knows one);
+    else the default neighbourhood (the only one before issue 18)."""
+    group = getattr(incident, "group", None)
+    if group is not None:
+        return group.neighbourhood_id
+    own = getattr(incident, "neighbourhood_id", None)
+    if own is not None:
+        return own
+    from buurt.areas.services import default_neighbourhood
+
+    hood = default_neighbourhood()
+    return hood.id if hood is not None else None
+
+
 def can_moderate_incident(user, incident) -> bool:
-    """Correct, merge or hide one incident: coordinators, or a beheerder of the incident's group."""
-    if is_coordinator(user):
+    """Correct, merge or hide one incident: coordinators of its neighbourhood (or gemeente-wide),
+    or a beheerder of the incident's group."""
+    if is_gemeente_coordinator(user):
         return True
+    if _role(user) == Role.COORDINATOR:
+        return coordinates(user, _incident_neighbourhood_id(incident))
     return (
         _role(user) == Role.BEHEERDER
         and incident.group_id is not None

@@ -14,9 +14,10 @@ from sqlalchemy import func
 from buurt import audit
 from buurt.areas import services as areas
 from buurt.areas.occupancy import Occupancy, occupancy, occupancy_of
-from buurt.auth.permissions import managed_groups
+from buurt.beheer import scope
 from buurt.extensions import db
-from buurt.models import Group, GroupTask, Resident, ResidentStatus, User, utcnow
+from buurt.models import Group, GroupTask, Neighbourhood, Resident, ResidentStatus, User, utcnow
+from buurt.neighbourhoods import all_neighbourhoods
 from buurt.urls import external_url
 
 MIN_BEHEERDERS = 2
@@ -69,14 +70,22 @@ def summaries(groups: list[Group]) -> list[GroupSummary]:
 
 
 def visible_groups(user) -> list[Group]:
-    """Active groups of the default neighbourhood this user may manage, in display order."""
-    hood = areas.default_neighbourhood()
-    return managed_groups(user, areas.groups_of(hood)) if hood else []
+    """Active groups this user may manage, over every neighbourhood, in display order (neighbourhood, group)."""
+    return [g for section in scope.groups_per_neighbourhood(user, managed_only=True) for g in section.groups]
+
+
+def visible_sections(user) -> list[tuple[Neighbourhood, list[GroupSummary]]]:
+    """The console index: per neighbourhood (a heading each; group names repeat across them) the
+    summaries of the groups this user manages."""
+    sections = scope.groups_per_neighbourhood(user, managed_only=True)
+    counted = summaries([g for s in sections for g in s.groups])
+    by_group = {s.group.id: s for s in counted}
+    return [(s.neighbourhood, [by_group[g.id] for g in s.groups]) for s in sections]
 
 
 def all_groups() -> list[Group]:
-    hood = areas.default_neighbourhood()
-    return areas.groups_of(hood) if hood else []
+    """Every active group of every neighbourhood, in display order."""
+    return [g for hood in all_neighbourhoods() for g in areas.groups_of(hood)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ from buurt.geo.coverage import (
 )
 from buurt.geo.folium_assets import render_map_document
 from buurt.geo.maps import LegendItem, MapArea, fill_legend
-from buurt.models import Group, Resident, ResidentStatus
+from buurt.models import Group, Neighbourhood, Resident, ResidentStatus
 from buurt.tiles import tile_source
 
 OPEN = (ResidentStatus.PENDING, ResidentStatus.WAITLIST)
@@ -56,6 +56,8 @@ class CoverageRow:
     occupancy: Occupancy
     beheerders: int
     managed: bool
+    neighbourhood_id: int = 0
+    neighbourhood_name: str = ""
 
     members = property(lambda self: self.occupancy.members)
     capacity = property(lambda self: self.occupancy.capacity)
@@ -79,23 +81,65 @@ class CoverageData:
 
     @property
     def totals(self) -> dict[str, int]:
-        return {
-            "members": sum(r.members for r in self.rows),
-            "capacity": sum(r.capacity for r in self.rows),
-            "pending": sum(r.pending for r in self.rows),
-            "waitlist": sum(r.waitlist for r in self.rows),
-            "households": sum(r.households or 0 for r in self.rows),
-        }
+        return _totals(self.rows)
+
+    @property
+    def sections(self) -> list[CoverageSection]:
+        """The rows per neighbourhood, in the order they came (a table with a heading each)."""
+        sections: dict[int, list[CoverageRow]] = {}
+        for row in self.rows:
+            sections.setdefault(row.neighbourhood_id, []).append(row)
+        return [CoverageSection(rows[0].neighbourhood_name, rows) for rows in sections.values()]
 
 
-def coverage_data(user, focus: Group | None = None, groups: list[Group] | None = None) -> CoverageData:
-    """Counts per group for every group of the neighbourhood; cells for the focus group or all."""
+def _totals(rows: list[CoverageRow]) -> dict[str, int]:
+    return {
+        "members": sum(r.members for r in rows),
+        "capacity": sum(r.capacity for r in rows),
+        "pending": sum(r.pending for r in rows),
+        "waitlist": sum(r.waitlist for r in rows),
+        "households": sum(r.households or 0 for r in rows),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageSection:
+    """The groups of one neighbourhood in the coverage table."""
+
+    name: str
+    rows: list[CoverageRow]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return _totals(self.rows)
+
+
+def coverage_data(
+    user,
+    neighbourhoods: list[Neighbourhood] | Neighbourhood | None = None,
+    *,
+    focus: Group | None = None,
+    groups: list[Group] | None = None,
+) -> CoverageData:
+    """Counts per group for every group of the neighbourhood(s) (default: the focus group's, else
+    the default one); cells for the focus group or all of them."""
     cfg = current_app.config
     if groups is None:
-        hood = areas.default_neighbourhood()
-        groups = areas.groups_of(hood) if hood else []
+        if neighbourhoods is None:
+            neighbourhoods = focus.neighbourhood if focus is not None else areas.default_neighbourhood()
+        if isinstance(neighbourhoods, Neighbourhood):
+            neighbourhoods = [neighbourhoods]
+        groups = [g for hood in neighbourhoods if hood is not None for g in areas.groups_of(hood)]
     rows = [
-        CoverageRow(s.group.id, s.group.name, s.occupancy, s.beheerders, can_view_pending_layer(user, s.group))
+        CoverageRow(
+            s.group.id,
+            s.group.name,
+            s.occupancy,
+            s.beheerders,
+            can_view_pending_layer(user, s.group),
+            s.group.neighbourhood_id,
+            s.group.neighbourhood.name,
+        )
         for s in summaries(groups)
     ]
     scope = [focus.id] if focus is not None else [g.id for g in groups]

@@ -24,9 +24,11 @@ from wtforms.validators import Length, Optional
 from buurt import bounds
 from buurt.areas import editor as service
 from buurt.areas.split import SplitImpossible
+from buurt.auth.permissions import can_manage_areas, check
+from buurt.beheer import scope
 from buurt.beheer.maps import PALETTE
 from buurt.extensions import db
-from buurt.models import Group
+from buurt.models import BoundaryGeneration, Group, Neighbourhood
 
 
 class AreaEditForm(FlaskForm):
@@ -92,13 +94,23 @@ def _base_label(base: service.EditBase | None) -> str:
     return _("de huidige indeling")
 
 
-def _render(form: AreaEditForm, base: service.EditBase | None, error: str | None = None, status: int = 200):
+def _render(
+    form: AreaEditForm,
+    base: service.EditBase | None,
+    hood: Neighbourhood,
+    error: str | None = None,
+    status: int = 200,
+):
     proposal_id = base.proposal.id if base is not None and base.proposal is not None else None
     form.voorstel.data = str(proposal_id) if proposal_id else ""
     areas = [_AreaRow(a, PALETTE[i % len(PALETTE)]) for i, a in enumerate(base.areas if base else [])]
-    areas_url = url_for("beheer.editor_areas", voorstel=proposal_id) if proposal_id else url_for("beheer.editor_areas")
+    if proposal_id:
+        areas_url = url_for("beheer.editor_areas", voorstel=proposal_id)
+    else:
+        areas_url = url_for("beheer.editor_areas", **{scope.ARG: hood.slug})
     page = render_template(
         "beheer/editor.html",
+        hood=hood,
         form=form,
         areas=areas,
         areas_url=areas_url,
@@ -121,13 +133,42 @@ def _proposal_arg() -> int | None:
     return found
 
 
+def _hood_of_proposal(proposal_id: int) -> Neighbourhood:
+    """The neighbourhood of a waiting proposal (404 when there is none by that id; 403 unless this
+    user coordinates it): a proposal is edited against its own neighbourhood's areas, whatever ?buurt= says."""
+    row = db.session.get(BoundaryGeneration, proposal_id)
+    if row is None or not row.is_proposal:
+        abort(404)
+    check(can_manage_areas(current_user, row.neighbourhood_id))
+    return row.neighbourhood
+
+
+def _page_hood(proposal_id: int | None) -> Neighbourhood:
+    """The neighbourhood the editor works on: the proposal's, else ?buurt= (or the form's field), else
+    the user's own."""
+    if proposal_id is not None:
+        return _hood_of_proposal(proposal_id)
+    return scope.requested_neighbourhood(current_user, can_manage_areas)
+
+
 def editor_page():
     """GET/POST /beheer/gebieden/bewerken."""
     if request.method == "POST":
         return _post()
     proposal_id = _proposal_arg()
+    splits = request.args.get("splits")
+    group = None
+    if splits is not None and proposal_id is None:  # the split of one group: its neighbourhood
+        group_id = bounds.parse_id(splits)
+        group = db.session.get(Group, group_id) if group_id is not None else None
+        if group is None:
+            abort(404)
+        check(can_manage_areas(current_user, group.neighbourhood_id))
+        hood = group.neighbourhood
+    else:
+        hood = _page_hood(proposal_id)
     try:
-        base = service.load_base(proposal_id)
+        base = service.load_base(proposal_id, neighbourhood=hood)
     except service.ProposalGone:
         abort(404)
     except service.EditRefused as refused:
@@ -136,14 +177,9 @@ def editor_page():
             return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
         form = AreaEditForm()
         form.set_choices(None)
-        return _render(form, None, refused.message)
+        return _render(form, None, hood, refused.message)
     form = AreaEditForm()
-    splits = request.args.get("splits")
-    if splits is not None and proposal_id is None:
-        group_id = bounds.parse_id(splits)
-        group = db.session.get(Group, group_id) if group_id is not None else None
-        if group is None or group.neighbourhood_id != base.neighbourhood.id:
-            abort(404)
+    if group is not None:
         try:
             prefill = service.split_prefill(group)
         except SplitImpossible as error:
@@ -158,23 +194,28 @@ def editor_page():
             nieuwe_groep="",
         )
     form.set_choices(base)
-    return _render(form, base)
+    return _render(form, base, hood)
 
 
 def _post():
     form = AreaEditForm()
     raw = (form.voorstel.data or "").strip()
     proposal_id = bounds.parse_id(raw) if raw else None
+    row = db.session.get(BoundaryGeneration, proposal_id) if proposal_id is not None else None
+    if row is not None and row.is_proposal:
+        hood = _hood_of_proposal(row.id)
+    else:  # no proposal (any more): the neighbourhood the form was shown for
+        hood = scope.requested_neighbourhood(current_user, can_manage_areas)
     try:
         if raw and proposal_id is None:  # a tampered hidden field: no proposal by that name
             raise service.ProposalGone(raw)
-        base = service.load_base(proposal_id)
+        base = service.load_base(proposal_id, neighbourhood=hood)
     except (service.ProposalGone, service.EditRefused) as gone:
         try:
-            base = service.load_base(None)
+            base = service.load_base(None, neighbourhood=hood)
         except service.EditRefused as refused:
             form.set_choices(None)
-            return _render(form, None, refused.message, 422)
+            return _render(form, None, hood, refused.message, 422)
         form.set_choices(base)
         message = (
             _(
@@ -184,14 +225,14 @@ def _post():
             if isinstance(gone, service.ProposalGone)
             else gone.message
         )
-        return _render(form, base, message, 422)
+        return _render(form, base, hood, message, 422)
     form.set_choices(base)
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             message = _("Het formulier was verlopen. Probeer het nog eens; er is niets opgeslagen.")
         else:
             message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _render(form, base, message, 422)
+        return _render(form, base, hood, message, 422)
     edit = service.Edit(
         operation=(form.bewerking.data or "").strip(),
         a=(form.gebied_a.data or "").strip(),
@@ -204,15 +245,16 @@ def _post():
         found = service.apply_edit(base, edit, user_id=current_user.id)
     except service.EditRefused as refused:
         db.session.rollback()
-        return _render(form, base, refused.message, 422)
+        return _render(form, base, hood, refused.message, 422)
     return redirect(url_for("beheer.proposal", proposal_id=found.id))
 
 
 def editor_areas():
     """GET /beheer/gebieden/bewerken/gebieden.geojson."""
     proposal_id = _proposal_arg()
+    hood = _page_hood(proposal_id)
     try:
-        base = service.load_base(proposal_id)
+        base = service.load_base(proposal_id, neighbourhood=hood)
     except service.ProposalGone:
         abort(404)
     except service.EditRefused:

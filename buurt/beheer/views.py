@@ -42,7 +42,7 @@ from buurt.auth.permissions import (
     require,
 )
 from buurt.beheer import console as consoles
-from buurt.beheer import coverage, editor, exports, maps, queue
+from buurt.beheer import coverage, editor, exports, maps, queue, scope
 from buurt.beheer import settings as group_settings
 from buurt.beheer.audit_log import audit_page
 from buurt.beheer.forms import (
@@ -88,24 +88,34 @@ def _map(html: str) -> Response:
 @require(can_use_console)
 def index():
     """The groups this user manages, with counts and warnings."""
-    groups = consoles.visible_groups(current_user)
-    return render_template("beheer/index.html", summaries=consoles.summaries(groups))
+    sections = consoles.visible_sections(current_user)
+    return render_template("beheer/index.html", sections=sections, summaries=[s for _h, ss in sections for s in ss])
 
 
 @bp.get("/overzicht")
 @require(can_view_overview)
 def overview():
-    """All groups in one table and one map (counts only)."""
-    data = coverage.coverage_data(current_user)
+    """All groups of the neighbourhoods this user may see, a table per neighbourhood, and one map (counts only)."""
+    data = coverage.coverage_data(current_user, scope.viewable_neighbourhoods(current_user))
     return render_template("beheer/overview.html", data=data)
+
+
+def _coverage_choices(hood) -> list:
+    """The neighbourhoods the coverage page may switch to (only when there is a choice)."""
+    hoods = scope.viewable_neighbourhoods(current_user)
+    return hoods if len(hoods) > 1 else []
 
 
 @bp.get("/dekking")
 @require(can_view_coverage)
 def coverage_page():
-    """Coverage map with fill, participation, member density and open sign-ups, and the same numbers as a table."""
-    data = coverage.coverage_data(current_user)
-    return render_template("beheer/coverage.html", data=data, focus=None)
+    """Coverage map of one neighbourhood (?buurt=<slug>) with fill, participation, member density and open
+    sign-ups, and the same numbers as a table."""
+    hood = scope.requested_neighbourhood(current_user, can_view_coverage)
+    data = coverage.coverage_data(current_user, hood)
+    return render_template(
+        "beheer/coverage.html", data=data, focus=None, hood=hood, choices=_coverage_choices(hood), arg=scope.ARG
+    )
 
 
 @bp.get("/groep/<int:group_id>/dekking")
@@ -113,18 +123,25 @@ def coverage_page():
 def group_coverage(group_id: int):
     """Coverage of one group: its area highlighted, density and sign-ups of that group only."""
     group = _group(group_id)
-    data = coverage.coverage_data(current_user, focus=group)
-    return render_template("beheer/coverage.html", data=data, focus=group)
+    check(can_view_coverage(current_user, group.neighbourhood_id))
+    data = coverage.coverage_data(current_user, group.neighbourhood, focus=group)
+    return render_template("beheer/coverage.html", data=data, focus=group, hood=group.neighbourhood, choices=[])
 
 
 @bp.get("/dekking/kaart")
 @require(can_view_coverage)
 def coverage_map():
-    """The coverage map as a standalone document for an iframe (?groep=<id> to focus on one group)."""
-    focus = None
+    """The coverage map as a standalone document for an iframe: of one neighbourhood (?buurt=<slug>),
+    focused on one group (?groep=<id>), or of every neighbourhood this user may see (?alle=1, the overview)."""
     if request.args.get("groep"):
         focus = _group(bounds.arg_id("groep") or 0)  # not an id that can exist: 404
-    return _map(coverage.coverage_document(coverage.coverage_data(current_user, focus=focus)))
+        check(can_view_coverage(current_user, focus.neighbourhood_id))
+        data = coverage.coverage_data(current_user, focus.neighbourhood, focus=focus)
+    elif request.args.get("alle"):
+        data = coverage.coverage_data(current_user, scope.viewable_neighbourhoods(current_user))
+    else:
+        data = coverage.coverage_data(current_user, scope.requested_neighbourhood(current_user, can_view_coverage))
+    return _map(coverage.coverage_document(data))
 
 
 # --- the console of one group --------------------------------------------------------------------------
@@ -374,7 +391,7 @@ def settings(group_id: int):
     from buurt.auth.services import beheerder_choices
 
     form = GroupSettingsForm(obj=group if request.method == "GET" else None)
-    assign = can_assign_beheerders(current_user)
+    assign = can_assign_beheerders(current_user, group)
     candidates = beheerder_choices()
     form.beheerders.choices = [SelectChoice(u.id, f"{u.name} ({u.email})") for u in candidates]
     if request.method == "GET":
@@ -401,21 +418,27 @@ def settings(group_id: int):
 @bp.get("/gebieden")
 @require(can_view_area_history)
 def areas():
-    """The boundary generations: the current one and the old ones (read-only)."""
+    """The boundary generations of one neighbourhood (?buurt=<slug>): the current one and the old ones (read-only)."""
+    hood = scope.requested_neighbourhood(current_user, can_view_area_history)
     generations = list(
         db.session.scalars(
             db.select(BoundaryGeneration)
-            .where(BoundaryGeneration.number.is_not(None))  # proposals have no number yet
-            .order_by(BoundaryGeneration.number.desc())
+            .where(BoundaryGeneration.neighbourhood_id == hood.id, BoundaryGeneration.number.is_not(None))
+            .order_by(BoundaryGeneration.number.desc())  # proposals have no number yet
         )
     )
-    return render_template("beheer/areas.html", generations=generations)
+    hoods = scope.viewable_neighbourhoods(current_user)
+    return render_template(
+        "beheer/areas.html", generations=generations, hood=hood, choices=hoods if len(hoods) > 1 else [], arg=scope.ARG
+    )
 
 
 def _generation(generation_id: int) -> BoundaryGeneration:
+    """An activated generation (404 otherwise) of a neighbourhood whose history this user may read (403)."""
     generation = db.session.get(BoundaryGeneration, generation_id)
     if generation is None or generation.number is None:  # a proposal is not (yet) a generation
         abort(404)
+    check(can_view_area_history(current_user, generation.neighbourhood_id))
     return generation
 
 
@@ -448,7 +471,9 @@ def generation_export(generation_id: int):
 @bp.route("/gebieden/nieuw", methods=["GET", "POST"])
 @require(can_manage_areas)
 def area_upload():
-    """Upload a GeoJSON of new areas; it is checked and shown before anything changes."""
+    """Upload a GeoJSON of new areas for one neighbourhood (?buurt=<slug>, or the form's hidden field);
+    it is checked and shown before anything changes."""
+    hood = scope.requested_neighbourhood(current_user, can_manage_areas)
     form = AreaUploadForm()
     problems = []
     if form.validate_on_submit():
@@ -459,32 +484,41 @@ def area_upload():
             form.file.data.close()  # a large upload is spooled to a temporary file
         source = (form.file.data.filename or "upload.geojson")[:200]
         try:
-            plan_import(data, source=source, max_bytes=limit)
+            plan_import(data, neighbourhood=hood, source=source, max_bytes=limit)
         except AreaValidationError as error:
             problems = error.problems
             codes = {p.code for p in problems}
             if codes <= CHOOSABLE | ON_THE_MAP:  # the preview can show (on a map) or fix (a choice) these
-                found = proposals.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
+                found = proposals.save_proposal(
+                    data, neighbourhood=hood, source=source, user_id=current_user.id, note=form.note.data or ""
+                )
                 if codes <= CHOOSABLE:
                     flash(_("Kies hieronder welke eigenschappen de naam en de code van elk gebied geven."), "info")
                 else:
                     flash(_("Er is niets veranderd. Hieronder staat op de kaart waar het bestand niet klopt."), "info")
                 return redirect(url_for("beheer.proposal", proposal_id=found.id))
         else:
-            found = proposals.save_proposal(data, source=source, user_id=current_user.id, note=form.note.data or "")
+            found = proposals.save_proposal(
+                data, neighbourhood=hood, source=source, user_id=current_user.id, note=form.note.data or ""
+            )
             return redirect(url_for("beheer.proposal", proposal_id=found.id))
-    return render_template("beheer/area_upload.html", form=form, problems=problems)
+    return render_template("beheer/area_upload.html", form=form, problems=problems, hood=hood, arg=scope.ARG)
 
 
 #: problems a choice of name/key property on the preview can fix: such an upload is kept as a proposal
 CHOOSABLE = frozenset({"missing_name", "duplicate_name", "missing_key", "duplicate_key"})
 #: overlaps and gaps too large to straighten (buurt.areas.cleaning): kept as a proposal too, so the
 #: preview shows them on a map with what to do
-ON_THE_MAP = frozenset({"overlap", "gap", "uncovered"})
+ON_THE_MAP = frozenset({"overlap", "gap", "uncovered", "neighbourhood_overlap"})
 
 
 def _proposal(proposal_id: int) -> BoundaryGeneration:
-    found = proposals.load_proposal(proposal_id)
+    """A waiting proposal (404 otherwise) of a neighbourhood this user coordinates (403)."""
+    row = db.session.get(BoundaryGeneration, proposal_id)
+    if row is None or not row.is_proposal:
+        abort(404)
+    check(can_manage_areas(current_user, row.neighbourhood_id))
+    found = proposals.load_proposal(proposal_id, neighbourhood=row.neighbourhood)  # an expired one is gone
     if found is None:
         abort(404)
     return found
@@ -597,7 +631,9 @@ def proposal_confirm(proposal_id: int):
         )
         return redirect(url_for("beheer.proposal", proposal_id=proposal_id))
     try:
-        result = proposals.confirm_proposal(proposal_id, current_user.id, confirm_moves=confirm_moves)
+        result = proposals.confirm_proposal(
+            proposal_id, current_user.id, neighbourhood=found.neighbourhood, confirm_moves=confirm_moves
+        )
     except ProposalGone:
         abort(404)
     except AreaValidationError:
@@ -628,11 +664,11 @@ def proposal_confirm(proposal_id: int):
 @require(can_manage_areas)
 def proposal_discard(proposal_id: int):
     """Throw a proposal away; nothing changes."""
-    _proposal(proposal_id)
+    hood = _proposal(proposal_id).neighbourhood
     if EmptyForm().validate_on_submit():
-        proposals.discard_proposal(proposal_id)
+        proposals.discard_proposal(proposal_id, neighbourhood=hood)
         flash(_("Het voorstel is weggegooid; er is niets veranderd."), "info")
-    return redirect(url_for("beheer.areas"))
+    return redirect(url_for("beheer.areas", **{scope.ARG: hood.slug}))
 
 
 @bp.get("/groep/<int:group_id>/splitsen")
@@ -640,6 +676,7 @@ def proposal_discard(proposal_id: int):
 def split(group_id: int):
     """Split proposal for a full group: two parts with about the same number of members; opens in the editor."""
     group = _group(group_id)
+    check(can_manage_areas(current_user, group.neighbourhood_id))
     try:
         proposal_ = split_proposal(group)
     except SplitImpossible as error:
@@ -659,6 +696,7 @@ def split(group_id: int):
 def split_map(group_id: int):
     """Map document of the split proposal: the two parts with their counts, the old area dashed."""
     group = _group(group_id)
+    check(can_manage_areas(current_user, group.neighbourhood_id))
     try:
         proposal_ = split_proposal(group)
     except SplitImpossible:
@@ -688,6 +726,7 @@ def editor_areas():
 def generation_restore(generation_id: int):
     """Undo: a proposal equal to this (old) generation, shown in the preview before anything changes."""
     generation = _generation(generation_id)
+    check(can_manage_areas(current_user, generation.neighbourhood_id))
     if not EmptyForm().validate_on_submit():
         flash(_("Het formulier was verlopen. Probeer het nog eens."), "error")
         return redirect(url_for("beheer.generation", generation_id=generation_id))
@@ -706,5 +745,5 @@ def generation_restore(generation_id: int):
 @require(can_read_audit)
 def audit_log():
     """Who viewed or exported personal data, and who changed what (newest first)."""
-    page = audit_page(bounds.arg_int("pagina", 1), request.args.get("actie", "")[:64] or None)
+    page = audit_page(bounds.arg_int("pagina", 1), request.args.get("actie", "")[:64] or None, user=current_user)
     return render_template("beheer/audit.html", p=page, action=request.args.get("actie") or "")

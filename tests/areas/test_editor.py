@@ -644,7 +644,7 @@ def test_the_editors_geojson(client, coordinator, make_resident, groups):
     assert "Geheime" not in client.get(URL + "/gebieden.geojson").get_data(as_text=True)
     page = client.get(URL).get_data(as_text=True)
     assert "generatie 1" in page
-    assert 'href="/beheer/gebieden/bewerken"' in client.get("/beheer/gebieden").get_data(as_text=True)
+    assert 'href="/beheer/gebieden/bewerken?buurt=rijnsoever"' in client.get("/beheer/gebieden").get_data(as_text=True)
 
 
 # --- the split proposal as a drawn line (point 5) -----------------------------------------------

@@ -149,18 +149,28 @@ def test_an_activated_generation_is_not_a_proposal(client, login, groups, coordi
     assert db.session.get(BoundaryGeneration, current.id).is_current
 
 
-def test_a_proposal_of_another_neighbourhood_404s(client, login, groups, coordinator):
+def test_a_proposal_of_another_neighbourhood_is_refused_to_this_ones_coordinator(
+    app, client, login, groups, make_user, coordinator
+):
+    """A coordinator of Rijnsoever gets 403 on another neighbourhood's proposal (issue 18); a
+    gemeente-wide one plans it against that neighbourhood, never against the default one."""
     elsewhere = Neighbourhood(slug="elders", name="Elders", municipality="Fictiedorp")
     db.session.add(elsewhere)
     db.session.commit()
     proposal_id = proposals.save_proposal(_moved_boundary(), neighbourhood=elsewhere, user_id=coordinator.id).id
-    login(coordinator)
+    login(make_user(Role.COORDINATOR, neighbourhood=groups[0].neighbourhood))
     url = f"/beheer/gebieden/voorstel/{proposal_id}"
-    assert client.get(url).status_code == 404
-    assert client.post(url + "/bevestigen").status_code == 404
-    assert client.post(url + "/annuleren").status_code == 404
+    assert client.get(url).status_code == 403
+    assert client.post(url + "/bevestigen").status_code == 403
+    assert client.post(url + "/annuleren").status_code == 403
     assert db.session.get(BoundaryGeneration, proposal_id) is not None
     assert proposals.load_proposal(proposal_id, neighbourhood=elsewhere).id == proposal_id
+    assert proposals.load_proposal(proposal_id) is None  # not the default neighbourhood's
+    gemeente = app.test_client()
+    _log_in(app, gemeente, coordinator.email)
+    page = gemeente.get(url)
+    assert page.status_code == 422  # planned against Elders, which has no groups yet (Rijnsoever's would fit)
+    assert "Buurt: Elders" in page.get_data(as_text=True)
 
 
 def test_history_and_exports_ignore_proposals(client, login, runner, groups, coordinator):

@@ -300,7 +300,7 @@ def test_a_vertex_moved_sixty_metres_is_shown_on_a_map_with_what_to_do_and_nothi
     assert 'id="todo-overlap"' in text
     assert "verschuif de rand" in text
     assert 'id="editor-link"' in text
-    assert 'href="/beheer/gebieden/bewerken"' in text
+    assert 'href="/beheer/gebieden/bewerken?buurt=rijnsoever"' in text
     assert 'sandbox="allow-scripts"' in text
     assert f"/beheer/gebieden/voorstel/{proposal_id}/kaart" in text
 
@@ -537,7 +537,7 @@ def test_in_chromium_the_problem_preview_passes_the_audit_and_its_map_shows_the_
     page.wait_for_load_state()
     page.goto(f"{live_server.url}/beheer/gebieden/voorstel/{found.id}")
     assert "overlappen elkaar over 400 m²" in page.locator("#problem-list + ol").inner_text()
-    assert page.locator("#editor-link").get_attribute("href") == "/beheer/gebieden/bewerken"
+    assert page.locator("#editor-link").get_attribute("href") == "/beheer/gebieden/bewerken?buurt=rijnsoever"
     frame = page.frame_locator("iframe.map-frame")
     frame.locator(f"path[stroke='{PROBLEM_EDGE}']").first.wait_for(state="attached")
     assert frame.locator(f"path[stroke='{PROBLEM_EDGE}']").count() >= 2  # the overlap's shape and its circle

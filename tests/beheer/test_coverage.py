@@ -93,4 +93,4 @@ def test_overview_for_coordinator_lists_every_group(client, login, make_user, gr
     for g in groups:
         assert g.name in html
     assert "te weinig" in html  # no group has 2 beheerders yet
-    assert 'src="/beheer/dekking/kaart"' in html
+    assert 'src="/beheer/dekking/kaart?alle=1"' in html
