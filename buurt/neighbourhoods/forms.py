@@ -44,7 +44,9 @@ def _check_signup_url(form) -> bool:
             or any(c.isspace() for c in value)
         ):
             form.signup_url.errors.append(
-                _l("Geef een link die begint met https:// (of http://), zoals https://voorbeeld.nl/aanmelden.")
+                _l(
+                    "Geef een webadres dat begint met https:// (of http://), het adres van de aanmeldpagina van de buurt."
+                )
             )
             return False
     if form.routing_only.data and not value and not (form.contact_email.data or "").strip():
