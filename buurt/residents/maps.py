@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from buurt import caching
 from buurt.areas.services import CurrentAreas, current_areas
 from buurt.geo.maps import MapArea, PointMapTemplate, point_map_template
-from buurt.residents.lookup import LookupResult
+from buurt.residents.lookup import LookupResult, neighbourhood_refs
 from buurt.tiles import tile_source
 
 #: a template per group (and one for "no group") per language; a handful in practice
@@ -25,13 +25,16 @@ TEMPLATES_KEPT = 64
 
 
 def lookup_map_areas(areas: CurrentAreas, highlighted: int | None) -> list[MapArea]:
-    """Every current area, the highlighted group's in green."""
+    """Every current area of every neighbourhood, the highlighted group's in green; each names its
+    neighbourhood when there are several (group names repeat across the gemeente)."""
+    hoods = neighbourhood_refs()
+    several = len({a.neighbourhood_id for a in areas.areas}) > 1
     return [
         MapArea(
             key=a.key,
             name=a.group_name,
             geometry=a.geometry,
-            lines=(a.name,),
+            lines=(a.name, hoods[a.neighbourhood_id].name) if several and a.neighbourhood_id in hoods else (a.name,),
             colour="#31a354" if a.group_id == highlighted else "#d1d5db",
             highlight=a.group_id == highlighted,
         )

@@ -111,6 +111,7 @@ class SignupOutcome:
     mail_on_its_way: bool = False  # the confirmation mail is queued or sent, the link not clicked yet
     is_border: bool = False
     needs_review: bool = False
+    hood_name: str | None = None  # the group's neighbourhood (group names repeat across the gemeente)
 
 
 def active_with_phone(phone_e164: str, exclude_id: int | None = None) -> Resident | None:
@@ -461,6 +462,7 @@ def outcome_of_receipt(receipt: SignupReceipt) -> SignupOutcome:
         status=S(receipt.status),
         group_name=group.name if group is not None else None,
         mail_on_its_way=receipt.mail_on_its_way,
+        hood_name=group.neighbourhood.name if group is not None else None,
         is_border=receipt.is_border,
         needs_review=receipt.needs_review,
     )
@@ -472,6 +474,7 @@ def outcome_of(resident: Resident) -> SignupOutcome:
         resident_id=resident.id,
         status=resident.status,
         group_name=resident.group.name if resident.group else None,
+        hood_name=resident.group.neighbourhood.name if resident.group else None,
         waitlist_position=waitlist_position(resident),
         mail_on_its_way=_awaits_confirmation(resident),
         is_border=resident.is_border,

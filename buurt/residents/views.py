@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import OperationalError
@@ -14,7 +14,7 @@ from buurt.csp import allow_embedded_map
 from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
 from buurt.geo.geocoding import HouseChoiceNeeded
-from buurt.neighbourhoods import current_neighbourhood, per_neighbourhood
+from buurt.neighbourhoods import per_neighbourhood
 from buurt.once import AlreadySubmitted
 from buurt.personal_links import is_opening, posted_token, render_open_page
 from buurt.residents import errors, forms, links, maps, phone
@@ -107,7 +107,7 @@ def signup():
     The same answer whether or not the number is already signed up (buurt.residents.signup). A
     routing-only neighbourhood's page has no form: its residents sign up at its own sign-up.
     """
-    hood = current_neighbourhood()
+    hood = g.get("buurt_neighbourhood")  # set under a /<slug>/ prefix: no query on the default's busy form
     if hood is not None and hood.routing_only:  # nothing read from the post, nothing stored
         return _private(render_template("residents/signup.html", routing_only=True))
     form = forms.ResidentSignupForm()

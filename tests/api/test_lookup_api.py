@@ -10,7 +10,8 @@ from buurt.extensions import db
 from tests.conftest import _reset_schema, make_test_app
 
 OOST = (52.2093, 4.4325)
-HOORNES = (52.2060, 4.4120)
+HOORNES = (52.2060, 4.4120)  # in the gemeente, in no area of Rijnsoever, ~300 m from Rijnsoever-West
+NORTH_SEA = (52.2300, 4.4000)  # outside the gemeente
 
 
 def lookup(client, **body):
@@ -21,6 +22,7 @@ def lookup(client, **body):
 def addresses(make_address):
     make_address(postcode="2221ZA", number=12, letter="A", lat=OOST[0], lon=OOST[1], street="Fictieweg")
     make_address(postcode="2221ZH", number=3, lat=HOORNES[0], lon=HOORNES[1], street="Buitenverzinpad")
+    make_address(postcode="2221ZK", number=1, lat=NORTH_SEA[0], lon=NORTH_SEA[1], street="Zeezicht")
 
 
 def test_lookup_by_postcode_and_number(client, groups, addresses):
@@ -41,12 +43,25 @@ def test_lookup_free_text(client, groups, addresses):
     assert body["group"]["id"] == groups[4].id
 
 
-def test_lookup_outside_rijnsoever(client, addresses):
-    response = lookup(client, postcode="2221ZH", huisnummer="3")
+def test_lookup_outside_every_area_and_the_gemeente(client, addresses):
+    response = lookup(client, postcode="2221ZK", huisnummer="1")
     assert response.status_code == 404
     body = response.get_json()
     assert body["status"] == "outside"
     assert body["nearest_group"]["name"]
+    assert body["nearest_neighbourhood"]["slug"] == "rijnsoever"
+
+
+def test_lookup_between_neighbourhoods_gets_the_nearest_group(client, app, addresses):
+    """In the gemeente, in no area, within NEAREST_GROUP_MAX_M of one (issue 18): found, "nearest"."""
+    response = lookup(client, postcode="2221ZH", huisnummer="3")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "found"
+    assert body["nearest"] is True
+    assert body["neighbourhood"]["slug"] == "rijnsoever"
+    assert 0 < body["distance_m"] <= app.config["NEAREST_GROUP_MAX_M"]
+    assert body["message"].startswith("Uw adres valt tussen twee buurten; de dichtstbijzijnde groep is ")
 
 
 def test_lookup_unknown_address(client, addresses):

@@ -137,10 +137,12 @@ def test_a_border_between_two_neighbourhoods_names_both(app, katwijk, client, ma
         else:
             lat_b, lon_b = lat_m, lon_m
     placement = place(lat_a, lon_a)
-    assert placement.is_border and placement.other.neighbourhood_id != katwijk.id
+    assert placement.is_border
+    assert placement.other.neighbourhood_id != katwijk.id
     make_address(postcode="2299AG", number=1, lat=lat_a, lon=lon_a, street="Fictiegrens")
     result = lookup_address("2299AG 1")
-    assert result.is_border and result.other_neighbourhood.slug == "rijnsoever"
+    assert result.is_border
+    assert result.other_neighbourhood.slug == "rijnsoever"
     assert "dicht bij de grens tussen Hoornes en Rijnsoever" in result.message_nl
     answer = answer_of(ask(client, "/hoornes/welke-groep", "2299AG"))
     assert f"Uw adres ligt dicht bij de grens met {placement.other.group_name} in Rijnsoever" in answer
@@ -152,39 +154,49 @@ def test_a_border_between_two_neighbourhoods_names_both(app, katwijk, client, ma
 def test_an_address_between_neighbourhoods_gets_the_nearest_group_and_may_sign_up(client, hoornes_west_only):
     lat, lon = HOORNES_OOST_GAP
     placement = place(lat, lon)
-    assert placement.area is None and in_gemeente(lat, lon)  # a gap inside the gemeente
-    assert placement.other.group_name == "BuurtAlarm Hoornes-West" and placement.distance_m < 750
+    assert placement.area is None
+    assert in_gemeente(lat, lon)
+    assert placement.other.group_name == "BuurtAlarm Hoornes-West"
+    assert placement.distance_m < 750
 
     result = lookup_address("2299AC 1")
-    assert result.status == "found" and result.is_nearest
-    assert result.group.name == "BuurtAlarm Hoornes-West" and result.neighbourhood.slug == "hoornes"
+    assert result.status == "found"
+    assert result.is_nearest
+    assert result.group.name == "BuurtAlarm Hoornes-West"
+    assert result.neighbourhood.slug == "hoornes"
     assert result.message_nl.startswith(
         f"Uw adres valt tussen twee buurten; de dichtstbijzijnde groep is BuurtAlarm Hoornes-West (Hoornes), "
         f"op {round(placement.distance_m)} m."
     )
     answer = answer_of(ask(client, "/welke-groep", "2299AC"))
-    assert "data-nearest" in answer and "Uw adres valt tussen twee buurten" in answer
+    assert "data-nearest" in answer
+    assert "Uw adres valt tussen twee buurten" in answer
 
     assert client.post("/hoornes/aanmelden", data=signup_form("2299AC")).status_code == 302
     [resident] = db.session.scalars(db.select(Resident)).all()
     assert resident.group_id == group_named(hoornes_west_only, "BuurtAlarm Hoornes-West").id
     assert is_nearest_group_signup(resident)  # what the beheerders see: to check, in no area
-    assert resident.needs_review and resident.area_id is None
+    assert resident.needs_review
+    assert resident.area_id is None
     assert resident.border_distance_m == pytest.approx(placement.distance_m, abs=0.1)
 
 
 def test_nearest_group_only_within_the_limit(app, hoornes_west_only):
     app.config["NEAREST_GROUP_MAX_M"] = 50.0  # the gap address is ~123 m away
     result = lookup_address("2299AC 1")
-    assert result.status == "outside" and result.nearest_group.name == "BuurtAlarm Hoornes-West"
+    assert result.status == "outside"
+    assert result.nearest_group.name == "BuurtAlarm Hoornes-West"
 
 
 def test_far_from_every_area_or_outside_the_gemeente_stays_outside(client, hoornes_west_only):
-    assert in_gemeente(*ZUIDDUINEN) and not in_gemeente(*NORTH_OF_KATWIJK)
+    assert in_gemeente(*ZUIDDUINEN)
+    assert not in_gemeente(*NORTH_OF_KATWIJK)
     for postcode in ("2299AD", "2299AE"):
         result = lookup_address(f"{postcode} 1")
-        assert result.status == "outside" and not result.is_nearest, postcode
-        assert result.nearest_group is not None and result.nearest_neighbourhood is not None
+        assert result.status == "outside", postcode
+        assert not result.is_nearest, postcode
+        assert result.nearest_group is not None
+        assert result.nearest_neighbourhood is not None
         assert result.contact_email == result.nearest_neighbourhood.contact_email
         html = ask(client, "/hoornes/welke-groep", postcode)
         assert "Dit adres ligt buiten de gebieden van de buurtgroepen" in answer_of(html)
@@ -200,10 +212,12 @@ def test_far_from_every_area_or_outside_the_gemeente_stays_outside(client, hoorn
 
 def test_a_routing_only_address_is_sent_to_its_own_signup_and_ours_stores_nothing(client, duyfrak):
     result = lookup_address("2299AF 1")
-    assert result.found and result.signs_up_elsewhere
+    assert result.found
+    assert result.signs_up_elsewhere
     answer = answer_of(ask(client, "/welke-groep", "2299AF"))
     assert 'href="https://duyfrak.example.org/aanmelden"' in answer
-    assert "quick-signup" not in answer and 'name="prefill"' not in answer
+    assert "quick-signup" not in answer
+    assert 'name="prefill"' not in answer
 
     for path in ("/aanmelden", "/rijnsoever/aanmelden"):
         response = client.post(path, data=signup_form("2299AF"))
@@ -217,7 +231,8 @@ def test_a_routing_only_address_is_sent_to_its_own_signup_and_ours_stores_nothin
 def test_the_routing_only_neighbourhoods_signup_page_has_no_form(client, duyfrak, make_address):
     make_address(postcode="2299AA", number=1, lat=RIJNSOEVER_WEST[0], lon=RIJNSOEVER_WEST[1], street="Fictieweg")
     html = client.get("/duyfrak/aanmelden").get_data(as_text=True)
-    assert "data-signup-elsewhere" in html and 'id="aanmeldformulier"' not in html
+    assert "data-signup-elsewhere" in html
+    assert 'id="aanmeldformulier"' not in html
     assert 'href="https://duyfrak.example.org/aanmelden"' in html
     # a post (a stale form, a script) stores nothing either, whatever address it carries
     assert client.post("/duyfrak/aanmelden", data=signup_form("2299AA")).status_code == 200
@@ -231,7 +246,8 @@ def test_the_api_and_the_cli_name_the_neighbourhood(client, runner, katwijk):
     response = client.post("/api/v1/lookup", json={"postcode": "2299AB", "huisnummer": "1"})
     assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "found" and body["group"]["name"] == "BuurtAlarm Hoornes-West"
+    assert body["status"] == "found"
+    assert body["group"]["name"] == "BuurtAlarm Hoornes-West"
     assert body["neighbourhood"] == {
         "slug": "hoornes",
         "name": "Hoornes",
@@ -239,7 +255,8 @@ def test_the_api_and_the_cli_name_the_neighbourhood(client, runner, katwijk):
         "signup_url": None,
         "contact_email": "hoornes@example.org",
     }
-    assert body["nearest"] is False and body["signup_elsewhere"] is False
+    assert body["nearest"] is False
+    assert body["signup_elsewhere"] is False
     at = client.post("/api/v1/areas/at", json={"lat": HOORNES_WEST[0], "lon": HOORNES_WEST[1]}).get_json()
     assert at["neighbourhood"]["slug"] == "hoornes"
     result = runner.invoke(args=["buurt", "which", "2299AB 1"])
@@ -261,7 +278,11 @@ def test_script_in_a_neighbourhood_name_is_escaped_in_the_answer(client, katwijk
 def test_street_lists_per_neighbourhood(client, katwijk):
     hoornes = client.get("/hoornes/welke-groep/straten").get_data(as_text=True)
     default = client.get("/welke-groep/straten").get_data(as_text=True)
-    assert "BuurtAlarm Hoornes-West" in hoornes and "Fictiehoornes" in hoornes
-    assert "BuurtAlarm Rijnsoever-West" not in hoornes and "Fictieweg" not in hoornes
-    assert "BuurtAlarm Rijnsoever-West" in default and "Fictieweg" in default
-    assert "Hoornes-West" not in default and "Fictiehoornes" not in default
+    assert "BuurtAlarm Hoornes-West" in hoornes
+    assert "Fictiehoornes" in hoornes
+    assert "BuurtAlarm Rijnsoever-West" not in hoornes
+    assert "Fictieweg" not in hoornes
+    assert "BuurtAlarm Rijnsoever-West" in default
+    assert "Fictieweg" in default
+    assert "Hoornes-West" not in default
+    assert "Fictiehoornes" not in default
