@@ -150,10 +150,18 @@ def _mail_waitlist_expired(to: str, group_id: int | None, days: int) -> None:
     Not linked to the resident (the row goes; a link would delete the mail with it): the address
     is in the message until it is sent, then erased like every other (buurt.outbox).
     """
+    from buurt.extensions import db
+    from buurt.models import Group, Neighbourhood
     from buurt.outbox import queue_mail
+    from buurt.residents.mailing import mail_names
     from buurt.urls import external_url
 
-    body = render_template("email/waitlist_expired.txt", days=days, link=external_url("residents.signup"))
+    # the sign-up page of the group's neighbourhood (the default one's keeps its old URL)
+    slug = db.session.scalar(
+        db.select(Neighbourhood.slug).join(Group).where(Group.id == (group_id if group_id is not None else -1))
+    )
+    link = external_url("residents.signup", hood=slug) if slug else external_url("residents.signup")
+    body = render_template("email/waitlist_expired.txt", days=days, link=link, **mail_names(group_id))
     queue_mail(to, _("Uw aanmelding op de wachtlijst is verwijderd"), body, kind="waitlist_expired", group_id=group_id)
 
 

@@ -460,3 +460,18 @@ def test_the_purge_works_in_batches_until_every_expired_row_is_gone(app, groups,
     assert report.counts["signups"] == 5
     assert [r.id for r in db.session.scalars(select(Resident))] == [kept.id]
     assert len(commits) >= 3 + 1  # three batches, then the audit line
+
+
+def test_waitlist_expiry_mail_names_the_residents_neighbourhood(app, hoornes, make_resident, deliver_mail):
+    """A Hoornes resident's mail says Hoornes, links Hoornes' sign-up and signs with its contact (issue 18)."""
+    days = current_app.config["RETENTION_WAITLIST_DAYS"]
+    old = utcnow() - timedelta(days=days + 1)
+    hoornes_group = hoornes.groups[0]
+    make_resident(hoornes_group, status=S.WAITLIST, created_at=old, email_confirmed_at=old, email="c@example.org")
+    assert run_purge(apply=True).counts["waitlist"] == 1
+    [message] = deliver_mail()
+    body = message.get_body(("plain",)).get_content()
+    assert "in Hoornes" in body
+    assert "Rijnsoever" not in body
+    assert "http://localhost/hoornes/aanmelden" in body
+    assert "hoornes@example.org" in body

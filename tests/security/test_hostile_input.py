@@ -130,6 +130,7 @@ QUERY_NAMES = (
     "tot",
     "submit",
     # MeldingFilterForm (request.args)
+    "buurt",  # a neighbourhood slug: meldingen, incidents, coverage and area pages (issue 18)
     "since",
     "until",
     "category",
