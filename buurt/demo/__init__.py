@@ -79,23 +79,34 @@ _CLEAR_FAILED = (
     "--scale", type=click.FloatRange(0.01, MAX_SCALE), default=1.0, show_default=True,
     help="Vermenigvuldig alle aantallen (1: ~1.050 bewoners).",
 )  # fmt: skip
+@click.option(
+    "--gemeente", is_flag=True,
+    help="Heel Katwijk: ook de andere buurten (uit de CBS-buurten 2024), ~100 groepen, ~10.000 bewoners.",
+)  # fmt: skip
 @click.option("--yes", is_flag=True, help="Niet vragen, ook niet als er echte aanmeldingen zijn.")
-def demo_command(clear: bool, seed: int, scale: float, yes: bool):
-    """Vul de database met verzonnen demogegevens (Rijnsoever op ware grootte), of haal ze weg."""
+def demo_command(clear: bool, seed: int, scale: float, gemeente: bool, yes: bool):
+    """Vul de database met verzonnen demogegevens (Rijnsoever of heel Katwijk op ware grootte), of haal ze weg."""
     if clear:
         try:
             counts = clear_demo()
         except SQLAlchemyError as error:
             log.error("clearing the demo failed: %s", _db_reason(error))
             raise click.ClickException(_CLEAR_FAILED) from None
-        if not any(counts.values()):
+        kept = _kept_neighbourhoods()
+        if not any(counts.values()) and not kept:
             click.echo("Er waren geen demogegevens.")
             return
         click.echo(
             f"Demogegevens verwijderd: {counts['residents']} bewoners, {counts['addresses']} adressen, "
             f"{counts['users']} accounts, {counts['incidents']} incidenten, {counts['meldingen']} meldingen, "
-            f"{counts['tasks']} taken, {counts['audit']} auditregels. Echte gegevens zijn niet aangeraakt."
+            f"{counts['tasks']} taken, {counts['audit']} auditregels, {counts['neighbourhoods']} buurten. "
+            "Echte gegevens zijn niet aangeraakt."
         )
+        if kept:
+            click.echo(
+                f"Bewaard omdat echte gegevens ernaar verwijzen (aanmeldingen, accounts of taken): {', '.join(kept)}. "
+                "Verplaats of verwijder die gegevens en voer `flask --app app buurt demo --clear` opnieuw uit."
+            )
         return
     real = db.session.scalar(select(func.count(Resident.id)).where(Resident.is_demo.is_(False))) or 0
     if real and not yes:
@@ -106,7 +117,7 @@ def demo_command(clear: bool, seed: int, scale: float, yes: bool):
         )
     had_demo = demo_data_present()
     try:
-        report = load_demo(seed, scale=scale)
+        report = load_demo(seed, scale=scale, gemeente=gemeente)
     except DemoError as error:
         raise click.ClickException(error.message) from None
     except SQLAlchemyError as error:
@@ -117,21 +128,79 @@ def demo_command(clear: bool, seed: int, scale: float, yes: bool):
         ) from None
     if had_demo:
         click.echo("Bestaande demogegevens zijn eerst verwijderd en daarna opnieuw geladen.")
+    if gemeente:
+        _echo_gemeente(report)
+        return
     click.echo(
         f"Demo geladen in {report.seconds:.1f} s: {report.addresses} adressen, {report.residents} bewoners, "
         f"{report.incidents} incidenten, {report.meldingen} meldingen, {report.tasks} taken."
     )
     for summary in report.groups.values():
-        occupied = summary.added + summary.pending
-        warning = "  (vol)" if occupied >= summary.capacity else ""
-        click.echo(
-            f"  {summary.name}: {summary.addresses} adressen; {summary.added} leden, {summary.pending} wachtend, "
-            f"{summary.waitlist} op de wachtlijst ({occupied}/{summary.capacity}){warning}; "
-            f"{summary.beheerders} beheerder(s)"
-        )
+        click.echo(_group_line(summary))
     if report.by_status.get("to_geocode"):
         click.echo(f"  Nog te geocoderen (zonder groep): {report.by_status['to_geocode']}")
     click.echo(f"Inloggen kan met wachtwoord {report.password!r} als:")
     for email, what in report.logins:
         click.echo(f"  {email:<42} {what}")
-    click.echo("De site toont een DEMO-balk zolang er demogegevens zijn. Weghalen: flask --app app buurt demo --clear")
+    click.echo(_BANNER)
+
+
+_BANNER = "De site toont een DEMO-balk zolang er demogegevens zijn. Weghalen: flask --app app buurt demo --clear"
+
+
+def _group_line(summary) -> str:
+    occupied = summary.added + summary.pending
+    warning = "  (vol)" if occupied >= summary.capacity else ""
+    return (
+        f"  {summary.name}: {summary.addresses} adressen; {summary.added} leden, {summary.pending} wachtend, "
+        f"{summary.waitlist} op de wachtlijst ({occupied}/{summary.capacity}){warning}; "
+        f"{summary.beheerders} beheerder(s)"
+    )
+
+
+def _echo_gemeente(report: DemoReport) -> None:
+    """The summary of `demo --gemeente`: per neighbourhood, the full groups, and the main logins."""
+    hoods = report.neighbourhoods
+    click.echo(
+        f"Demo van heel Katwijk geladen in {report.seconds:.1f} s: {len(hoods)} buurten, {len(report.groups)} groepen, "
+        f"{report.addresses} adressen, {report.residents} bewoners, {report.incidents} incidenten, "
+        f"{report.meldingen} meldingen, {report.tasks} taken."
+    )
+    width = max(len(h.name) for h in hoods) if hoods else 0
+    for hood in hoods:
+        notes = []
+        if hood.routing_only:
+            notes.append("alleen voor meldingen; bewoners melden zich elders aan")
+        if hood.note:
+            notes.append(hood.note)
+        click.echo(
+            f"  {hood.name:<{width}}  {hood.groups:>3} groep(en), {hood.households:>5} huishoudens (CBS 2024), "
+            f"{hood.addresses:>5} adressen, {hood.residents:>5} bewoners" + (f"  ({'; '.join(notes)})" if notes else "")
+        )
+    for name, why in report.skipped:
+        click.echo(f"  Niet toegevoegd: {name} ({why})")
+    full = [s for s in report.groups.values() if s.added + s.pending >= s.capacity]
+    if full:
+        click.echo(f"Volle groepen ({len(full)}):")
+        for summary in full:
+            click.echo(_group_line(summary))
+    if report.by_status.get("to_geocode"):
+        click.echo(f"  Nog te geocoderen (zonder groep): {report.by_status['to_geocode']}")
+    click.echo(f"Inloggen kan met wachtwoord {report.password!r} als (onder meer):")
+    shown = {email for email, what in report.logins if not what.startswith("beheerder")}
+    for hood in hoods:  # one beheerder per neighbourhood
+        shown |= {next((e for e, what in report.logins if what.endswith(f" in {hood.name}")), "")}
+    for email, what in report.logins:
+        if email in shown:
+            click.echo(f"  {email:<48} {what}")
+    others = len(report.logins) - len(shown & {email for email, _ in report.logins})
+    click.echo(f"  (en {others} andere beheerders: demo.<buurt>.<groep>.<n>@example.org, Rijnsoever zonder <buurt>)")
+    click.echo(_BANNER)
+
+
+def _kept_neighbourhoods() -> list[str]:
+    from buurt.demo.gemeente import demo_neighbourhood_ids
+    from buurt.models import Neighbourhood
+
+    ids = demo_neighbourhood_ids()
+    return list(db.session.scalars(select(Neighbourhood.name).where(Neighbourhood.id.in_(ids)))) if ids else []

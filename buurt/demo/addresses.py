@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ from buurt.geo.addresses import normalize_postcode
 from buurt.geo.coords import M_PER_DEG_LAT, metres_per_degree
 from buurt.geo.polygons import area_m2
 from buurt.geo.register_io import AddressRecord
-from buurt.models import Address, Resident
+from buurt.models import Address, Neighbourhood, Resident
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class DemoArea:
     name: str
     geometry: shapely.Geometry  # prepared, lon/lat
     households: int
+    neighbourhood_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +49,37 @@ class DemoAddress:
     area_id: int
 
 
-def demo_areas() -> list[DemoArea]:
-    """The current areas of the default neighbourhood (households estimated when unknown)."""
+def demo_areas(neighbourhood_ids: Collection[int] | None = None) -> list[DemoArea]:
+    """The current areas of the default neighbourhood, or of the given ones (households estimated when unknown).
+
+    An area of a neighbourhood made of CBS buurten whose households CBS keeps secret (beach, dunes)
+    gets none; an area of an uploaded file without counts gets an estimate by surface.
+    """
     from buurt.areas.services import current_areas, default_neighbourhood
 
-    hood = default_neighbourhood()
-    if hood is None:
-        raise DemoError("Er is nog geen buurt in de database. Voer eerst `flask --app app buurt init` uit.")
-    infos = [a for a in current_areas().areas if a.neighbourhood_id == hood.id]
-    if not infos:
-        raise DemoError(f"Buurt {hood.name} heeft geen actuele gebieden; laad eerst de gebieden.")
+    if neighbourhood_ids is None:
+        hood = default_neighbourhood()
+        if hood is None:
+            raise DemoError("Er is nog geen buurt in de database. Voer eerst `flask --app app buurt init` uit.")
+        hoods = [hood]
+    else:
+        hoods = list(db.session.scalars(select(Neighbourhood).where(Neighbourhood.id.in_(neighbourhood_ids))))
+    from_cbs = {h.id: h.buurtcodes is not None for h in hoods}
     result = []
-    for info in infos:
-        geometry = shape(info.geometry)
-        households = info.households or max(1, round(area_m2(geometry) * HOUSEHOLDS_PER_M2))
-        shapely.prepare(geometry)
-        result.append(DemoArea(info.id, info.group_id, info.name, geometry, households))
+    for hood in hoods:
+        infos = [a for a in current_areas().areas if a.neighbourhood_id == hood.id]
+        if not infos:
+            raise DemoError(f"Buurt {hood.name} heeft geen actuele gebieden; laad eerst de gebieden.")
+        for info in infos:
+            geometry = shape(info.geometry)
+            if info.households is not None:
+                households = info.households
+            elif from_cbs[hood.id] and neighbourhood_ids is not None:
+                households = 0
+            else:
+                households = max(1, round(area_m2(geometry) * HOUSEHOLDS_PER_M2))
+            shapely.prepare(geometry)
+            result.append(DemoArea(info.id, info.group_id, info.name, geometry, households, hood.id))
     return result
 
 
@@ -72,7 +89,10 @@ def _street_names(pyrng: random.Random) -> list[str]:
     names = [n for n in names if n not in AVOID_STREETS]
     pyrng.shuffle(names)
     spares = [f"{n}-{side}" for side in ("Noord", "Zuid") for n in names]
-    return spares[::-1] + names
+    # all of Katwijk needs ~800 streets: more spares, used only after the ones above
+    more = [f"{n}-{side}" for side in ("Oost", "West") for n in names]
+    more += [f"{prefix} {n}" for prefix in ("Korte", "Lange", "Oude", "Nieuwe") for n in names]
+    return more[::-1] + spares[::-1] + names
 
 
 def _postcodes(pyrng: random.Random):

@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy import delete, or_, select, update
 
+from buurt.demo.gemeente import remove_demo_neighbourhoods
 from buurt.extensions import db
 from buurt.models import (
     Address,
@@ -26,8 +27,10 @@ log = logging.getLogger(__name__)
 def clear_demo() -> dict[str, int]:
     """Delete every demo record, and the audit entries and tasks that point at them; real data stays.
 
-    One transaction. References from real records to demo ones (a real incident reported by a
-    demo account, say) are set to NULL, never deleted.
+    Also the neighbourhoods `demo --gemeente` added, with their groups and areas (see
+    buurt.demo.gemeente; one that real records depend on is kept). One transaction. References
+    from real records to demo ones (a real incident reported by a demo account, say) are set to
+    NULL, never deleted.
     """
     demo_users = select(User.id).where(User.is_demo.is_(True))
     demo_residents = select(Resident.id).where(Resident.is_demo.is_(True))
@@ -96,6 +99,7 @@ def clear_demo() -> dict[str, int]:
         session.execute(delete(group_beheerders).where(group_beheerders.c.user_id.in_(demo_users)))
         counts["users"] = _delete(delete(User).where(User.is_demo.is_(True)))
         counts["addresses"] = _delete(delete(Address).where(Address.is_demo.is_(True)))
+        counts["neighbourhoods"], kept = remove_demo_neighbourhoods()
         session.commit()
     except Exception:
         session.rollback()
@@ -105,6 +109,8 @@ def clear_demo() -> dict[str, int]:
         from buurt.addresses.services import invalidate_register
 
         invalidate_register()  # this process's register snapshot must not answer with removed addresses
+    if kept:
+        log.warning("demo neighbourhoods kept because real records depend on them: %s", ", ".join(kept))
     log.info("demo data cleared: %s", counts)
     return counts
 

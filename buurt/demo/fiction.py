@@ -20,6 +20,14 @@ RESIDENTS_TOTAL = 1050  # at scale 1: about a third of Rijnsoever's 3,145 CBS ho
 INCIDENTS_TOTAL = 320
 MELDINGEN_TOTAL = 8
 MAX_SCALE = 5.0
+# `flask buurt demo --gemeente`: all of Katwijk (buurt.demo.gemeente). About 10,000 residents over the
+# ~27,000 CBS households; the phone block below holds 9,900 residents, so the gemeente scale stops at 1.
+GEMEENTE_RESIDENTS_TOTAL = 9_700
+GEMEENTE_MAX_SCALE = 1.0
+HOUSEHOLDS_PER_GROUP = 260  # the added neighbourhoods get one group per ~260 households (~100 in all of Katwijk)
+RIJNSOEVER_HOUSEHOLDS = 3145  # incidents and meldingen at gemeente scale: today's counts per Rijnsoever
+# Generation 1 of a neighbourhood the demo added carries this source: how `demo --clear` knows it.
+DEMO_AREAS_SOURCE = "demo (verzonnen buurtindeling, CBS-buurten 2024)"
 # Households per m² when an imported area has no CBS count (Rijnsoever: 3,145 on ~1.17 km²).
 HOUSEHOLDS_PER_M2 = 0.0027
 # The Netherlands has no mobile range reserved for fiction that we know of, so demo people get

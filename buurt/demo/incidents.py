@@ -192,13 +192,13 @@ def attach_reporters(rows, residents, beheerders, staff, pyrng: random.Random) -
             row["reporter_user_id"] = staff[0].id
 
 
-def create_meldingen(groups, beheerders, staff, anchors, pyrng: random.Random, scale, now) -> int:
-    """A few police alerts of the past months, routed by radius; the recent ones still open."""
+def create_meldingen(groups, beheerders, staff, anchors, pyrng: random.Random, scale, now, count=None) -> int:
+    """A few police alerts (or ``count``) of the past months, routed by radius; the recent ones still open."""
     from buurt.areas.services import current_areas
 
     areas = current_areas()
     group_of = {a.id: a.group_id for a in areas.areas}
-    count = max(3, round(MELDINGEN_TOTAL * scale))
+    count = max(3, round(MELDINGEN_TOTAL * scale)) if count is None else count
     coordinator = staff[0]
     categories = list(MELDING_WEIGHTS)
     occurred_times = sorted(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import unicodedata
 from datetime import datetime, timedelta
 
+import numpy as np
+import shapely
 from flask import current_app
+from shapely.geometry import shape
 from sqlalchemy import select
 
 from buurt.demo.addresses import DemoAddress, DemoArea
@@ -20,7 +24,21 @@ from buurt.demo.fiction import (
     uniform_time,
 )
 from buurt.extensions import db
-from buurt.models import Group, GroupTask, RemovalReason, Resident, ResidentStatus, Role, TaskKind, User, utcnow
+from buurt.geo.coords import rd_transform, to_rd
+from buurt.models import (
+    Group,
+    GroupTask,
+    Neighbourhood,
+    RemovalReason,
+    Resident,
+    ResidentStatus,
+    Role,
+    TaskKind,
+    User,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
 
 
 def _email_part(text: str) -> str:
@@ -28,20 +46,23 @@ def _email_part(text: str) -> str:
     return "".join(ch for ch in plain.lower() if ch.isalnum() or ch in ".-").strip(".-")
 
 
-def _free_email(local: str) -> str:
-    email, n = f"{local}@example.org", 1
-    while db.session.scalar(select(User.id).filter_by(email=email)) is not None:
-        n += 1
-        email = f"{local}{n}@example.org"
-    return email
+def create_users(groups: dict[int, Group], pyrng: random.Random, hoods: list[Neighbourhood] | None = None):
+    """A coordinator, 1-2 beheerders per group (one group with one, to show the warning), a wijkagent.
 
+    With ``hoods`` (all of Katwijk): the coordinator is gemeente-wide, each neighbourhood gets its
+    own coordinator, beheerders of other neighbourhoods than the default get the neighbourhood in
+    their e-mail address, and the wijkagent reads across the gemeente.
+    """
+    from buurt.auth.services import hash_password
 
-def create_users(groups: dict[int, Group], pyrng: random.Random):
-    """A coordinator, 1-2 beheerders per group (one group with one, to show the warning), a wijkagent."""
-    from buurt.auth.services import create_user, hash_password
-
-    ordered = sorted(groups.values(), key=lambda g: (g.sort_order, g.id))
+    ordered = sorted(groups.values(), key=lambda g: (g.neighbourhood_id, g.sort_order, g.id))
+    if hoods:
+        order = {h.id: i for i, h in enumerate(hoods)}
+        ordered.sort(key=lambda g: (order.get(g.neighbourhood_id, len(order)), g.sort_order, g.id))
     hood_id = ordered[0].neighbourhood_id if ordered else None
+    default_slug = current_app.config["NEIGHBOURHOOD_SLUG"]
+    slugs = {h.id: h.slug for h in hoods or ()}
+    names = {h.id: h.name for h in hoods or ()}
     password_hash = hash_password(DEMO_PASSWORD)  # once: scrypt is slow on purpose
     logins: list[tuple[str, str]] = []
     users: list[User] = []
@@ -49,32 +70,59 @@ def create_users(groups: dict[int, Group], pyrng: random.Random):
     first_names = list(FIRST_NAMES)
     pyrng.shuffle(first_names)
 
-    def make(local: str, name: str, role: Role, what: str, group: Group | None = None) -> User:
-        user = create_user(_free_email(local), name, role, None, [group] if group else [], is_demo=True)
+    taken = set(db.session.scalars(select(User.email).where(User.email.like("demo.%@example.org"))))
+    now = utcnow()
+
+    def make(local: str, name: str, role: Role, what: str, group: Group | None = None, hood: int | None = None):
+        # Made here rather than by create_user (one commit per account): ~200 accounts for all of Katwijk.
+        email, n = f"{local}@example.org", 1
+        while email in taken:
+            n += 1
+            email = f"{local}{n}@example.org"
+        taken.add(email)
+        user = User(email=email, name=name, role=role, is_demo=True, neighbourhood_id=hood)
+        user.password_hash, user.password_changed_at = password_hash, now
+        user.groups = [group] if group else []
+        db.session.add(user)
         users.append(user)
-        logins.append((user.email, what))
+        logins.append((email, what))
         return user
 
-    coordinator = make("demo.coordinator", "Demo Coördinator", Role.COORDINATOR, "coördinator (alle groepen)")
+    if hoods:
+        coordinator = make("demo.coordinator", "Demo Coördinator", Role.COORDINATOR, "coördinator (heel Katwijk)")
+        for hood in hoods:
+            make(
+                f"demo.coordinator.{_email_part(hood.slug)}",
+                f"Demo Coördinator {hood.name}",
+                Role.COORDINATOR,
+                f"coördinator van {hood.name}",
+                hood=hood.id,
+            )
+    else:
+        coordinator = make(
+            "demo.coordinator", "Demo Coördinator", Role.COORDINATOR, "coördinator (alle groepen)", hood=hood_id
+        )
     for index, group in enumerate(ordered):
         short = group.name.removeprefix("BuurtAlarm ")
         wanted = 1 if index == len(ordered) - 1 and len(ordered) > 1 else 2
+        slug = slugs.get(group.neighbourhood_id, default_slug)
+        prefix = "demo." if slug == default_slug else f"demo.{_email_part(slug)}."
         beheerders[group.id] = [
             make(
-                f"demo.{_email_part(group.slug)}.{n}",
+                f"{prefix}{_email_part(group.slug)}.{n}",
                 f"Demo {first_names[len(users) % len(first_names)]} (beheerder {short})",
                 Role.BEHEERDER,
-                f"beheerder van {group.name}",
+                f"beheerder van {group.name}" + (f" in {names[group.neighbourhood_id]}" if hoods else ""),
                 group,
+                group.neighbourhood_id,
             )
             for n in range(1, wanted + 1)
         ]
-    wijkagent = make("demo.wijkagent", "Demo Wijkagent", Role.WIJKAGENT, "wijkagent (alleen lezen)")
-    for user in users:
-        user.password_hash = password_hash
-        user.password_changed_at = utcnow()
-        user.neighbourhood_id = hood_id
+    wijkagent = make(
+        "demo.wijkagent", "Demo Wijkagent", Role.WIJKAGENT, "wijkagent (alleen lezen)", hood=None if hoods else hood_id
+    )
     db.session.commit()
+    log.info("%d demo accounts created", len(users))
     return beheerders, [coordinator, wijkagent], logins
 
 
@@ -88,12 +136,12 @@ def _phones(pyrng: random.Random, count: int):
     return iter([p for p in free if p not in taken][:count])
 
 
-def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, now) -> list[Resident]:
-    """About 1,050 residents over the groups in proportion to households; capacity respected."""
+def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, now, total=None) -> list[Resident]:
+    """About 1,050 residents (or ``total``) over the areas in proportion to households; capacity respected."""
     from buurt.areas.occupancy import occupancy
     from buurt.areas.services import current_areas
 
-    total = round(RESIDENTS_TOTAL * scale)
+    total = round(RESIDENTS_TOTAL * scale) if total is None else total
     per_area = split_total(total, [a.households for a in areas])
     by_area: dict[int, list[DemoAddress]] = {}
     for address in addresses:
@@ -116,16 +164,17 @@ def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, no
     margin = current_app.config["BORDER_MARGIN_M"]
     placements: dict[int, tuple] = {}
     by_group: dict[int, list[int]] = {}
-    for i, (_area, address) in enumerate(people):
+    lats = np.array([address.record.lat for _area, address in people], dtype=float)
+    lons = np.array([address.record.lon for _area, address in people], dtype=float)
+    for i, (key, other_key, distance) in enumerate(zip(*_border_info_many(current, lats, lons, margin), strict=True)):
         if i in to_geocode:
             continue
-        info = current.index.border_info(address.record.lat, address.record.lon, margin_m=margin)
-        if info.key is None:  # cannot happen for points inside an area; never guess
+        if key is None:  # cannot happen for points inside an area; never guess
             to_geocode.add(i)
             continue
-        area_info = current.by_id(info.key)
-        other = current.by_id(info.nearest_other_key) if info.is_border and info.nearest_other_key else None
-        placements[i] = (area_info, other, info.distance_m)
+        area_info = current.by_id(key)
+        other = current.by_id(other_key) if other_key is not None else None
+        placements[i] = (area_info, other, distance)
         by_group.setdefault(area_info.group_id, []).append(i)
     status: dict[int, ResidentStatus] = dict.fromkeys(to_geocode, ResidentStatus.TO_GEOCODE)
     for group_id, members in by_group.items():
@@ -182,6 +231,9 @@ def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, no
             consent_rules_version=current_app.config["RULES_VERSION"],
             created_at=created,
             updated_at=created,
+            # the same columns for every row, so the flush inserts them in a few batches (not row by row)
+            is_border=False,
+            needs_review=False,
             is_demo=True,
         )
         if hasattr(Resident, "digest_sent_at"):  # never announce demo sign-ups in a beheerders' digest mail
@@ -207,6 +259,37 @@ def create_residents(areas, groups, addresses, beheerders, rng, pyrng, scale, no
     db.session.add_all(residents)
     db.session.flush()
     return residents
+
+
+def _border_info_many(current, lats: np.ndarray, lons: np.ndarray, margin: float):
+    """What ``current.index.border_info`` answers per point, for thousands of points at once.
+
+    Returns (area ids, nearest other area id within ``margin`` metres or None, its distance): the
+    same answers (the covering area by the index's tie rule; the nearest other area, first in index
+    order on equal distances, measured in RD New), without measuring every point against every area.
+    """
+    n = len(lats)
+    keys = current.index.keys_for(current.index.locate_many(lats, lons)) if n else []
+    others: list = [None] * n
+    distances: list = [None] * n
+    if not n or not current.areas:
+        return keys, others, distances
+    position = {a.id: i for i, a in enumerate(current.areas)}
+    own = np.array([position.get(k, -1) if k is not None else -1 for k in keys])
+    rd = shapely.transform(np.array([shape(a.geometry) for a in current.areas], dtype=object), rd_transform)
+    x, y = to_rd(lons, lats)
+    points = shapely.points(x, y)
+    point_idx, area_idx = shapely.STRtree(rd).query(points, predicate="dwithin", distance=margin)
+    keep = area_idx != own[point_idx]
+    point_idx, area_idx = point_idx[keep], area_idx[keep]
+    if len(point_idx):
+        d = shapely.distance(rd[area_idx], points[point_idx])
+        order = np.lexsort((area_idx, d, point_idx))  # per point: nearest first, then index order
+        firsts, first = np.unique(point_idx[order], return_index=True)
+        for p, a, dist in zip(firsts.tolist(), area_idx[order][first].tolist(), d[order][first].tolist(), strict=True):
+            if dist <= margin:
+                others[p], distances[p] = current.areas[a].id, dist
+    return keys, others, distances
 
 
 def create_tasks(groups: dict[int, Group], pyrng: random.Random, now: datetime) -> int:
