@@ -8,11 +8,18 @@
    get a dummy value, which is enough for the anonymous and the 403 cases.
 3. A small explicit table adds the object-level rules (the console of group A for a beheerder of
    B is 403; a wijkagent never sees a member list or an export).
+4. Across two neighbourhoods (issue 18): every console GET page again, now with the objects of
+   Hoornes and ``?buurt=hoornes``, for a coordinator of Rijnsoever (403 on all of Hoornes' areas,
+   members and exports), a coordinator of Hoornes, a gemeente-wide coordinator, a beheerder of a
+   Hoornes group, a wijkagent (coverage and area history of both, never members) and an admin.
+   Every console page must be in one of the classes below, so a new one cannot be forgotten. The
+   same world and logged-in clients serve both sweeps (one test: the matrix stays fast).
 """
 
 from __future__ import annotations
 
 import pytest
+from shapely.geometry import shape
 from werkzeug.routing import IntegerConverter
 
 from buurt.areas import files, proposals
@@ -20,35 +27,67 @@ from buurt.auth.permissions import PUBLIC_ENDPOINTS, is_public_endpoint
 from buurt.extensions import db
 from buurt.models import GroupTask, Role, TaskKind
 
+#: roles of the sweep over every endpoint; "coordinator" coordinates Rijnsoever only (the objects' neighbourhood)
 ROLES = ("anonymous", "beheerder_a", "beheerder_b", "coordinator", "wijkagent", "admin")
+#: roles of the sweep over Hoornes' console pages; coordinator_a is the "coordinator" above
+HOOD_ROLES = ("coordinator_a", "coordinator_b", "gemeente", "beheerder_h", "wijkagent", "admin")
 
 
 @pytest.fixture
-def world(app, groups, make_user, make_resident):
-    """Users of every role and one object of each kind the URL parameters need."""
+def world(app, groups, hoornes, make_user, make_resident):
+    """Users of every role and one object of each kind the URL parameters need, in Rijnsoever
+    (``values``) and in Hoornes (``hoornes_values``). Fictional people and numbers."""
     group_a, group_b = groups[0], groups[1]
+    area_h = files.current_generation(hoornes).areas[0]
+    group_h, inside = area_h.group, shape(area_h.geometry).representative_point()
+    rijnsoever = group_a.neighbourhood
+    coordinator_a = make_user(Role.COORDINATOR, neighbourhood=rijnsoever)
     users = {
         "beheerder_a": make_user(Role.BEHEERDER, groups=[group_a]),
         "beheerder_b": make_user(Role.BEHEERDER, groups=[group_b]),
-        "coordinator": make_user(Role.COORDINATOR),
+        "coordinator": coordinator_a,
+        "coordinator_a": coordinator_a,
+        "coordinator_b": make_user(Role.COORDINATOR, neighbourhood=hoornes),
+        "gemeente": make_user(Role.COORDINATOR),
+        "beheerder_h": make_user(Role.BEHEERDER, groups=[group_h]),
         "wijkagent": make_user(Role.WIJKAGENT),
         "admin": make_user(Role.ADMIN),
     }
     resident = make_resident(group_a, status="added", lat=52.2098, lon=4.4132)
-    task = GroupTask(
-        group_id=group_a.id, kind=TaskKind.ADD_TO_WHATSAPP, display_name="Fictief", phone_e164="+31600000001"
-    )
-    db.session.add(task)
+    resident_h = make_resident(group_h, status="added", lat=inside.y, lon=inside.x, name="Fictieve Hoornesser")
+    tasks = [
+        GroupTask(group_id=g.id, kind=TaskKind.ADD_TO_WHATSAPP, display_name="Fictief", phone_e164="+31600000001")
+        for g in (group_a, group_h)
+    ]
+    db.session.add_all(tasks)
     db.session.commit()
     proposal = proposals.save_proposal(files.current_collection(), source="matrix", user_id=None)
+    proposal_h = proposals.save_proposal(
+        files.current_collection(hoornes), neighbourhood=hoornes, source="matrix", user_id=None
+    )
     values = {
         "group_id": group_a.id,
         "resident_id": resident.id,
-        "task_id": task.id,
-        "generation_id": 1,
+        "task_id": tasks[0].id,
+        "generation_id": files.current_generation(rijnsoever).id,
         "proposal_id": proposal.id,
     }
-    return {"users": users, "values": values, "group_a": group_a, "group_b": group_b}
+    hoornes_values = {
+        "group_id": group_h.id,
+        "resident_id": resident_h.id,
+        "task_id": tasks[1].id,
+        "generation_id": files.current_generation(hoornes).id,
+        "proposal_id": proposal_h.id,
+    }
+    return {
+        "users": users,
+        "values": values,
+        "hoornes_values": hoornes_values,
+        "group_a": group_a,
+        "group_b": group_b,
+        "group_h": group_h,
+        "resident_h": resident_h,
+    }
 
 
 def _endpoints(app):
@@ -140,6 +179,8 @@ EXPLICIT = {
 def test_role_matrix_for_every_get_endpoint(app, world):
     users, values = world["users"], world["values"]
     clients = {role: _client_for(app, role, users) for role in ROLES}
+    clients.update({role: _client_for(app, role, users) for role in HOOD_ROLES if role not in clients})
+    clients["coordinator_a"] = clients["coordinator"]
     failures = []
     checked = 0
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -181,6 +222,93 @@ def test_role_matrix_for_every_get_endpoint(app, world):
                     failures.append(f"{role} {url}: {status}, expected 200")
     assert checked > 50
     assert failures == [], "\n".join(failures)
+    _sweep_across_neighbourhoods(app, world, clients)
+
+
+#: Console pages (beheer.*, GET) by what they are about, for the sweep across neighbourhoods.
+#: Members: a group's personal data (its beheerders and the coordinators of its neighbourhood).
+MEMBERS = frozenset(
+    {
+        "beheer.group",
+        "beheer.remove_form",
+        "beheer.export_vcard",
+        "beheer.export_queue_vcard",
+        "beheer.export_resident_vcard",
+        "beheer.export_csv",
+        "beheer.settings",
+    }
+)
+#: Managing areas: the coordinators of that neighbourhood and the gemeente-wide ones.
+AREA_MANAGEMENT = frozenset(
+    {
+        "beheer.area_upload",
+        "beheer.area_editor",
+        "beheer.editor_areas",
+        "beheer.proposal",
+        "beheer.proposal_map",
+        "beheer.split",
+        "beheer.split_map",
+    }
+)
+#: Reading coverage and area history: also wijkagenten and the beheerders of a group there.
+READING = frozenset(
+    {
+        "beheer.areas",
+        "beheer.generation",
+        "beheer.generation_map",
+        "beheer.generation_export",
+        "beheer.coverage_page",
+        "beheer.group_coverage",
+        "beheer.coverage_map",
+    }
+)
+#: Not about one neighbourhood: they list what the user may see (tested in tests/neighbourhoods/test_roles.py).
+ACROSS = frozenset({"beheer.index", "beheer.overview", "beheer.audit_log"})
+
+ALLOWED = {
+    "members": {"coordinator_b", "gemeente", "beheerder_h", "admin"},
+    "areas": {"coordinator_b", "gemeente", "admin"},
+    "reading": {"coordinator_b", "gemeente", "beheerder_h", "wijkagent", "admin"},
+}
+
+
+def _sweep_across_neighbourhoods(app, world, clients):
+    """Every console GET page with Hoornes' objects and ?buurt=hoornes, for the roles of HOOD_ROLES."""
+    values = world["hoornes_values"]
+    failures = []
+    checked = 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or not rule.endpoint.startswith("beheer."):
+            continue
+        if rule.endpoint in ACROSS:
+            continue
+        kind = (
+            "members"
+            if rule.endpoint in MEMBERS
+            else "areas"
+            if rule.endpoint in AREA_MANAGEMENT
+            else "reading"
+            if rule.endpoint in READING
+            else None
+        )
+        if kind is None:
+            failures.append(f"{rule.endpoint}: not classified for the sweep across neighbourhoods")
+            continue
+        url = _url(app, rule, values)
+        url += ("&" if "?" in url else "?") + "buurt=hoornes"
+        for role in HOOD_ROLES:
+            with app.app_context():
+                response = clients[role].get(url)
+            status = response.status_code
+            response.close()
+            checked += 1
+            if role in ALLOWED[kind]:
+                if status not in (200, 302):
+                    failures.append(f"{role} {url}: {status}, expected access")
+            elif status != 403:
+                failures.append(f"{role} {url}: {status}, expected 403")
+    assert checked > 100
+    assert failures == [], "\n".join(failures)
 
 
 def _object_level(endpoint: str) -> bool:
@@ -195,7 +323,19 @@ def test_wijkagent_never_sees_member_names(app, world, client):
     from buurt.models import Resident
 
     resident = db.session.get(Resident, world["values"]["resident_id"])
-    for path in ("/beheer/dekking", "/beheer/dekking/kaart", "/beheer/overzicht", "/beheer/gebieden"):
-        body = client.get(path).get_data(as_text=True)
-        assert resident.name not in body
-        assert resident.phone_e164 not in body
+    resident_h = world["resident_h"]
+    paths = ("/beheer/dekking", "/beheer/dekking/kaart", "/beheer/overzicht", "/beheer/gebieden")
+    for path in (*paths, *(p + "?buurt=hoornes" for p in paths), "/beheer/dekking/kaart?alle=1"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = response.get_data(as_text=True)
+        for person in (resident, resident_h):
+            assert person.name not in body
+            assert person.phone_e164 not in body
+    group_h = world["group_h"].id
+    for path in (
+        f"/beheer/groep/{group_h}",
+        f"/beheer/groep/{group_h}/leden.csv",
+        f"/beheer/groep/{group_h}/leden.vcf",
+    ):
+        assert client.get(path).status_code == 403
