@@ -45,7 +45,8 @@ def _check_signup_url(form) -> bool:
         ):
             form.signup_url.errors.append(
                 _l(
-                    "Geef een webadres dat begint met https:// (of http://), het adres van de aanmeldpagina van de buurt."
+                    "Geef een webadres dat begint met https:// (of http://): "
+                    "het adres van de aanmeldpagina van de buurt."
                 )
             )
             return False
