@@ -14,6 +14,11 @@ cookies, every GET rule of ``app.url_map``:
   posted with a person's address (the lookup's answer; a sign-up form refused and shown again);
 - then every same-site link and frame (map documents in iframes) those answers point to.
 
+Every neighbourhood (issue 18): the crawl starts at the gemeente page ``/buurten`` and every public
+page of every neighbourhood is probed under its prefix (``/hoornes/…``, the routing-only
+``/centrum-zee/…``) as well as the default's old URLs; some of the seeded people and an incident
+belong to Hoornes' groups, so its pages have personal data to (not) give away.
+
 Each answer (status line, headers with the session cookie decoded, body as text, HTML entities and
 URL escapes undone) is searched for every spelling of every seeded value (seed.secrets): names,
 phone numbers in any spelling, e-mail addresses, postcodes, streets, house numbers next to a
@@ -41,7 +46,7 @@ from werkzeug.routing import IntegerConverter
 from buurt.extensions import db
 from buurt.incidents import labels
 from buurt.models import IncidentCategory, MeldingCategory
-from tests.conftest import _reset_schema, make_test_app
+from tests.conftest import _reset_schema, make_second_neighbourhood, make_test_app
 from tests.privacy.seed import PEOPLE, Secret, decoded_cookie, find_secrets, secrets, seed_private_data
 
 #: links we do not follow: files of the repository, the same for everyone
@@ -50,6 +55,11 @@ NOT_FOLLOWED = ("/static/",)
 ADDRESS_KINDS = ("postcode", "street", "house number", "home point")
 #: at most this many pages reached only through links (a runaway paging loop would show here)
 MAX_FOLLOWED = 400
+#: where the crawl starts: the gemeente page, which links every neighbourhood
+START = "/buurten"
+#: the neighbourhoods crawled: the default one, Hoornes (tests.conftest), a routing-only one
+SLUGS = ("rijnsoever", "hoornes", "centrum-zee")
+ROUTING_ONLY_SIGNUP = "https://aanmelden.example.org/centrum"
 
 
 @dataclass(frozen=True)
@@ -73,12 +83,32 @@ def world(tmp_path_factory):
     with app.app_context():
         _reset_schema()
         seed_default_neighbourhood()
+        hoornes = make_second_neighbourhood()
+        centrum = make_second_neighbourhood(("BU05370504",), "centrum-zee", "Centrum aan Zee")
+        centrum.routing_only, centrum.signup_url, centrum.sort_order = True, ROUTING_ONLY_SIGNUP, 2
+        db.session.commit()
         seeded = seed_private_data()
+        _move_some_into(hoornes, seeded)
         db.session.remove()
     yield app, seeded
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _move_some_into(hood, seeded) -> None:
+    """Give Hoornes' groups two of the seeded people (pending, waitlisted) and the first incident."""
+    from buurt.models import Area, BoundaryGeneration, Incident, Resident
+
+    area = db.session.scalars(
+        db.select(Area).join(BoundaryGeneration).where(BoundaryGeneration.neighbourhood_id == hood.id).order_by(Area.id)
+    ).first()
+    for resident_id in seeded.resident_ids[1:3]:
+        resident = db.session.get(Resident, resident_id)
+        resident.group_id, resident.area_id = area.group_id, area.id
+    incident = db.session.get(Incident, seeded.incident_ids[0])
+    incident.group_id, incident.area_id = area.group_id, area.id
+    db.session.commit()
 
 
 def _bad_tokens(app) -> list[str]:
@@ -99,6 +129,7 @@ def _path_values(app, seeded) -> dict[str, list]:
         "task_id": seeded.task_ids,
         "user_id": [seeded.user_id],
         "token": _bad_tokens(app),
+        "hood": list(SLUGS),
     }
 
 
@@ -257,11 +288,13 @@ def same_site_links(body: str) -> list[str]:
     return found
 
 
-def crawl(app, seeded) -> tuple[list[str], dict[str, int]]:
-    """Run every probe, then follow links breadth-first; return the leaks and what was seen."""
+def crawl(app, seeded) -> tuple[list[str], dict[str, int], set[str]]:
+    """Run every probe (the gemeente page first), then follow links breadth-first; return the leaks,
+    what was seen and the paths that answered 200."""
     candidates = secrets(seeded)
     client = app.test_client(use_cookies=False)
-    queue = probes(app, seeded)
+    queue = sorted(probes(app, seeded), key=lambda p: (p.method, p.url, p.variant) != ("GET", START, "plain"))
+    reached: set[str] = set()
     seen = {(p.method, p.url, json.dumps(p.json_body or p.form_body)) for p in queue}
     problems: list[str] = []
     stats = {"requests": 0, "followed": 0, "ok": 0, "ignored parameters": 0}
@@ -281,6 +314,8 @@ def crawl(app, seeded) -> tuple[list[str], dict[str, int]]:
         response = send(probe.url)
         stats["requests"] += 1
         stats["ok"] += response.status_code == 200
+        if response.status_code == 200 and probe.method == "GET":
+            reached.add(urlsplit(probe.url).path)
         if response.status_code >= 500:  # an error page hides what the page would show
             problems.append(f"{probe.method} {probe.url} [{probe.variant}] -> {response.status_code}")
         problems += leaks(probe, response, candidates)
@@ -300,17 +335,23 @@ def crawl(app, seeded) -> tuple[list[str], dict[str, int]]:
                     stats["followed"] += 1
                     queue.append(Probe("GET", link, f"linked from {probe.url}"))
         response.close()
-    return problems, stats
+    return problems, stats, reached
 
 
 def test_no_public_answer_holds_seeded_personal_data(world):
     app, seeded = world
-    problems, stats = crawl(app, seeded)
+    problems, stats, reached = crawl(app, seeded)
     print(f"privacy crawl: {stats}")
     assert problems == [], f"{len(problems)} leak(s):\n" + "\n".join(sorted(set(problems))[:80])
     # the crawl reached the public pages, the map documents and the API, not only redirects
     assert stats["requests"] > 150, stats
     assert stats["ok"] > 80, stats
+    # ... of every neighbourhood, and the gemeente page with its map
+    assert {START, f"{START}/kaart"} <= reached
+    for slug in SLUGS:
+        prefix = "" if slug == SLUGS[0] else f"/{slug}"  # the default keeps its old URLs
+        pages = {f"{prefix}/", f"{prefix}/kaart/dekking", f"{prefix}/welke-groep", f"{prefix}/incidenten/openbaar"}
+        assert pages <= reached, (slug, sorted(pages - reached))
 
 
 def test_the_public_picture_shows_the_seeded_incidents(world):
@@ -319,6 +360,7 @@ def test_the_public_picture_shows_the_seeded_incidents(world):
     app, seeded = world
     client = app.test_client(use_cookies=False)
     picture = client.get("/incidenten/openbaar.json?periode=7d").get_json()
+    hoornes = client.get("/hoornes/incidenten/openbaar.json?periode=7d").get_json()
 
     def values(node, key):
         if isinstance(node, dict):
@@ -329,7 +371,11 @@ def test_the_public_picture_shows_the_seeded_incidents(world):
             for child in node:
                 yield from values(child, key)
 
-    assert max(t for t in values(picture, "total") if isinstance(t, int)) >= len(seeded.incidents)
+    def most(node) -> int:
+        return max(t for t in values(node, "total") if isinstance(t, int))
+
+    assert most(hoornes) >= 1  # the incident moved into Hoornes' groups (_move_some_into)
+    assert most(picture) + most(hoornes) >= len(seeded.incidents)
     assert sum(len(cells) for cells in values(picture, "cells")) >= 1
     html_page = client.get("/incidenten/openbaar?periode=7d").get_data(as_text=True)
     assert "/incidenten/openbaar/kaart" in html_page
