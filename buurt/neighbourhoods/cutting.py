@@ -33,13 +33,15 @@ from buurt.geo.polygons import to_rd_geometry
 
 #: a side of a cut along buurt borders may differ this much (share of the ideal per group) from it
 BALANCE_SHARE = 0.2
-#: directions tried for a straight cut (degrees)
-ANGLES = tuple(range(0, 180, 5))
+#: directions tried for a straight cut (degrees): every 15°, then every 5° around the best two
+COARSE_ANGLES = tuple(range(0, 180, 15))
+FINE_STEP = 5
 #: at most this many pieces are tried in every combination for a cut along buurt borders
 MAX_PIECES_FOR_BORDERS = 14
 #: pieces of a connected side may be apart by rounding only (m²)
 _LOOSE_M2 = 1.0
-_BISECTIONS = 36
+#: the bisection for a cut's position stops at this width (m): 20-odd halvings over Katwijk, not 36
+_CUT_PRECISION_M = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,21 +158,31 @@ def _straight(region: list[Piece], share: float, total: float):
     centre = (float(union_rd.centroid.x), float(union_rd.centroid.y))
     ring = np.asarray(shapely.get_coordinates(union_rd))
     target = share * total
-    best = None
-    for angle in ANGLES:
+
+    def cut_at(angle: float) -> tuple[float, list]:
+        """The cut in direction ``angle`` that balances the weight: its length inside the region, its corners."""
         theta = math.radians(angle)
         proj = ring[:, 0] * math.cos(theta) + ring[:, 1] * math.sin(theta)
         lo, hi = float(proj.min()), float(proj.max())
-        for _ in range(_BISECTIONS):
+        while hi - lo > _CUT_PRECISION_M:
             mid = (lo + hi) / 2
             half = Polygon(_corners(mid, theta, reach, centre))
             if float((shapely.area(shapely.intersection(rds, half)) * densities).sum()) < target:
                 lo = mid
             else:
                 hi = mid
-        c = (lo + hi) / 2
-        corners = _corners(c, theta, reach, centre)
-        length = float(shapely.intersection(LineString(corners[:2]), union_rd).length)
+        corners = _corners((lo + hi) / 2, theta, reach, centre)
+        return float(shapely.intersection(LineString(corners[:2]), union_rd).length), corners
+
+    tried = {angle: cut_at(angle) for angle in COARSE_ANGLES}
+    for start in sorted(tried, key=lambda a: tried[a][0])[:2]:  # refine around the two shortest
+        for angle in (start - 2 * FINE_STEP, start - FINE_STEP, start + FINE_STEP, start + 2 * FINE_STEP):
+            angle %= 180
+            if angle not in tried:
+                tried[angle] = cut_at(angle)
+    best = None
+    for angle in sorted(tried):  # the shortest cut; ties to the smallest angle (deterministic)
+        length, corners = tried[angle]
         if best is None or length < best[0] - 1e-6:
             best = (length, corners)
     assert best is not None
