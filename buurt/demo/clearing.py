@@ -99,7 +99,8 @@ def clear_demo() -> dict[str, int]:
         session.execute(delete(group_beheerders).where(group_beheerders.c.user_id.in_(demo_users)))
         counts["users"] = _delete(delete(User).where(User.is_demo.is_(True)))
         counts["addresses"] = _delete(delete(Address).where(Address.is_demo.is_(True)))
-        counts["neighbourhoods"], kept = remove_demo_neighbourhoods()
+        counts["neighbourhoods"], kept, audit_rows = remove_demo_neighbourhoods()
+        counts["audit"] += audit_rows
         session.commit()
     except Exception:
         session.rollback()

@@ -168,16 +168,17 @@ def demo_neighbourhood_ids() -> list[int]:
     )
 
 
-def remove_demo_neighbourhoods() -> tuple[int, list[str]]:
+def remove_demo_neighbourhoods() -> tuple[int, list[str], int]:
     """Delete the demo's neighbourhoods with their groups, generations and areas; no commit.
 
     Call after the demo records are gone (within :func:`buurt.demo.clearing.clear_demo`'s
     transaction). Returns (how many were removed, names of those kept because real records depend
-    on them). References from real records that stay are set to NULL (an incident's area and
-    group); a real melding's routing row to a demo group goes with the group.
+    on them, audit rows about them removed). References from real records that stay are set to
+    NULL (an incident's area and group); a real melding's routing row to a demo group goes with
+    the group.
     """
     session = db.session
-    removed, kept = 0, []
+    removed, kept, audit_rows = 0, [], 0
     for hood_id in demo_neighbourhood_ids():
         groups = select(Group.id).where(Group.neighbourhood_id == hood_id)
         generations = select(BoundaryGeneration.id).where(BoundaryGeneration.neighbourhood_id == hood_id)
@@ -207,7 +208,7 @@ def remove_demo_neighbourhoods() -> tuple[int, list[str]]:
             (BoundaryGeneration.__tablename__, generation_ids),
             (Area.__tablename__, area_ids),
         )
-        _execute(
+        audit_rows += _execute(
             delete(AuditEntry).where(
                 or_(*((AuditEntry.target_type == name) & AuditEntry.target_id.in_(ids) for name, ids in targets))
             )
@@ -217,8 +218,8 @@ def remove_demo_neighbourhoods() -> tuple[int, list[str]]:
         _execute(delete(Group).where(Group.id.in_(group_ids)))
         _execute(delete(Neighbourhood).where(Neighbourhood.id == hood_id))
         removed += 1
-    return removed, kept
+    return removed, kept, audit_rows
 
 
-def _execute(statement) -> None:
-    db.session.execute(statement.execution_options(synchronize_session=False))
+def _execute(statement) -> int:
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount or 0
