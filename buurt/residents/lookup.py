@@ -589,3 +589,15 @@ def postcode_centre(postcode: str | None) -> tuple[float, float] | None:
         db.select(func.avg(Address.lat), func.avg(Address.lon)).where(Address.postcode == code, imported_only())
     ).one()
     return (float(row[0]), float(row[1])) if row[0] is not None else None
+
+
+def neighbourhood_centre(hood: Neighbourhood | None = None) -> tuple[float, float] | None:
+    """(lat, lon) of a neighbourhood's outline (default: the page's): where the sign-up map opens
+    when there is no postcode to start from. None without an outline."""
+    hood = _page_neighbourhood(hood)
+    if hood is None or not hood.outline:
+        return None
+    from shapely.geometry import shape
+
+    point = shape(hood.outline).representative_point()
+    return (point.y, point.x)

@@ -14,7 +14,7 @@ from buurt.csp import allow_embedded_map
 from buurt.errors import busy_message, is_busy
 from buurt.extensions import db, limiter
 from buurt.geo.geocoding import HouseChoiceNeeded
-from buurt.neighbourhoods import per_neighbourhood
+from buurt.neighbourhoods import current_neighbourhood, is_default, per_neighbourhood
 from buurt.once import AlreadySubmitted
 from buurt.personal_links import is_opening, posted_token, render_open_page
 from buurt.residents import errors, forms, links, maps, phone
@@ -189,6 +189,8 @@ def _signup_page(form, *, outside, show_pick: bool, status: int, choosing=None, 
         elsewhere_message=elsewhere_message,
         pick_question=signups.picked_place(*point) if point else None,
         pick_start=lookups.postcode_centre(form.postcode.data) if show_pick and not point else None,
+        # another neighbourhood's form opens over it (the default's keeps its tested first view)
+        pick_centre=lookups.neighbourhood_centre() if show_pick and not is_default(current_neighbourhood()) else None,
         pick_streets=lookups.street_extents() if show_pick else (),
     )
     return response, status

@@ -16,7 +16,7 @@ import pytest
 from buurt.areas.services import in_gemeente, place
 from buurt.extensions import db
 from buurt.models import Group, Neighbourhood, Resident
-from buurt.residents.lookup import lookup_address
+from buurt.residents.lookup import lookup_address, neighbourhood_centre, street_extents
 from buurt.residents.signup import is_nearest_group_signup
 from tests.conftest import make_second_neighbourhood
 
@@ -286,3 +286,10 @@ def test_street_lists_per_neighbourhood(client, katwijk):
     assert "Fictieweg" in default
     assert "Hoornes-West" not in default
     assert "Fictiehoornes" not in default
+
+
+def test_the_signup_maps_street_search_and_first_view_follow_the_neighbourhood(app, katwijk, rijnsoever):
+    assert [street.name for street in street_extents(katwijk)] == ["Fictiehoornes"]
+    assert [street.name for street in street_extents(rijnsoever)] == ["Fictieweg"]
+    lat, lon = neighbourhood_centre(katwijk)
+    assert place(lat, lon).area.neighbourhood_id == katwijk.id
