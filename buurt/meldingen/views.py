@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from shapely.geometry import shape
 
 from buurt import bounds
-from buurt.areas.services import gemeente_outline, in_gemeente
+from buurt.areas.services import current_areas, gemeente_outline, in_gemeente
 from buurt.auth.forms import EmptyForm
 from buurt.auth.permissions import (
     can_close_melding,
@@ -17,6 +18,7 @@ from buurt.auth.permissions import (
     can_view_meldingen,
     check,
     is_coordinator,
+    melding_scope,
     require,
 )
 from buurt.csp import map_document_response
@@ -91,16 +93,27 @@ def _suggestions(form: MeldingCreateForm) -> list[Suggestion]:
     return suggest_locations(form.received_text.data or "")
 
 
-def _picker_centre() -> tuple[float, float]:
-    """Where the point picker opens: the middle of the gemeente (any beheerder may enter a melding anywhere)."""
-    min_lon, min_lat, max_lon, max_lat = gemeente_outline().bounds
-    return (min_lat + max_lat) / 2, (min_lon + max_lon) / 2
+def _picker_view() -> tuple[float, float, int]:
+    """Where the point picker opens (lat, lon, zoom): over the areas of this person's neighbourhoods
+    (a beheerder's groups', a coordinator's), over every neighbourhood's areas for those who see all,
+    or over the gemeente when there are none. Any point can still be picked: they enter meldingen anywhere."""
+    scope = melding_scope(current_user)
+    hoods = None
+    if scope is not None and not scope.everything:
+        hoods = set(scope.neighbourhood_ids) | {g.neighbourhood_id for g in current_user.groups}
+    boxes = [shape(a.geometry).bounds for a in current_areas().areas if hoods is None or a.neighbourhood_id in hoods]
+    if boxes:
+        min_lon, min_lat = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        max_lon, max_lat = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    else:
+        min_lon, min_lat, max_lon, max_lat = gemeente_outline().bounds
+    extent_m = max((max_lat - min_lat) * 111_000, (max_lon - min_lon) * 68_000)  # ~52° N
+    zoom = 14 if extent_m < 3000 else 13 if extent_m < 6000 else 12
+    return (min_lat + max_lat) / 2, (min_lon + max_lon) / 2, zoom
 
 
 def _render_new(form: MeldingCreateForm, suggestions: list[Suggestion], status: int = 200):
-    return render_template(
-        "meldingen/new.html", form=form, suggestions=suggestions, picker_centre=_picker_centre()
-    ), status
+    return render_template("meldingen/new.html", form=form, suggestions=suggestions, picker=_picker_view()), status
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
