@@ -91,6 +91,9 @@ def security_headers(response):
     max_age = current_app.config.get("HSTS_MAX_AGE") or 0
     if request.is_secure and max_age > 0:
         headers.setdefault("Strict-Transport-Security", f"max-age={int(max_age)}")
-    if is_private_response() and "no-store" not in (headers.get("Cache-Control") or ""):
+    # an error answer is never kept either: "/bestaat-niet" is a public endpoint's URL shape
+    # (a neighbourhood's home, /<slug>) that turned out to be a 404
+    private = response.status_code >= 400 or is_private_response()
+    if private and "no-store" not in (headers.get("Cache-Control") or ""):
         headers["Cache-Control"] = "no-store"
     return response
