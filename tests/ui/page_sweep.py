@@ -254,7 +254,7 @@ NOT_PAGES = {
     "incidents.report_old_link": "redirects to the new link form",
     "residents.confirm_old_link": "redirects to the new link form",
     "residents.my_data_old_link": "redirects to the new link form",
-    # issue 18 groundwork: the helpers building these pages move them to PAGES
+    # issue 18
     "neighbourhoods.new": "gemeente-wide coordinators only, and the sweep's coordinator coordinates Rijnsoever: "
     "tests/neighbourhoods/test_admin_browser.py audits it on a phone (form, form sent empty, the result)",
 }
