@@ -676,7 +676,11 @@ def apply_import(
         if generation is not None:  # one conditional transition: only a proposal can be activated
             claimed = db.session.execute(
                 update(BoundaryGeneration)
-                .where(BoundaryGeneration.id == generation.id, BoundaryGeneration.activated_at.is_(None))
+                .where(
+                    BoundaryGeneration.id == generation.id,
+                    BoundaryGeneration.activated_at.is_(None),
+                    BoundaryGeneration.neighbourhood_id == hood.id,  # never another neighbourhood's proposal
+                )
                 .values(activated_at=now),
                 execution_options={"synchronize_session": False},
             ).rowcount

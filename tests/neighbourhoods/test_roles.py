@@ -16,6 +16,7 @@ import pytest
 from shapely.geometry import box, mapping, shape
 
 from buurt.areas import files, proposals
+from buurt.areas.imports import ProposalGone
 from buurt.extensions import db
 from buurt.geo.polygons import area_m2
 from buurt.models import AuditEntry, BoundaryGeneration, Role
@@ -78,6 +79,9 @@ def test_a_coordinator_of_rijnsoever_changes_nothing_of_hoornes(app, groups, hoo
     edit = {"buurt": "hoornes", "bewerking": "samenvoegen", "gebied_a": "hoornes-west", "gebied_b": "hoornes-oost"}
     assert a.post("/beheer/gebieden/bewerken", data=edit).status_code == 403
     assert a.post("/beheer/gebieden/bewerken", data={**edit, "voorstel": str(proposal.id)}).status_code == 403
+    with pytest.raises(ProposalGone):  # the service never confirms it against Rijnsoever either
+        proposals.confirm_proposal(proposal.id, neighbourhood=groups[0].neighbourhood, confirm_moves=True)
+    assert proposals.discard_proposal(proposal.id, neighbourhood=groups[0].neighbourhood) is False
     assert _generations() == before  # no proposal confirmed, discarded or added; nothing activated
     assert _area_rows() == audit_before
     # the same POSTs from Rijnsoever's own pages still work: the editor merges two of its areas
