@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 import shapely
 from shapely.geometry import shape
+from sqlalchemy import text
 
 from buurt.areas.services import RIJNSOEVER_BUURTCODES, current_areas, gemeente_buurten, seed_default_neighbourhood
 from buurt.auth.permissions import coordinates, is_gemeente_coordinator
@@ -74,6 +75,11 @@ def gemeente(app, gemeente_snapshot):
         for table in db.metadata.sorted_tables:
             if tables[table.name]:
                 conn.execute(table.insert(), tables[table.name])
+        if conn.dialect.name == "postgresql":  # rows came with their ids: move the sequences past them
+            for table in db.metadata.sorted_tables:
+                if "id" in table.c and table.c.id.primary_key and tables[table.name]:
+                    top = max(row["id"] for row in tables[table.name])
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), {top})"))
     db.session.expire_all()
     return report
 
