@@ -223,10 +223,29 @@ def test_script_in_a_name_is_escaped_in_pages_and_map_documents(client, groups, 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_an_error_page_in_a_neighbourhood_keeps_its_name(client, hoornes):
-    response = client.get("/hoornes/incidenten/openbaar/bestaat-niet")
-    assert response.status_code == 404
-    assert "BuurtWhatsApp" in response.get_data(as_text=True)
+def test_an_error_page_names_the_neighbourhood_only_without_asking_the_database(app, hoornes):
+    from flask import g
+    from sqlalchemy import event
+
+    from buurt.main.views import site_name_for
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.test_request_context("/hoornes/welke-groep"):
+        app.preprocess_request()  # loads Hoornes, as its page does
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert site_name_for(error_page=True) == "BuurtWhatsApp Hoornes"
+            db.session.expire_all()  # as the 500 handler's rollback leaves it
+            assert site_name_for(error_page=True) == "BuurtWhatsApp Rijnsoever"  # today's name, no query
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert statements == []
+        assert site_name_for() == "BuurtWhatsApp Hoornes"  # a page itself may ask
+        g.pop("buurt_neighbourhood", None)  # the test's app context outlives the request
 
 
 @pytest.mark.browser
