@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from buurt.areas import services as areas
 from buurt.extensions import db
@@ -53,8 +54,11 @@ def _meldingen_groups(f: IncidentFilter) -> list[int] | None:
     return list(db.session.scalars(db.select(Group.id).where(Group.neighbourhood_id.in_(ids))))
 
 
-def meldingen_points(since: datetime | None, until: datetime, group_ids: list[int] | None) -> list[MeldingPoint]:
-    """The police meldingen layer: each melding's point, its category and when (never its text)."""
+def meldingen_points(
+    since: datetime | None, until: datetime, group_ids: list[int] | None, user=None
+) -> list[MeldingPoint]:
+    """The police meldingen layer: each melding's point, its category and when (never its text);
+    with `user`, only the meldingen that user may open (the meldingen list's rule)."""
     return [
         MeldingPoint(
             float(row["lat"]),
@@ -62,7 +66,7 @@ def meldingen_points(since: datetime | None, until: datetime, group_ids: list[in
             str(CATEGORY_LABELS[MeldingCategory(row["category"])]),
             format_local(row["occurred_at"]),
         )
-        for row in meldingen_for_map(since or EARLIEST, until, group_ids)
+        for row in meldingen_for_map(since or EARLIEST, until, group_ids, user=user)
         if row["lat"] is not None and row["lon"] is not None
     ]
 
@@ -107,7 +111,7 @@ def map_document(f: IncidentFilter, now: datetime) -> str:
     m = incident_map(
         points,
         map_labels,
-        meldingen=meldingen_points(since, until, _meldingen_groups(f)),
+        meldingen=meldingen_points(since, until, _meldingen_groups(f), user=current_user),
         areas=_outlines(f.neighbourhood_ids),
         tiles=tile_source(),
     )

@@ -73,7 +73,7 @@ class PublicPicture:
     neighbourhood_id: int | None = None  # whose picture (None: every incident, on an empty site)
 
 
-PICTURES_KEPT = 256  # per neighbourhood, map period and language (42 x 3 x 2 at most in use), a day at a time
+PICTURES_KEPT = 128  # per neighbourhood, map period and language (3 x 2 each), a day at a time; ~20 busy neighbourhoods
 
 
 @dataclass(frozen=True)

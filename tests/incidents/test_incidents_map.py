@@ -176,8 +176,8 @@ def test_meldingen_layer_uses_the_meldingen_service(client, spread, wijkagent, m
 
     calls = []
 
-    def fake(since, until, group_ids):
-        calls.append((since, until, group_ids))
+    def fake(since, until, group_ids, user=None):
+        calls.append((since, until, group_ids, user))
         return [{"lat": 52.2120, "lon": 4.4200, "category": "woninginbraak", "occurred_at": utcnow(), "id": 1}]
 
     monkeypatch.setattr(incident_maps, "meldingen_for_map", fake)
@@ -185,6 +185,7 @@ def test_meldingen_layer_uses_the_meldingen_service(client, spread, wijkagent, m
     html = client.get("/incidenten/kaart?periode=7d").get_data(as_text=True)
     assert calls
     assert calls[0][2] is None
+    assert calls[0][3] is not None  # the meldingen the user may open (the meldingen list's rule)
     assert "&lt;b&gt;Woninginbraak&lt;/b&gt;" in html
 
 
