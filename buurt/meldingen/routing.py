@@ -109,13 +109,14 @@ def route_point(
         raise ValueError("lat, lon and a non-negative radius are required")
     wide = neighbour_range(radius_m) if neighbour_range_m is None else max(neighbour_range_m, radius_m)
     names = neighbourhood_names or {}
-    by_group = _aggregate(areas, areas.index.within_radius(lat, lon, wide), group_order, names)
+    every_hit = areas.index.within_radius(lat, lon, math.inf)  # one distance computation for all uses
+    by_group = _aggregate(areas, [hit for hit in every_hit if hit[1] <= wide], group_order, names)
     ordered = sorted(by_group.values(), key=lambda g: _sort_key(g, group_order))
     targets = tuple(g for g in ordered if g.distance_m <= radius_m)
     neighbours = tuple(g for g in ordered if g.distance_m > radius_m)
     nearest = None
     if not targets:
-        everything = _aggregate(areas, areas.index.within_radius(lat, lon, math.inf), group_order, names)
+        everything = _aggregate(areas, every_hit, group_order, names)
         if everything:
             nearest = min(everything.values(), key=lambda g: _sort_key(g, group_order))
     return Routing(lat, lon, float(radius_m), float(wide), targets, neighbours, nearest, in_gemeente)
@@ -133,8 +134,9 @@ def _aggregate(
     names: Mapping[int, str],
 ) -> dict[int, RoutedGroup]:
     found: dict[int, RoutedGroup] = {}
+    by_id = {a.id: a for a in areas.areas} if len(hits) > 4 else None  # CurrentAreas.by_id is a scan
     for area_id, distance in hits:
-        info = areas.by_id(area_id)
+        info = by_id[area_id] if by_id is not None else areas.by_id(area_id)
         if group_order is not None and info.group_id not in group_order:
             continue
         distance = float(distance) if distance >= _ON_BORDER_M else 0.0  # on a border: in both areas
