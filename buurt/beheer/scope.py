@@ -41,7 +41,7 @@ def own_neighbourhood(user) -> Neighbourhood | None:
 def requested_neighbourhood(user, allowed: Callable[[object, Neighbourhood], bool]) -> Neighbourhood:
     """The page's neighbourhood: ``?buurt=<slug>`` (or the form's ``buurt`` field), else the user's
     own; 404 for an unknown slug or an empty database, 403 unless ``allowed(user, hood)``."""
-    slug = (request.values.get(ARG) or "").strip()[:80]
+    slug = (request.values.get("buurt") or "").strip()[:80]
     hood = neighbourhood_by_slug(slug) if slug else own_neighbourhood(user)
     if hood is None:
         abort(404)

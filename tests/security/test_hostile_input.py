@@ -131,6 +131,7 @@ QUERY_NAMES = (
     "submit",
     # MeldingFilterForm (request.args)
     "buurt",  # a neighbourhood slug: meldingen, incidents, coverage and area pages (issue 18)
+    "alle",  # the overview's coverage map of every neighbourhood (issue 18)
     "since",
     "until",
     "category",
