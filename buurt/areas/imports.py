@@ -531,7 +531,7 @@ def plan_import(
     dropped = [GroupRef(g.slug, g.name, g.id) for g in groups if g.is_active and f"g{g.id}" not in kept]
 
     rows = db.session.execute(
-        db.select(Resident.id, Resident.lat, Resident.lon, Resident.group_id, Resident.status).where(
+        db.select(Resident.id, Resident.lat, Resident.lon, Resident.group_id, Resident.status, Resident.area_id).where(
             Resident.group_id.in_([g.id for g in groups]), Resident.status != ResidentStatus.REMOVED
         )
     ).all()
@@ -542,8 +542,12 @@ def plan_import(
     moves: list[ResidentMove] = []
     outside: Counter[str] = Counter()
     assignment: dict[int, int] = {}
+    between: Counter[str] = Counter()  # in no area before either: a nearest-group sign-up (issue 18)
     for row, position in zip(located, positions, strict=True):
         if position < 0:
+            if row.area_id is None:  # lay between neighbourhoods already: keeps its group, untouched
+                between[refs[f"g{row.group_id}"].name] += 1
+                continue
             outside[refs[f"g{row.group_id}"].name] += 1
             continue
         assignment[row.id] = int(position)
@@ -561,13 +565,20 @@ def plan_import(
                 )
             ]
         )
+    dropped_ids = {d.id for d in dropped}
     stranded = Counter(
         refs[f"g{r.group_id}"].name
         for r in rows
-        if (r.lat is None or r.lon is None) and any(d.id == r.group_id for d in dropped)
+        if r.group_id in dropped_ids and (r.lat is None or r.lon is None or r.id not in assignment)
     )
     warnings.extend(
-        f"{n} bewoner(s) zonder coördinaten in {name}, dat geen gebied meer krijgt; verplaats ze met de hand."
+        f"{n} bewoner(s) van {name} wonen buiten alle gebieden (tussen twee buurten, bij de dichtstbijzijnde "
+        "groep aangemeld); ze houden hun groep."
+        for name, n in sorted(between.items())
+    )
+    warnings.extend(
+        f"{n} bewoner(s) zonder coördinaten of buiten alle gebieden in {name}, dat geen gebied meer krijgt; "
+        "verplaats ze met de hand."
         for name, n in sorted(stranded.items())
     )
     number = (
