@@ -56,7 +56,7 @@ class SplitResult:
         return abs(self.count_a - self.count_b)
 
 
-def _halfplane_corners(c: float, theta: float, reach: float, centre: tuple[float, float]) -> list[tuple[float, float]]:
+def halfplane_corners(c: float, theta: float, reach: float, centre: tuple[float, float]) -> list[tuple[float, float]]:
     """Corners (RD) of the half-plane {p : p·d < c}, d = direction theta, around ``centre``."""
     dx, dy = math.cos(theta), math.sin(theta)
     px, py = -dy, dx
@@ -70,9 +70,9 @@ def _halfplane_corners(c: float, theta: float, reach: float, centre: tuple[float
     ]
 
 
-def _halfplane_lonlat(c: float, theta: float, reach: float, centre: tuple[float, float]) -> Polygon:
+def halfplane_lonlat(c: float, theta: float, reach: float, centre: tuple[float, float]) -> Polygon:
     """The half-plane as a polygon in lon/lat (its cut edge densified so it stays straight in RD)."""
-    corners = _halfplane_corners(c, theta, reach, centre)
+    corners = halfplane_corners(c, theta, reach, centre)
     # densify the cut edge so it stays straight in RD after mapping to lon/lat
     edge = [
         (corners[0][0] + (corners[1][0] - corners[0][0]) * t, corners[0][1] + (corners[1][1] - corners[0][1]) * t)
@@ -91,7 +91,7 @@ def _polygonal(geom) -> Polygon | MultiPolygon | None:
 
 
 def _cut(area: Polygon | MultiPolygon, c: float, theta: float, reach: float, centre: tuple[float, float]):
-    half = _halfplane_lonlat(c, theta, reach, centre)
+    half = halfplane_lonlat(c, theta, reach, centre)
     a = _polygonal(shapely.intersection(area, half))
     b = _polygonal(shapely.difference(area, half))
     return a, b
@@ -103,7 +103,7 @@ def _by_surface(area, rd_area, theta, proj_min, proj_max, reach, centre) -> tupl
     lo, hi = proj_min, proj_max
     for _ in range(40):
         mid = (lo + hi) / 2
-        half = Polygon(_halfplane_corners(mid, theta, reach, centre))
+        half = Polygon(halfplane_corners(mid, theta, reach, centre))
         if shapely.intersection(rd_area, half).area < total / 2:
             lo = mid
         else:
@@ -166,7 +166,7 @@ def propose_split(
             continue
         count_a = int(np.count_nonzero(shapely.intersects_xy(a, lon, lat))) if len(lat) else 0
         count_b = len(lat) - count_a
-        corners = _halfplane_corners(c, theta, reach, centre)
+        corners = halfplane_corners(c, theta, reach, centre)
         line = LineString([corners[0], corners[1]])
         cut_length = float(shapely.intersection(line, rd_area).length)
         # room between the middle members (up to 100 m) is worth twice its length in cut

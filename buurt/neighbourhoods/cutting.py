@@ -28,7 +28,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
-from buurt.geo.coords import from_rd
+from buurt.areas.split import halfplane_corners, halfplane_lonlat
 from buurt.geo.polygons import to_rd_geometry
 
 #: a side of a cut along buurt borders may differ this much (share of the ideal per group) from it
@@ -120,31 +120,6 @@ def _along_borders(region: list[Piece], k1: int, k: int, total: float):
     return None
 
 
-def _corners(c: float, theta: float, reach: float, centre: tuple[float, float]) -> list[tuple[float, float]]:
-    """Corners (RD) of the half-plane {p : p·d < c}, d the direction theta, around ``centre``."""
-    dx, dy = math.cos(theta), math.sin(theta)
-    px, py = -dy, dx
-    s = centre[0] * px + centre[1] * py
-    bx, by = c * dx + s * px, c * dy + s * py
-    return [
-        (bx + reach * px, by + reach * py),
-        (bx - reach * px, by - reach * py),
-        (bx - reach * px - reach * dx, by - reach * py - reach * dy),
-        (bx + reach * px - reach * dx, by + reach * py - reach * dy),
-    ]
-
-
-def _half_lonlat(corners: list[tuple[float, float]]) -> Polygon:
-    """The half-plane in lon/lat, its cut edge densified so it stays straight in RD."""
-    edge = [
-        (corners[0][0] + (corners[1][0] - corners[0][0]) * t, corners[0][1] + (corners[1][1] - corners[0][1]) * t)
-        for t in np.linspace(0, 1, 81)
-    ]
-    ring = [*edge, corners[2], corners[3], edge[0]]
-    lon, lat = from_rd(np.array([p[0] for p in ring]), np.array([p[1] for p in ring]))
-    return Polygon(zip(lon, lat, strict=True))
-
-
 def _straight(region: list[Piece], share: float, total: float):
     """Cut the region with a straight line so one side holds ``share`` of the weight."""
     rds = np.array([p.geometry_rd for p in region], dtype=object)
@@ -166,13 +141,14 @@ def _straight(region: list[Piece], share: float, total: float):
         lo, hi = float(proj.min()), float(proj.max())
         while hi - lo > _CUT_PRECISION_M:
             mid = (lo + hi) / 2
-            half = Polygon(_corners(mid, theta, reach, centre))
+            half = Polygon(halfplane_corners(mid, theta, reach, centre))
             if float((shapely.area(shapely.intersection(rds, half)) * densities).sum()) < target:
                 lo = mid
             else:
                 hi = mid
-        corners = _corners((lo + hi) / 2, theta, reach, centre)
-        return float(shapely.intersection(LineString(corners[:2]), union_rd).length), corners
+        c = (lo + hi) / 2
+        corners = halfplane_corners(c, theta, reach, centre)
+        return float(shapely.intersection(LineString(corners[:2]), union_rd).length), (c, theta)
 
     tried = {angle: cut_at(angle) for angle in COARSE_ANGLES}
     for start in sorted(tried, key=lambda a: tried[a][0])[:2]:  # refine around the two shortest
@@ -182,11 +158,11 @@ def _straight(region: list[Piece], share: float, total: float):
                 tried[angle] = cut_at(angle)
     best = None
     for angle in sorted(tried):  # the shortest cut; ties to the smallest angle (deterministic)
-        length, corners = tried[angle]
+        length, cut = tried[angle]
         if best is None or length < best[0] - 1e-6:
-            best = (length, corners)
+            best = (length, cut)
     assert best is not None
-    half = _half_lonlat(best[1])
+    half = halfplane_lonlat(*best[1], reach, centre)
     left, right = [], []
     for piece in region:
         parts = []
