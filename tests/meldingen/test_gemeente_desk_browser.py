@@ -32,14 +32,15 @@ def test_a_melding_across_the_border_on_a_phone(live_server, browser, make_user,
             "Hoornes",
         ]  # nearest first
         found = {"detail": own_findings(page)}
-        page.get_by_role("button", name="Doorgestuurd naar BuurtAlarm Hoornes-Oost (Hoornes)").click()
-        page.wait_for_load_state()
+        # expect_navigation: the answer page's "load", not the old page's (wait_for_load_state could see that)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Doorgestuurd naar BuurtAlarm Hoornes-Oost (Hoornes)").click()
         assert "Gemarkeerd: doorgestuurd naar BuurtAlarm Hoornes-Oost (Hoornes)." in page.content()
         row = page.locator(f'#doelgroepen li[data-group-id="{ho.id}"]')
         assert "door Coördinator Fictief" in row.inner_text()
         page.locator("#afmelding label.check").first.click()
-        page.get_by_role("button", name="Melding afsluiten").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Melding afsluiten").click()
         closing = page.locator(f"#afmelding-{ho.id}")
         assert closing.get_attribute("data-neighbourhood") == "hoornes"
         assert "· Hoornes" in closing.locator("h3").inner_text()

@@ -47,7 +47,10 @@ def test_gemeente_coordinator_ticks_two_buurten_and_adds_a_neighbourhood_on_a_ph
     assert page.locator('main input[type=checkbox][name="buurten"]:disabled').count() == 4  # Rijnsoever's
     assert audit(page) == []
 
-    page.locator("main form button[type=submit]").tap()  # sent empty: the form again, with what is missing
+    # sent empty: the form again, with what is missing. Wait for the new page's "load" (its stylesheets),
+    # not only for its error summary: audited before its CSS applies, the page has 17 px links
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").tap()
     summary = page.locator(".error-summary")
     summary.wait_for()
     assert "Geef de buurt een naam." in summary.inner_text()
@@ -58,7 +61,7 @@ def test_gemeente_coordinator_ticks_two_buurten_and_adds_a_neighbourhood_on_a_ph
     page.locator(f'input[value="{SANDT}"]').tap()
     page.locator('input[name=groups][value="per-buurt"]').tap()
     page.locator("main form button[type=submit]").tap()
-    page.wait_for_url("**/beheer/buurten/oud-katwijk-test")
+    page.wait_for_url("**/beheer/buurten/oud-katwijk-test")  # waits for the page's "load" as well
     page.locator(".flash", has_text="is toegevoegd, met 2 groepen").wait_for()
     assert page.locator("h1").inner_text() == "Oud-Katwijk (test)"
     assert audit(page) == []
