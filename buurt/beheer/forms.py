@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -20,9 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from buurt.beheer.settings import INVITE_LINK
 from buurt.residents.lifecycle import BEHEERDER_REASONS, reason_label
-
-INVITE_LINK = re.compile(r"^https://chat\.whatsapp\.com/(invite/)?[A-Za-z0-9]{10,40}/?$")
 
 
 class ResidentRemoveForm(FlaskForm):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from buurt import audit
 from buurt.extensions import db
 from buurt.models import Group, Role, User
+
+#: A WhatsApp group invite link, as WhatsApp gives it (the settings form and the CLI check it)
+INVITE_LINK = re.compile(r"^https://chat\.whatsapp\.com/(invite/)?[A-Za-z0-9]{10,40}/?$")
 
 
 def update_settings(

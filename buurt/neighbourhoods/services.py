@@ -33,6 +33,7 @@ from flask import current_app
 from shapely.geometry import mapping, shape
 
 from buurt import audit
+from buurt.beheer.settings import INVITE_LINK
 from buurt.exceptions import UserError
 from buurt.extensions import db
 from buurt.geo.area_problems import m2_text
@@ -53,7 +54,6 @@ CBS_GENERATION_SOURCE = "CBS / Kadaster 2024"
 #: WhatsApp's largest group
 MAX_CAPACITY = 1024
 MAX_GROUPS = 60
-INVITE_LINK = re.compile(r"^https://chat\.whatsapp\.com/(invite/)?[A-Za-z0-9]{10,40}/?$")
 _SLUG = re.compile(rf"^{SLUG_PATTERN}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
