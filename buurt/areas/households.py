@@ -58,7 +58,6 @@ _CBS_HOUSEHOLDS = re.compile(r"^huishoudens_(\d{4})$")
 CBS_MIN_COVER = 0.95
 #: a total this close to the neighbourhood's own CBS figure is rounded to add up to it exactly
 TOTAL_MATCH_SHARE = 0.01
-CBS_BUURTEN_FILE = "katwijk_buurten_2024.geojson"
 CBS_STATS_FILE = "katwijk_buurt_stats_2024.csv"
 CBS_HOUSEHOLDS_COLUMN = "huishoudens_2024"
 
@@ -208,19 +207,35 @@ def _register_counts(outline, features: list[AreaFeature]) -> tuple[int, list[in
 
 
 @cache
-def cbs_buurten() -> tuple[CbsBuurt, ...]:
-    """The shipped CBS buurten (RD New) with their households (Kerncijfers 2024); read once."""
-    from buurt.areas.services import DATA, load_geojson
+def cbs_households_by_code() -> dict[str, int | None]:
+    """CBS 2024 households per shipped buurt (Kerncijfers CSV, else the GeoJSON's figure); None where
+    CBS leaves a tiny buurt blank (privacy). Read once."""
+    from buurt.areas.services import DATA, gemeente_buurten
 
     with (DATA / CBS_STATS_FILE).open(encoding="utf-8", newline="") as f:
         stats = {row["buurtcode"]: row.get(CBS_HOUSEHOLDS_COLUMN, "") for row in csv.DictReader(f)}
-    result = []
-    for feature in load_geojson(CBS_BUURTEN_FILE)["features"]:
+    counts: dict[str, int | None] = {}
+    for feature in gemeente_buurten():
         p = feature["properties"]
         raw = stats.get(p["buurtcode"]) or p.get(CBS_HOUSEHOLDS_COLUMN)
         try:
-            households = int(raw)
+            counts[p["buurtcode"]] = int(raw)
         except (TypeError, ValueError):
+            counts[p["buurtcode"]] = None
+    return counts
+
+
+@cache
+def cbs_buurten() -> tuple[CbsBuurt, ...]:
+    """The shipped CBS buurten (RD New) with their households (Kerncijfers 2024); read once."""
+    from buurt.areas.services import gemeente_buurten
+
+    counts = cbs_households_by_code()
+    result = []
+    for feature in gemeente_buurten():
+        p = feature["properties"]
+        households = counts[p["buurtcode"]]
+        if households is None:
             continue  # CBS leaves tiny buurten blank (privacy): no figure to apportion
         geometry = to_rd_geometry(shape(feature["geometry"]))
         if geometry.area > 0:

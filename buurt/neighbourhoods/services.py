@@ -19,7 +19,6 @@ Contract (helper A builds it; the CLI and the admin page call only this):
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import re
@@ -103,19 +102,14 @@ class NeighbourhoodSpec:
 @cache
 def cbs_catalogue() -> tuple[CatalogueBuurt, ...]:
     """The shipped CBS 2024 buurten of the gemeente, in buurtcode order (households from the Kerncijfers CSV)."""
-    from buurt.areas.households import CBS_HOUSEHOLDS_COLUMN, CBS_STATS_FILE
-    from buurt.areas.services import DATA, gemeente_buurten
+    from buurt.areas.households import cbs_households_by_code
+    from buurt.areas.services import gemeente_buurten
 
-    with (DATA / CBS_STATS_FILE).open(encoding="utf-8", newline="") as f:
-        stats = {row["buurtcode"]: row.get(CBS_HOUSEHOLDS_COLUMN, "") for row in csv.DictReader(f)}
+    counts = cbs_households_by_code()
     result = []
     for feature in gemeente_buurten():
         p = feature["properties"]
-        raw = stats.get(p["buurtcode"]) or p.get(CBS_HOUSEHOLDS_COLUMN)
-        try:
-            households = int(raw)
-        except (TypeError, ValueError):
-            households = None
+        households = counts[p["buurtcode"]]
         result.append(CatalogueBuurt(p["buurtcode"], p["buurtnaam"], p["wijknaam"], households, feature["geometry"]))
     return tuple(sorted(result, key=lambda b: b.code))
 
