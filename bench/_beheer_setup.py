@@ -14,7 +14,8 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "bench password not secret"
 
 
-def make_app():
+def make_app(**overrides):
+    """A temporary app on its own SQLite file; ``overrides`` add or change config."""
     from buurt import create_app
 
     tmp = Path(tempfile.mkdtemp(prefix="buurt-bench-"))
@@ -27,6 +28,7 @@ def make_app():
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "MAIL_SERVER": None,
+            **overrides,
         },
         instance_path=str(tmp / "instance"),
     )

@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,29 +33,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _beheer_setup  # noqa: E402 (after the path above)
+
 #: the neighbourhood with the most groups in the gemeente demo
 LARGEST = "katwijk-aan-zee"
 
 
 def make_app():
-    from buurt import create_app
-
-    tmp = Path(tempfile.mkdtemp(prefix="buurt-bench-gemeente-"))
-    (tmp / "instance").mkdir()
-    return create_app(
-        test_config={
-            "TESTING": True,
-            "SECRET_KEY": "bench-secret-key",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite'}",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "GEOCODER_CHAIN": ("register",),  # never the internet
-            "MAIL_SERVER": None,
-            "MAIL_SENDER_THREAD": False,
-            "GEOCODE_LATER_THREAD": False,
-            "PURGE_THREAD": False,
-        },
-        instance_path=str(tmp / "instance"),
+    return _beheer_setup.make_app(
+        GEOCODER_CHAIN=("register",),  # never the internet
+        MAIL_SENDER_THREAD=False,
+        GEOCODE_LATER_THREAD=False,
+        PURGE_THREAD=False,
     )
 
 
