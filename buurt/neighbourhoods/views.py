@@ -39,12 +39,6 @@ from buurt.neighbourhoods.forms import NeighbourhoodAddForm, NeighbourhoodSettin
 bp = Blueprint("neighbourhoods", __name__)
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @dataclass(frozen=True, slots=True)
 class HoodSummary:
     """One neighbourhood on the list: its groups' counts (no personal data)."""
