@@ -210,28 +210,17 @@ def can_report_incident(user) -> bool:
     return can_use_console(user)
 
 
-def _incident_neighbourhood_id(incident) -> int | None:
-    """The neighbourhood an incident belongs to: its group's; else its own (when it knows one);
-    else the default neighbourhood (the only one before issue 18)."""
-    group = getattr(incident, "group", None)
-    if group is not None:
-        return group.neighbourhood_id
-    own = getattr(incident, "neighbourhood_id", None)
-    if own is not None:
-        return own
-    from buurt.areas.services import default_neighbourhood
-
-    hood = default_neighbourhood()
-    return hood.id if hood is not None else None
-
-
-def can_moderate_incident(user, incident) -> bool:
+def can_moderate_incident(user, incident, neighbourhood_id: int | None = None) -> bool:
     """Correct, merge or hide one incident: coordinators of its neighbourhood (or gemeente-wide),
-    or a beheerder of the incident's group."""
-    if is_gemeente_coordinator(user):
+    or a beheerder of the incident's group.
+
+    ``neighbourhood_id``: the incident's neighbourhood, as buurt.incidents.scope.incident_neighbourhood_id
+    finds it (its group's; the nearest area's for one outside every area); None: its group's.
+    """
+    if neighbourhood_id is None and getattr(incident, "group", None) is not None:
+        neighbourhood_id = incident.group.neighbourhood_id
+    if coordinates(user, neighbourhood_id):
         return True
-    if _role(user) == Role.COORDINATOR:
-        return coordinates(user, _incident_neighbourhood_id(incident))
     return (
         _role(user) == Role.BEHEERDER
         and incident.group_id is not None

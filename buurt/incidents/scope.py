@@ -9,8 +9,7 @@ are what they were: "outside the areas" of that neighbourhood. None only when th
 Who sees which (exact locations): wijkagenten, admins and gemeente-wide coordinators every
 neighbourhood; a coordinator of one neighbourhood that one; a beheerder the neighbourhoods of their
 groups. Moderating: coordinators of the incident's neighbourhood, or a beheerder of its group.
-The role rules are asked to move into buurt.auth.permissions (request H -> E); they are built here
-from its predicates only.
+Moderating is buurt.auth.permissions.can_moderate_incident, given the neighbourhood found here.
 """
 
 from __future__ import annotations
@@ -99,9 +98,7 @@ def can_view_incident(user, incident: Incident) -> bool:
 
 def can_moderate(user, incident: Incident) -> bool:
     """Correct, merge, hide or delete one incident: coordinators of its neighbourhood, or a beheerder of its group."""
-    if permissions.coordinates(user, incident_neighbourhood_id(incident)):
-        return True
-    return permissions.can_moderate_incident(user, incident) and not permissions.is_coordinator(user)
+    return permissions.can_moderate_incident(user, incident, incident_neighbourhood_id(incident))
 
 
 def visible_neighbourhoods(user) -> list[Neighbourhood]:
