@@ -12,6 +12,7 @@ import re
 
 import pytest
 from flask import request_started
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from buurt import create_app
@@ -21,6 +22,12 @@ from buurt.extensions import db
 from buurt.models import Address, Group, Neighbourhood, Resident, ResidentStatus, Role, utcnow
 
 pytest_plugins = ["tests.browser_support.fixtures"]
+
+# `make mutation` (scripts/mutation.py) runs with HYPOTHESIS_PROFILE=mutation: the same examples every
+# run, so a mutant's verdict does not depend on the luck of the draw.
+hypothesis_settings.register_profile("mutation", derandomize=True, database=None)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 HOORNES = ("BU05370103", "BU05370104")
 
