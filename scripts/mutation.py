@@ -150,7 +150,7 @@ def run_target(target: Target, jobs: int, log: Path) -> tuple[list[Mutant], floa
     started = time.monotonic()
     mutmut = Path(sys.executable).with_name("mutmut")
     with log.open("w") as out:
-        subprocess.run(
+        ran = subprocess.run(
             [str(mutmut), "run", "--max-children", str(jobs)],
             cwd=work,
             env=mutmut_env(),
@@ -159,6 +159,9 @@ def run_target(target: Target, jobs: int, log: Path) -> tuple[list[Mutant], floa
             check=False,
         )
     seconds = time.monotonic() - started
+    if ran.returncode != 0:  # e.g. the tests fail without any mutant ("Failed to run clean test")
+        tail = log.read_text("utf-8", errors="replace")[-3000:]
+        raise SystemExit(f"{target.name}: mutmut stopped with exit code {ran.returncode} (see {log}):\n{tail}")
     collected = subprocess.run(
         [sys.executable, __file__, "--collect"], cwd=work, capture_output=True, text=True, check=False
     )
