@@ -125,19 +125,31 @@ def browser():
         browser.close()
 
 
+def _ignored_load(url: str, failure: str) -> bool:
+    """A failed load that is not the page's fault: a map tile (stubbed below; the page sweep has
+    seen a tile load that the stub did not catch fail with ERR_NAME_NOT_RESOLVED, as the sandbox
+    has no DNS) or a load the browser cancels because the test navigates away (ERR_ABORTED)."""
+    return "tile" in url or TILE_HOST in url or "ERR_ABORTED" in failure
+
+
 def _new_page(browser, **context_args):
     context = browser.new_context(**context_args)
     page = context.new_page()
     page.errors = []
-    page.on("console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}"))
+    page.on(
+        "console",
+        lambda m: (
+            page.errors.append(f"console: {m.text}")
+            # Chromium's own "Failed to load resource" line for a load requestfailed ignores (below)
+            if m.type == "error" and not _ignored_load(m.location.get("url") or "", m.text)
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
     page.on(
         "requestfailed",
         lambda r: (
-            page.errors.append(f"requestfailed: {r.url} {r.failure}")
-            # ERR_ABORTED is the browser cancelling loads when the test navigates away, not a failure
-            if "tile" not in r.url and TILE_HOST not in r.url and "ERR_ABORTED" not in (r.failure or "")
-            else None
+            None if _ignored_load(r.url, r.failure or "") else page.errors.append(f"requestfailed: {r.url} {r.failure}")
         ),
     )
     # Playwright tries the most recently added route first: tiles are stubbed, anything else
