@@ -137,8 +137,12 @@ def prepare(target: Target) -> Path:
     return work
 
 
-def mutmut_env() -> dict[str, str]:
+def mutmut_env(work: Path) -> dict[str, str]:
     env = dict(os.environ)
+    # pytest's temporary folders (the test databases) in the work folder: no other pytest run on the
+    # machine prunes them while mutmut's later sessions still use them
+    env["PYTEST_DEBUG_TEMPROOT"] = str(work / "tmp")
+    (work / "tmp").mkdir(exist_ok=True)
     env["HYPOTHESIS_PROFILE"] = "mutation"  # derandomized (tests/conftest.py): a verdict is repeatable
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("BUURT_TEST_DATABASE_URI", None)  # SQLite: the verdicts do not depend on the database
@@ -153,7 +157,7 @@ def run_target(target: Target, jobs: int, log: Path) -> tuple[list[Mutant], floa
         ran = subprocess.run(
             [str(mutmut), "run", "--max-children", str(jobs)],
             cwd=work,
-            env=mutmut_env(),
+            env=mutmut_env(work),
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,

@@ -173,7 +173,9 @@ _PER_TEST_EXTENSIONS = ("buurt.current_areas", "buurt.geocoder")
 
 
 def _cached_app(tmp_path_factory, overrides: dict):
-    key = repr(sorted(overrides.items()))
+    # per pytest session too: `make mutation` (mutmut) runs several sessions in one process, and an
+    # earlier session's temporary folder, with the database in it, may be gone by then
+    key = repr((str(tmp_path_factory.getbasetemp()), sorted(overrides.items())))
     if key not in _apps:
         app = make_test_app(tmp_path_factory.mktemp("app"), **overrides)
         with app.app_context():
