@@ -79,15 +79,13 @@ class AreaIndex(Generic[K]):
         self._keys: tuple[K, ...] = tuple(keys)
         self._positions: dict[K, int] = {key: i for i, key in enumerate(keys)}
         # Real copies: shapely.prepare() mutates its argument in place.
-        array = np.asarray(geoms, dtype=object)
-        self._geoms: NDArray[np.object_] = shapely.from_wkb(shapely.to_wkb(array)) if len(geoms) else array
+        self._geoms: NDArray[np.object_] = shapely.from_wkb(shapely.to_wkb(geoms))
         shapely.prepare(self._geoms)
-        if len(geoms):
-            # GEOS builds a prepared polygon's point locator lazily on first use, which is not
-            # thread-safe (libgeos/geos#825); one lookup per area here builds it up front.
-            inner = shapely.point_on_surface(self._geoms)
-            shapely.intersects_xy(self._geoms, shapely.get_x(inner), shapely.get_y(inner))
-        self._rd_geoms: NDArray[np.object_] = shapely.transform(self._geoms, rd_transform) if len(geoms) else array
+        # GEOS builds a prepared polygon's point locator lazily on first use, which is not
+        # thread-safe (libgeos/geos#825); one lookup per area here builds it up front.
+        inner = shapely.point_on_surface(self._geoms)
+        shapely.intersects_xy(self._geoms, shapely.get_x(inner), shapely.get_y(inner))
+        self._rd_geoms: NDArray[np.object_] = shapely.transform(self._geoms, rd_transform)
         self._tree: shapely.STRtree | None = shapely.STRtree(self._geoms) if len(keys) > strtree_threshold else None
 
     # -- basics ----------------------------------------------------------------------------
@@ -118,9 +116,10 @@ class AreaIndex(Generic[K]):
     # -- lookups ---------------------------------------------------------------------------
 
     def locate(self, lat: float, lon: float) -> K | None:
-        """Key of the area covering the point, ``None`` when none does (tie rule applies)."""
-        if not (math.isfinite(lat) and math.isfinite(lon)):
-            return None
+        """Key of the area covering the point, ``None`` when none does (tie rule applies).
+
+        A NaN or infinite coordinate is covered by no area (GEOS answers so; no guard needed).
+        """
         if self._tree is not None:
             hits = self._tree.query(Point(lon, lat), predicate="covered_by")
             return self._keys[int(hits.min())] if len(hits) else None
@@ -141,15 +140,13 @@ class AreaIndex(Generic[K]):
         if lat.shape != lon.shape:
             raise ValueError("lats and lons must have the same shape")
         result = np.full(lat.shape, -1, dtype=np.intp)
-        if not len(self._keys) or not lat.size:
-            return result
         if self._tree is not None:
             points = shapely.points(lon.ravel(), lat.ravel())
             point_idx, area_idx = self._tree.query(points, predicate="covered_by")
             # Tie rule: the lowest area position per point wins.
             order = np.lexsort((area_idx, point_idx))
             first_points, first = np.unique(point_idx[order], return_index=True)
-            result.reshape(-1)[first_points] = area_idx[order][first]
+            result.flat[first_points] = area_idx[order][first]
             return result
         # Later areas first, so earlier areas overwrite them on shared edges and overlaps.
         for position in range(len(self._geoms) - 1, -1, -1):
@@ -158,40 +155,36 @@ class AreaIndex(Generic[K]):
 
     def _rd_distances(self, lat: float, lon: float) -> NDArray[np.float64]:
         x, y = to_rd(lon, lat)
-        return np.asarray(shapely.distance(self._rd_geoms, Point(x, y)), dtype=np.float64)
+        return shapely.distance(self._rd_geoms, Point(x, y))
 
     def border_info(self, lat: float, lon: float, margin_m: float = DEFAULT_BORDER_MARGIN_M) -> BorderInfo[K]:
         """The covering area plus the nearest *other* area and its distance (m, RD New).
 
         A point on a shared edge has distance 0 to the neighbour, so it is a border point.
         """
-        position = self._position_of(lat, lon)
-        if not len(self._keys) or not (math.isfinite(lat) and math.isfinite(lon)):
-            return BorderInfo(self.key_at(position), None, None, False)
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            return BorderInfo(None, None, None, False)
+        key = self.locate(lat, lon)
         distances = self._rd_distances(lat, lon)
-        if position >= 0:
-            distances[position] = np.inf
-        if not np.isfinite(distances).any():
-            return BorderInfo(self._keys[position], None, None, False)
+        if key is not None:
+            distances[self._positions[key]] = np.inf
+        if not np.isfinite(distances).any():  # no other area (or no area at all)
+            return BorderInfo(key, None, None, False)
         nearest = int(np.argmin(distances))  # first minimum: tie rule order
         distance = float(distances[nearest])
         return BorderInfo(
-            key=self.key_at(position),
+            key=key,
             nearest_other_key=self._keys[nearest],
             distance_m=distance,
             is_border=distance <= margin_m,
         )
-
-    def _position_of(self, lat: float, lon: float) -> int:
-        key = self.locate(lat, lon)
-        return -1 if key is None else self._positions[key]
 
     def within_radius(self, lat: float, lon: float, radius_m: float) -> list[tuple[K, float]]:
         """Areas within ``radius_m`` metres of the point (0 when inside), nearest first.
 
         Equal distances keep the constructor order.
         """
-        if not len(self._keys) or not (math.isfinite(lat) and math.isfinite(lon)):
+        if not (math.isfinite(lat) and math.isfinite(lon)):
             return []
         distances = self._rd_distances(lat, lon)
         order = np.argsort(distances, kind="stable")

@@ -1,6 +1,7 @@
 """index: point -> area on literal squares (inside, outside, edges, vertices, holes, ties)."""
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from buurt.geo.coords import to_rd
-from buurt.geo.index import AreaIndex, BorderInfo
+from buurt.geo.index import STRTREE_THRESHOLD, AreaIndex, BorderInfo
 
 # Two squares side by side sharing the edge lon = 4.41, lat 52.20..52.21.
 WEST = box(4.40, 52.20, 4.41, 52.21)
@@ -123,6 +124,18 @@ def test_constructor_copies_and_leaves_caller_geometries_unprepared():
     index = AreaIndex([("west", west)])
     assert not shapely.is_prepared(west)
     assert index.locate(52.205, 4.405) == "west"
+    # The index's own copies are prepared up front (the docstring's promise: read-only after
+    # construction, no lazy state built by the first request).
+    assert shapely.is_prepared(index._geoms).all()
+
+
+def test_strtree_only_past_the_threshold():
+    """Up to STRTREE_THRESHOLD areas one vectorised call over all is fastest; past it an STRtree."""
+    areas = [(i, box(4.40 + i * 0.001, 52.20, 4.4005 + i * 0.001, 52.21)) for i in range(STRTREE_THRESHOLD + 1)]
+    assert AreaIndex(areas[:-1])._tree is None
+    assert AreaIndex(areas)._tree is not None
+    assert AreaIndex(areas[:3], strtree_threshold=2)._tree is not None
+    assert AreaIndex(areas[:2], strtree_threshold=2)._tree is None
 
 
 def test_constructor_rejects_bad_input():
@@ -152,8 +165,8 @@ def metres_east(lat, lon, metres):
     return new_lon
 
 
-def test_border_info_inside_near_and_far():
-    index = AreaIndex([("west", WEST), ("east", EAST)])
+def test_border_info_inside_near_and_far(use_tree):
+    index = make_index([("west", WEST), ("east", EAST)], use_tree)
     lat = 52.205
     near = index.border_info(lat, metres_east(lat, 4.41, -10))
     assert near.key == "west"
@@ -167,8 +180,8 @@ def test_border_info_inside_near_and_far():
     assert index.border_info(lat, metres_east(lat, 4.41, -100), margin_m=150).is_border
 
 
-def test_border_info_on_shared_edge_is_border_with_distance_zero():
-    info = AreaIndex([("west", WEST), ("east", EAST)]).border_info(52.205, 4.41)
+def test_border_info_on_shared_edge_is_border_with_distance_zero(use_tree):
+    info = make_index([("west", WEST), ("east", EAST)], use_tree).border_info(52.205, 4.41)
     assert info.key == "west"
     assert info.nearest_other_key == "east"
     # Straight lon/lat edges are not exactly straight in RD: sub-millimetre, not zero.
@@ -176,8 +189,8 @@ def test_border_info_on_shared_edge_is_border_with_distance_zero():
     assert info.is_border
 
 
-def test_border_info_uncovered_point_names_the_nearest_area():
-    index = AreaIndex([("west", WEST), ("east", EAST)])
+def test_border_info_uncovered_point_names_the_nearest_area(use_tree):
+    index = make_index([("west", WEST), ("east", EAST)], use_tree)
     lat = 52.205
     info = index.border_info(lat, metres_east(lat, 4.42, 40))
     assert info.key is None
@@ -186,13 +199,13 @@ def test_border_info_uncovered_point_names_the_nearest_area():
     assert not info.is_border
 
 
-def test_border_info_single_area_has_no_neighbour():
-    assert AreaIndex([("west", WEST)]).border_info(52.205, 4.405) == BorderInfo("west", None, None, False)
+def test_border_info_single_area_has_no_neighbour(use_tree):
+    assert make_index([("west", WEST)], use_tree).border_info(52.205, 4.405) == BorderInfo("west", None, None, False)
 
 
-def test_within_radius_sorted_nearest_first_then_by_order():
+def test_within_radius_sorted_nearest_first_then_by_order(use_tree):
     far_east = box(4.43, 52.20, 4.44, 52.21)
-    index = AreaIndex([("far", far_east), ("west", WEST), ("east", EAST)])
+    index = make_index([("far", far_east), ("west", WEST), ("east", EAST)], use_tree)
     lat = 52.205
     lon = metres_east(lat, 4.41, 30)  # inside east, 30 m from west
     found = index.within_radius(lat, lon, 100)
@@ -204,9 +217,60 @@ def test_within_radius_sorted_nearest_first_then_by_order():
     assert [key for key, _ in index.within_radius(52.205, 4.41, 1)] == ["west", "east"]
 
 
-def test_nearest():
-    index = AreaIndex([("west", WEST), ("east", EAST)])
+def test_nearest(use_tree):
+    index = make_index([("west", WEST), ("east", EAST)], use_tree)
     assert index.nearest(52.205, 4.405) == ("west", 0.0)
     key, distance = index.nearest(52.205, metres_east(52.205, 4.42, 250))
     assert key == "east"
     assert distance == pytest.approx(250, abs=1)
+
+
+def test_border_margin_is_inclusive_at_exactly_the_margin(use_tree):
+    index = make_index([("west", WEST), ("east", EAST)], use_tree)
+    lat, lon = 52.205, metres_east(52.205, 4.41, -10)
+    distance = index.border_info(lat, lon).distance_m
+    assert index.border_info(lat, lon, margin_m=distance).is_border  # == margin: a border point
+    assert not index.border_info(lat, lon, margin_m=math.nextafter(distance, 0)).is_border  # just past it
+    # The default margin, on both sides of 25 m.
+    assert index.border_info(lat, metres_east(lat, 4.41, -24.9)).is_border
+    assert not index.border_info(lat, metres_east(lat, 4.41, -25.1)).is_border
+
+
+def test_within_radius_is_inclusive_at_exactly_the_radius(use_tree):
+    index = make_index([("west", WEST), ("east", EAST)], use_tree)
+    lat, lon = 52.205, metres_east(52.205, 4.41, 30)  # inside east, ~30 m from west
+    (_, distance) = index.within_radius(lat, lon, 100)[1]
+    assert [key for key, _ in index.within_radius(lat, lon, distance)] == ["east", "west"]
+    assert [key for key, _ in index.within_radius(lat, lon, math.nextafter(distance, 0))] == ["east"]
+    # Radius 0: the covering area (distance 0) is within it.
+    assert index.within_radius(lat, lon, 0) == [("east", 0.0)]
+
+
+def test_within_radius_keeps_constructor_order_for_equal_distances_among_many_areas(use_tree):
+    """20 areas: numpy's default (quick)sort would reorder equal distances; the order must not."""
+    far = box(4.43, 52.20, 4.44, 52.21)
+    areas = [(i, WEST if i % 2 == 0 else far) for i in range(20)]  # evens cover the point, odds are equally far
+    found = make_index(areas, use_tree).within_radius(52.205, 4.405, 10_000)
+    assert [key for key, _ in found] == list(range(0, 20, 2)) + list(range(1, 20, 2))
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"), [(math.nan, 4.405), (52.205, math.nan), (math.inf, 4.405), (52.205, -math.inf)]
+)
+def test_one_missing_coordinate_gives_no_area_and_no_distance(use_tree, lat, lon):
+    """A NaN or infinite latitude OR longitude alone is enough: no answer, no warning."""
+    index = make_index([("west", WEST), ("east", EAST)], use_tree)
+    assert index.locate(lat, lon) is None
+    assert list(index.locate_many([lat, 52.205], [lon, 4.405])) == [-1, 0]
+    assert index.border_info(lat, lon) == BorderInfo(None, None, None, False)
+    assert index.within_radius(lat, lon, math.inf) == []
+    assert index.nearest(lat, lon) is None
+
+
+def test_locate_many_takes_coordinates_as_database_rows_give_them(use_tree):
+    """Decimal (a NUMERIC column) and None (a missing coordinate) in object arrays, not only floats."""
+    index = make_index([("west", WEST), ("east", EAST)], use_tree)
+    lats = np.array([Decimal("52.205"), None, Decimal("52.205")], dtype=object)
+    lons = np.array([Decimal("4.405"), None, Decimal("4.415")], dtype=object)
+    assert list(index.locate_many(lats, lons)) == [0, -1, 1]
+    assert list(index.locate_many(lats[[0]], lons[[0]])) == [0]
