@@ -255,9 +255,8 @@ def sign_up(data: SignupData, once: str | None = None) -> SignupReceipt:
         if (known := active_with_phone(data.phone_e164)) is not None:
             _tell_owner(known.id, None, receipt)
         return receipt
-    if confirming and not _send_confirmation(resident) and resident.status == S.UNCONFIRMED:
-        # The link cannot reach them: do not leave them waiting for it.
-        lifecycle.set_status(resident, lifecycle.queue_status(resident.group_id))
+    if confirming:  # queued, sent after the commit; a mail the outbox gives up puts them in the queue
+        _send_confirmation(resident)  # (_confirmation_undeliverable)
     once_tokens.record(claim, **receipt.as_dict())
     audit.record("residents.signup", "resident", resident.id, status=resident.status.value)
     db.session.commit()
@@ -492,12 +491,13 @@ def _awaits_confirmation(resident: Resident) -> bool:
     )
 
 
-def _send_confirmation(resident: Resident) -> bool:
+def _send_confirmation(resident: Resident) -> None:
+    """Queue the double opt-in mail (mail is enabled and the sign-up has an address: always queued)."""
     days = max(current_app.config["SIGNUP_TOKEN_MAX_AGE"] // 86400, 1)
     names = mail_names(resident.group_id)
     body = render_template("email/signup_confirm.txt", days=days, link=confirm_link(resident), **names)
     subject = _("Bevestig uw aanmelding bij %(signature)s", signature=names["signature"])
-    return queue_mail(resident.email, subject, body, kind="signup_confirm", resident_id=resident.id)
+    queue_mail(resident.email, subject, body, kind="signup_confirm", resident_id=resident.id)
 
 
 def _link_on_its_way(resident: Resident) -> bool:
