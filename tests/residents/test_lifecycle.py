@@ -5,6 +5,7 @@ checks the queue decision against the occupancy every page shows.
 """
 
 import itertools
+from datetime import timedelta
 
 import pytest
 
@@ -112,3 +113,97 @@ def test_whatsapp_tasks_are_built_in_one_place(groups, make_resident):
 def test_every_reason_has_a_label():
     for reason in RemovalReason:
         assert lifecycle.reason_label(reason)
+
+
+def test_a_reason_label_of_nothing_is_empty():
+    assert lifecycle.reason_label(None) == ""
+
+
+def test_set_status_checks_the_change_from_the_current_status(groups, make_resident):
+    member = make_resident(groups[0], status=S.ADDED)
+    with pytest.raises(lifecycle.RefusedTransition):
+        lifecycle.set_status(member, S.UNCONFIRMED)  # a start status, never reached from a member
+    assert member.status == S.ADDED
+    lifecycle.set_status(member, S.ADDED)  # no change: nothing to check
+    lifecycle.set_status(member, S.PENDING)
+    assert member.status == S.PENDING
+
+
+def test_a_task_for_someone_about_to_be_deleted_keeps_no_link_and_a_demo_task_stays_demo(groups, make_resident):
+    demo = make_resident(groups[0], status=S.ADDED, is_demo=True)
+    task = lifecycle.remove_from_whatsapp(demo, groups[0].id, RemovalReason.DATA_DELETED, link_resident=False)
+    add = lifecycle.add_to_whatsapp(demo, groups[1].id, RemovalReason.MOVED_BY_BEHEERDER, other_group_id=groups[0].id)
+    db.session.commit()
+    stored = db.session.get(GroupTask, task.id)
+    assert (stored.resident_id, stored.is_demo, stored.display_name) == (None, True, demo.name)
+    added = db.session.get(GroupTask, add.id)
+    assert (added.kind, added.group_id, added.other_group_id, added.reason, added.resident_id, added.is_demo) == (
+        TaskKind.ADD_TO_WHATSAPP,
+        groups[1].id,
+        groups[0].id,
+        RemovalReason.MOVED_BY_BEHEERDER,
+        demo.id,
+        True,
+    )
+    real = make_resident(groups[0], status=S.ADDED)
+    assert lifecycle.remove_from_whatsapp(real, groups[0].id, RemovalReason.MOVED).is_demo is False
+
+
+def test_unlinking_tasks_keeps_what_the_beheerder_needs(groups, make_resident):
+    resident = make_resident(groups[0], status=S.ADDED)
+    other = make_resident(groups[0], status=S.ADDED)
+    task = lifecycle.remove_from_whatsapp(resident, groups[0].id, RemovalReason.MOVED)
+    kept = lifecycle.remove_from_whatsapp(other, groups[0].id, RemovalReason.MOVED)
+    db.session.commit()
+    lifecycle.unlink_tasks(resident)
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(GroupTask, task.id)
+    assert (stored.resident_id, stored.display_name, stored.phone_e164) == (None, resident.name, resident.phone_e164)
+    assert db.session.get(GroupTask, kept.id).resident_id == other.id
+
+
+class TestUndoAdded:
+    """A mistaken "Toegevoegd" is undone only within the window, in the same group, and when nothing changed since."""
+
+    @pytest.fixture
+    def added(self, groups, make_resident, make_user):
+        beheerder = make_user(groups=[groups[0]])
+        at = utcnow() - timedelta(minutes=2)
+        return make_resident(groups[0], status=S.ADDED, added_at=at, updated_at=at, added_by_id=beheerder.id)
+
+    def test_within_the_window_it_is_pending_again_as_before(self, groups, added):
+        at = added.added_at  # the window began at the click itself: the boundary is inside it
+        assert lifecycle.undo_added(added.id, groups[0].id, added_since=at, needs_review=True) is True
+        db.session.commit()
+        db.session.expire_all()
+        stored = db.session.get(Resident, added.id)
+        assert (stored.status, stored.added_at, stored.added_by_id, stored.needs_review) == (
+            S.PENDING,
+            None,
+            None,
+            True,
+        )
+        assert stored.updated_at > at
+        assert lifecycle.undo_added(added.id, groups[0].id, added_since=at) is False  # once
+
+    def test_after_the_window_it_stays_a_member(self, groups, added):
+        since = added.added_at + timedelta(microseconds=1)  # the window began just after the click
+        assert lifecycle.undo_added(added.id, groups[0].id, added_since=since) is False
+        assert _status(added.id) == S.ADDED
+
+    def test_not_from_another_groups_console(self, groups, added):
+        assert lifecycle.undo_added(added.id, groups[1].id, added_since=added.added_at) is False
+        assert _status(added.id) == S.ADDED
+
+    def test_not_after_a_later_change(self, groups, added):
+        db.session.get(Resident, added.id).updated_at = added.added_at + timedelta(seconds=1)
+        db.session.commit()
+        assert lifecycle.undo_added(added.id, groups[0].id, added_since=added.added_at) is False
+        assert _status(added.id) == S.ADDED
+
+    def test_not_for_someone_no_longer_a_member(self, groups, added):
+        db.session.execute(db.update(Resident).where(Resident.id == added.id).values(status=S.REMOVED))
+        db.session.commit()
+        assert lifecycle.undo_added(added.id, groups[0].id, added_since=added.added_at) is False
+        assert _status(added.id) == S.REMOVED
