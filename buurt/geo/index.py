@@ -7,7 +7,6 @@ threads.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -153,8 +152,15 @@ class AreaIndex(Generic[K]):
             result[shapely.intersects_xy(self._geoms[position], lon, lat)] = position
         return result
 
-    def _rd_distances(self, lat: float, lon: float) -> NDArray[np.float64]:
+    def _rd_distances(self, lat: float, lon: float) -> NDArray[np.float64] | None:
+        """Metres (RD New) from the point to each area; ``None`` when it is no point on the globe.
+
+        NaN or infinite coordinates and a latitude past a pole come out of the projection as NaN or
+        infinity: such a point has no distance to anything (it is no area's neighbour either).
+        """
         x, y = to_rd(lon, lat)
+        if not np.isfinite([x, y]).all():
+            return None
         return shapely.distance(self._rd_geoms, Point(x, y))
 
     def border_info(self, lat: float, lon: float, margin_m: float = DEFAULT_BORDER_MARGIN_M) -> BorderInfo[K]:
@@ -162,10 +168,10 @@ class AreaIndex(Generic[K]):
 
         A point on a shared edge has distance 0 to the neighbour, so it is a border point.
         """
-        if not (math.isfinite(lat) and math.isfinite(lon)):
+        distances = self._rd_distances(lat, lon)
+        if distances is None:
             return BorderInfo(None, None, None, False)
         key = self.locate(lat, lon)
-        distances = self._rd_distances(lat, lon)
         if key is not None:
             distances[self._positions[key]] = np.inf
         if not np.isfinite(distances).any():  # no other area (or no area at all)
@@ -184,16 +190,16 @@ class AreaIndex(Generic[K]):
 
         Equal distances keep the constructor order.
         """
-        if not (math.isfinite(lat) and math.isfinite(lon)):
-            return []
         distances = self._rd_distances(lat, lon)
+        if distances is None:
+            return []
         order = np.argsort(distances, kind="stable")
         return [(self._keys[int(i)], float(distances[i])) for i in order if distances[i] <= radius_m]
 
     def nearest(self, lat: float, lon: float) -> tuple[K, float] | None:
         """The nearest area and its distance in metres (0 when inside); ``None`` if empty."""
-        if not len(self._keys) or not (math.isfinite(lat) and math.isfinite(lon)):
-            return None
         distances = self._rd_distances(lat, lon)
+        if distances is None or not len(distances):
+            return None
         nearest = int(np.argmin(distances))
         return self._keys[nearest], float(distances[nearest])

@@ -255,10 +255,14 @@ def test_within_radius_keeps_constructor_order_for_equal_distances_among_many_ar
 
 
 @pytest.mark.parametrize(
-    ("lat", "lon"), [(math.nan, 4.405), (52.205, math.nan), (math.inf, 4.405), (52.205, -math.inf)]
+    ("lat", "lon"), [(math.nan, 4.405), (52.205, math.nan), (math.inf, 4.405), (52.205, -math.inf), (95.0, 4.405)]
 )
 def test_one_missing_coordinate_gives_no_area_and_no_distance(use_tree, lat, lon):
-    """A NaN or infinite latitude OR longitude alone is enough: no answer, no warning."""
+    """A NaN or infinite latitude OR longitude alone is enough: no answer, no warning.
+
+    So is a latitude past the pole (a corrupt or swapped coordinate): its projection is infinite,
+    and border_info used to name the last area as the point's own for it.
+    """
     index = make_index([("west", WEST), ("east", EAST)], use_tree)
     assert index.locate(lat, lon) is None
     assert list(index.locate_many([lat, 52.205], [lon, 4.405])) == [-1, 0]
