@@ -1,7 +1,7 @@
 """Every endpoint against every role: allowed (200), 403, or a redirect to the login page.
 
 1. Every endpoint is either wrapped in ``require(...)`` (the wrapper carries ``.permission``) or
-   listed in ``PUBLIC_ENDPOINTS``; a new page that is neither fails here, so it cannot be forgotten.
+   listed in ``PUBLIC_ENDPOINTS`` below; a new page that is neither fails here, so it cannot be forgotten.
 2. For every GET endpoint the expectation comes from its ``.permission`` predicate: anonymous ->
    redirect to /inloggen, predicate false -> 403, predicate true -> no 403, no login redirect, no 500.
    URL parameters are filled from fixture objects (group A, a resident of A, ...); unknown ones
@@ -18,14 +18,41 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 import pytest
 from shapely.geometry import shape
 from werkzeug.routing import IntegerConverter
 
 from buurt.areas import files, proposals
-from buurt.auth.permissions import PUBLIC_ENDPOINTS, is_public_endpoint
 from buurt.extensions import db
 from buurt.models import GroupTask, Role, TaskKind
+
+#: Endpoints anyone may open without logging in (fnmatch patterns). Every other endpoint must be
+#: wrapped in ``require(...)`` (buurt.auth.permissions); the first test fails for one that is neither.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
+    {
+        "static",
+        "main.*",
+        "ops.*",  # /health, /health/ready (no secrets); /metrics checks its own token
+        "residents.*",
+        "api.*",
+        "auth.login",
+        "auth.logout",
+        "auth.reset_request",
+        "auth.reset_password",
+        "auth.reset_password_old_link",  # links mailed before the token moved after '#': a redirect
+        "incidents.public",
+        "incidents.public_*",
+        "incidents.report_resident",  # residents report through a signed link, no account
+        "incidents.report_old_link",
+    }
+)
+
+
+def is_public_endpoint(endpoint: str) -> bool:
+    return any(fnmatchcase(endpoint, pattern) for pattern in PUBLIC_ENDPOINTS)
+
 
 #: roles of the sweep over every endpoint; "coordinator" coordinates Rijnsoever only (the objects' neighbourhood)
 ROLES = ("anonymous", "beheerder_a", "beheerder_b", "coordinator", "wijkagent", "admin")
@@ -102,7 +129,7 @@ def test_every_endpoint_is_protected_or_declared_public(app):
             unprotected.append(endpoint)
     assert unprotected == [], (
         f"endpoints without require(...) and not in PUBLIC_ENDPOINTS: {unprotected}; "
-        "decorate them or add them to buurt.auth.permissions.PUBLIC_ENDPOINTS"
+        "decorate them or add them to PUBLIC_ENDPOINTS in this file"
     )
 
 
@@ -198,7 +225,8 @@ def test_role_matrix_for_every_get_endpoint(app, world):
             response.close()
             explicit = EXPLICIT.get((rule.endpoint, role))
             checked += 1
-            if status >= 500:
+            if status >= 500 and not (rule.endpoint == "ops.health_ready" and status == 503):
+                # /health/ready answers 503 by design when a check misses its 2 s deadline (a busy machine)
                 failures.append(f"{role} {url}: {status}")
             elif explicit is not None and status != explicit:
                 failures.append(f"{role} {url}: {status}, expected {explicit}")

@@ -8,6 +8,11 @@ Roles (see buurt.models.Role):
 - wijkagent: read-only: incidents (exact), meldingen and maps; never the member list.
 - admin: everything.
 Residents have no account: they use signed, expiring links (buurt.residents).
+
+Every view is wrapped in ``require(<predicate>)`` unless anyone may open it; tests/test_role_matrix.py
+lists those public endpoints and fails for an endpoint that is neither. Only rules the site calls
+live here (a rule nothing calls is one nobody enforces; tests/auth/test_permissions_boundaries.py
+fails for one).
 """
 
 from __future__ import annotations
@@ -28,10 +33,6 @@ def _role(user) -> Role | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user.role
-
-
-def is_admin(user) -> bool:
-    return _role(user) == Role.ADMIN
 
 
 def is_coordinator(user) -> bool:
@@ -84,12 +85,6 @@ def can_manage_group(user, group: Group) -> bool:
     return coordinates(user, group.neighbourhood_id) or is_beheerder_of(user, group)
 
 
-def can_view_residents(user, group: Group) -> bool:
-    """Personal data of a group's residents: its beheerders and the coordinators of its
-    neighbourhood (or gemeente-wide), never wijkagenten."""
-    return can_manage_group(user, group)
-
-
 def can_use_console(user) -> bool:
     """The /beheer/ console: beheerders and coordinators."""
     return _role(user) in (Role.BEHEERDER, Role.COORDINATOR, Role.ADMIN)
@@ -117,19 +112,9 @@ def can_manage_areas(user, neighbourhood=None) -> bool:
     return coordinates(user, _hood_id(neighbourhood))
 
 
-def can_manage_users(user) -> bool:
-    """Accounts of staff (today only `flask buurt users`): coordinators; see can_assign_beheerders for groups."""
-    return is_coordinator(user)
-
-
 def can_read_audit(user) -> bool:
     """The audit log page: coordinators. Which rows they see is scoped (buurt.beheer.audit_log)."""
     return is_coordinator(user)
-
-
-def can_read_all_audit(user) -> bool:
-    """Every row of the audit log: gemeente-wide coordinators and admins."""
-    return is_gemeente_coordinator(user)
 
 
 def sees_every_neighbourhood(user) -> bool:
@@ -194,11 +179,6 @@ def can_view_area_history(user, neighbourhood=None) -> bool:
 def can_view_incidents_exact(user) -> bool:
     """Exact incident locations, descriptions and photos."""
     return is_staff(user)
-
-
-def can_moderate_incidents(user) -> bool:
-    """Correct, merge or hide incidents."""
-    return can_use_console(user)
 
 
 def can_export_incidents(user) -> bool:
@@ -269,16 +249,6 @@ def melding_scope(user) -> MeldingScope | None:
     return MeldingScope(group_ids=frozenset(g.id for g in user.groups), creator_id=user.id)
 
 
-def can_view_melding(
-    user, target_group_ids: set[int], neighbourhood_ids: set[int] | frozenset[int] = frozenset()
-) -> bool:
-    """A melding that reached ``target_group_ids`` and concerns ``neighbourhood_ids`` (see MeldingScope)."""
-    scope = melding_scope(user)
-    if scope is None:
-        return False
-    return scope.everything or bool(scope.group_ids & target_group_ids or scope.neighbourhood_ids & neighbourhood_ids)
-
-
 def can_enter_melding(user) -> bool:
     """Any beheerder (they all receive the meldkamer's alerts), coordinator or admin, for anywhere in the gemeente."""
     return can_use_console(user)
@@ -307,7 +277,9 @@ def can_open_melding(user, melding) -> bool:
         return False
     if scope.everything or (scope.creator_id is not None and melding.created_by_id == scope.creator_id):
         return True
-    return can_view_melding(user, _melding_group_ids(melding), _melding_neighbourhood_ids(melding))
+    return bool(
+        scope.group_ids & _melding_group_ids(melding) or scope.neighbourhood_ids & _melding_neighbourhood_ids(melding)
+    )
 
 
 def can_close_melding(user, melding) -> bool:
@@ -332,34 +304,6 @@ def can_close_melding(user, melding) -> bool:
 def managed_groups(user, all_groups: list[Group]) -> list[Group]:
     """The groups whose console this user may open."""
     return [g for g in all_groups if can_manage_group(user, g)]
-
-
-#: Endpoints anyone may open without logging in (fnmatch patterns). Every other endpoint must be
-#: wrapped in ``require(...)``; tests/test_role_matrix.py fails for an endpoint that is neither.
-PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
-    {
-        "static",
-        "main.*",
-        "ops.*",  # /health, /health/ready (no secrets); /metrics checks its own token
-        "residents.*",
-        "api.*",
-        "auth.login",
-        "auth.logout",
-        "auth.reset_request",
-        "auth.reset_password",
-        "auth.reset_password_old_link",  # links mailed before the token moved after '#': a redirect
-        "incidents.public",
-        "incidents.public_*",
-        "incidents.report_resident",  # residents report through a signed link, no account
-        "incidents.report_old_link",
-    }
-)
-
-
-def is_public_endpoint(endpoint: str) -> bool:
-    from fnmatch import fnmatchcase
-
-    return any(fnmatchcase(endpoint, pattern) for pattern in PUBLIC_ENDPOINTS)
 
 
 def require(predicate: Callable[[User], bool]):
