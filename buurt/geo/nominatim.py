@@ -13,7 +13,7 @@ from geopy.adapters import BaseSyncAdapter
 from geopy.geocoders import Nominatim
 from geopy.location import Location
 
-from buurt.geo.addresses import InvalidAddress, format_postcode, normalize_street, parse_house_number
+from buurt.geo.addresses import HouseNumber, InvalidAddress, format_postcode, normalize_street, parse_house_number
 from buurt.geo.coords import in_netherlands
 from buurt.geo.geocoding import SOURCE_NOMINATIM, AddressQuery, GeocodeResult
 from buurt.geo.guard import CircuitBreaker, ConcurrencyCap
@@ -99,25 +99,25 @@ class NominatimGeocoder(OnlineGeocoder):
         else:
             request = query.free_text()
         locations = self._call(request, deadline) or []
-        hits = [result for location in locations if (result := self._accept(query, location)) is not None]
+        hits = [result for location in locations if (result := self._accept(query, house, location)) is not None]
         # The typed reading first ("105-H" typed, OSM has "105-H" and "105H"), then OSM's order.
         return min(hits, key=lambda hit: reading_rank(house, hit.house_number, found_is_text=True) or 0, default=None)
 
     @staticmethod
-    def _accept(query: AddressQuery, location: Location) -> GeocodeResult | None:
-        address = location.raw.get("address") if isinstance(location.raw, Mapping) else None
-        if not isinstance(address, Mapping) or query.house is None:
+    def _accept(query: AddressQuery, wanted: HouseNumber, location: Location) -> GeocodeResult | None:
+        address = location.raw.get("address")  # geopy's Location.raw is the place's JSON object
+        if not isinstance(address, Mapping):
             return None
         if address.get("country_code", "nl") != "nl":
             return None
         try:
-            house = parse_house_number(str(address.get("house_number", "")))
-        except InvalidAddress:
+            house = parse_house_number(str(address["house_number"]))
+        except (KeyError, InvalidAddress):
             return None
         # OSM's addr:housenumber is text as ambiguous as the typed one: "105H" may be huisletter H
         # or toevoeging H, so any reading of one that is a reading of the other is the same house.
         # Nominatim cannot list a number's toevoegingen: it never offers a choice.
-        if reading_rank(query.house, house, found_is_text=True) is None:
+        if reading_rank(wanted, house, found_is_text=True) is None:
             return None
         postcode = clean_postcode(address.get("postcode"))
         if query.postcode is not None and postcode is not None and postcode != query.postcode:

@@ -1,6 +1,6 @@
 """Online geocoder: the PDOK Locatieserver (BAG addresses of the Dutch government), over geopy.
 
-* :class:`PDOKLocatieserver` is a geopy geocoder for its ``/free`` endpoint;
+* :class:`PDOKLocatieserver` is a geopy client for its ``/free`` endpoint (one page per call);
 * :class:`PDOKGeocoder` is our :class:`~buurt.geo.geocoding.Geocoder` over it (source ``"pdok"``),
   accepting only an answer for the *same* house, or listing every address at the number
   (:class:`~buurt.geo.geocoding.HouseChoiceNeeded`) when the house exists only with other
@@ -23,7 +23,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -127,29 +126,13 @@ class PDOKLocatieserver(GeopyGeocoder):
         self.domain = domain.strip("/")
         self.api = f"{self.scheme}://{self.domain}{path.rstrip('/')}"
 
-    def geocode(
-        self,
-        query: str,
-        *,
-        exactly_one: bool = True,
-        rows: int = 10,
-        fq: str = "type:adres",
-        timeout: Any = DEFAULT_SENTINEL,
-    ) -> Location | list[Location] | None:
-        """Free-text search; ``fq`` is a Solr filter such as ``type:adres AND postcode:2221AB``."""
-        params = {"q": query, "fq": fq, "rows": 1 if exactly_one else rows}
-        url = f"{self.api}/free?{urlencode(params)}"
-        logger.debug("PDOK request (%d characters; the query is an address, never logged)", len(url))
-        return self._call_geocoder(url, partial(self._parse, exactly_one=exactly_one), timeout=timeout)
-
-    def search(
-        self, query: str, *, fq: str = "type:adres", rows: int = 10, start: int = 0, timeout: Any = DEFAULT_SENTINEL
-    ) -> PDOKPage:
-        """One page of ``/free``: the docs from ``start`` (at most ``rows``) and ``numFound``."""
+    def search(self, query: str, *, fq: str, rows: int, start: int) -> PDOKPage:
+        """One page of ``/free``: the docs from ``start`` (at most ``rows``) and ``numFound``,
+        within the client's ``timeout``."""
         params = {"q": query, "fq": fq, "rows": rows, "start": start}
         url = f"{self.api}/free?{urlencode(params)}"
         logger.debug("PDOK request (%d characters; the query is an address, never logged)", len(url))
-        return self._call_geocoder(url, self._parse_page, timeout=timeout)
+        return self._call_geocoder(url, self._parse_page)
 
     @classmethod
     def _parse_page(cls, data: Any) -> PDOKPage:
@@ -160,15 +143,14 @@ class PDOKLocatieserver(GeopyGeocoder):
         found = response.get("numFound")
         count = len(docs) if isinstance(docs, list) else 0
         return PDOKPage(
-            locations=tuple(cls._parse(data, exactly_one=False) or ()),
+            locations=tuple(cls._locations(response)),
             num_found=found if isinstance(found, int) and found >= 0 else count,
             docs=count,
         )
 
     @staticmethod
-    def _parse(data: Any, exactly_one: bool) -> Location | list[Location] | None:
-        response = data.get("response") if isinstance(data, Mapping) else None
-        docs = response.get("docs") if isinstance(response, Mapping) else None
+    def _locations(response: Mapping[str, Any]) -> list[Location]:
+        docs = response.get("docs")
         locations: list[Location] = []
         for doc in docs if isinstance(docs, list) else ():
             if not isinstance(doc, Mapping):
@@ -178,9 +160,7 @@ class PDOKLocatieserver(GeopyGeocoder):
                 continue
             lon, lat = float(match.group(1)), float(match.group(2))
             locations.append(Location(str(doc.get("weergavenaam", "")), (lat, lon), dict(doc)))
-        if not locations:
-            return None
-        return locations[0] if exactly_one else locations
+        return locations
 
 
 # One address at the number asked for: its house and the Location (with the doc as ``raw``).

@@ -5,6 +5,7 @@ import logging
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -344,14 +345,28 @@ def test_failures_never_log_the_address_above_debug(fake_service, pdok, caplog):
     assert any("2221" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
 
 
-def test_pdok_locatieserver_is_a_plain_geopy_geocoder(fake_service):
-    fake_service.answer(pdok_reply(pdok_doc(12), pdok_doc(14)))
+@pytest.mark.parametrize(
+    ("num_found", "expected"),
+    [(7, 7), (None, 3), (-1, 3), ("7", 3)],
+    ids=["numFound", "missing", "negative", "not-a-number"],
+)
+def test_pdok_locatieserver_reads_one_page(fake_service, num_found, expected):
+    docs = [pdok_doc(12), {"weergavenaam": "kapot"}, pdok_doc(14, lat=52.2102)]
+    response = {"start": 2, "docs": docs} | ({} if num_found is None else {"numFound": num_found})
+    fake_service.answer(Reply(200, {"response": response}))
     client = PDOKLocatieserver(domain=fake_service.netloc, scheme="http", user_agent=USER_AGENT, timeout=1)
-    location = client.geocode("2221AB 12")
-    assert (location.latitude, location.longitude) == (52.2101, 4.4201)
-    assert location.raw["postcode"] == "2221AB"
-    assert len(client.geocode("2221AB 12", exactly_one=False)) == 2
-    assert fake_service.requests[0].param("rows") == "1"
+    page = client.search("2221AB 12", fq="type:adres", rows=3, start=2)
+    # the doc without a centroid is no location, but it counts as a doc of the page (for paging)
+    assert [(loc.latitude, loc.longitude, loc.raw["huisnummer"]) for loc in page.locations] == [
+        (52.2101, 4.4201, 12),
+        (52.2102, 4.4201, 14),
+    ]
+    assert page.locations[0].address == "Voorbeeldlaan 12, 2221AB Katwijk"
+    assert (page.num_found, page.docs) == (expected, 3)
+    (request,) = fake_service.requests
+    assert request.path == PDOK_PATH + "/free"
+    params = {name: request.param(name) for name in ("q", "fq", "rows", "start")}
+    assert params == {"q": "2221AB 12", "fq": "type:adres", "rows": "3", "start": "2"}
 
 
 # -- Nominatim --------------------------------------------------------------------------------
@@ -473,3 +488,204 @@ def test_chain_falls_back_to_nominatim_when_pdok_is_down(fake_service):
     fake_service.reply = lambda _request: Reply(503, {})
     with pytest.raises(GeocoderUnavailable):
         chain.geocode(AddressQuery.structured("2221AB", 12))
+
+
+# -- issue 19: an online answer counts only for the very house asked for ------------------------
+
+
+def pdok_doc_in(place, number=3, letter=None, addition=None, street="Dorpsstraat", lat=52.2101, postcode="2231AB"):
+    """A PDOK doc of ``street`` in ``place`` (Katwijk and Rijnsburg both have a Dorpsstraat)."""
+    doc = pdok_doc(number, letter, addition, street=street, lat=lat, postcode=postcode)
+    return {**doc, "woonplaatsnaam": place, "weergavenaam": doc["weergavenaam"].replace("Katwijk", place)}
+
+
+@pytest.mark.parametrize(
+    ("typed", "doc"),
+    [
+        ("12-1", pdok_doc(12, None, "2")),
+        ("12b", pdok_doc(12, "A")),
+        ("12a-1", pdok_doc(12, "A", "2")),
+        ("12a-1", pdok_doc(12, "B", "1")),
+    ],
+    ids=["only the addition differs", "only the letter differs", "same letter other addition", "same addition"],
+)
+def test_pdok_never_takes_a_house_that_differs_in_one_part(fake_service, pdok, typed, doc):
+    fake_service.answer(pdok_reply(doc))
+    with pytest.raises(HouseChoiceNeeded) as caught:
+        pdok.geocode(AddressQuery.structured("2221AB", typed))
+    assert caught.value.choice.houses == (house_from_parts(12, doc.get("huisletter"), doc.get("huisnummertoevoeging")),)
+
+
+def test_pdok_takes_12_1_not_its_neighbour_12_2(fake_service, pdok):
+    fake_service.answer(pdok_reply(pdok_doc(12, None, "2", lat=52.2102), pdok_doc(12, None, "1", lat=52.2199)))
+    result = pdok.geocode(AddressQuery.structured("2221AB", "12-1"))
+    assert (result.house_number, result.lat) == (HouseNumber(12, None, "1"), 52.2199)
+
+
+@pytest.mark.parametrize("other", [pdok_doc(12, "A"), pdok_doc(12)], ids=["other house", "the house itself"])
+def test_pdok_answer_without_a_postcode_is_no_answer_for_a_postcode(fake_service, pdok, other):
+    # A doc that cannot be checked against the postcode asked for is neither the hit nor in a choice.
+    unchecked = {key: value for key, value in other.items() if key != "postcode"}
+    fake_service.answer(pdok_reply(unchecked))
+    assert pdok.geocode(AddressQuery.structured("2221AB", 12)) is None
+    fake_service.answer(pdok_reply(unchecked, pdok_doc(12, "B")))
+    with pytest.raises(HouseChoiceNeeded) as caught:
+        pdok.geocode(AddressQuery.structured("2221AB", "12c"))
+    assert caught.value.choice.houses == (HouseNumber(12, "B"),)
+
+
+def test_pdok_street_query_prefers_the_typed_place(fake_service, pdok):
+    fake_service.answer(pdok_reply(pdok_doc_in("Rijnsburg", lat=52.2301), pdok_doc_in("Katwijk", lat=52.2101)))
+    result = pdok.geocode(AddressQuery.from_text("Dorpsstraat 3, Katwijk"))
+    assert (result.place, result.lat) == ("Katwijk", 52.2101)
+    assert len(fake_service.requests) == 1
+
+
+def test_pdok_street_query_in_an_unknown_place_takes_the_street_pdok_ranks_first(fake_service, pdok):
+    # The typed place may be the gemeente's name, which no doc carries as its woonplaats.
+    fake_service.answer(pdok_reply(pdok_doc_in("Rijnsburg", lat=52.2301), pdok_doc_in("Katwijk", lat=52.2101)))
+    result = pdok.geocode(AddressQuery.from_text("Dorpsstraat 3, Gemeente Katwijk"))
+    assert (result.place, result.lat) == ("Rijnsburg", 52.2301)
+
+
+def test_pdok_street_answer_comes_from_one_street_in_one_place(fake_service, pdok):
+    # No place typed: PDOK's first doc on the street decides the place; 3 on the same-named street
+    # in Rijnsburg is another address, so Katwijk's addresses at 3 are offered.
+    fake_service.answer(
+        pdok_reply(pdok_doc_in("Katwijk", letter="A"), pdok_doc_in("Rijnsburg", postcode="2231XX")),
+        pdok_reply(pdok_doc_in("Katwijk", letter="A"), pdok_doc_in("Katwijk", letter="B", postcode="2231AC")),
+    )
+    with pytest.raises(HouseChoiceNeeded) as caught:
+        pdok.geocode(AddressQuery.from_text("Dorpsstraat 3"))
+    choice = caught.value.choice
+    assert (choice.houses, choice.street, choice.place) == (
+        (HouseNumber(3, "A"), HouseNumber(3, "B")),
+        "Dorpsstraat",
+        "Katwijk",
+    )
+    assert choice.postcode is None  # two postcodes at the number: none of them is "the" postcode
+    complete = fake_service.requests[1].param("fq")
+    assert complete == "type:adres AND straatnaam:Dorpsstraat AND woonplaatsnaam:Katwijk AND huisnummer:3"
+
+
+def test_pdok_street_choice_ignores_docs_of_another_place_in_the_full_list(fake_service, pdok):
+    fake_service.answer(
+        pdok_reply(pdok_doc_in("Katwijk", letter="A")),
+        pdok_reply(pdok_doc_in("Katwijk", letter="A"), pdok_doc_in("Katwijk", letter="B"), pdok_doc_in("Rijnsburg")),
+    )  # the full list with a fuzzy extra doc
+    with pytest.raises(HouseChoiceNeeded) as caught:
+        pdok.geocode(AddressQuery.from_text("Dorpsstraat 3, Katwijk"))
+    assert caught.value.choice.houses == (HouseNumber(3, "A"), HouseNumber(3, "B"))
+    assert caught.value.choice.postcode == "2231AB"  # one postcode at the number: the choice names it
+
+
+def test_pdok_street_lookup_past_its_deadline_asks_nothing(fake_service, pdok):
+    fake_service.answer(pdok_reply(pdok_doc_in("Katwijk")))
+    for typed in ("Dorpsstraat 3, Katwijk", "2231AB 3"):
+        with pytest.raises(GeocoderUnavailable):
+            pdok.geocode(AddressQuery.from_text(typed), deadline=time.monotonic() - 1)
+    assert fake_service.requests == []
+
+
+class SteppedClock:
+    """A clock for the geocoder's limiter that only moves when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_pdok_street_lookup_s_full_list_keeps_the_lookup_s_deadline_and_turn(fake_service):
+    clock = SteppedClock()
+    pdok = PDOKGeocoder(
+        user_agent=USER_AGENT,
+        timeout=0.5,
+        domain=fake_service.netloc,
+        path=PDOK_PATH,
+        scheme="http",
+        min_delay_seconds=1.0,
+        max_wait_seconds=2.0,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    first = pdok_reply(pdok_doc_in("Katwijk", letter="A"))
+    full = pdok_reply(pdok_doc_in("Katwijk", letter="A"), pdok_doc_in("Katwijk", letter="B"))
+    fake_service.answer(first, full)
+    with pytest.raises(HouseChoiceNeeded):
+        pdok.geocode(AddressQuery.from_text("Dorpsstraat 3, Katwijk"), deadline=clock.now + 10)
+    assert len(fake_service.requests) == 2
+    assert clock.sleeps == []  # the full list is part of the lookup that had its turn: no second wait
+
+    def late(request):  # the first answer arrives after the lookup's deadline
+        if len(fake_service.requests) == 1:
+            clock.now += 100
+        return first if len(fake_service.requests) == 1 else full
+
+    fake_service.requests.clear()
+    fake_service.reply = late
+    with pytest.raises(GeocoderUnavailable):
+        pdok.geocode(AddressQuery.from_text("Dorpsstraat 3, Katwijk"), deadline=clock.now + 10)
+    assert len(fake_service.requests) == 1  # no second request after the deadline
+
+
+# -- Nominatim: the same, for OSM's text house numbers --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "osm"),
+    [("12-1", "12-2"), ("12a", "12b"), ("12a-1", "12a-2"), ("12a-1", "12b-1"), ("12-1", "12")],
+    ids=["only the addition differs", "only the letter differs", "same letter", "same addition", "bare number"],
+)
+def test_nominatim_never_takes_a_house_that_differs_in_one_part(fake_service, nominatim, typed, osm):
+    fake_service.answer(Reply(200, [nominatim_place(osm)]))
+    assert nominatim.geocode(AddressQuery.structured("2221AB", typed)) is None
+    assert nominatim.geocode(AddressQuery.from_text(f"Voorbeeldlaan {typed} 2221AB Katwijk")) is None
+    fake_service.answer(Reply(200, [nominatim_place(osm), nominatim_place(typed, lat="52.2199")]))
+    assert nominatim.geocode(AddressQuery.structured("2221AB", typed)).lat == 52.2199
+
+
+def test_nominatim_reads_osm_text_as_ambiguous_as_typed_text(fake_service, nominatim):
+    # A form's toevoeging "A3" (no letter) is OSM's "12A3", which reads as letter A + toevoeging 3 too.
+    fake_service.answer(Reply(200, [nominatim_place("12A3")]))
+    result = nominatim.geocode(AddressQuery.structured("2221AB", HouseNumber(12, None, "A3")))
+    assert result.house_number == HouseNumber(12, "A", "3")
+
+
+def test_nominatim_answer_fields(fake_service, nominatim):
+    place = nominatim_place("12")
+    place["address"] = {"house_number": "12", "postcode": "2221 AB", "country_code": "nl"}  # no road, no place
+    fake_service.answer(Reply(200, [place]))
+    result = nominatim.geocode(AddressQuery.structured("2221AB", 12))
+    assert (result.street, result.place, result.postcode) == (None, None, "2221AB")
+    assert result.display_name == "12, Voorbeeldlaan, Katwijk, Zuid-Holland, Nederland, 2221 AB"
+    place["address"] |= {"village": "Katwijk aan den Rijn", "municipality": "Katwijk"}
+    assert nominatim.geocode(AddressQuery.structured("2221AB", 12)).place == "Katwijk aan den Rijn"
+
+
+@pytest.mark.parametrize(("country", "found"), [(None, True), ("nl", True), ("be", False)])
+def test_nominatim_country_code(fake_service, nominatim, country, found):
+    place = nominatim_place("12")
+    if country is None:
+        del place["address"]["country_code"]  # countrycodes=nl was asked; the coordinates are checked
+    else:
+        place["address"]["country_code"] = country
+    fake_service.answer(Reply(200, [place]))
+    assert (nominatim.geocode(AddressQuery.structured("2221AB", 12)) is not None) is found
+
+
+@pytest.mark.parametrize("address", [None, "Voorbeeldlaan 12", {"road": "Voorbeeldlaan", "postcode": "2221 AB"}])
+def test_nominatim_place_without_usable_address_details_is_no_answer(fake_service, nominatim, address):
+    place = nominatim_place("12")
+    if address is None:
+        del place["address"]
+    else:
+        place["address"] = address
+    fake_service.answer(Reply(200, [place]))
+    assert nominatim.geocode(AddressQuery.structured("2221AB", 12)) is None
