@@ -19,7 +19,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from flask_login import AnonymousUserMixin
+from flask_login import AnonymousUserMixin, login_user
+from werkzeug.exceptions import Forbidden
 
 from buurt.auth import permissions as p
 from buurt.auth import services
@@ -458,6 +459,40 @@ def test_a_melding_whose_creator_is_gone_is_no_ones_by_creation(world):
     assert melding.created_by_id is None
     assert allowed(world, p.can_open_melding, melding) == {"coordinator_r", "gemeente", "admin", "wijkagent"}
     assert allowed(world, p.can_close_melding, melding) == {"gemeente", "admin"}
+
+
+# --- the view guards --------------------------------------------------------------------------------------
+
+
+def test_require_sends_to_login_first_then_asks_the_predicate(app, world):
+    """require(predicate): not logged in -> the login page; predicate false -> 403; true -> the view."""
+    calls = []
+
+    def view(**kwargs):
+        calls.append(kwargs)
+        return "de pagina"
+
+    guarded = p.require(p.can_use_console)(view)
+    assert guarded.permission is p.can_use_console  # what the role matrix reads
+    assert guarded.__name__ == "view"
+    with app.test_request_context("/beheer/"):
+        response = guarded(group_id=1)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/inloggen")
+    with app.test_request_context("/beheer/"):
+        login_user(world.users["wijkagent"])
+        with pytest.raises(Forbidden):
+            guarded(group_id=2)
+    with app.test_request_context("/beheer/"):
+        login_user(world.users["beheerder_a"])
+        assert guarded(group_id=3) == "de pagina"
+    assert calls == [{"group_id": 3}]
+
+
+def test_check_refuses_with_403():
+    assert p.check(True) is None
+    with pytest.raises(Forbidden):
+        p.check(False)
 
 
 # --- the dead rules stay gone -----------------------------------------------------------------------------
