@@ -134,6 +134,9 @@ def test_only_coordinators_moderate_incidents_outside_the_areas(client, make_use
     incident = make_incident(lat=OUTSIDE[0], lon=OUTSIDE[1])
     login(make_user("beheerder", groups=[groups[3]]))
     assert client.post(f"/incidenten/{incident.id}/verbergen").status_code == 403
+    db.session.refresh(incident)
+    assert incident.status == IncidentStatus.VISIBLE
+    assert "incidents.hide" not in audit_actions()
 
 
 def test_wijkagent_reads_but_does_not_moderate(client, make_user, login, make_incident):
@@ -147,6 +150,9 @@ def test_coordinator_moderates_everything(client, make_user, login, make_inciden
     incident = make_incident(lat=OUTSIDE[0], lon=OUTSIDE[1])
     login(make_user("coordinator"))
     assert client.post(f"/incidenten/{incident.id}/verbergen").status_code == 302
+    db.session.refresh(incident)
+    assert incident.status == IncidentStatus.HIDDEN
+    assert audit_actions()[-1] == "incidents.hide"
 
 
 def test_unknown_incident_is_a_404(client, make_user, login):
