@@ -468,26 +468,18 @@ def outcome_of_receipt(receipt: SignupReceipt) -> SignupOutcome:
 
 
 def outcome_of(resident: Resident) -> SignupOutcome:
-    """The facts for the holder of a confirmation link (their own sign-up, with its waitlist place)."""
+    """The facts for the holder of a confirmation link (their own sign-up, with its waitlist place).
+
+    Their address is confirmed by then (``confirm_signup``): no mail is on its way any more.
+    """
     return SignupOutcome(
         resident_id=resident.id,
         status=resident.status,
         group_name=resident.group.name if resident.group else None,
         hood_name=resident.group.neighbourhood.name if resident.group else None,
         waitlist_position=waitlist_position(resident),
-        mail_on_its_way=_awaits_confirmation(resident),
         is_border=resident.is_border,
         needs_review=resident.needs_review,
-    )
-
-
-def _awaits_confirmation(resident: Resident) -> bool:
-    """A confirmation mail was queued at sign-up and the address is not confirmed yet."""
-    return (
-        resident.status in (S.UNCONFIRMED, S.TO_GEOCODE)
-        and bool(resident.email)
-        and resident.email_confirmed_at is None
-        and mail_enabled()
     )
 
 

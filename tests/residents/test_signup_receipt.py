@@ -1,0 +1,74 @@
+"""What a sign-up stores about consent, what the page after the form reads back from the session, and
+the waitlist place a resident is told."""
+
+from datetime import timedelta
+
+import pytest
+
+from buurt.extensions import db
+from buurt.models import ResidentStatus as S
+from buurt.models import utcnow
+from buurt.residents.signup import SignupReceipt, waitlist_position
+from tests.residents.conftest import form, residents
+
+LAST_SIGNUP = "residents.last_signup"
+
+
+def test_a_sign_up_records_which_texts_were_agreed_to_and_when(app, client, addresses):
+    before = utcnow()
+    assert client.post("/aanmelden", data=form(name="  Fictief Spatie  ", addition="")).status_code == 302
+    [r] = residents()
+    assert r.name == "Fictief Spatie"
+    assert (r.consent_privacy_version, r.consent_rules_version) == (
+        app.config["PRIVACY_VERSION"],
+        app.config["RULES_VERSION"],
+    )
+    for moment in (r.consent_privacy_at, r.consent_rules_at, r.consent_age_at, r.created_at):
+        assert before - timedelta(seconds=1) <= moment <= utcnow()
+    assert (r.house_letter, r.house_addition, r.email) == ("", "", None)
+
+
+def test_the_page_after_the_form_names_the_group_and_its_neighbourhood(app, client, addresses):
+    app.config["MAIL_SERVER"] = "127.0.0.1"  # queued only
+    assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
+    page = client.get("/aanmelden/ontvangen").get_data(as_text=True)
+    assert "Uw adres valt onder BuurtAlarm Rijnsoever-West (Rijnsoever)." in page
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "not a receipt",
+        {"status": "gone"},  # a status that no longer exists
+        {},
+    ],
+)
+def test_an_old_or_foreign_receipt_in_the_session_shows_the_plain_page(client, kept):
+    with client.session_transaction() as session:
+        session[LAST_SIGNUP] = kept
+    response = client.get("/aanmelden/ontvangen")
+    assert response.status_code == 200
+    assert "Uw aanmelding is ontvangen." in response.get_data(as_text=True)
+
+
+def test_a_receipt_takes_only_what_it_knows(west):
+    receipt = SignupReceipt.from_dict(
+        {"status": "waitlist", "group_id": str(west.id), "is_border": "yes", "needs_review": 1, "other": "x"}
+    )
+    assert receipt == SignupReceipt(status="waitlist")
+    full = SignupReceipt(status="pending", group_id=west.id, is_border=True, needs_review=True, mail_on_its_way=True)
+    assert SignupReceipt.from_dict(full.as_dict()) == full
+
+
+def test_the_waitlist_place_counts_only_earlier_waitlisted_sign_ups_of_the_same_group(groups, make_resident):
+    group, other = groups[0], groups[1]
+    at = utcnow() - timedelta(hours=1)
+    make_resident(other, status=S.WAITLIST, created_at=at - timedelta(minutes=5))  # another group
+    make_resident(group, status=S.PENDING, created_at=at - timedelta(minutes=5))  # not waiting
+    first = make_resident(group, status=S.WAITLIST, created_at=at)
+    same_moment = make_resident(group, status=S.WAITLIST, created_at=at)  # a tie: the lower id first
+    later = make_resident(group, status=S.WAITLIST, created_at=at + timedelta(seconds=1))
+    db.session.commit()
+    assert [waitlist_position(r) for r in (first, same_moment, later)] == [1, 2, 3]
+    assert waitlist_position(make_resident(group, status=S.PENDING)) is None
+    assert waitlist_position(make_resident(None, status=S.WAITLIST)) is None
