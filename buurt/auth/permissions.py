@@ -190,15 +190,14 @@ def can_report_incident(user) -> bool:
     return can_use_console(user)
 
 
-def can_moderate_incident(user, incident, neighbourhood_id: int | None = None) -> bool:
+def can_moderate_incident(user, incident, neighbourhood_id: int | None) -> bool:
     """Correct, merge or hide one incident: coordinators of its neighbourhood (or gemeente-wide),
     or a beheerder of the incident's group.
 
     ``neighbourhood_id``: the incident's neighbourhood, as buurt.incidents.scope.incident_neighbourhood_id
-    finds it (its group's; the nearest area's for one outside every area); None: its group's.
+    finds it (its group's; the nearest area's for one outside every area; None only without any
+    areas: then only gemeente-wide coordinators). One rule for it, so no fallback here.
     """
-    if neighbourhood_id is None and getattr(incident, "group", None) is not None:
-        neighbourhood_id = incident.group.neighbourhood_id
     if coordinates(user, neighbourhood_id):
         return True
     return (

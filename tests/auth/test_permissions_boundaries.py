@@ -182,7 +182,7 @@ def test_a_wijkagent_linked_to_a_group_still_never_manages_it(world, account):
     wijkagent = account(Role.WIJKAGENT, groups=[world.a])
     assert not p.can_manage_group(wijkagent, world.a)
     assert p.managed_groups(wijkagent, [world.a, world.b]) == []
-    assert not p.can_moderate_incident(wijkagent, _incident(world.a))
+    assert not p.can_moderate_incident(wijkagent, _incident(world.a), world.rijnsoever.id)
     melding = _melding(world, targets=[(world.a, False, False)])
     assert not p.can_close_melding(wijkagent, melding)
     assert p.viewable_neighbourhood_ids(wijkagent) is None  # reads coverage everywhere, like any wijkagent
@@ -291,14 +291,14 @@ def _incident(group: Group | None) -> Incident:
 
 def test_moderating_an_incident_of_a_group(world):
     in_a, in_h = _incident(world.a), _incident(world.h)
-    assert allowed(world, p.can_moderate_incident, in_a) == {
+    assert allowed(world, p.can_moderate_incident, in_a, world.rijnsoever.id) == {
         "beheerder_a",
         "beheerder_ah",
         "coordinator_r",
         "gemeente",
         "admin",
     }
-    assert allowed(world, p.can_moderate_incident, in_h) == {
+    assert allowed(world, p.can_moderate_incident, in_h, world.hoornes.id) == {
         "beheerder_h",
         "beheerder_ah",
         "coordinator_h",
@@ -311,7 +311,7 @@ def test_moderating_an_incident_outside_every_area(world):
     """No group: no beheerder. The neighbourhood buurt.incidents.scope finds (the nearest area's)
     decides which coordinator; without one, only the gemeente-wide ones."""
     outside = _incident(None)
-    assert allowed(world, p.can_moderate_incident, outside) == {"gemeente", "admin"}
+    assert allowed(world, p.can_moderate_incident, outside, None) == {"gemeente", "admin"}
     assert allowed(world, p.can_moderate_incident, outside, world.hoornes.id) == {"coordinator_h", "gemeente", "admin"}
     assert allowed(world, p.can_moderate_incident, outside, world.rijnsoever.id) == {
         "coordinator_r",

@@ -53,7 +53,10 @@ def test_predicates(app, groups, make_user, make_incident):
     }
     assert {k for k, u in users.items() if can_view_incidents_exact(u)} == set(users)
     assert {k for k, u in users.items() if can_report_incident(u)} == {"own", "other", "coordinator"}
-    assert {k for k, u in users.items() if can_moderate_incident(u, incident)} == {"own", "coordinator"}
+    assert {k for k, u in users.items() if can_moderate_incident(u, incident, incident_neighbourhood_id(incident))} == {
+        "own",
+        "coordinator",
+    }
     assert not can_view_incidents_exact(None)
 
 
