@@ -32,7 +32,6 @@ __all__ = [
     "RoutedGroup",
     "Routing",
     "format_distance",
-    "group_order",
     "melding_no_target_message",
     "neighbour_range",
     "no_target_message",
@@ -174,11 +173,6 @@ def _active_groups() -> tuple[dict[int, tuple[int, int, int]], dict[int, str]]:
     return order, {hood: name for _gid, _order, hood, _hood_order, name in rows}
 
 
-def group_order() -> dict[int, tuple[int, int, int]]:
-    """Active groups -> their tie-break key (neighbourhood order, neighbourhood, display order)."""
-    return _active_groups()[0]
-
-
 def route(lat: float, lon: float, radius_m: float | None = None) -> Routing:
     """The target groups and neighbours for a point, over the current areas of every neighbourhood.
 
@@ -194,7 +188,7 @@ def route(lat: float, lon: float, radius_m: float | None = None) -> Routing:
         lat,
         lon,
         radius,
-        neighbour_range_m=radius + max(radius, margin),
+        neighbour_range_m=neighbour_range(radius, margin),
         group_order=order,
         neighbourhood_names=names,
         in_gemeente=in_gemeente(lat, lon),

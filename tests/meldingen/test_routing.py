@@ -150,3 +150,38 @@ def test_other_neighbourhoods_are_routed_alongside_rijnsoever(make_squares):
     routing = route(52.2127, 4.413965, 3000)  # big radius from West: reaches the squares too
     assert "BuurtAlarm Rijnsoever-West" in names(routing.targets)
     assert "Vierkant D" in names(routing.targets)
+
+
+# --- exact limits (issue 19) ----------------------------------------------------------------------
+
+
+def test_a_group_at_exactly_the_radius_is_a_target_and_just_past_it_a_neighbour(make_squares):
+    """The radius is inclusive: an area at exactly radius_m is reached; a centimetre further it is not."""
+    make_squares()
+    lat, lon = LAT0 + DLAT / 4, LON0 + DLON / 2 - 30 / M_LON  # inside A, ~166 m from B, ~208 m from C
+    everything = route(lat, lon, 5000)
+    b = next(g for g in everything.targets if g.group_name == "Vierkant B").distance_m
+    assert 150 < b < 180
+    at_limit = route(lat, lon, b)
+    assert names(at_limit.targets) == ["Vierkant A", "Vierkant B"]
+    assert "Vierkant B" not in names(at_limit.neighbours)
+    just_short = route(lat, lon, b - 0.01)
+    assert names(just_short.targets) == ["Vierkant A"]
+    assert names(just_short.neighbours)[0] == "Vierkant B"
+
+
+def test_a_group_at_exactly_the_neighbour_range_is_a_neighbour_and_just_past_it_not(app, make_squares):
+    """The neighbour range is inclusive too, and an explicit range below the radius means the radius."""
+    make_squares()
+    areas = current_areas()
+    lat, lon = LAT0 + DLAT / 2, LON0 + DLON / 2  # the middle of A
+    e = next(g for g in route_point(areas, lat, lon, 5000).targets if g.group_name == "Vierkant E").distance_m
+    assert 1000 < e < 1400
+    assert names(route_point(areas, lat, lon, 100, neighbour_range_m=e).neighbours)[-1] == "Vierkant E"
+    short = route_point(areas, lat, lon, 100, neighbour_range_m=e - 0.01)
+    assert "Vierkant E" not in names(short.neighbours)
+    assert short.neighbour_range_m == pytest.approx(e - 0.01)
+    # a range below the radius is widened to the radius: nothing within the radius is lost
+    wide = route_point(areas, lat, lon, e, neighbour_range_m=10)
+    assert wide.neighbour_range_m == e
+    assert "Vierkant E" in names(wide.targets)
