@@ -247,3 +247,102 @@ def test_a_house_choice_lists_its_houses_in_the_order_people_read_them():
     typed = (HouseNumber(20, None, "10"), HouseNumber(20, "B"), HouseNumber(20, None, "2"), HouseNumber(20))
     choice = HouseChoice("2221CM", 20, "Proefstraat", "Katwijk", typed, "register")
     assert [str(house) for house in choice.houses] == ["20", "20-2", "20-10", "20b"]
+
+
+# -- the Dutch message of a choice (issue 19: the resident reads it, so its text is a promise) ---
+
+
+def flats(count):
+    return tuple(HouseNumber(7, None, str(n)) for n in range(1, count + 1))
+
+
+@pytest.mark.parametrize(
+    ("street", "place", "count", "complete", "message"),
+    [
+        (
+            "Proefstraat",
+            "Katwijk",
+            2,
+            True,
+            "Op huisnummer 7 (Proefstraat, Katwijk) zijn meer adressen: 7-1, 7-2. Kies het uwe.",
+        ),
+        (None, None, 2, True, "Op huisnummer 7 zijn meer adressen: 7-1, 7-2. Kies het uwe."),
+        (None, "Katwijk", 1, True, "Op huisnummer 7 (Katwijk) zijn meer adressen: 7-1. Kies het uwe."),
+        (
+            "Proefstraat",
+            None,
+            12,
+            True,
+            "Op huisnummer 7 (Proefstraat) zijn meer adressen: "
+            "7-1, 7-2, 7-3, 7-4, 7-5, 7-6, 7-7, 7-8, 7-9, 7-10, 7-11, 7-12. Kies het uwe.",
+        ),
+        (
+            None,
+            None,
+            13,
+            True,
+            "Op huisnummer 7 zijn meer adressen: "
+            "7-1, 7-2, 7-3, 7-4, 7-5, 7-6, 7-7, 7-8, 7-9, 7-10, 7-11, 7-12 en 1 andere. Kies het uwe.",
+        ),
+        (
+            None,
+            None,
+            2,
+            False,
+            "Op huisnummer 7 zijn meer adressen: 7-1, 7-2. Kies het uwe. "
+            "Staat het uwe er niet bij, typ dan het huisnummer met toevoeging.",
+        ),
+    ],
+    ids=["street and place", "neither", "place only", "twelve named", "thirteenth counted", "incomplete"],
+)
+def test_a_house_choice_message_names_the_houses(street, place, count, complete, message):
+    from buurt.geo.geocoding import HouseChoice, HouseChoiceNeeded
+
+    choice = HouseChoice("2221CM", 7, street, place, flats(count), "pdok", complete=complete)
+    error = HouseChoiceNeeded(choice)
+    assert error.message == message
+    assert error.choice is choice
+
+
+# -- issue 19: what a query holds and says --------------------------------------------------------
+
+
+def test_query_messages_are_the_dutch_promised_to_residents():
+    with pytest.raises(InvalidAddress) as no_house:
+        AddressQuery.from_parsed(ParsedAddress(street="Voorbeeldlaan", postcode="2221AB"))
+    assert no_house.value.message == "Vul ook het huisnummer in, bijvoorbeeld 2221 AB 12 of Voorbeeldlaan 12."
+    with pytest.raises(InvalidAddress) as no_where:
+        AddressQuery.from_parsed(ParsedAddress(house=H(3), place="Katwijk"))
+    assert no_where.value.message == "Vul de postcode of de straat in, bijvoorbeeld 2221 AB 12 of Voorbeeldlaan 12."
+    assert GeocoderUnavailable().message == (
+        "De adreszoeker is nu niet bereikbaar. Probeer het over een paar minuten opnieuw; "
+        "lukt het dan nog niet, neem contact op met de beheerder."
+    )
+    assert (GeocoderUnavailable("Anders.", detail="pdok: busy").message, GeocoderUnavailable(detail="x").detail) == (
+        "Anders.",
+        "x",
+    )
+
+
+def test_query_from_text_keeps_every_part_and_every_reading():
+    query = AddressQuery.from_text("  Proefstraat   12 3,  2221 CM  Katwijk ")
+    assert (query.street, query.house, query.postcode, query.place) == ("Proefstraat 12", H(3), "2221CM", "Katwijk")
+    assert query.text == "Proefstraat 12 3, 2221 CM Katwijk"  # spaces folded, as typed otherwise
+    assert query.free_text() == "2221CM 3"  # postcode + house: the most exact form for a service
+    (other,) = query.other_readings
+    assert (other.street, other.house, other.postcode, other.place, other.text) == (
+        "Proefstraat",
+        H(12, None, "3"),
+        "2221CM",
+        "Katwijk",
+        query.text,
+    )
+    assert query.readings() == (query, other)
+    assert other.other_readings == ()
+
+
+def test_query_free_text_without_typed_text_is_formatted():
+    query = AddressQuery(street="Voorbeeldlaan", house=H(12, "A"), place="Katwijk")
+    assert (query.free_text(), query.is_structured) == ("Voorbeeldlaan 12a, Katwijk", False)
+    assert AddressQuery(postcode="2221AB", street="Voorbeeldlaan").is_structured is False
+    assert AddressQuery.structured("2221AB", H(12, "A")).free_text() == "2221AB 12a"

@@ -387,6 +387,8 @@ def test_nominatim_structured_street_query(fake_service, nominatim):
     assert request.param("street") == "12a Voorbeeldlaan"
     assert request.param("postalcode") == "2221 AB"
     assert request.param("city") == "Katwijk"
+    assert request.param("country") == "Nederland"
+    assert request.param("limit") == "5"  # a few candidates: the right house need not be OSM's first
     assert request.param("countrycodes") == "nl"
     assert request.param("addressdetails") == "1"
     assert request.param("format") == "json"

@@ -287,3 +287,36 @@ def test_escaped_text_and_phrases_read_back_as_the_literal_text(text):
         ("straatnaam", text),
         ("huisnummer", "7"),
     ]
+
+
+# -- issue 19: the edges of a choice and of a hit --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flats", "complete"), [(3, True), (4, False)], ids=["== max_houses", "one more"])
+def test_a_choice_of_exactly_max_houses_is_complete_one_more_is_not(flats, complete):
+    with FakePDOK(docs=[flat_doc(str(n)) for n in range(1, flats + 1)]) as server:
+        choice = choice_for(pdok_for(server, max_houses=3), AddressQuery.from_text("2221CN 1"))
+        assert len(server.requests) == 1
+    assert choice.houses == (HouseNumber(1, None, "1"), HouseNumber(1, None, "2"), HouseNumber(1, None, "3"))
+    assert choice.complete is complete
+
+
+def test_docs_without_street_place_or_display_name_still_give_a_hit_and_a_choice():
+    bare = []
+    for addition in ("1", "2"):
+        doc = flat_doc(addition)
+        for name in ("straatnaam", "woonplaatsnaam", "weergavenaam"):
+            doc.pop(name)
+        bare.append(doc)
+    with FakePDOK(docs=bare) as server:
+        geocoder = pdok_for(server)
+        choice = choice_for(geocoder, AddressQuery.from_text("2221CN 1"))
+        result = geocoder.geocode(AddressQuery.from_text("2221CN 1-2"))
+    assert (choice.street, choice.place, choice.postcode) == (None, None, "2221CN")
+    assert (result.street, result.place, result.house_number) == (None, None, HouseNumber(1, None, "2"))
+    assert result.display_name == "1-2, 2221 CN"  # made from the BAG fields when PDOK has no weergavenaam
+    named = flat_doc("2")
+    named["weergavenaam"] = ""
+    with FakePDOK(docs=[named]) as server:
+        result = pdok_for(server).geocode(AddressQuery.from_text("2221CN 1-2"))
+    assert result.display_name == "Proefflat 1-2, 2221 CN Katwijk"
