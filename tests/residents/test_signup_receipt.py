@@ -72,3 +72,16 @@ def test_the_waitlist_place_counts_only_earlier_waitlisted_sign_ups_of_the_same_
     assert [waitlist_position(r) for r in (first, same_moment, later)] == [1, 2, 3]
     assert waitlist_position(make_resident(group, status=S.PENDING)) is None
     assert waitlist_position(make_resident(None, status=S.WAITLIST)) is None
+
+
+def test_a_form_sent_twice_stores_one_sign_up_and_answers_twice_with_the_first_receipt(app, client, west):
+    token = "resubmit-token-0123456789abcdef"
+    west.capacity = 1
+    db.session.commit()
+    assert client.post("/aanmelden", data=form(phone="06 30000003", once=token)).status_code == 302
+    first = client.get("/aanmelden/ontvangen").get_data(as_text=True)
+    assert "U bent aangemeld voor BuurtAlarm Rijnsoever-West" in first
+    other = app.test_client()  # the resubmit after a time-out, from a browser without the first answer
+    assert other.post("/aanmelden", data=form(phone="06 30000003", once=token)).status_code == 302
+    assert other.get("/aanmelden/ontvangen").get_data(as_text=True) == first
+    assert [(r.phone_e164, r.status) for r in residents()] == [("+31630000003", S.PENDING)]
