@@ -67,12 +67,11 @@ _PAREN_ADDITION_RE = re.compile(r"(?<=[0-9A-Za-z])\s*\(\s*([0-9A-Za-z]{1,4})\s*\
 _SEPARATOR_SPACES_RE = re.compile(r"(?<=\d)\s*([-/])\s*(?=[0-9A-Za-z])|(?<=\d[A-Za-z])\s*([-/])\s*(?=[0-9A-Za-z])")
 _FILLER_WORDS = frozenset({"bus", "app", "app.", "apt", "apt.", "appartement"})
 _HOUSE_WORDS = {"boven": "bov", "beneden": "ben"}
-_HOUSE_TEXT_WORDS = _FILLER_WORDS | frozenset(_HOUSE_WORDS)
 # Words before a house number that are not part of the street ("Kerkstraat nr. 12").
 _NUMBER_WORDS = frozenset({"nr", "nr.", "no", "no.", "nummer", "huisnummer"})
 # A street name glued to its number: "Kraanspoor39", "Route66". Three letters at least, so road
 # numbers such as "A12" and "N206" stay whole.
-_GLUED_RE = re.compile(r"^([^\W\d_][^\W\d_'.-]{2,})(\d+[0-9A-Za-z-]*)$")
+_GLUED_RE = re.compile(r"^([^\W\d_][^\W\d_'.-]{2,})(\d+(?:[0-9A-Za-z-]*[0-9A-Za-z])?)$")
 # A number group that can be part of a street name: "1945", "1940-1945".
 _STREET_NUMBER_RE = re.compile(r"^\d+(?:-\d+)?$")
 #: The most tokens a house number takes in free text ("12", "a", "bis" ... "46 a bov").
@@ -208,12 +207,9 @@ def _clean_house_text(text: str) -> str:
         text = _PAREN_ADDITION_RE.sub(r"-\1", text)
     if " " not in text:
         return text  # the common "12", "12a", "12-3": nothing to rewrite
-    if "-" in text or "/" in text:
-        text = _SEPARATOR_SPACES_RE.sub(lambda m: m.group(1) or m.group(2), text)
-    words = text.split(" ")
-    if any(word.lower() in _HOUSE_TEXT_WORDS for word in words):
-        text = " ".join(_HOUSE_WORDS.get(word.lower(), word) for word in words if word.lower() not in _FILLER_WORDS)
-    return text
+    # Spaces around "-" and "/" ("12 - 3") need no rewriting: _HOUSE_RE allows them.
+    words = text.split()
+    return " ".join(_HOUSE_WORDS.get(word.lower(), word) for word in words if word.lower() not in _FILLER_WORDS)
 
 
 def parse_house_number(text: str) -> HouseNumber:
@@ -292,13 +288,11 @@ def _tokens(segment: str) -> list[str]:
     ``"Kraanspoor39"`` -> ``["Kraanspoor", "39"]``; ``"12 (2)"`` -> ``["12-2"]``; ``"12 - 3"`` ->
     ``["12-3"]``; ``"nr."`` before a number is dropped (``"Kerkstraat nr. 12"``).
     """
-    if "(" in segment:
-        segment = _PAREN_ADDITION_RE.sub(r"-\1", segment)
-    if " -" in segment or "- " in segment or " /" in segment or "/ " in segment:
-        segment = _SEPARATOR_SPACES_RE.sub(lambda m: m.group(1) or m.group(2), segment)
+    segment = _PAREN_ADDITION_RE.sub(r"-\1", segment)
+    segment = _SEPARATOR_SPACES_RE.sub(lambda m: m.group(1) or m.group(2), segment)
     tokens: list[str] = []
     for token in segment.split():
-        glued = _GLUED_RE.match(token) if token[0].isalpha() and token[-1].isalnum() else None
+        glued = _GLUED_RE.match(token)
         if glued is not None:
             tokens.extend(glued.groups())
         else:
@@ -351,13 +345,13 @@ def _house_and_rest(tokens: list[str]) -> tuple[HouseNumber, str | None] | None:
         house = _try_house(" ".join(tokens[:end]))
         if house is None:
             continue
-        rest = tokens[end:]
-        # "12 Ede": a short house number and a place rather than the 3-letter toevoeging "EDE".
-        if end > 1 and not rest and _looks_like_place(tokens[end - 1]):
+        # "12 Ede", "12 Den Haag": a short house number and a place rather than the 3-letter
+        # toevoeging "EDE" or "DEN".
+        if end > 1 and _looks_like_place(tokens[end - 1]):
             short = _try_house(" ".join(tokens[: end - 1]))
             if short is not None:
-                return short, tokens[end - 1]
-        return house, _clean_part(" ".join(rest))
+                return short, _clean_part(" ".join(tokens[end - 1 :]))
+        return house, _clean_part(" ".join(tokens[end:]))
     return None
 
 
@@ -446,7 +440,7 @@ def parse_address(text: str) -> ParsedAddress:
             street = head_segments[chosen - 1]
             others.remove(street)
         extra = ([rest] if rest else []) + others
-        if extra and postcode is None:
+        if postcode is None:
             place = _clean_part(" ".join(extra))
     if tail:
         if house is None:
