@@ -156,11 +156,10 @@ def _mail_waitlist_expired(to: str, group_id: int | None, days: int) -> None:
     from buurt.residents.mailing import mail_names
     from buurt.urls import external_url
 
-    # the sign-up page of the group's neighbourhood (the default one's keeps its old URL)
-    slug = db.session.scalar(
-        db.select(Neighbourhood.slug).join(Group).where(Group.id == (group_id if group_id is not None else -1))
-    )
-    link = external_url("residents.signup", hood=slug) if slug else external_url("residents.signup")
+    # the sign-up page of the group's neighbourhood (the default one's keeps its old URL); without
+    # a group (IS NULL finds none) the site's own
+    slug = db.session.scalar(db.select(Neighbourhood.slug).join(Group).where(Group.id == group_id))
+    link = external_url("residents.signup", hood=slug)
     body = render_template("email/waitlist_expired.txt", days=days, link=link, **mail_names(group_id))
     queue_mail(to, _("Uw aanmelding op de wachtlijst is verwijderd"), body, kind="waitlist_expired", group_id=group_id)
 
@@ -251,15 +250,16 @@ def _form_submissions(cutoff: datetime, now: datetime) -> Select:
     return db.select(FormSubmission).where(FormSubmission.created_at < cutoff)
 
 
-def _bulk_delete(model) -> Callable[[Select, datetime], None]:
+@dataclass(frozen=True)
+class _BulkDelete:
     """One DELETE of the rows the rule found (by primary key)."""
 
-    def act(query: Select, now: datetime) -> None:
-        (pk,) = model.__table__.primary_key.columns
-        keys = db.select(query.subquery().c[pk.name])
-        db.session.execute(delete(model).where(pk.in_(keys)).execution_options(synchronize_session=False))
+    model: type
 
-    return act
+    def __call__(self, query: Select, now: datetime) -> None:
+        (pk,) = self.model.__table__.primary_key.columns
+        keys = db.select(query.subquery().c[pk.name])
+        db.session.execute(delete(self.model).where(pk.in_(keys)).execution_options(synchronize_session=False))
 
 
 #: Every retention rule, in the order the purge applies them (people first: forgetting a resident
@@ -343,7 +343,7 @@ RULES: tuple[Rule, ...] = (
         "tasks",
         _l("Afgeronde WhatsApp-taken (al zonder naam en nummer) worden verwijderd."),
         _tasks_done,
-        _bulk_delete(GroupTask),
+        _BulkDelete(GroupTask),
     ),
     Rule(
         "outbox",
@@ -354,7 +354,7 @@ RULES: tuple[Rule, ...] = (
             "(soort, tijdstip) wordt verwijderd."
         ),
         _outbox,
-        _bulk_delete(OutboxMessage),
+        _BulkDelete(OutboxMessage),
     ),
     Rule(
         "address_cache",
@@ -362,7 +362,7 @@ RULES: tuple[Rule, ...] = (
         "addresses",
         _l("Adressen die bij PDOK of OpenStreetMap (Nominatim) zijn opgezocht, worden verwijderd."),
         _address_cache,
-        _bulk_delete(Address),
+        _BulkDelete(Address),
     ),
     Rule(
         "audit",
@@ -370,7 +370,7 @@ RULES: tuple[Rule, ...] = (
         "audit",
         _l("Het logboek van wie welke gegevens bekeek, downloadde of wijzigde, wordt verwijderd."),
         _audit,
-        _bulk_delete(AuditEntry),
+        _BulkDelete(AuditEntry),
     ),
     Rule(
         "sessions",
@@ -378,7 +378,7 @@ RULES: tuple[Rule, ...] = (
         "technical",
         _l("Afgelopen inlogsessies van beheerders en wijkagenten worden verwijderd."),
         _sessions,
-        _bulk_delete(UserSession),
+        _BulkDelete(UserSession),
     ),
     Rule(
         "rate_limits",
@@ -389,7 +389,7 @@ RULES: tuple[Rule, ...] = (
             "zodra hun tijdvak voorbij is."
         ),
         _rate_limits,
-        _bulk_delete(RateLimitCounter),
+        _BulkDelete(RateLimitCounter),
         fixed_days=0,
     ),
     Rule(
@@ -398,7 +398,7 @@ RULES: tuple[Rule, ...] = (
         "technical",
         _l("Bewijs dat een formulier al is verstuurd (tegen dubbel versturen) wordt verwijderd."),
         _form_submissions,
-        _bulk_delete(FormSubmission),
+        _BulkDelete(FormSubmission),
         fixed_days=2,
     ),
 )

@@ -155,15 +155,14 @@ def forget_resident(resident: Resident) -> None:
     db.session.delete(resident)
 
 
-def strip_audit_ids(target_type: str, target_id: int) -> int:
-    """Audit rows about one record lose its id (action, time and who acted stay); returns how many."""
-    result = db.session.execute(
+def strip_audit_ids(target_type: str, target_id: int) -> None:
+    """Audit rows about one record lose its id (action, time and who acted stay)."""
+    db.session.execute(
         update(AuditEntry)
         .where(AuditEntry.target_type == target_type, AuditEntry.target_id == target_id)
         .values(target_id=None)
         .execution_options(synchronize_session="fetch")
     )
-    return result.rowcount or 0
 
 
 def scrub_database_files() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import current_app
 from sqlalchemy import select
 
@@ -336,3 +337,32 @@ def test_every_rule_is_checked_here():
         "form_submissions",
     }
     assert {rule.key for rule in RULES} == tested
+
+
+@pytest.fixture
+def app_config(mail_app_config):
+    return mail_app_config
+
+
+def test_the_waitlist_mail_goes_with_the_group_and_without_one_links_the_site_sign_up(
+    app, groups, make_resident, deliver_mail
+):
+    with_group = make_resident(
+        groups[0],
+        status=S.WAITLIST,
+        created_at=past("waitlist"),
+        email_confirmed_at=past("waitlist"),
+        email="w@example.org",
+    )
+    group_id = with_group.group_id
+    make_resident(
+        None, status=S.WAITLIST, created_at=past("waitlist"), email_confirmed_at=past("waitlist"), email="n@example.org"
+    )
+    assert run_purge(apply=True, now=NOW).counts["waitlist"] == 2
+    queued = {m.group_id for m in db.session.scalars(select(OutboxMessage).filter_by(kind="waitlist_expired"))}
+    assert queued == {group_id, None}  # the mail belongs to the group it was about
+    bodies = {m["To"]: m.get_body(("plain",)).get_content() for m in deliver_mail()}
+    assert set(bodies) == {"w@example.org", "n@example.org"}
+    for body in bodies.values():
+        assert "http://localhost/aanmelden" in body
+        assert f"{RULES_BY_KEY['waitlist'].days():g} dagen" in body
