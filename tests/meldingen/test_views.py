@@ -155,11 +155,32 @@ def test_close_needs_a_result(client, login, coordinator, west_melding):
 
 
 def test_beheerder_of_a_target_group_may_forward(client, login, make_user, west_melding, groups):
-    login(make_user("beheerder", groups=[groups[0]]))
-    assert client.get(f"/meldingen/{west_melding.id}").status_code == 200
-    assert client.post(f"/meldingen/{west_melding.id}/doorgestuurd/{groups[0].id}").status_code == 302
-    # ... but not into a neighbour group that is not theirs
+    """The forward is stored (who, when, audit) and shown; into someone else's group nothing changes."""
+    from buurt.meldingen.services import get_target
+
+    beheerder = make_user("beheerder", groups=[groups[0]], name="Beheerder West")
+    login(beheerder)
+    page = client.get(f"/meldingen/{west_melding.id}").get_data(as_text=True)
+    assert "Nog niet doorgestuurd naar:" in page
+    response = client.post(f"/meldingen/{west_melding.id}/doorgestuurd/{groups[0].id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/meldingen/{west_melding.id}#groep-{groups[0].id}")
+    db.session.expire_all()
+    west = get_target(west_melding, groups[0].id)
+    assert west.forwarded_at is not None
+    assert west.forwarded_by_id == beheerder.id
+    forwards = db.session.scalars(db.select(AuditEntry).filter_by(action="melding.forward")).all()
+    assert [(e.target_id, e.details) for e in forwards] == [
+        (west_melding.id, {"group_id": groups[0].id, "neighbour": False})
+    ]
+    page = client.get(f"/meldingen/{west_melding.id}").get_data(as_text=True)
+    assert "Door Beheerder West op" in page
+    assert "Naar alle doelgroepen doorgestuurd." in page
+    # ... but not into a neighbour group that is not theirs: refused, and nothing is stored
     assert client.post(f"/meldingen/{west_melding.id}/doorgestuurd/{groups[1].id}").status_code == 403
+    db.session.expire_all()
+    assert get_target(west_melding, groups[1].id).forwarded_at is None
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).filter_by(action="melding.forward")) == 1
 
 
 def test_beheerder_of_a_non_target_group_gets_403(client, login, make_user, west_melding, groups):
@@ -195,10 +216,17 @@ def test_anonymous_is_sent_to_login(client, west_melding):
 
 
 def test_beheerder_sees_a_melding_they_entered_outside_their_groups(client, login, make_user, groups):
-    login(make_user("beheerder", groups=[groups[4]]))
+    beheerder = make_user("beheerder", groups=[groups[4]])
+    login(beheerder)
     response = client.post("/meldingen/nieuw", data=form_data(lat="52.2127", lon="4.413965"))  # West
     assert response.status_code == 302
-    assert client.get(response.headers["Location"]).status_code == 200
+    melding = db.session.scalar(db.select(Melding))
+    assert melding.created_by_id == beheerder.id
+    assert [t.group_id for t in melding.targets if not t.is_neighbour] == [groups[0].id]
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert POLICE in page.get_data(as_text=True)
+    assert f'href="/meldingen/{melding.id}"' in client.get("/meldingen/").get_data(as_text=True)
 
 
 def test_csrf_is_required(app, client, login, coordinator, west_melding, groups):
