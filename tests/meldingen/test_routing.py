@@ -6,7 +6,16 @@ import pytest
 
 from buurt.areas.services import current_areas
 from buurt.geo.coords import metres_per_degree
-from buurt.meldingen.routing import neighbour_range, no_target_message, route, route_point
+from buurt.meldingen.routing import (
+    RoutedGroup,
+    Routing,
+    format_distance,
+    neighbour_range,
+    no_target_message,
+    outside_gemeente_message,
+    route,
+    route_point,
+)
 from tests.meldingen.conftest import DLAT, DLON, LAT0, LON0
 
 # Metres per degree near lat 52.19 (good to ~1% against RD New distances).
@@ -185,3 +194,45 @@ def test_a_group_at_exactly_the_neighbour_range_is_a_neighbour_and_just_past_it_
     wide = route_point(areas, lat, lon, e, neighbour_range_m=10)
     assert wide.neighbour_range_m == e
     assert "Vierkant E" in names(wide.targets)
+
+
+# --- the Dutch sentences (user-facing: pinned word for word) ----------------------------------------
+
+
+def _routing(nearest=None, *, targets=(), in_gemeente=True, radius=500.0):
+    return Routing(52.2, 4.4, radius, 2 * radius, targets, (), nearest, in_gemeente)
+
+
+def test_no_target_sentences(app):
+    assert no_target_message(_routing()) == "Geen groep binnen 500 m; er zijn nog geen gebieden ingesteld."
+    plain = RoutedGroup(1, "BuurtAlarm Fictief", 1260.0, (1,), ("Fictief",))
+    assert (
+        no_target_message(_routing(plain)) == "Geen groep binnen 500 m; dichtstbijzijnde: BuurtAlarm Fictief (1,3 km)."
+    )
+    named = RoutedGroup(1, "BuurtAlarm Fictief", 240.4, (1,), ("Fictief",), 7, "Hoornes")
+    assert (
+        no_target_message(_routing(named, radius=100.0))
+        == "Geen groep binnen 100 m; dichtstbijzijnde: BuurtAlarm Fictief (Hoornes, 240 m)."
+    )
+    assert no_target_message(_routing(named, in_gemeente=False)) == (
+        "Geen groep binnen 500 m; dichtstbijzijnde: BuurtAlarm Fictief (Hoornes, 240 m)."
+        " De plek ligt buiten de gemeente Katwijk."
+    )
+    assert no_target_message(_routing(None, in_gemeente=False)) == (
+        "Geen groep binnen 500 m; er zijn nog geen gebieden ingesteld. De plek ligt buiten de gemeente Katwijk."
+    )
+    inside = RoutedGroup(1, "BuurtAlarm Fictief", 0.0, (1,), ("Fictief",))
+    assert no_target_message(_routing(None, targets=(inside,), in_gemeente=False)) is None
+
+
+def test_outside_gemeente_sentence(app):
+    assert outside_gemeente_message() == (
+        "Deze plek ligt buiten de gemeente Katwijk. Alleen groepen binnen de straal krijgen de melding."
+    )
+
+
+def test_format_distance_switches_to_km_at_exactly_1000_m():
+    assert format_distance(0) == "0 m"
+    assert format_distance(999.4) == "999 m"
+    assert format_distance(1000) == "1,0 km"
+    assert format_distance(1260) == "1,3 km"
