@@ -254,7 +254,12 @@ def test_a_photo_store_that_is_down_does_not_undo_the_erasure(app, groups, monke
     assert is_stored(photo)  # left behind, and said so in the log
 
 
-def test_a_second_init_does_not_delete_a_photo_twice(app, groups, monkeypatch):
+def test_init_app_makes_photo_files_follow_the_transaction_once(app, groups, monkeypatch):
+    """From a process without the listeners: init_app (twice, as every app calls it) registers them
+    once; a commit deletes the erased incident's photo once, a rollback keeps it."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
     from buurt.retention import forget
 
     deleted = []
@@ -266,11 +271,23 @@ def test_a_second_init_does_not_delete_a_photo_twice(app, groups, monkeypatch):
         def describe(self):
             return "counting"
 
-    forget.init_app(app)  # again: the listeners are there once
-    monkeypatch.setitem(current_app.extensions, "buurt.photostore", Counting())
-    incident = report(groups, None, "Met foto")
-    incident.photo_filename = "x.jpg"
-    db.session.commit()
-    delete_incident(incident)
-    db.session.commit()
-    assert deleted == ["x.jpg"]
+    hooks = (("after_commit", forget._after_commit), ("after_rollback", forget._after_rollback))
+    for name, hook in hooks:
+        event.remove(Session, name, hook)
+    try:
+        forget.init_app(app)
+        forget.init_app(app)
+        assert all(event.contains(Session, name, hook) for name, hook in hooks)
+        monkeypatch.setitem(current_app.extensions, "buurt.photostore", Counting())
+        kept, erased = report(groups, None, "Teruggedraaid"), report(groups, None, "Weg")
+        kept.photo_filename, erased.photo_filename = "kept.jpg", "erased.jpg"
+        db.session.commit()
+        delete_incident(kept)
+        db.session.rollback()
+        delete_incident(erased)
+        db.session.commit()
+        assert deleted == ["erased.jpg"]
+    finally:
+        for name, hook in hooks:
+            if not event.contains(Session, name, hook):
+                event.listen(Session, name, hook)

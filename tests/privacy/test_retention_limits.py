@@ -306,11 +306,13 @@ def test_the_purge_audits_counts_only_on_the_day_it_ran(app, groups, make_reside
 def test_batches_pause_between_each_other_not_before_the_first(app, groups, make_resident, monkeypatch):
     monkeypatch.setattr(buurt.retention, "PURGE_BATCH", 2)
     pauses = []
-    monkeypatch.setattr(buurt.retention.time, "sleep", pauses.append)
+    # at each pause: how long, and how many expired sign-ups the batches so far left (committed)
+    monkeypatch.setattr(buurt.retention.time, "sleep", lambda seconds: pauses.append((seconds, len(ids(Resident)))))
     for _ in range(5):
         make_resident(groups[0], status=S.UNCONFIRMED, created_at=past("signups"))
     assert run_purge(apply=True, now=NOW).counts["signups"] == 5
-    assert pauses == [buurt.retention.PURGE_PAUSE] * 2  # three batches, two pauses
+    pause = buurt.retention.PURGE_PAUSE
+    assert pauses == [(pause, 3), (pause, 1)]  # three batches of at most two, two pauses
     assert ids(Resident) == []
     pauses.clear()
     make_resident(groups[0], status=S.UNCONFIRMED, created_at=past("signups"))

@@ -5,6 +5,7 @@ the thread. Fixed clocks only, no sleeping.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 import buurt.retention
 from buurt.extensions import db
-from buurt.models import AuditEntry, Resident, ResidentStatus
+from buurt.models import AuditEntry, Resident, ResidentStatus, utcnow
 from buurt.retention import schedule
 from buurt.retention.schedule import PurgeThread, last_purge, purge_due, purge_lock, thread_of
 
@@ -85,6 +86,23 @@ def test_the_check_interval_comes_from_the_settings(app):
     assert thread.interval() == 15 * 60
 
 
+def test_the_command_waits_for_the_lock_and_the_thread_does_not(app, monkeypatch):
+    """`flask buurt purge` waits for a running purge (wait=True); a thread's round skips (wait=False)."""
+    taken = []
+
+    @contextlib.contextmanager
+    def job_lock(app_, name, *, wait):
+        taken.append((app_, name, wait))
+        yield True
+
+    monkeypatch.setattr(schedule, "job_lock", job_lock)
+    with purge_lock(app, wait=True):
+        pass
+    with purge_lock(app):
+        pass
+    assert taken == [(app, "purge", True), (app, "purge", False)]
+
+
 def test_no_round_while_another_purge_holds_the_lock(app, groups, make_resident):
     now = local(2026, 6, 1, 5)
     thread = PurgeThread(app, clock=lambda: now)
@@ -128,6 +146,7 @@ def test_init_app_starts_the_thread_on_a_request_only_with_purge_thread():
     thread = thread_of(on)
     assert isinstance(thread, PurgeThread)
     assert thread.app is on
+    assert thread.clock is utcnow  # the real clock
     assert on.before_request_funcs[None] == [thread.ensure_running]
     assert not thread.running  # started by a request, never at import or in a command
     assert thread_of(off) is None
