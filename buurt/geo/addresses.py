@@ -118,7 +118,7 @@ class HouseNumber:
         elif letter and addition and len(letter + addition) <= MAX_ADDITION_LENGTH:
             readings.append(HouseNumber(self.number, None, letter + addition))
         elif not letter and addition and len(addition) == 1 and addition.isalpha():
-            readings.append(HouseNumber(self.number, addition, None))
+            readings.append(HouseNumber(self.number, addition))
         return tuple(readings)
 
     def __str__(self) -> str:
@@ -141,7 +141,8 @@ def house_order(house: HouseNumber) -> tuple:
     return (
         house.number,
         house.letter or "",
-        [(0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk) for chunk in chunks],
+        # (0, number) before (1, text); the first item decides, so an int never meets a str.
+        [(0, int(chunk)) if chunk.isdigit() else (1, chunk) for chunk in chunks],
     )
 
 
