@@ -68,3 +68,22 @@ def test_address_counts():
     assert sum(counts.values()) == 3
     assert len(counts) == 1
     assert blur.address_counts([], [], 150) == Counter()
+
+
+def test_the_drawn_ring_is_the_cells_square_on_the_national_grid():
+    """The map draws a cell where its counts are: the ring's corners are the cell's RD corners."""
+    cols, rows = blur.cell_indices([POINT[0]], [POINT[1]], 150)
+    col, row = int(cols[0]), int(rows[0])
+    ring = blur.cell_ring(col, row, 150)
+    corners = [(col, row), (col + 1, row), (col + 1, row + 1), (col, row + 1), (col, row)]
+    assert len(ring) == len(corners)
+    for (lon, lat), (c, r) in zip(ring, corners, strict=True):
+        x, y = to_rd(lon, lat)
+        # 5 decimals of a degree: under a metre here
+        assert abs(x - c * 150) < 1.5, (lon, lat)
+        assert abs(y - r * 150) < 1.5, (lon, lat)
+    # a 300 m grid: the same corner rule, twice the size
+    (lon, lat) = blur.cell_ring(col // 2, row // 2, 300)[2]
+    x, y = to_rd(lon, lat)
+    assert abs(x - (col // 2 + 1) * 300) < 1.5
+    assert abs(y - (row // 2 + 1) * 300) < 1.5
