@@ -187,6 +187,15 @@ class TestUndoAdded:
         assert stored.updated_at > at
         assert lifecycle.undo_added(added.id, groups[0].id, added_since=at) is False  # once
 
+    def test_only_that_member_and_the_loaded_object_shows_it(self, groups, added, make_resident):
+        at = added.added_at
+        other = make_resident(groups[0], status=S.ADDED, added_at=at, updated_at=at)
+        member = db.session.get(Resident, added.id)
+        assert lifecycle.undo_added(added.id, groups[0].id, added_since=at) is True
+        assert (member.status, member.added_at) == (S.PENDING, None)  # the object in this session too
+        db.session.commit()
+        assert _status(other.id) == S.ADDED
+
     def test_after_the_window_it_stays_a_member(self, groups, added):
         since = added.added_at + timedelta(microseconds=1)  # the window began just after the click
         assert lifecycle.undo_added(added.id, groups[0].id, added_since=since) is False
@@ -203,7 +212,8 @@ class TestUndoAdded:
         assert _status(added.id) == S.ADDED
 
     def test_not_for_someone_no_longer_a_member(self, groups, added):
-        db.session.execute(db.update(Resident).where(Resident.id == added.id).values(status=S.REMOVED))
+        at = added.added_at  # removed, with nothing else changed since the click (updated_at kept)
+        db.session.execute(db.update(Resident).where(Resident.id == added.id).values(status=S.REMOVED, updated_at=at))
         db.session.commit()
         assert lifecycle.undo_added(added.id, groups[0].id, added_since=added.added_at) is False
         assert _status(added.id) == S.REMOVED

@@ -155,7 +155,7 @@ def _confirm_audits() -> list[AuditEntry]:
 
 
 def test_a_late_confirmation_takes_a_seat_when_there_is_room(client, west, queued_unverified):
-    west.capacity = 2
+    west.capacity = 1  # the last seat: their own, now that they confirm, does not make the group full
     db.session.commit()
     response = post_link(client, confirm_link(queued_unverified), "/aanmelden/bevestigen")
     assert response.status_code == 200

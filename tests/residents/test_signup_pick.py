@@ -13,6 +13,7 @@ import pytest
 from buurt.areas.services import place
 from buurt.extensions import db
 from buurt.models import AuditEntry, OutboxMessage, Resident, utcnow
+from buurt.models import ResidentStatus as S
 from buurt.residents.links import confirm_link
 from buurt.residents.signup import is_nearest_group_signup, picked_place
 from tests.link_support import post_link
@@ -120,3 +121,17 @@ def test_an_owner_without_a_confirmed_address_is_not_mailed(app, client, address
     [entry] = db.session.scalars(db.select(AuditEntry).filter_by(action="residents.number_in_use"))
     assert entry.details == {"attempt": "signup", "notified": False}
     assert db.session.scalar(db.select(db.func.count(Resident.id))) == 1
+
+
+def test_only_a_sign_up_between_neighbourhoods_counts_as_one_for_the_nearest_group(
+    client, addresses, group_by_key, make_resident
+):
+    """What the beheerders' list calls "tussen twee buurten": flagged border, in no area, no neighbouring group."""
+    for postcode, phone in (("2221XA", "06 12345671"), ("2221XC", "06 12345672")):  # ordinary; on a border
+        assert client.post("/aanmelden", data=form(postcode=postcode, phone=phone)).status_code == 302
+    ordinary, border = residents()
+    assert (ordinary.is_border, border.is_border) == (False, True)
+    assert not is_nearest_group_signup(ordinary)
+    assert not is_nearest_group_signup(border)  # it has a neighbouring group to move to
+    waiting = make_resident(None, status=S.TO_GEOCODE, area_id=None, is_border=False)  # not placed yet
+    assert not is_nearest_group_signup(waiting)
