@@ -67,6 +67,9 @@ _PAREN_ADDITION_RE = re.compile(r"(?<=[0-9A-Za-z])\s*\(\s*([0-9A-Za-z]{1,4})\s*\
 _SEPARATOR_SPACES_RE = re.compile(r"(?<=\d)\s*([-/])\s*(?=[0-9A-Za-z])|(?<=\d[A-Za-z])\s*([-/])\s*(?=[0-9A-Za-z])")
 _FILLER_WORDS = frozenset({"bus", "app", "app.", "apt", "apt.", "appartement"})
 _HOUSE_WORDS = {"boven": "bov", "beneden": "ben"}
+# Words after a house number that are part of it, also when capitalised ("12 Bis", "12 Boven"),
+# never a place. Not "ter": "Ter Apel" and "Ter Aar" are places.
+_NOT_PLACES = _FILLER_WORDS | frozenset(_HOUSE_WORDS) | frozenset(_HOUSE_WORDS.values()) | {"bis"}
 # Words before a house number that are not part of the street ("Kerkstraat nr. 12").
 _NUMBER_WORDS = frozenset({"nr", "nr.", "no", "no.", "nummer", "huisnummer"})
 # A street name glued to its number: "Kraanspoor39", "Route66". Three letters at least, so road
@@ -335,8 +338,7 @@ def _looks_like_place(word: str) -> bool:
         and word.isalpha()
         and word[0].isupper()
         and not word.isupper()
-        and word.lower() not in _HOUSE_WORDS
-        and word.lower() not in _FILLER_WORDS
+        and word.lower() not in _NOT_PLACES
     )
 
 

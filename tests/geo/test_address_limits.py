@@ -223,6 +223,10 @@ def test_no_toevoeging_reading_past_the_limits(text):
         ("Verzonnenlaan 12 Boven", P("Verzonnenlaan", H(12, None, "BOV"))),
         ("Verzonnenlaan 12 Bus", P("Verzonnenlaan", H(12))),
         ("Verzonnenlaan 12 bis Katwijk", P("Verzonnenlaan", H(12, None, "BIS"), None, "Katwijk")),
+        ("Verzonnenlaan 12 Bis", P("Verzonnenlaan", H(12, None, "BIS"))),
+        ("Verzonnenlaan 12 Bis Katwijk", P("Verzonnenlaan", H(12, None, "BIS"), None, "Katwijk")),
+        ("Verzonnenlaan 12 Bov", P("Verzonnenlaan", H(12, None, "BOV"))),
+        ("Verzonnenlaan 12 Ter Apel", P("Verzonnenlaan", H(12), None, "Ter Apel")),
         # A word between two number groups belongs to the street; a letter to the house number.
         ("Plein 1945 Oost 1", P("Plein 1945 Oost", H(1))),
         ("Verzonnenlaan 7 A 3", P("Verzonnenlaan", H(7, "A", "3"))),
