@@ -88,8 +88,8 @@ def cell_indices(lats: Sequence[float], lons: Sequence[float], cell_m: float) ->
 
 def cell_ring(col: int, row: int, cell_m: float) -> tuple[tuple[float, float], ...]:
     """The cell's corners as a closed (lon, lat) ring."""
-    xs = np.array([col, col + 1, col + 1, col, col], dtype=float) * cell_m
-    ys = np.array([row, row, row + 1, row + 1, row], dtype=float) * cell_m
+    xs = np.array([col, col + 1, col + 1, col, col]) * cell_m
+    ys = np.array([row, row, row + 1, row + 1, row]) * cell_m
     lons, lats = from_rd(xs, ys)
     return tuple(
         (round(float(lo), COORD_DECIMALS), round(float(la), COORD_DECIMALS)) for lo, la in zip(lons, lats, strict=True)
