@@ -259,10 +259,7 @@ class PointMapTemplate:
         lat, lon = float(lat), float(lon)
         if not (math.isfinite(lat) and math.isfinite(lon)):
             raise ValueError("a map point needs finite coordinates")
-        bounds = Bounds()
-        if self.area_bounds is not None:
-            bounds.south, bounds.west, bounds.north, bounds.east = self.area_bounds
-            bounds.seen = True
+        bounds = Bounds() if self.area_bounds is None else Bounds(*self.area_bounds)
         bounds.extend(lat, lon)
         values = {
             "lat": lat,
