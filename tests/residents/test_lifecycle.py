@@ -193,6 +193,7 @@ class TestUndoAdded:
         member = db.session.get(Resident, added.id)
         assert lifecycle.undo_added(added.id, groups[0].id, added_since=at) is True
         assert (member.status, member.added_at) == (S.PENDING, None)  # the object in this session too
+        assert member.needs_review is False  # not flagged unless the caller asks
         db.session.commit()
         assert _status(other.id) == S.ADDED
 
