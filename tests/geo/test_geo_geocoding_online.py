@@ -347,8 +347,8 @@ def test_failures_never_log_the_address_above_debug(fake_service, pdok, caplog):
 
 @pytest.mark.parametrize(
     ("num_found", "expected"),
-    [(7, 7), (None, 3), (-1, 3), ("7", 3)],
-    ids=["numFound", "missing", "negative", "not-a-number"],
+    [(7, 7), (0, 0), (None, 3), (-1, 3), ("7", 3)],
+    ids=["numFound", "zero", "missing", "negative", "not-a-number"],
 )
 def test_pdok_locatieserver_reads_one_page(fake_service, num_found, expected):
     docs = [pdok_doc(12), {"weergavenaam": "kapot"}, pdok_doc(14, lat=52.2102)]
@@ -691,3 +691,10 @@ def test_nominatim_place_without_usable_address_details_is_no_answer(fake_servic
         place["address"] = address
     fake_service.answer(Reply(200, [place]))
     assert nominatim.geocode(AddressQuery.structured("2221AB", 12)) is None
+
+
+@pytest.mark.parametrize("typed", [HouseNumber(12, "A"), HouseNumber(12, None, "A")], ids=["letter", "toevoeging"])
+def test_nominatim_with_two_places_for_the_house_takes_osm_s_first(fake_service, nominatim, typed):
+    # OSM's text "12A" and "12-A" both read as huisletter A or toevoeging A: the same house twice.
+    fake_service.answer(Reply(200, [nominatim_place("12A", lat="52.2101"), nominatim_place("12-A", lat="52.2199")]))
+    assert nominatim.geocode(AddressQuery.structured("2221AB", typed)).lat == 52.2101

@@ -320,3 +320,9 @@ def test_docs_without_street_place_or_display_name_still_give_a_hit_and_a_choice
     with FakePDOK(docs=[named]) as server:
         result = pdok_for(server).geocode(AddressQuery.from_text("2221CN 1-2"))
     assert result.display_name == "Proefflat 1-2, 2221 CN Katwijk"
+
+
+def test_paging_stops_as_soon_as_max_houses_are_listed(pdok_server):
+    choice = choice_for(pdok_for(pdok_server, max_houses=100), AddressQuery.from_text("2221CN 1"))
+    assert [r.start for r in pdok_server.requests] == [0]  # a full first page is enough
+    assert (len(choice.houses), choice.complete) == (100, False)
