@@ -23,11 +23,13 @@ from buurt.geo.maps import (
     RIJNSOEVER_CENTER,
     Bounds,
     LegendItem,
+    LegendSection,
     MapArea,
     areas_map,
     fill_colour,
     fill_legend,
     geometry_latlon_rings,
+    legend_body,
     point_map_template,
 )
 
@@ -239,7 +241,7 @@ def test_the_template_takes_numbers_given_as_text_as_numbers():
 
 def test_coverage_map_layers_styles_and_view():
     cells = [Cell(geometry=SQUARE, lat=52.212, lon=4.415, count=n) for n in (5, 12)]
-    pending = [Cell(geometry=SQUARE, lat=52.3, lon=4.5, count=4)]
+    pending = [Cell(geometry=SQUARE, lat=52.3, lon=4.5, count=5)]
     m = coverage_map([MapArea("a", "Enig gebied", SQUARE)], cells, pending, height="400px")
     area_group = next(c for c in m._children.values() if isinstance(c, folium.FeatureGroup))
     assert (area_group.layer_name, area_group.control) == ("Enig gebied", False)
@@ -255,9 +257,9 @@ def test_coverage_map_layers_styles_and_view():
     }
     [point] = points.data["features"]
     assert point["geometry"] == {"type": "Point", "coordinates": [4.5, 52.3]}
-    assert point["properties"]["radius"] == 10.0  # 6 + 2 * sqrt(4)
+    assert point["properties"]["radius"] == 10.5  # 6 + 2 * sqrt(5), to one decimal
     assert points.style_function(point) == {
-        "radius": 10.0,
+        "radius": 10.5,
         "color": "#ffffff",
         "weight": 2,
         "fillColor": PENDING_COLOUR,
@@ -269,6 +271,12 @@ def test_coverage_map_layers_styles_and_view():
     assert "height: 400.0px;" in document
     assert fits(document) == [([[52.21, 4.41], [52.3, 4.5]], {"padding": [12, 12]})]
     assert '"collapsed": true' in document
+
+
+def test_coverage_and_comparison_maps_carry_the_legend_they_are_given():
+    sections = [LegendSection("Leden per vak", (LegendItem("#dadaeb", "5-9"),)), LegendSection("", ())]
+    assert legends(coverage_map([MapArea("a", "A", SQUARE)], legend=sections)) == [legend_body(sections)]
+    assert legends(comparison_map([], [MapArea("a", "A", SQUARE)], legend=sections)) == [legend_body(sections)]
 
 
 def test_coverage_map_of_several_areas_without_cells_has_no_layer_control():
