@@ -85,3 +85,16 @@ def test_a_form_sent_twice_stores_one_sign_up_and_answers_twice_with_the_first_r
     assert other.post("/aanmelden", data=form(phone="06 30000003", once=token)).status_code == 302
     assert other.get("/aanmelden/ontvangen").get_data(as_text=True) == first
     assert [(r.phone_e164, r.status) for r in residents()] == [("+31630000003", S.PENDING)]
+
+
+def test_a_form_with_a_number_in_use_sent_twice_answers_twice_like_a_new_sign_up(app, client, west, make_resident):
+    """Nothing is stored for a known number, but its form token keeps the same receipt as a new one's."""
+    make_resident(west, status=S.PENDING, phone_e164="+31630000004")
+    token = "resubmit-known-0123456789abcdef"
+    assert client.post("/aanmelden", data=form(phone="06 30000004", once=token)).status_code == 302
+    first = client.get("/aanmelden/ontvangen").get_data(as_text=True)
+    assert "U bent aangemeld voor BuurtAlarm Rijnsoever-West" in first
+    other = app.test_client()
+    assert other.post("/aanmelden", data=form(phone="06 30000004", once=token)).status_code == 302
+    assert other.get("/aanmelden/ontvangen").get_data(as_text=True) == first
+    assert len(residents()) == 1
