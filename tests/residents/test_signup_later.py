@@ -53,11 +53,18 @@ def three_waiting(make_resident, addresses):
     return oldest, middle, newest
 
 
-def test_geocode_pending_takes_the_oldest_first_and_stops_at_the_limit(three_waiting):
+def test_geocode_pending_takes_the_oldest_first_and_stops_at_the_limit(three_waiting, group_by_key):
     oldest, middle, newest = three_waiting
     report = geocode_pending(limit=2)
     assert (report.placed, report.still_unavailable) == (2, 0)
     assert [status_of(r) for r in (oldest, middle, newest)] == [S.PENDING, S.PENDING, S.TO_GEOCODE]
+    placed = db.session.get(Resident, oldest.id)
+    assert (placed.street, placed.place, placed.geocoder_source) == ("Fictieweg3", "Katwijk", "register")
+    assert placed.group_id == group_by_key["rijnsoever-midden-zuid"].id
+    entries = db.session.scalars(db.select(AuditEntry).filter_by(action="residents.geocoded")).all()
+    assert sorted((e.target_id, e.details["status"]) for e in entries) == sorted(
+        [(oldest.id, "pending"), (middle.id, "pending")]
+    )
     assert geocode_pending(limit=2).placed == 1
     assert status_of(newest) == S.PENDING
 
@@ -200,3 +207,11 @@ def test_an_expired_unconfirmed_sign_up_is_replaced_by_a_new_one(
         assert [(r.name, r.status) for r in stored] == [("Fictief Nieuw", S.PENDING)]
     else:
         assert [r.id for r in stored] == [old.id]
+
+
+def test_a_sign_up_placed_later_in_a_full_group_waits_on_its_waitlist(make_resident, west):
+    west.capacity = 1
+    make_resident(west, status=S.ADDED)
+    resident = waiting(make_resident, "2221XA", 1)
+    assert geocode_pending().placed == 1
+    assert status_of(resident) == S.WAITLIST

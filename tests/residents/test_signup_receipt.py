@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from buurt.extensions import db
+from buurt.models import AuditEntry, OutboxMessage, utcnow
 from buurt.models import ResidentStatus as S
-from buurt.models import utcnow
+from buurt.residents import signup
 from buurt.residents.signup import SignupReceipt, waitlist_position
 from tests.residents.conftest import form, residents
 
@@ -98,3 +99,32 @@ def test_a_form_with_a_number_in_use_sent_twice_answers_twice_like_a_new_sign_up
     assert other.post("/aanmelden", data=form(phone="06 30000004", once=token)).status_code == 302
     assert other.get("/aanmelden/ontvangen").get_data(as_text=True) == first
     assert len(residents()) == 1
+
+
+def test_a_sign_up_is_audited_with_its_status_only(client, addresses):
+    assert client.post("/aanmelden", data=form()).status_code == 302
+    [r] = residents()
+    [entry] = db.session.scalars(db.select(AuditEntry).filter_by(action="residents.signup"))
+    assert (entry.target_type, entry.target_id, entry.details) == ("resident", r.id, {"status": "pending"})
+
+
+def test_a_sign_up_that_loses_its_number_to_a_concurrent_one_answers_like_a_new_one(
+    app, client, west, make_resident, monkeypatch
+):
+    """The number was free when the form was read and taken by another sign-up before the insert (the
+    database's unique index has the last word): nothing more is stored, the owner is told, the page
+    is the one a new sign-up gets."""
+    app.config["MAIL_SERVER"] = "127.0.0.1"  # queued only
+    owner = make_resident(west, status=S.PENDING, phone_e164="+31630000005", email="eigenaar@example.org")
+    owner.email_confirmed_at = utcnow()
+    db.session.commit()
+    fresh = app.test_client()
+    assert fresh.post("/aanmelden", data=form(phone="06 30000006")).status_code == 302
+    new_page = fresh.get("/aanmelden/ontvangen").get_data(as_text=True)
+
+    monkeypatch.setattr(signup, "_expired_to_replace", lambda phone: (None, None))  # read before the other commit
+    assert client.post("/aanmelden", data=form(phone="06 30000005")).status_code == 302
+    assert client.get("/aanmelden/ontvangen").get_data(as_text=True) == new_page
+    assert sorted(r.phone_e164 for r in residents()) == ["+31630000005", "+31630000006"]
+    [notice] = db.session.scalars(db.select(OutboxMessage).filter_by(kind="signup_duplicate"))
+    assert notice.resident_id == owner.id
