@@ -203,11 +203,14 @@ def test_deleting_an_incident_keeps_the_reports_merged_into_it(app, groups):
     merged.merged_into_id = main.id
     other = report(groups, None, "Iets anders")
     db.session.commit()
+    other_merged = report(groups, None, "Nog eens iets anders")  # another pair: stays merged
+    other_merged.merged_into_id = other.id
+    db.session.commit()
     delete_incident(main)
     db.session.commit()
     db.session.expire_all()
     rows = {i.id: i.merged_into_id for i in db.session.scalars(select(Incident))}
-    assert rows == {merged.id: None, other.id: None}
+    assert rows == {merged.id: None, other.id: None, other_merged.id: other.id}
 
 
 def test_staff_deletion_is_audited_with_ids_only(app, groups):
