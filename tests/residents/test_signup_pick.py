@@ -135,3 +135,21 @@ def test_only_a_sign_up_between_neighbourhoods_counts_as_one_for_the_nearest_gro
     assert not is_nearest_group_signup(border)  # it has a neighbouring group to move to
     waiting = make_resident(None, status=S.TO_GEOCODE, area_id=None, is_border=False)  # not placed yet
     assert not is_nearest_group_signup(waiting)
+
+
+def test_the_owners_notice_is_signed_by_the_owners_neighbourhood_not_the_pages(
+    app, client, addresses, hoornes, make_resident
+):
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    owner = make_resident(
+        group_named(hoornes, "BuurtAlarm Hoornes-West"),
+        phone_e164="+31612345678",
+        email="eigenaar@example.org",
+        email_confirmed_at=utcnow(),
+    )
+    assert client.post("/aanmelden", data=form(name="Fictief Vreemde")).status_code == 302  # Rijnsoever's form
+    [notice] = notices()
+    assert notice.resident_id == owner.id
+    assert "BuurtWhatsApp Hoornes" in notice.body
+    assert "hoornes@example.org" in notice.body
+    assert "Rijnsoever" not in notice.body
