@@ -344,5 +344,6 @@ def test_query_from_text_keeps_every_part_and_every_reading():
 def test_query_free_text_without_typed_text_is_formatted():
     query = AddressQuery(street="Voorbeeldlaan", house=H(12, "A"), place="Katwijk")
     assert (query.free_text(), query.is_structured) == ("Voorbeeldlaan 12a, Katwijk", False)
-    assert AddressQuery(postcode="2221AB", street="Voorbeeldlaan").is_structured is False
+    without_house = AddressQuery(postcode="2221AB", street="Voorbeeldlaan", place="Katwijk")
+    assert (without_house.free_text(), without_house.is_structured) == ("Voorbeeldlaan, 2221 AB Katwijk", False)
     assert AddressQuery.structured("2221AB", H(12, "A")).free_text() == "2221AB 12a"
