@@ -97,7 +97,11 @@ def test_the_owner_of_a_number_used_again_is_told_with_the_way_to_mijn_gegevens(
     assert "http://localhost/mijn-gegevens" in notice.body
     assert "aanmelding bij BuurtWhatsApp Rijnsoever" in notice.body  # the group's neighbourhood signs it
     [entry] = db.session.scalars(db.select(AuditEntry).filter_by(action="residents.number_in_use"))
-    assert (entry.target_id, entry.details) == (owner.id, {"attempt": "signup", "notified": True})
+    assert (entry.target_type, entry.target_id, entry.details) == (
+        "resident",
+        owner.id,
+        {"attempt": "signup", "notified": True},
+    )
     assert [r.name for r in residents()] == ["Fictief Eigenaar"]
 
 
