@@ -144,7 +144,12 @@ def test_area_styles_plain_highlighted_dashed_and_coloured():
     ]
     assert [layer.highlight_function({}) for layer in layers] == [{"weight": 3}] * 4
     assert [layer.layer_name for layer in layers] == ["Gewoon", "Uw groep", "Voorstel", "Eigen kleur"]
-    assert [layer.data["features"][0]["geometry"] for layer in layers] == [SQUARE] * 4
+    assert [layer.data["features"] for layer in layers] == [
+        [{"type": "Feature", "properties": {}, "geometry": SQUARE, "id": "0"}]
+    ] * 4
+    for layer in layers:
+        [tooltip] = [c for c in layer._children.values() if isinstance(c, folium.Tooltip)]
+        assert tooltip.options == {"sticky": True}
 
 
 def test_bounds_cover_every_corner_of_polygons_and_multipolygons():
@@ -302,7 +307,12 @@ def test_comparison_map_draws_old_boundaries_dashed_without_fill_on_top():
         "fill": False,
         "fillOpacity": 0,
     }
-    assert old_layer.data["features"][0]["geometry"] == FAR
+    assert old_layer.data == {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": FAR, "id": "0"}],
+    }
+    [tooltip] = [c for c in old_layer._children.values() if isinstance(c, folium.Tooltip)]
+    assert (tooltip.text, tooltip.options) == ("Oud", {"sticky": True})  # follows the mouse like the new areas'
     document = render_map_document(m)
     center, options = map_options(document)
     assert (center, options["zoom"], options["maxZoom"]) == ([52.2118, 4.4235], 15, 18)
