@@ -5,9 +5,12 @@ and every value a caller passes is the one used. Nothing here talks to a network
 from __future__ import annotations
 
 import pytest
+from geopy.adapters import URLLibAdapter
 
+from buurt.geo.geocoding import GeocoderUnavailable
 from buurt.geo.guard import CircuitBreaker, ConcurrencyCap
 from buurt.geo.nominatim import NominatimGeocoder
+from buurt.geo.online import WatchedRequestsAdapter
 from buurt.geo.pdok import PDOK_MAX_ROWS, PDOKGeocoder, PDOKLocatieserver
 
 USER_AGENT = "buurt-tests/1.0 (beheer@example.invalid)"
@@ -144,3 +147,17 @@ def test_the_locatieserver_client_keeps_its_own_settings():
         4,
         USER_AGENT,
     )
+
+
+@pytest.mark.parametrize("kind", [PDOKGeocoder, NominatimGeocoder])
+def test_the_http_adapter_is_the_watched_one_without_urllib3_retries(kind):
+    # urllib3's own retries log the URL (the address); only a watched socket can be cut at the deadline
+    adapter = kind(user_agent=USER_AGENT).client.adapter
+    assert isinstance(adapter, WatchedRequestsAdapter)
+    assert adapter.session.get_adapter("https://").max_retries.total == 0
+    chosen = kind(user_agent=USER_AGENT, adapter_factory=URLLibAdapter).client.adapter
+    assert type(chosen) is URLLibAdapter
+
+
+def test_unavailable_without_detail_has_none():
+    assert GeocoderUnavailable().detail == ""
