@@ -698,3 +698,10 @@ def test_nominatim_with_two_places_for_the_house_takes_osm_s_first(fake_service,
     # OSM's text "12A" and "12-A" both read as huisletter A or toevoeging A: the same house twice.
     fake_service.answer(Reply(200, [nominatim_place("12A", lat="52.2101"), nominatim_place("12-A", lat="52.2199")]))
     assert nominatim.geocode(AddressQuery.structured("2221AB", typed)).lat == 52.2101
+
+
+def test_pdok_doc_without_a_type_is_an_address_as_the_filter_asked(fake_service, pdok):
+    # fq=type:adres: PDOK answers addresses only; a doc that does not repeat its type is one of them
+    untyped = {key: value for key, value in pdok_doc(12).items() if key != "type"}
+    fake_service.answer(pdok_reply(untyped))
+    assert pdok.geocode(AddressQuery.structured("2221AB", 12)).lat == 52.2101
