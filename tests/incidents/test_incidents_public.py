@@ -138,6 +138,8 @@ def test_recent_incidents_are_delayed(client, make_incident, addresses_everywher
     lat, lon = SECRET_POINTS[0]
     make_incident(lat=lat, lon=lon, hours_ago=2)
     make_incident(lat=lat, lon=lon, hours_ago=48, reported_hours_ago=1)  # old, but reported just now
+    # reported long ago, but its time of happening says just now (the later of the two counts)
+    make_incident(lat=lat, lon=lon, hours_ago=2, reported_hours_ago=72)
     data = client.get("/incidenten/openbaar.json").get_json()
     assert all(p["total"] == 0 for p in data["periods"])
     assert data["map"]["cells"] == []
