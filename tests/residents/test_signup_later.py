@@ -62,8 +62,8 @@ def test_geocode_pending_takes_the_oldest_first_and_stops_at_the_limit(three_wai
     assert (placed.street, placed.place, placed.geocoder_source) == ("Fictieweg3", "Katwijk", "register")
     assert placed.group_id == group_by_key["rijnsoever-midden-zuid"].id
     entries = db.session.scalars(db.select(AuditEntry).filter_by(action="residents.geocoded")).all()
-    assert sorted((e.target_id, e.details["status"]) for e in entries) == sorted(
-        [(oldest.id, "pending"), (middle.id, "pending")]
+    assert sorted((e.target_type, e.target_id, e.details["status"]) for e in entries) == sorted(
+        [("resident", oldest.id, "pending"), ("resident", middle.id, "pending")]
     )
     assert geocode_pending(limit=2).placed == 1
     assert status_of(newest) == S.PENDING
@@ -108,10 +108,11 @@ def test_a_sign_up_between_neighbourhoods_goes_to_the_nearest_group_later(app, m
 
 def test_a_sign_up_in_a_routing_only_neighbourhood_is_not_placed_later(app, make_resident, duyfrak):
     app.config["GEOCODER_CHAIN"] = ("register",)
-    resident = waiting(make_resident, "2299AF", 1)
+    resident = waiting(make_resident, "2299AF", 1, minutes_ago=5)
+    also = waiting(make_resident, "2299AF", 1, phone_e164="+31699999999")
     report = geocode_pending()
-    assert (report.placed, report.elsewhere, report.outside) == (0, 1, 0)
-    assert report.ids_for_review == [resident.id]
+    assert (report.placed, report.elsewhere, report.outside) == (0, 2, 0)
+    assert report.ids_for_review == [resident.id, also.id]
     db.session.expire_all()
     stored = db.session.get(Resident, resident.id)
     assert (stored.status, stored.group_id, stored.needs_review) == (S.TO_GEOCODE, None, True)
@@ -215,3 +216,14 @@ def test_a_sign_up_placed_later_in_a_full_group_waits_on_its_waitlist(make_resid
     resident = waiting(make_resident, "2221XA", 1)
     assert geocode_pending().placed == 1
     assert status_of(resident) == S.WAITLIST
+
+
+def test_every_sign_up_whose_number_has_several_addresses_is_counted(app, make_resident, make_address, groups):
+    from tests.house_choice_support import POSTCODE, make_proefstraat
+
+    make_proefstraat(make_address)
+    app.config["GEOCODER_CHAIN"] = ("register",)
+    both = [waiting(make_resident, POSTCODE, 7), waiting(make_resident, POSTCODE, 7, phone_e164="+31699999998")]
+    report = geocode_pending()
+    assert (report.placed, report.choice_needed, report.not_found) == (0, 2, 0)
+    assert sorted(report.ids_for_review) == sorted(r.id for r in both)
