@@ -54,6 +54,17 @@ def test_points_without_coordinates_are_not_counted():
     assert [(c.count, c.label) for c in cells] == [(6, "Aweg")]
 
 
+def test_a_member_with_a_missing_coordinate_is_not_counted():
+    """Resident.lat and .lon may each be NULL: such a member is in no cell, and counts for none."""
+    lats, lons = points(0, 5)
+    for bad_lats, bad_lons in (([*lats[:4], None], lons), (lats, [*lons[:4], None])):
+        assert grid_cells(bad_lats, bad_lons, cell_m=100) == []
+        assert k_anonymous_cells(bad_lats, bad_lons, ["A"] * 5, cell_m=100, min_count=K) == frozenset()
+    assert [c.count for c in grid_cells([*lats, None], [*lons, None], cell_m=100)] == [5]
+    cells = k_anonymous_cells([*lats, None], [*lons, 4.41], ["A"] * 5 + ["B"], cell_m=100, min_count=K)
+    assert cells == {cell_of(0)}
+
+
 def test_a_cell_is_the_rd_square_it_counts():
     lats, lons = points(2, 5, row=1)
     [cell] = grid_cells(lats, lons, cell_m=100)
