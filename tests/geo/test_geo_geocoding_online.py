@@ -705,3 +705,9 @@ def test_pdok_doc_without_a_type_is_an_address_as_the_filter_asked(fake_service,
     untyped = {key: value for key, value in pdok_doc(12).items() if key != "type"}
     fake_service.answer(pdok_reply(untyped))
     assert pdok.geocode(AddressQuery.structured("2221AB", 12)).lat == 52.2101
+
+
+def test_pdok_reads_past_docs_that_are_not_the_house(fake_service, pdok):
+    other_type, other_number = {**pdok_doc(12), "type": "weg", "lat": 1}, pdok_doc(14, lat=52.2104)
+    fake_service.answer(pdok_reply(other_type, other_number, pdok_doc(12, lat=52.2199)))
+    assert pdok.geocode(AddressQuery.structured("2221AB", 12)).lat == 52.2199
