@@ -147,3 +147,20 @@ def test_no_mail_without_smtp(make_melding, make_user, groups):
     make_user("beheerder", groups=[groups[0]])
     melding = make_melding(lat=52.2127, lon=4.413965, radius=100)
     assert services.notify_beheerders(melding) == 0
+
+
+def test_per_neighbourhood_puts_the_nearest_groups_neighbourhood_first_then_the_neighbourhoods_order(
+    make_squares, make_melding, rijnsoever
+):
+    first = make_squares()["a"].neighbourhood
+    second = make_squares()["a"].neighbourhood  # the same squares again, in a second neighbourhood
+    first.sort_order, second.sort_order, rijnsoever.sort_order = 0, 0, 1
+    db.session.commit()
+    from tests.meldingen.conftest import DLAT, DLON, LAT0, LON0
+
+    melding = make_melding(lat=LAT0 + DLAT / 2, lon=LON0 + DLON / 2, radius=5000)  # reaches Rijnsoever too
+    sections = services.per_neighbourhood(melding.targets)
+    assert [s.neighbourhood.id for s in sections] == [first.id, second.id, rijnsoever.id]
+    for section in sections:
+        assert {t.group.neighbourhood_id for t in section.targets} == {section.neighbourhood.id}
+    assert sum(len(s.targets) for s in sections) == len(melding.targets)
