@@ -335,3 +335,36 @@ def test_any_two_moments_of_a_day_give_the_same_json(client, clock, noord_addres
         clock.now = midnight(day) + timedelta(seconds=seconds)
         bodies.append(client.get(f"/incidenten/openbaar.json?periode={period}").get_data())
     assert bodies[0] == bodies[1]
+
+
+def test_the_cut_off_midnight_itself_is_not_public_yet(client, clock):
+    """Happened, or reported, exactly at the cut-off: the first hidden day; a second before it: public.
+
+    (A beheerder's correction may move the time of happening after the report, so both times count.)
+    """
+    clock.now = at(ORDINARY, time(12, 0))
+    cutoff = blur.public_cutoff(clock.now, DELAY.total_seconds() / 3600, ZONE)
+    second = timedelta(seconds=1)
+    long_before = cutoff - timedelta(days=3)
+    placement = place(*NOORD)
+    for occurred, reported in (
+        (cutoff, long_before),  # hidden: happened at the cut-off
+        (long_before, cutoff),  # hidden: reported at the cut-off
+        (cutoff - second, long_before),  # public
+        (long_before, cutoff - second),  # public
+    ):
+        db.session.add(
+            Incident(
+                category=IncidentCategory.FIETSDIEFSTAL,
+                occurred_at=occurred,
+                reported_at=reported,
+                lat=NOORD[0],
+                lon=NOORD[1],
+                area_id=placement.area.id,
+                group_id=placement.area.group_id,
+                description="Fictief",
+            )
+        )
+    db.session.commit()
+    data = client.get("/incidenten/openbaar.json?periode=7d").get_json()
+    assert [p["total"] for p in data["periods"]] == [2, 2, 2]
