@@ -711,3 +711,12 @@ def test_pdok_reads_past_docs_that_are_not_the_house(fake_service, pdok):
     other_type, other_number = {**pdok_doc(12), "type": "weg", "lat": 1}, pdok_doc(14, lat=52.2104)
     fake_service.answer(pdok_reply(other_type, other_number, pdok_doc(12, lat=52.2199)))
     assert pdok.geocode(AddressQuery.structured("2221AB", 12)).lat == 52.2199
+
+
+@pytest.mark.parametrize("docs", [None, "kapot"], ids=["no docs", "docs not a list"])
+def test_pdok_page_without_a_docs_list_is_an_empty_page(fake_service, docs):
+    response = {"numFound": 5} | ({} if docs is None else {"docs": docs})
+    fake_service.answer(Reply(200, {"response": response}))
+    client = PDOKLocatieserver(domain=fake_service.netloc, scheme="http", user_agent=USER_AGENT, timeout=1)
+    page = client.search("2221AB 12", fq="type:adres", rows=3, start=0)
+    assert (page.locations, page.num_found, page.docs) == ((), 5, 0)  # docs 0: paging ends here
