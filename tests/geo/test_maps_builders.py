@@ -320,3 +320,28 @@ def test_comparison_map_draws_old_boundaries_dashed_without_fill_on_top():
     assert fits(document) == [([[52.21, 4.41], [52.25, 4.46]], {"padding": [12, 12]})]
     assert legends(m) == []
     assert fits(render_map_document(comparison_map([], []))) == []
+
+
+def test_every_map_fills_its_frame_by_default():
+    cell = Cell(geometry=SQUARE, lat=52.212, lon=4.415, count=5)
+    for m in (areas_map([]), coverage_map([MapArea("a", "A", SQUARE)], [cell]), comparison_map([], [])):
+        assert "height: 100.0%;" in render_map_document(m)
+
+
+def test_cell_tooltips_show_the_tip_without_a_field_label_and_sign_ups_are_filled_dots():
+    cell = Cell(geometry=SQUARE, lat=52.212, lon=4.415, count=5)
+    _area, density, points = geojson_layers(coverage_map([MapArea("a", "A", SQUARE)], [cell], [cell]))
+    for layer in (density, points):
+        [tooltip] = [c for c in layer._children.values() if isinstance(c, folium.GeoJsonTooltip)]
+        assert (tooltip.fields, tooltip.labels) == (["tip"], False)
+    assert density.marker is None
+    assert isinstance(points.marker, folium.CircleMarker)
+    assert points.marker.options["fill"] is True
+
+
+@pytest.mark.parametrize(("density", "pending"), [(True, False), (False, True), (True, True)])
+def test_a_coverage_map_with_any_cell_layer_can_switch_it_off(density, pending):
+    cell = [Cell(geometry=SQUARE, lat=52.212, lon=4.415, count=5)]
+    m = coverage_map([MapArea("a", "A", SQUARE)], cell if density else (), cell if pending else ())
+    [control] = [c for c in m._children.values() if isinstance(c, folium.LayerControl)]
+    assert control.options["collapsed"] is True
