@@ -164,6 +164,15 @@ def test_grid_cells_show_only_the_allowed_cells_whatever_their_count():
     assert [c.count for c in grid_cells(lats, lons, cell_m=100, only=None)] == [9, 6]
 
 
+@pytest.mark.parametrize(("n", "shown"), [(K - 1, False), (K, True)])
+def test_an_allowed_cell_still_needs_k_points(n, shown):
+    """`only` narrows what may be shown; it never lets a cell of fewer than k through."""
+    lats, lons = points(0, n)
+    assert [c.count for c in grid_cells(lats, lons, cell_m=100, min_count=K, only={cell_of(0)})] == (
+        [n] if shown else []
+    )
+
+
 @pytest.mark.parametrize(
     ("count", "colour"),
     [
