@@ -256,7 +256,7 @@ def undo_forwarded(melding: Melding, target: MeldingTarget, user: User, *, closi
         if closing
         else {"forwarded_at": None, "forwarded_by_id": None}
     )
-    if not _set_once(target, at_column.is_not(None), at_column > utcnow() - undo_window(), **values):
+    if not _set_once(target, at_column > utcnow() - undo_window(), **values):  # NULL > t is not true
         if (target.close_forwarded_at if closing else target.forwarded_at) is not None:
             raise UndoTooLate(too_late)
         return False
