@@ -9,6 +9,7 @@ from buurt.meldingen import history, services
 from buurt.meldingen.errors import MeldingClosed, MeldingStillOpen
 from buurt.meldingen.texts import SAAR_LINE
 from buurt.models import AuditEntry, MeldingResult
+from buurt.outbox import MailState
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
 
@@ -99,6 +100,7 @@ def test_forward_texts_per_group(make_melding):
     assert "In of aan de rand van ons gebied" in texts[0].text
     assert "Ca. 80 m van ons gebied" in texts[1].text
     assert all("*Verdachte situatie*" in t.text and "Omgeving Fictieweg, Katwijk" in t.text for t in texts)
+    assert all("Politiebericht: verdachte man bij de Fictieweg." in t.text for t in texts)  # the police's own words
 
 
 def test_meldingen_for_map(make_melding, groups):
@@ -136,8 +138,11 @@ class TestMail:
         assert "*Politiebericht* 🚨" in body
         assert SAAR_LINE in body
         assert f"http://localhost/meldingen/{melding.id}#groep-{groups[0].id}" in body.splitlines()  # their own text
+        assert services.mail_summary(melding).total == 1
+        assert services.mail_summary(melding, closing=True).total == 0  # no closing mail yet
         services.close_melding(melding, west_beheerder, "niet_gevonden", None)
         assert len(deliver_mail()) == 2
+        assert services.mail_summary(melding, closing=True).states == {groups[0].id: MailState.SENT}
         assert " ".join(messages[1]["Subject"].split()).startswith(
             "Afmelding politiebericht voor BuurtAlarm Rijnsoever-West"
         )
