@@ -75,3 +75,14 @@ def test_the_uncached_picture_is_the_asked_neighbourhoods_and_falls_back_to_3m(a
         assert unknown.map_period == "3m"
         assert unknown == public.build_public_picture(map_period="3m", neighbourhood=hoornes)
         assert unknown == public.public_picture(map_period="onzin", neighbourhood=hoornes)
+
+
+def test_a_site_without_a_neighbourhood_pictures_every_incident(app, monkeypatch, hoornes, make_incident):
+    """No neighbourhood at all (current_neighbourhood() is None): one picture of every incident."""
+    make_incident(hours_ago=OLD)
+    make_incident(*HOORNES_WEST, hours_ago=OLD)
+    monkeypatch.setattr(public, "current_neighbourhood", lambda: None)
+    with app.test_request_context():
+        picture = public.build_public_picture()
+    assert picture.neighbourhood_id is None
+    assert picture.periods[-1].total == 2
