@@ -179,10 +179,15 @@ def test_a_late_confirmation_waits_on_the_waitlist_when_the_group_filled_up(
     make_resident(west, status=S.ADDED)  # the one seat went to a member meanwhile
     response = post_link(client, confirm_link(queued_unverified), "/aanmelden/bevestigen")
     assert response.status_code == 200
-    assert "U staat op de wachtlijst op plaats 1" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "BuurtAlarm Rijnsoever-West is op dit moment vol. U staat op de wachtlijst op plaats 1." in page
     assert status_of(queued_unverified) == S.WAITLIST
     [entry] = _confirm_audits()
-    assert (entry.target_id, entry.details["status"]) == (queued_unverified.id, "waitlist")
+    assert (entry.target_type, entry.target_id, entry.details) == (
+        "resident",
+        queued_unverified.id,
+        {"status": "waitlist"},
+    )
 
 
 # --- a new sign-up with the number of an old, unconfirmed one ----------------------------------------
@@ -227,3 +232,30 @@ def test_every_sign_up_whose_number_has_several_addresses_is_counted(app, make_r
     report = geocode_pending()
     assert (report.placed, report.choice_needed, report.not_found) == (0, 2, 0)
     assert sorted(report.ids_for_review) == sorted(r.id for r in both)
+
+
+def test_a_confirmation_link_puts_the_sign_up_in_the_queue_and_says_so(app, client, addresses, border_point):
+    """The double opt-in itself: unconfirmed -> pending, audited, and the page names the group (and the border)."""
+    app.config["MAIL_SERVER"] = "127.0.0.1"  # queued only
+    assert client.post("/aanmelden", data=form(postcode="2221XC", email="grens@example.org")).status_code == 302
+    [resident] = residents()
+    assert resident.status == S.UNCONFIRMED
+    response = post_link(client, confirm_link(resident), "/aanmelden/bevestigen")
+    page = response.get_data(as_text=True)
+    assert "U bent aangemeld voor BuurtAlarm Rijnsoever-West." in page
+    assert "Uw adres ligt dicht bij de grens van een ander gebied." in page
+    assert status_of(resident) == S.PENDING
+    [entry] = _confirm_audits()
+    assert (entry.target_type, entry.target_id, entry.details) == ("resident", resident.id, {"status": "pending"})
+
+
+def test_a_confirmation_of_a_house_pointed_at_on_the_map_says_a_beheerder_checks_it(app, client, addresses):
+    from tests.residents.conftest import INSIDE
+
+    app.config["MAIL_SERVER"] = "127.0.0.1"  # queued only
+    lat, lon = INSIDE["rijnsoever-noord"]
+    data = form(house_number="99", pick_lat=str(lat), pick_lon=str(lon), pick_confirmed="y", email="kaart@example.org")
+    assert client.post("/aanmelden", data=data).status_code == 302
+    [resident] = residents()
+    page = post_link(client, confirm_link(resident), "/aanmelden/bevestigen").get_data(as_text=True)
+    assert "U heeft uw huis zelf op de kaart aangewezen. Een beheerder controleert de plek." in page

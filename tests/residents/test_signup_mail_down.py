@@ -109,6 +109,9 @@ def test_a_given_up_mail_of_a_signup_not_placed_yet_waits_for_its_address(app, c
 
     app.config.update(unavailable_geocoder_config())
     assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
+    told = client.get("/aanmelden/ontvangen").get_data(as_text=True)
+    assert "Uw aanmelding is bewaard" in told
+    assert "Er is ook een e-mail naar u onderweg" in told
     [resident] = residents()
     assert (resident.status, resident.group_id) == (S.TO_GEOCODE, None)
     app.config["MAIL_GIVE_UP_AFTER"] = 0
