@@ -35,7 +35,7 @@ def cell_of(column: int, row: int = 0) -> tuple[int, int]:
 def test_a_cell_shows_from_k_members(n, shown):
     lats, lons = points(0, n)
     cells = grid_cells(lats, lons, cell_m=100, min_count=K)
-    assert [c.count for c in cells] == ([n] if shown else [])
+    assert [(c.count, c.label) for c in cells] == ([(n, "")] if shown else [])  # no labels given: none shown
 
 
 def test_the_default_k_is_five():
@@ -105,6 +105,12 @@ def test_a_street_names_a_cell_from_k_members_on_it(n, named):
     labels = ["Aweg"] * n + ["Bweg", "Cweg", "Dweg"][: 7 - n]
     [cell] = grid_cells(lats, lons, labels, cell_m=100)
     assert cell.label == ("Aweg" if named else "")
+
+
+def test_the_most_common_street_names_the_cell_not_the_first_alphabetically():
+    lats, lons = points(0, 8)
+    [cell] = grid_cells(lats, lons, ["Aweg", "Aweg", "Bweg"] + ["Zandweg"] * 5, cell_m=100)
+    assert cell.label == "Zandweg"
 
 
 def test_a_tie_between_streets_names_the_first_alphabetically():
