@@ -326,3 +326,10 @@ def test_paging_stops_as_soon_as_max_houses_are_listed(pdok_server):
     choice = choice_for(pdok_for(pdok_server, max_houses=100), AddressQuery.from_text("2221CN 1"))
     assert [r.start for r in pdok_server.requests] == [0]  # a full first page is enough
     assert (len(choice.houses), choice.complete) == (100, False)
+
+
+def test_pages_of_one_doc_are_paged_to_the_end():
+    with FakePDOK(docs=[flat_doc(str(n)) for n in range(1, 4)]) as server:
+        choice = choice_for(pdok_for(server, rows=1), AddressQuery.from_text("2221CN 1"))
+        assert [r.start for r in server.requests] == [0, 1, 2]
+    assert (len(choice.houses), choice.complete) == (3, True)
