@@ -68,6 +68,7 @@ def test_a_member_with_a_missing_coordinate_is_not_counted():
 def test_a_cell_is_the_rd_square_it_counts():
     lats, lons = points(2, 5, row=1)
     [cell] = grid_cells(lats, lons, cell_m=100)
+    assert cell.geometry["type"] == "Polygon"  # GeoJSON Leaflet can draw
     ring = cell.geometry["coordinates"][0]
     assert all(round(v, 6) == v for corner in ring for v in corner)  # a tenth of a metre is enough
     corners = [to_rd(lon, lat) for lon, lat in ring]
