@@ -162,6 +162,15 @@ def test_a_register_address_stays(app, groups, make_resident, make_address):
     assert db.session.scalars(select(Address.id)).all() == [register.id]
 
 
+def test_the_cached_answer_for_an_address_without_letter_or_addition_goes(app, groups, make_resident, make_address):
+    cached = make_address(number=12, source="pdok").id
+    neighbour = make_address(number=12, addition="1", source="pdok").id  # 12-1 is another household
+    forget_resident(make_resident(groups[0], postcode="2221ZZ", house_number=12))
+    db.session.commit()
+    assert db.session.get(Address, cached) is None
+    assert db.session.scalars(select(Address.id)).all() == [neighbour]
+
+
 def test_a_resident_without_address_or_e_mail_is_forgotten_too(app, groups, make_resident, make_address):
     cached = make_address(number=5, source="pdok")
     nobody = make_resident(groups[0], status=S.TO_GEOCODE, email=None, postcode=None, house_number=None)
