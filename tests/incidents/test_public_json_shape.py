@@ -60,7 +60,10 @@ def test_a_neighbourhood_by_slug_names_itself_in_the_json(client, hoornes, make_
     data = client.get("/hoornes/incidenten/openbaar.json").get_json()
     assert data["neighbourhood"] == {"slug": "hoornes", "name": hoornes.name}
     assert data["periods"][-1]["total"] == 1
-    assert client.get("/incidenten/openbaar.json").get_json()["periods"][-1]["total"] == 0
+    assert {a["area"] for a in data["periods"][-1]["areas"]} == {"Hoornes-West", "Hoornes-Oost"}  # its own areas only
+    default = client.get("/incidenten/openbaar.json").get_json()
+    assert default["periods"][-1]["total"] == 0
+    assert not any(a["area"].startswith("Hoornes") for a in default["periods"][-1]["areas"])
 
 
 def test_the_uncached_picture_is_the_asked_neighbourhoods_and_falls_back_to_3m(app, hoornes, rijnsoever, make_incident):
