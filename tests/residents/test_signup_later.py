@@ -30,6 +30,7 @@ def waiting(make_resident, postcode: str, number: int, *, minutes_ago: int = 0, 
         lat=None,
         lon=None,
         street=None,
+        place=None,
         geocoder_source=None,
         created_at=utcnow() - timedelta(minutes=minutes_ago),
         **fields,
@@ -259,3 +260,12 @@ def test_a_confirmation_of_a_house_pointed_at_on_the_map_says_a_beheerder_checks
     [resident] = residents()
     page = post_link(client, confirm_link(resident), "/aanmelden/bevestigen").get_data(as_text=True)
     assert "U heeft uw huis zelf op de kaart aangewezen. Een beheerder controleert de plek." in page
+
+
+def test_a_confirmation_before_the_address_is_found_keeps_the_sign_up_waiting_for_it(app, client):
+    app.config.update(unavailable_geocoder_config(), MAIL_SERVER="127.0.0.1")  # mail queued only
+    assert client.post("/aanmelden", data=form(email="later@example.org")).status_code == 302
+    [resident] = residents()
+    page = post_link(client, confirm_link(resident), "/aanmelden/bevestigen").get_data(as_text=True)
+    assert "Uw aanmelding is bewaard" in page
+    assert status_of(resident) == S.TO_GEOCODE
