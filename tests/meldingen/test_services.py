@@ -169,3 +169,12 @@ def test_per_neighbourhood_puts_the_nearest_groups_neighbourhood_first_then_the_
     for section in sections:
         assert {t.group.neighbourhood_id for t in section.targets} == {section.neighbourhood.id}
     assert sum(len(s.targets) for s in sections) == len(melding.targets)
+
+
+def test_a_melding_without_text_is_refused_in_dutch_and_not_stored(make_melding):
+    from buurt.meldingen.errors import MeldingError
+    from buurt.models import Melding
+
+    with pytest.raises(MeldingError, match=r"^Plak de tekst van de melding\.$"):
+        make_melding(text=" \x00\x07 ")
+    assert db.session.scalar(db.select(Melding)) is None
