@@ -46,6 +46,8 @@ def test_cells_below_the_address_minimum_are_suppressed():
     col, row = blur.cell_indices([POINT[0]], [POINT[1]], 150)
     key = (int(col[0]), int(row[0]))
     assert blur.blur_to_grid(points, Counter({key: 4}), cell_m=150, min_addresses=5).suppressed == 2
+    # a cell without any register address is never published, whatever the minimum
+    assert blur.blur_to_grid(points, Counter(), cell_m=150, min_addresses=1).suppressed == 2
     out = blur.blur_to_grid(points, Counter({key: 5}), cell_m=150, min_addresses=5)
     assert out.suppressed == 0
     assert out.cells[0].count == 2
