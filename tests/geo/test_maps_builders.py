@@ -252,6 +252,7 @@ def test_coverage_map_layers_styles_and_view():
     assert (area_group.layer_name, area_group.control) == ("Enig gebied", False)
     area_layer, density, points = geojson_layers(m)
     assert area_layer.style_function({})["fillColor"] == NO_DATA_COLOUR
+    assert [f["type"] for f in density.data["features"] + points.data["features"]] == ["Feature"] * 3
     tips = [f["properties"] for f in density.data["features"]]
     assert [t["colour"] for t in tips] == ["#dadaeb", "#bcbddc"]
     assert density.style_function(density.data["features"][1]) == {
