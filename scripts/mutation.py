@@ -119,7 +119,8 @@ def pyproject_for(target: Target) -> str:
         "also_copy": ALSO_COPY,
         # browser tests are for people looking at pages; a mutant is judged by the fast tests
         "pytest_add_cli_args_test_selection": [*target.tests, "-m", "not browser"],
-        "pytest_add_cli_args": ["-p", "no:cacheprovider"],
+        # tests/mutation/fastest_first.py: a mutant's quickest tests first (-x stops at the first kill)
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "tests.mutation.fastest_first"],
         "use_git_change_detection": False,
         "timeout_multiplier": 5.0,
     }
@@ -166,6 +167,16 @@ def run_target(target: Target, jobs: int, log: Path) -> tuple[list[Mutant], floa
     if ran.returncode != 0:  # e.g. the tests fail without any mutant ("Failed to run clean test")
         tail = log.read_text("utf-8", errors="replace")[-3000:]
         raise SystemExit(f"{target.name}: mutmut stopped with exit code {ran.returncode} (see {log}):\n{tail}")
+    (work / "run.json").write_text(json.dumps({"seconds": round(seconds)}), "utf-8")
+    return collect_target(target, log)
+
+
+def collect_target(target: Target, log: Path) -> tuple[list[Mutant], float]:
+    """The verdicts of the target's last finished run (and how long it took)."""
+    work = WORK / target.name
+    if not (work / "run.json").is_file():
+        raise SystemExit(f"{target.name}: no finished run in {work}")
+    seconds = json.loads((work / "run.json").read_text("utf-8"))["seconds"]
     collected = subprocess.run(
         [sys.executable, __file__, "--collect"], cwd=work, capture_output=True, text=True, check=False
     )
@@ -174,6 +185,8 @@ def run_target(target: Target, jobs: int, log: Path) -> tuple[list[Mutant], floa
     mutants = [Mutant(**m) for m in json.loads(collected.stdout)]
     if not mutants:
         raise SystemExit(f"{target.name}: no mutants (see {log})")
+    if not_checked := sum(m.status == "not checked" for m in mutants):
+        raise SystemExit(f"{target.name}: {not_checked} mutants were never checked (see {log})")
     return mutants, seconds
 
 
@@ -265,6 +278,11 @@ def main() -> int:
     parser.add_argument("targets", nargs="*", help="target names (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mutants tested at once")
     parser.add_argument("--list", action="store_true", help="list the targets and stop")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="report the targets' last finished runs again (e.g. after --jobs 1 runs side by side)",
+    )
     parser.add_argument("--collect", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.collect:
@@ -283,7 +301,8 @@ def main() -> int:
     results = {}
     for target in chosen:
         print(f"== {target.name}: {', '.join(target.modules)}", flush=True)
-        mutants, seconds = run_target(target, args.jobs, WORK / f"{target.name}.log")
+        log = WORK / f"{target.name}.log"
+        mutants, seconds = collect_target(target, log) if args.report else run_target(target, args.jobs, log)
         explain(target, mutants)
         results[target.name] = (target, mutants, seconds)
         print(f"   {len(mutants)} mutants, score {score(mutants):.1f} % in {seconds:.0f} s", flush=True)
