@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time as host_time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,6 +65,29 @@ def test_counts_by_area_and_cutoff():
     amsterdam = ZoneInfo("Europe/Amsterdam")
     assert blur.public_cutoff(now, 24, amsterdam) == datetime(2026, 2, 27, 23, tzinfo=UTC)  # 28 Feb, 00:00 local
     assert blur.last_public_day(blur.public_cutoff(now, 24, amsterdam), amsterdam) == date(2026, 2, 27)
+
+
+@pytest.fixture
+def host_in_amsterdam(monkeypatch):
+    """The process's local zone is not UTC (CI's is): `astimezone()` without a zone would then give
+    local time, which SQLite compares as text with the stored UTC times."""
+    monkeypatch.setenv("TZ", "Europe/Amsterdam")
+    host_time.tzset()
+    yield
+    monkeypatch.undo()
+    host_time.tzset()
+
+
+def test_cutoff_and_period_start_are_utc_whatever_the_host_zone(host_in_amsterdam):
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    cutoff = blur.public_cutoff(now, 24, amsterdam)
+    start = blur.period_start(cutoff, 7, amsterdam)
+    assert datetime(2026, 3, 1, 12).astimezone().utcoffset() == timedelta(hours=1)  # the fixture took effect
+    assert cutoff.utcoffset() == timedelta(0)
+    assert start.utcoffset() == timedelta(0)
+    assert cutoff.isoformat() == "2026-02-27T23:00:00+00:00"  # 28 Feb, 00:00 local
+    assert start.isoformat() == "2026-02-20T23:00:00+00:00"  # 7 whole local days before
 
 
 def test_address_counts():
