@@ -188,7 +188,10 @@ def test_tasks_mail_addresses_logs_and_sessions_on_both_sides_of_their_limits(ap
     number_only = GroupTask(
         group_id=g, kind=TaskKind.REMOVE_FROM_WHATSAPP, phone_e164="+31600000001", created_at=past("task_open")
     )
-    db.session.add(number_only)
+    name_only = GroupTask(
+        group_id=g, kind=TaskKind.REMOVE_FROM_WHATSAPP, display_name="Alleen Naam", created_at=past("task_open")
+    )
+    db.session.add_all([number_only, name_only])
     open_demo = task(long_ago, demo=True)
     done_kept = task(long_ago, done=limit("task_done"), person=False)
     task(long_ago, done=past("task_done"), person=False)
@@ -253,7 +256,7 @@ def test_tasks_mail_addresses_logs_and_sessions_on_both_sides_of_their_limits(ap
 
     report = run_purge(apply=True, now=NOW)
     assert {key: n for key, n in report.counts.items() if n} == {
-        "task_open": 2,
+        "task_open": 3,
         "task_done": 1,
         "outbox": 2,
         "address_cache": 1,
@@ -267,6 +270,7 @@ def test_tasks_mail_addresses_logs_and_sessions_on_both_sides_of_their_limits(ap
         open_kept.id: ("Fictief Persoon", "+31612345678"),
         open_erased.id: (None, None),  # the to-do stays, without the person
         number_only.id: (None, None),
+        name_only.id: (None, None),
         open_demo.id: ("Fictief Persoon", "+31612345678"),
         done_kept.id: (None, None),
         done_demo.id: (None, None),
