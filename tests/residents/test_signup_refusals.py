@@ -1,0 +1,102 @@
+"""Sign-ups the form refuses: an address of a routing-only neighbourhood, an address outside every area.
+
+The refusal is a promise to the resident: its Dutch text says where to sign up instead and that nothing
+was stored, and the answer shown with it is about the address they gave (the point, its source, the
+address as the register knows it), never about some other place.
+"""
+
+import html as html_lib
+import re
+
+import pytest
+
+from buurt.addresses.services import geocode_for_signup
+from buurt.extensions import db
+from buurt.geo.geocoding import AddressQuery
+from buurt.residents.errors import OutsideCoverage, SignupElsewhere
+from buurt.residents.lookup import display_address
+from buurt.residents.signup import placement_for_signup
+from tests.neighbourhoods.test_lookup_gemeente import HOORNES_WEST, NORTH_OF_KATWIJK, signup_form
+from tests.residents.conftest import residents
+
+ELSEWHERE = (
+    "Dit adres hoort bij Hoornes. Bewoners van Hoornes melden zich aan via de eigen aanmelding van Hoornes, "
+    "niet via dit formulier. Er is niets opgeslagen."
+)
+
+
+def text_of(page: str) -> str:
+    return html_lib.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+@pytest.fixture
+def routing_only_hoornes(hoornes, make_address):
+    """Hoornes as a routing-only neighbourhood, with one register address in Hoornes-West."""
+    hoornes.routing_only = True
+    db.session.commit()
+    make_address(postcode="2299AB", number=7, lat=HOORNES_WEST[0], lon=HOORNES_WEST[1], street="Fictiehoorn")
+    return hoornes
+
+
+@pytest.fixture
+def far_address(make_address):
+    """A register address ~2 km north of the gemeente: no group takes it."""
+    make_address(postcode="2299AE", number=1, lat=NORTH_OF_KATWIJK[0], lon=NORTH_OF_KATWIJK[1], street="Fictiezee")
+
+
+def geocoded(postcode: str, number: int):
+    result = geocode_for_signup(AddressQuery.from_text(f"{postcode} {number}"))
+    assert result is not None
+    return result
+
+
+def test_an_address_of_a_routing_only_neighbourhood_is_refused_and_nothing_is_stored(client, routing_only_hoornes):
+    response = client.post("/aanmelden", data=signup_form("2299AB", 7))
+    assert response.status_code == 200
+    page = text_of(response.get_data(as_text=True))
+    assert ELSEWHERE in page
+    assert "Fictiehoorn 7" in page  # the answer shown with it is about their own address
+    assert residents() == []
+
+
+def test_the_routing_only_refusal_carries_the_point_the_address_and_its_source(app, routing_only_hoornes):
+    result = geocoded("2299AB", 7)
+    with pytest.raises(SignupElsewhere) as refused:
+        placement_for_signup(result.lat, result.lon, result, result.source)
+    assert refused.value.message == ELSEWHERE
+    lookup = refused.value.lookup
+    assert (lookup.lat, lookup.lon) == (result.lat, result.lon)
+    assert lookup.source == result.source
+    assert lookup.address == display_address(result)
+    assert lookup.postcode == result.postcode
+    assert lookup.house == result.house_number
+    assert lookup.signs_up_elsewhere
+
+
+def test_a_picked_point_in_a_routing_only_neighbourhood_is_refused_with_the_map_as_source(app, routing_only_hoornes):
+    lat, lon = HOORNES_WEST
+    with pytest.raises(SignupElsewhere) as refused:
+        placement_for_signup(lat, lon, None, "map")
+    assert refused.value.message == ELSEWHERE
+    lookup = refused.value.lookup
+    assert (lookup.lat, lookup.lon, lookup.source, lookup.address) == (lat, lon, "map", None)
+
+
+def test_the_outside_refusal_carries_the_point_the_address_and_its_source(app, far_address):
+    result = geocoded("2299AE", 1)
+    with pytest.raises(OutsideCoverage) as refused:
+        placement_for_signup(result.lat, result.lon, result, result.source)
+    lookup = refused.value.lookup
+    assert lookup.status == "outside"
+    assert (lookup.lat, lookup.lon) == (result.lat, result.lon)
+    assert lookup.source == result.source
+    assert lookup.address == display_address(result)
+    assert lookup.postcode == result.postcode
+
+
+def test_an_address_outside_every_area_is_refused_on_the_page_and_nothing_is_stored(client, far_address):
+    response = client.post("/aanmelden", data=signup_form("2299AE", 1))
+    assert response.status_code == 200
+    page = text_of(response.get_data(as_text=True))
+    assert "Fictiezee 1" in page
+    assert residents() == []
