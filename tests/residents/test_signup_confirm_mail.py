@@ -1,0 +1,51 @@
+"""The double opt-in mail: how long its link is valid, and whose name it is signed with.
+
+The number of days is a promise (the link stops working after SIGNUP_TOKEN_MAX_AGE), and a resident
+of another neighbourhood signing up on the default page must get a mail from their own neighbourhood,
+not from the page's.
+"""
+
+import pytest
+
+from buurt.extensions import db
+from buurt.models import OutboxMessage
+from tests.neighbourhoods.test_lookup_gemeente import HOORNES_WEST, signup_form
+from tests.residents.conftest import form, free_port, residents
+
+
+@pytest.fixture
+def app_config():
+    """Mail is configured; nothing listens, so the confirmation stays queued in the outbox (sent after the request)."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port(), "MAIL_TIMEOUT": 1}
+
+
+def confirmation() -> OutboxMessage:
+    db.session.expire_all()
+    [message] = db.session.scalars(db.select(OutboxMessage).filter_by(kind="signup_confirm")).all()
+    return message
+
+
+@pytest.mark.parametrize(
+    ("max_age", "days"),
+    [(7 * 24 * 3600, 7), (2 * 24 * 3600 - 1, 1), (3600, 1)],
+    ids=["a week", "just under two days", "an hour"],
+)
+def test_the_mail_says_how_many_whole_days_the_link_is_valid(app, client, addresses, max_age, days):
+    app.config["SIGNUP_TOKEN_MAX_AGE"] = max_age
+    assert client.post("/aanmelden", data=form(email="fictief@example.org")).status_code == 302
+    message = confirmation()
+    assert f"Bevestig uw aanmelding met deze link ({days} dagen geldig):" in message.body
+    assert message.subject == "Bevestig uw aanmelding bij BuurtWhatsApp Rijnsoever"
+
+
+def test_the_mail_is_signed_with_the_residents_own_neighbourhood(app, client, addresses, hoornes, make_address):
+    make_address(postcode="2299AB", number=7, lat=HOORNES_WEST[0], lon=HOORNES_WEST[1], street="Fictiehoorn")
+    data = signup_form("2299AB", 7, email="fictief@example.org")
+    assert client.post("/aanmelden", data=data).status_code == 302  # the default page, a Hoornes address
+    [resident] = residents()
+    assert resident.group.neighbourhood_id == hoornes.id
+    message = confirmation()
+    assert message.subject == "Bevestig uw aanmelding bij BuurtWhatsApp Hoornes"
+    assert "U heeft zich aangemeld bij BuurtWhatsApp Hoornes." in message.body
+    assert "Vragen? Mail hoornes@example.org." in message.body
+    assert message.body.rstrip().endswith("BuurtWhatsApp Hoornes")
