@@ -123,3 +123,53 @@ def test_no_groups_offered_to_someone_who_sees_no_meldingen():
     """Not logged in (melding_scope is None): no groups and no neighbourhoods to filter on."""
     assert filter_groups(None) == []
     assert filter_neighbourhoods(None) == []
+
+
+def test_timeline_tells_who_did_what_in_order(make_melding, make_user, coordinator):
+    """The melding's timeline: entered, forwarded per group, closed with its result, the closing text
+    forwarded per group; each with who did it, and in the order of events even at the same moment."""
+    from buurt.meldingen import services
+    from buurt.meldingen.history import timeline
+    from buurt.meldingen.services import GroupLabels
+    from buurt.models import MeldingResult
+
+    melding = make_melding()
+    target = next(t for t in melding.targets if not t.is_neighbour)
+    beheerder = make_user("beheerder", groups=[target.group], name="Bea Beheerder")
+    assert services.mark_forwarded(melding, target, beheerder)
+    services.close_melding(melding, beheerder, MeldingResult.FOUND, None)
+    assert services.mark_close_forwarded(melding, target, beheerder)
+    db.session.refresh(melding)
+
+    events = timeline(melding)
+    assert [e.kind for e in events] == ["created", "forward", "close", "close_forward"]
+    assert [e.text for e in events] == [
+        "Melding ingevoerd",
+        f"Doorgestuurd naar {target.group.name}",
+        "Afgemeld: Gevonden",
+        f"Afmelding doorgestuurd naar {target.group.name}",
+    ]
+    assert [e.who for e in events] == [coordinator.name, beheerder.name, beheerder.name, beheerder.name]
+
+    # all at one moment: still in the order things happen
+    moment = melding.created_at
+    melding.closed_at = target.forwarded_at = target.close_forwarded_at = moment
+    db.session.commit()
+    assert [e.kind for e in timeline(melding)] == ["created", "forward", "close", "close_forward"]
+
+    labelled = timeline(melding, GroupLabels(several=True))
+    hood = target.group.neighbourhood.name
+    assert labelled[1].text == f"Doorgestuurd naar {target.group.name} ({hood})"
+    assert labelled[3].text == f"Afmelding doorgestuurd naar {target.group.name} ({hood})"
+
+
+def test_timeline_of_a_melding_whose_people_are_gone(make_melding):
+    """Accounts can be deleted: the steps stay, without a name."""
+    from buurt.meldingen.history import timeline
+
+    melding = make_melding()
+    melding.created_by = None
+    db.session.commit()
+
+    events = timeline(melding)
+    assert [(e.kind, e.text, e.who) for e in events] == [("created", "Melding ingevoerd", None)]
