@@ -1,4 +1,5 @@
-"""Sign-ups the form refuses: an address of a routing-only neighbourhood, an address outside every area.
+"""Sign-ups the form refuses (an address of a routing-only neighbourhood, outside every area), and where a
+sign-up that is taken is placed.
 
 The refusal is a promise to the resident: its Dutch text says where to sign up instead and that nothing
 was stored, and the answer shown with it is about the address they gave (the point, its source, the
@@ -7,17 +8,21 @@ address as the register knows it), never about some other place.
 
 import html as html_lib
 import re
+from datetime import timedelta
 
 import pytest
 
 from buurt.addresses.services import geocode_for_signup
+from buurt.areas.services import Placement, place
 from buurt.extensions import db
 from buurt.geo.geocoding import AddressQuery
+from buurt.models import Resident, utcnow
+from buurt.models import ResidentStatus as S
 from buurt.residents.errors import OutsideCoverage, SignupElsewhere
 from buurt.residents.lookup import display_address
-from buurt.residents.signup import placement_for_signup
+from buurt.residents.signup import _expired_unconfirmed, active_with_phone, apply_placement, placement_for_signup
 from tests.neighbourhoods.test_lookup_gemeente import HOORNES_WEST, NORTH_OF_KATWIJK, signup_form
-from tests.residents.conftest import residents
+from tests.residents.conftest import INSIDE, residents
 
 ELSEWHERE = (
     "Dit adres hoort bij Hoornes. Bewoners van Hoornes melden zich aan via de eigen aanmelding van Hoornes, "
@@ -100,3 +105,56 @@ def test_an_address_outside_every_area_is_refused_on_the_page_and_nothing_is_sto
     page = text_of(response.get_data(as_text=True))
     assert "Fictiezee 1" in page
     assert residents() == []
+
+
+# Where a sign-up that is taken is placed: the stored border distance and the default (in an area).
+
+
+def placed(placement, **kwargs) -> Resident:
+    resident = Resident(location_from_map=False)
+    apply_placement(resident, placement, **kwargs)
+    return resident
+
+
+def test_a_border_sign_up_stores_its_distance_to_a_tenth_of_a_metre_and_zero_when_unknown(app):
+    west = place(*INSIDE["rijnsoever-west"]).area
+    north = place(*INSIDE["rijnsoever-midden-noord"]).area
+    resident = placed(Placement(west, True, north, 12.3456))
+    assert (resident.area_id, resident.border_group_id, resident.needs_review) == (west.id, north.group_id, True)
+    assert resident.border_distance_m == 12.3
+    assert placed(Placement(west, True, north, None)).border_distance_m == 0.0
+
+
+def test_a_nearest_group_sign_up_stores_its_distance_to_a_tenth_of_a_metre_and_zero_when_unknown(app):
+    west = place(*INSIDE["rijnsoever-west"]).area
+    resident = placed(Placement(west, False, None, 87.6543), nearest=True)
+    assert (resident.group_id, resident.area_id, resident.is_border) == (west.group_id, None, True)
+    assert resident.border_distance_m == 87.7
+    assert placed(Placement(west, False, None, None), nearest=True).border_distance_m == 0.0
+
+
+def test_a_placement_is_in_its_area_unless_told_it_is_the_nearest_group(app):
+    west = place(*INSIDE["rijnsoever-west"]).area
+    resident = placed(Placement(west, False, None, 300.0))  # no ``nearest``: an address in the area
+    assert (resident.group_id, resident.area_id, resident.is_border) == (west.group_id, west.id, False)
+    assert (resident.border_group_id, resident.border_distance_m, resident.needs_review) == (None, None, False)
+
+
+# A number can be in use by one active sign-up only; an old unconfirmed one gives way.
+
+
+def test_a_residents_own_sign_up_does_not_count_as_another_with_their_number(app, make_resident, groups):
+    owner = make_resident(groups[0])
+    assert active_with_phone(owner.phone_e164).id == owner.id
+    assert active_with_phone(owner.phone_e164, exclude_id=owner.id) is None
+
+
+def test_only_an_unconfirmed_sign_up_past_its_link_gives_way_to_a_new_one(app, make_resident, groups):
+    max_age = timedelta(seconds=app.config["SIGNUP_TOKEN_MAX_AGE"])
+    old = utcnow() - max_age - timedelta(minutes=5)
+    young = utcnow() - max_age + timedelta(minutes=5)
+    assert _expired_unconfirmed(make_resident(groups[0], status=S.UNCONFIRMED, created_at=old))
+    assert not _expired_unconfirmed(make_resident(groups[0], status=S.UNCONFIRMED, created_at=young))
+    assert not _expired_unconfirmed(make_resident(groups[0], status=S.UNCONFIRMED, created_at=utcnow()))
+    assert not _expired_unconfirmed(make_resident(groups[0], status=S.PENDING, created_at=old))
+    assert not _expired_unconfirmed(make_resident(groups[0], status=S.WAITLIST, created_at=old))
