@@ -18,9 +18,17 @@ from buurt.extensions import db
 from buurt.geo.geocoding import AddressQuery
 from buurt.models import Resident, utcnow
 from buurt.models import ResidentStatus as S
+from buurt.residents import lifecycle
 from buurt.residents.errors import OutsideCoverage, SignupElsewhere
 from buurt.residents.lookup import display_address
-from buurt.residents.signup import _expired_unconfirmed, active_with_phone, apply_placement, placement_for_signup
+from buurt.residents.signup import (
+    _expired_unconfirmed,
+    active_with_phone,
+    apply_placement,
+    geocode_pending,
+    is_nearest_group_signup,
+    placement_for_signup,
+)
 from tests.neighbourhoods.test_lookup_gemeente import HOORNES_WEST, NORTH_OF_KATWIJK, signup_form
 from tests.residents.conftest import INSIDE, residents
 
@@ -158,3 +166,52 @@ def test_only_an_unconfirmed_sign_up_past_its_link_gives_way_to_a_new_one(app, m
     assert not _expired_unconfirmed(make_resident(groups[0], status=S.UNCONFIRMED, created_at=utcnow()))
     assert not _expired_unconfirmed(make_resident(groups[0], status=S.PENDING, created_at=old))
     assert not _expired_unconfirmed(make_resident(groups[0], status=S.WAITLIST, created_at=old))
+
+
+# A sign-up stored while the geocoder was down, placed later: its own house, its own area.
+
+
+def later(make_resident, postcode: str, number: int, **fields) -> Resident:
+    return make_resident(
+        None,
+        status=S.TO_GEOCODE,
+        postcode=postcode,
+        house_number=number,
+        lat=None,
+        lon=None,
+        street=None,
+        place=None,
+        geocoder_source=None,
+        **fields,
+    )
+
+
+def test_a_sign_up_placed_later_is_looked_up_with_its_house_letter_and_lands_in_its_area(
+    app, make_resident, make_address
+):
+    lat, lon = INSIDE["rijnsoever-west"]
+    make_address(postcode="2299BA", number=12, letter="A", lat=lat, lon=lon, street="Fictieletter")
+    resident = later(make_resident, "2299BA", 12, house_letter="A")
+    assert geocode_pending().placed == 1
+    db.session.expire_all()
+    stored = db.session.get(Resident, resident.id)
+    area = place(lat, lon).area
+    assert (stored.status, stored.group_id, stored.area_id) == (S.PENDING, area.group_id, area.id)
+    assert (stored.is_border, stored.needs_review, stored.border_distance_m) == (False, False, None)
+    assert not is_nearest_group_signup(stored)
+
+
+# The lifecycle's conditional update changes the one resident it is given, with every value it is given.
+
+
+def test_a_transition_changes_only_its_own_resident_and_sets_the_given_values(app, make_resident, groups, make_user):
+    beheerder = make_user(groups=[groups[0]])
+    one, other = make_resident(groups[0]), make_resident(groups[0])
+    now = utcnow()
+    assert lifecycle.transition(one.id, [S.PENDING], S.ADDED, added_at=now, added_by_id=beheerder.id)
+    db.session.commit()
+    db.session.expire_all()
+    one, other = db.session.get(Resident, one.id), db.session.get(Resident, other.id)
+    assert (one.status, one.added_by_id) == (S.ADDED, beheerder.id)
+    assert one.added_at is not None
+    assert (other.status, other.added_at, other.added_by_id) == (S.PENDING, None, None)
