@@ -191,6 +191,8 @@ def test_a_sign_up_placed_later_is_looked_up_with_its_house_letter_and_lands_in_
 ):
     lat, lon = INSIDE["rijnsoever-west"]
     make_address(postcode="2299BA", number=12, letter="A", lat=lat, lon=lon, street="Fictieletter")
+    elsewhere = INSIDE["rijnsoever-midden-zuid"]  # 12 without a letter is another house, in another area
+    make_address(postcode="2299BA", number=12, lat=elsewhere[0], lon=elsewhere[1], street="Fictieletter")
     resident = later(make_resident, "2299BA", 12, house_letter="A")
     assert geocode_pending().placed == 1
     db.session.expire_all()
