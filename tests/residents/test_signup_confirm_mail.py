@@ -8,7 +8,8 @@ not from the page's.
 import pytest
 
 from buurt.extensions import db
-from buurt.models import OutboxMessage
+from buurt.models import OutboxMessage, utcnow
+from buurt.residents.signup import notify_number_owner
 from tests.neighbourhoods.test_lookup_gemeente import HOORNES_WEST, signup_form
 from tests.residents.conftest import form, free_port, residents
 
@@ -49,3 +50,18 @@ def test_the_mail_is_signed_with_the_residents_own_neighbourhood(app, client, ad
     assert "U heeft zich aangemeld bij BuurtWhatsApp Hoornes." in message.body
     assert "Vragen? Mail hoornes@example.org." in message.body
     assert message.body.rstrip().endswith("BuurtWhatsApp Hoornes")
+
+
+def test_a_number_owner_is_told_even_when_another_owner_was_told_just_before(app, make_resident, groups):
+    """The once-per-period limit on "someone tried your number" is per owner, not for the whole site."""
+    confirmed = {"email_confirmed_at": utcnow()}
+    first = make_resident(groups[0], email="een@example.org", **confirmed)
+    second = make_resident(groups[0], email="twee@example.org", **confirmed)
+    assert notify_number_owner(first.id, "signup")
+    db.session.commit()
+    assert notify_number_owner(second.id, "signup")
+    db.session.commit()
+    assert not notify_number_owner(first.id, "signup")  # the same owner again within the period: not again
+    db.session.commit()
+    sent = db.session.scalars(db.select(OutboxMessage).filter_by(kind="signup_duplicate")).all()
+    assert sorted(m.resident_id for m in sent) == sorted([first.id, second.id])
