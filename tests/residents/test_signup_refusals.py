@@ -217,3 +217,11 @@ def test_a_transition_changes_only_its_own_resident_and_sets_the_given_values(ap
     assert (one.status, one.added_by_id) == (S.ADDED, beheerder.id)
     assert one.added_at is not None
     assert (other.status, other.added_at, other.added_by_id) == (S.PENDING, None, None)
+
+
+def test_a_transition_updates_a_resident_already_loaded_in_the_session(app, make_resident, groups):
+    resident = make_resident(groups[0])
+    loaded = db.session.get(Resident, resident.id)
+    assert lifecycle.transition(loaded.id, [S.PENDING], S.WAITLIST)
+    assert loaded.status == S.WAITLIST  # without a reload: callers read it straight after
+    db.session.commit()
