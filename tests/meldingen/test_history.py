@@ -173,3 +173,23 @@ def test_timeline_of_a_melding_whose_people_are_gone(make_melding):
 
     events = timeline(melding)
     assert [(e.kind, e.text, e.who) for e in events] == [("created", "Melding ingevoerd", None)]
+
+
+def test_timeline_names_every_result_and_none_when_missing(make_melding):
+    """Each result has its Dutch label; a close without a recorded result shows no made-up one."""
+    from buurt.meldingen.history import timeline
+    from buurt.models import MeldingResult
+
+    melding = make_melding()
+    melding.closed_at = melding.created_at
+    texts = {}
+    for result in [*MeldingResult, None]:
+        melding.result = result
+        db.session.commit()
+        texts[result] = next(e.text for e in timeline(melding) if e.kind == "close")
+    assert texts == {
+        MeldingResult.FOUND: "Afgemeld: Gevonden",
+        MeldingResult.NOT_FOUND: "Afgemeld: Niet gevonden",
+        MeldingResult.CANCELLED: "Afgemeld: Ingetrokken",
+        None: "Afgemeld: ",
+    }
