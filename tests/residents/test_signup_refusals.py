@@ -27,10 +27,19 @@ from buurt.residents.signup import (
     apply_placement,
     geocode_pending,
     is_nearest_group_signup,
+    picked_place,
     placement_for_signup,
 )
-from tests.neighbourhoods.test_lookup_gemeente import HOORNES_WEST, NORTH_OF_KATWIJK, signup_form
-from tests.residents.conftest import INSIDE, residents
+from tests.neighbourhoods.test_lookup_gemeente import (
+    HOORNES_OOST_GAP,
+    HOORNES_WEST,
+    NORTH_OF_KATWIJK,
+    hoornes_west_only,
+    signup_form,
+)
+from tests.residents.conftest import INSIDE, form, residents
+
+__all__ = ["hoornes_west_only"]  # a fixture used here
 
 ELSEWHERE = (
     "Dit adres hoort bij Hoornes. Bewoners van Hoornes melden zich aan via de eigen aanmelding van Hoornes, "
@@ -225,3 +234,37 @@ def test_a_transition_updates_a_resident_already_loaded_in_the_session(app, make
     assert lifecycle.transition(loaded.id, [S.PENDING], S.WAITLIST)
     assert loaded.status == S.WAITLIST  # without a reload: callers read it straight after
     db.session.commit()
+
+
+# A point picked on the map: the error summary asks the question (the one announcement), the point is stored
+# to seven decimals (about a centimetre), never finer.
+
+
+def error_summary(page: str) -> str:
+    return text_of(page.split("data-error-summary", 1)[1].split("</div>", 1)[0])
+
+
+def test_an_unconfirmed_pick_in_an_area_asks_its_question_in_the_error_summary(client, addresses):
+    lat, lon = INSIDE["rijnsoever-noord"]
+    page = client.post("/aanmelden", data=form(house_number="99", pick_lat=str(lat), pick_lon=str(lon)))
+    assert picked_place(lat, lon) in error_summary(page.get_data(as_text=True))
+    assert residents() == []
+
+
+def test_an_unconfirmed_pick_between_neighbourhoods_asks_the_nearest_group_question(client, hoornes_west_only):
+    lat, lon = HOORNES_OOST_GAP
+    pick = {"pick_lat": str(lat), "pick_lon": str(lon)}
+    page = client.post("/hoornes/aanmelden", data=signup_form("2299ZZ", 5, **pick)).get_data(as_text=True)
+    question = picked_place(lat, lon)
+    assert question.startswith("U koos een plek tussen twee buurten")
+    assert question in error_summary(page)
+    assert residents() == []
+
+
+def test_a_picked_point_is_stored_to_seven_decimals(client, addresses):
+    lat, lon = INSIDE["rijnsoever-noord"]
+    pick = {"pick_lat": f"{lat:.7f}123", "pick_lon": f"{lon:.7f}456", "pick_confirmed": "y"}
+    assert client.post("/aanmelden", data=form(house_number="99", **pick)).status_code == 302
+    [resident] = residents()
+    assert (resident.lat, resident.lon) == (round(lat, 7), round(lon, 7))
+    assert resident.geocoder_source == "map"
