@@ -268,3 +268,19 @@ def test_a_picked_point_is_stored_to_seven_decimals(client, addresses):
     [resident] = residents()
     assert (resident.lat, resident.lon) == (round(lat, 7), round(lon, 7))
     assert resident.geocoder_source == "map"
+
+
+def test_a_picked_house_the_register_does_not_know_keeps_its_letter_as_typed(client, addresses):
+    lat, lon = INSIDE["rijnsoever-noord"]
+    pick = {"pick_lat": str(lat), "pick_lon": str(lon), "pick_confirmed": "y"}
+    assert client.post("/aanmelden", data=form(house_number="99B", **pick)).status_code == 302
+    [resident] = residents()
+    assert (resident.house_number, resident.house_letter, resident.house_addition) == (99, "B", "")
+
+
+def test_a_picked_house_without_a_letter_stores_an_empty_letter(client, addresses):
+    lat, lon = INSIDE["rijnsoever-noord"]
+    pick = {"pick_lat": str(lat), "pick_lon": str(lon), "pick_confirmed": "y"}
+    assert client.post("/aanmelden", data=form(house_number="99", **pick)).status_code == 302
+    [resident] = residents()
+    assert (resident.house_number, resident.house_letter, resident.house_addition) == (99, "", "")
