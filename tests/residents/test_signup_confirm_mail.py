@@ -8,7 +8,7 @@ not from the page's.
 import pytest
 
 from buurt.extensions import db
-from buurt.models import OutboxMessage, utcnow
+from buurt.models import AuditEntry, OutboxMessage, utcnow
 from buurt.residents.signup import notify_number_owner
 from tests.neighbourhoods.test_lookup_gemeente import HOORNES_WEST, signup_form
 from tests.residents.conftest import form, free_port, residents
@@ -65,3 +65,16 @@ def test_a_number_owner_is_told_even_when_another_owner_was_told_just_before(app
     db.session.commit()
     sent = db.session.scalars(db.select(OutboxMessage).filter_by(kind="signup_duplicate")).all()
     assert sorted(m.resident_id for m in sent) == sorted([first.id, second.id])
+
+
+def test_a_form_sent_twice_is_answered_from_its_token_and_never_tells_the_owner(app, client, addresses):
+    """The second tap of one form is the same sign-up, not someone else trying the number: no notice, no
+    "number in use" entry, one resident and one confirmation mail."""
+    token = "double-tap-token-0123456789abcdef"
+    data = form(phone="06 30000005", email="fictief@example.org", once=token)
+    assert client.post("/aanmelden", data=data).status_code == 302
+    assert app.test_client().post("/aanmelden", data=data).status_code == 302
+    db.session.expire_all()
+    assert len(residents()) == 1
+    assert db.session.scalars(db.select(AuditEntry).filter_by(action="residents.number_in_use")).all() == []
+    assert len(db.session.scalars(db.select(OutboxMessage)).all()) == 1
