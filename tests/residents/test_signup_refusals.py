@@ -284,3 +284,13 @@ def test_a_picked_house_without_a_letter_stores_an_empty_letter(client, addresse
     assert client.post("/aanmelden", data=form(house_number="99", **pick)).status_code == 302
     [resident] = residents()
     assert (resident.house_number, resident.house_letter, resident.house_addition) == (99, "", "")
+
+
+def test_an_unknown_address_is_refused_with_the_whole_message_and_nothing_is_stored(client, addresses):
+    response = client.post("/aanmelden", data=form(house_number="99"))
+    assert response.status_code == 200
+    assert (
+        "We kunnen dit adres niet vinden. Controleer de postcode en het huisnummer, of wijs uw huis aan op de kaart."
+        in error_summary(response.get_data(as_text=True))
+    )
+    assert residents() == []
