@@ -193,3 +193,18 @@ def test_timeline_names_every_result_and_none_when_missing(make_melding):
         MeldingResult.CANCELLED: "Afgemeld: Ingetrokken",
         None: "Afgemeld: ",
     }
+
+
+def test_an_empty_scope_selects_no_melding(make_melding):
+    """A scope with no groups, no neighbourhood and no creator sees nothing (never everything)."""
+    import warnings
+
+    from buurt.auth.permissions import MeldingScope
+    from buurt.meldingen.history import scope_clause
+    from buurt.models import Melding
+
+    make_melding()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seen = db.session.scalars(db.select(Melding.id).where(scope_clause(MeldingScope()))).all()
+    assert seen == []
