@@ -418,3 +418,19 @@ class FakeNominatim(FakePDOK):
             return 404, {}
         self.searches.append(parse_qs(query))
         return 200, self.places
+
+
+class SteppingClock:
+    """A fake clock for the geocoders' rate limiter, for one thread: only ``sleep`` (or the test)
+    moves it; every sleep is recorded. ``clock`` is what the limiter reads."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

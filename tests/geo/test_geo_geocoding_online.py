@@ -21,6 +21,7 @@ from buurt.geo.nominatim import NominatimGeocoder
 from buurt.geo.online import house_from_parts
 from buurt.geo.pdok import PDOKGeocoder, PDOKLocatieserver
 from buurt.geo.register import MemoryRegister
+from tests.geocoder_support import SteppingClock
 
 # ---------------------------------------------------------------------------------------------
 # Fake HTTP service on 127.0.0.1
@@ -589,23 +590,8 @@ def test_pdok_street_lookup_past_its_deadline_asks_nothing(fake_service, pdok):
     assert fake_service.requests == []
 
 
-class SteppedClock:
-    """A clock for the geocoder's limiter that only moves when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_pdok_street_lookup_s_full_list_keeps_the_lookup_s_deadline_and_turn(fake_service):
-    clock = SteppedClock()
+    clock = SteppingClock(start=1000.0)
     pdok = PDOKGeocoder(
         user_agent=USER_AGENT,
         timeout=0.5,
@@ -614,7 +600,7 @@ def test_pdok_street_lookup_s_full_list_keeps_the_lookup_s_deadline_and_turn(fak
         scheme="http",
         min_delay_seconds=1.0,
         max_wait_seconds=2.0,
-        clock=clock,
+        clock=clock.clock,
         sleep=clock.sleep,
     )
     first = pdok_reply(pdok_doc_in("Katwijk", letter="A"))

@@ -29,24 +29,10 @@ from tests.geo.test_geo_geocoding_online import (  # noqa: F401 - fake_service i
     pdok_doc,
     pdok_reply,
 )
+from tests.geocoder_support import SteppingClock
 from tests.residents.conftest import form, residents
 
 QUERY = AddressQuery.structured("2221AB", 12)
-
-
-class SteppingClock:
-    """One thread: ``sleep`` moves the clock on; every sleep is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Flaky(OnlineGeocoder):
