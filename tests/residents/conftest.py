@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 
 import pytest
 
 from buurt.areas.services import place
 from buurt.extensions import db
-from buurt.models import Group, Resident
+from buurt.models import Group, Resident, utcnow
+from buurt.models import ResidentStatus as S
 
 # A point well inside each default area (lat, lon), and one outside Rijnsoever.
 INSIDE = {
@@ -100,3 +102,20 @@ def form(**overrides) -> dict:
 def residents() -> list[Resident]:
     db.session.expire_all()
     return list(db.session.scalars(db.select(Resident).order_by(Resident.id)))
+
+
+def waiting(make_resident, postcode: str, number: int, *, minutes_ago: int = 0, **fields) -> Resident:
+    """A sign-up stored while the geocoder was down: no group, no point yet."""
+    return make_resident(
+        None,
+        status=S.TO_GEOCODE,
+        postcode=postcode,
+        house_number=number,
+        lat=None,
+        lon=None,
+        street=None,
+        place=None,
+        geocoder_source=None,
+        created_at=utcnow() - timedelta(minutes=minutes_ago),
+        **fields,
+    )

@@ -15,26 +15,9 @@ from buurt.residents.links import confirm_link
 from buurt.residents.signup import geocode_pending, is_nearest_group_signup
 from tests.link_support import post_link
 from tests.neighbourhoods.test_lookup_gemeente import HOORNES_OOST_GAP, duyfrak, group_named, hoornes_west_only
-from tests.residents.conftest import form, free_port, residents, unavailable_geocoder_config
+from tests.residents.conftest import form, free_port, residents, unavailable_geocoder_config, waiting
 
 __all__ = ["duyfrak", "hoornes_west_only"]  # fixtures used here
-
-
-def waiting(make_resident, postcode: str, number: int, *, minutes_ago: int = 0, **fields) -> Resident:
-    """A sign-up stored while the geocoder was down: no group, no point yet."""
-    return make_resident(
-        None,
-        status=S.TO_GEOCODE,
-        postcode=postcode,
-        house_number=number,
-        lat=None,
-        lon=None,
-        street=None,
-        place=None,
-        geocoder_source=None,
-        created_at=utcnow() - timedelta(minutes=minutes_ago),
-        **fields,
-    )
 
 
 def status_of(resident: Resident) -> S:

@@ -37,7 +37,7 @@ from tests.neighbourhoods.test_lookup_gemeente import (
     hoornes_west_only,
     signup_form,
 )
-from tests.residents.conftest import INSIDE, form, residents
+from tests.residents.conftest import INSIDE, form, residents, waiting
 
 __all__ = ["hoornes_west_only"]  # a fixture used here
 
@@ -180,21 +180,6 @@ def test_only_an_unconfirmed_sign_up_past_its_link_gives_way_to_a_new_one(app, m
 # A sign-up stored while the geocoder was down, placed later: its own house, its own area.
 
 
-def later(make_resident, postcode: str, number: int, **fields) -> Resident:
-    return make_resident(
-        None,
-        status=S.TO_GEOCODE,
-        postcode=postcode,
-        house_number=number,
-        lat=None,
-        lon=None,
-        street=None,
-        place=None,
-        geocoder_source=None,
-        **fields,
-    )
-
-
 def test_a_sign_up_placed_later_is_looked_up_with_its_house_letter_and_lands_in_its_area(
     app, make_resident, make_address
 ):
@@ -202,7 +187,7 @@ def test_a_sign_up_placed_later_is_looked_up_with_its_house_letter_and_lands_in_
     make_address(postcode="2299BA", number=12, letter="A", lat=lat, lon=lon, street="Fictieletter")
     elsewhere = INSIDE["rijnsoever-midden-zuid"]  # 12 without a letter is another house, in another area
     make_address(postcode="2299BA", number=12, lat=elsewhere[0], lon=elsewhere[1], street="Fictieletter")
-    resident = later(make_resident, "2299BA", 12, house_letter="A")
+    resident = waiting(make_resident, "2299BA", 12, house_letter="A")
     assert geocode_pending().placed == 1
     db.session.expire_all()
     stored = db.session.get(Resident, resident.id)
