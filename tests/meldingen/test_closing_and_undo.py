@@ -82,6 +82,30 @@ def test_closing_text_names_the_category_and_the_place(west, coordinator):
 # --- someone else was first ---------------------------------------------------------------------
 
 
+def test_a_forward_is_audited_with_the_melding_the_group_and_whether_it_is_a_neighbour(west, coordinator, groups):
+    melding, target = west
+    assert services.mark_forwarded(melding, target, coordinator) is True
+    assert audit_entries()[-1] == (
+        "melding.forward",
+        "melding",
+        melding.id,
+        {"group_id": groups[0].id, "neighbour": False},
+    )
+
+
+def test_a_closed_melding_without_a_result_has_no_closing_texts(west, coordinator):
+    """Only close_melding closes, always with a result; a row closed by hand (an SQL fix, a restore
+    of a hand-edited backup) must not produce closing texts that end in an empty result."""
+    melding, _target = west
+    behind_the_session(Melding, melding.id, closed_at=utcnow(), closed_by_id=coordinator.id)
+    assert (melding.is_open, melding.result) == (False, None)
+    assert services.closing_texts(melding) == []
+
+
+def test_an_open_melding_has_no_closing_texts(west):
+    assert services.closing_texts(west[0]) == []
+
+
 def test_a_close_that_loses_the_race_says_so_and_closes_once(west, coordinator):
     melding, _target = west
     behind_the_session(Melding, melding.id, closed_at=utcnow(), closed_by_id=coordinator.id, result="ingetrokken")
@@ -130,7 +154,7 @@ def test_an_undo_of_a_mark_that_is_older_in_the_database_is_too_late(west, coord
     marked = target.forwarded_at
     behind_the_session(MeldingTarget, target.id, forwarded_at=utcnow() - timedelta(hours=1))
     target.__dict__["forwarded_at"] = marked
-    with pytest.raises(UndoTooLate):
+    with pytest.raises(UndoTooLate, match=r"^Ongedaan maken kan alleen in de eerste .+ Meld het aan de coördinator\.$"):
         services.undo_forwarded(melding, target, coordinator)
     db.session.expire_all()
     assert target.forwarded_at is not None

@@ -114,6 +114,17 @@ def test_no_target_names_the_nearest_group_and_its_neighbourhood(app, hoornes, r
     assert "buiten de gemeente" not in message
 
 
+def test_a_melding_with_only_neighbour_groups_says_none_is_within_the_radius(app, client, login, coordinator, make):
+    """Without Hoornes' groups, BORDER lies ~166 m from Rijnsoever-Oost: no group within 100 m, but
+    Rijnsoever's groups are neighbours to consider. The page must still say that no group is hit."""
+    melding = make(BORDER, radius=100)
+    assert melding.targets
+    assert all(t.is_neighbour for t in melding.targets)
+    login(coordinator)
+    html = client.get(f"/meldingen/{melding.id}").get_data(as_text=True)
+    assert "Geen groep binnen 100 m; dichtstbijzijnde: BuurtAlarm Rijnsoever-" in html
+
+
 def test_a_melding_outside_the_gemeente_says_so(app, client, login, coordinator, hoornes, make, request_ctx):
     assert not in_gemeente(*NOORDWIJK)
     routing = route(*NOORDWIJK, 500)
