@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 
@@ -163,3 +164,39 @@ def test_marking_forwarded_twice_at_once_marks_once(app, beheerders, make_meldin
     for t in threads:
         t.join()
     assert sorted(outcomes) == [False, True]
+
+
+def test_the_closing_mail_carries_the_closing_text_and_links_to_it(app, beheerders, make_melding, coordinator, groups):
+    melding = make_melding(lat=52.2127, lon=4.413965, radius=100)  # one target group: West
+    services.close_melding(melding, coordinator, "gevonden", None)
+    [mail] = queued("melding_closed")
+    west = groups[0]
+    name = services.group_labels()(west)
+    assert mail.group_id == west.id
+    assert mail.subject == f"Afmelding politiebericht voor {name}: Verdachte situatie"
+    assert mail.body.startswith(
+        f"De melding is afgemeld. Plak deze afmelding in de groep {name}:\n\n{services.closing_text_for(melding)}\n\n"
+    )
+    assert f"/meldingen/{melding.id}#afmelding-{west.id}\n" in mail.body
+    [first] = queued("melding")
+    assert f"/meldingen/{melding.id}#groep-{west.id}\n" in first.body
+
+
+def test_groups_without_an_active_beheerder_are_skipped_and_the_rest_mailed(
+    app, beheerders, make_melding, coordinator, caplog
+):
+    melding = make_melding(radius=2000)  # every default group is a target
+    reached = services.reached_targets(melding)
+    assert len(reached) == 5
+    first = next(b for b in beheerders if reached[0].group in b.groups)
+    first.active = False  # the first group in routing order has nobody to mail
+    db.session.commit()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="buurt.meldingen.services"):
+        assert services.notify_beheerders(melding) == 4
+        assert services.notify_beheerders(melding, closing=True) == 4
+    assert [r.getMessage() for r in caplog.records if r.name == "buurt.meldingen.services"] == [
+        f"melding {melding.id}: 4 group mail(s) queued",
+        f"melding {melding.id}: 4 group mail(s) queued (closing)",
+    ]
+    assert reached[0].group_id not in {m.group_id for m in queued("melding_closed")}

@@ -236,3 +236,5 @@ def test_format_distance_switches_to_km_at_exactly_1000_m():
     assert format_distance(999.4) == "999 m"
     assert format_distance(1000) == "1,0 km"
     assert format_distance(1260) == "1,3 km"
+    assert format_distance(1051) == "1,1 km"  # a km is 1000 m: 1051 m is not "1,0 km"
+    assert format_distance(12345) == "12,3 km"

@@ -171,6 +171,20 @@ def test_per_neighbourhood_puts_the_nearest_groups_neighbourhood_first_then_the_
     assert sum(len(s.targets) for s in sections) == len(melding.targets)
 
 
+def test_the_nearest_groups_neighbourhood_comes_first_even_when_it_is_last_in_the_order(
+    make_squares, make_melding, rijnsoever
+):
+    squares = make_squares()["a"].neighbourhood
+    squares.sort_order, rijnsoever.sort_order = 2, 1
+    db.session.commit()
+    from tests.meldingen.conftest import DLAT, DLON, LAT0, LON0
+
+    melding = make_melding(lat=LAT0 + DLAT / 2, lon=LON0 + DLON / 2, radius=5000)  # reaches Rijnsoever too
+    assert melding.targets[0].group.neighbourhood_id == squares.id
+    sections = services.per_neighbourhood(melding.targets)
+    assert [s.neighbourhood.id for s in sections] == [squares.id, rijnsoever.id]
+
+
 def test_a_melding_without_text_is_refused_in_dutch_and_not_stored(make_melding):
     from buurt.meldingen.errors import MeldingError
     from buurt.models import Melding
