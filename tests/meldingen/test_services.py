@@ -192,3 +192,31 @@ def test_a_melding_without_text_is_refused_in_dutch_and_not_stored(make_melding)
     with pytest.raises(MeldingError, match=r"^Plak de tekst van de melding\.$"):
         make_melding(text=" \x00\x07 ")
     assert db.session.scalar(db.select(Melding)) is None
+
+
+def test_a_melding_stores_its_place_as_resolved_cut_to_its_columns(app):
+    """The label and street are what the beheerders read back (String(200) columns: PostgreSQL would
+    refuse 201 characters); no street is NULL, not ""; a melding made without a user (a script)
+    has no author; the audit row names the melding."""
+    from buurt.meldingen.location import Location
+
+    def create(label, street):
+        with app.test_request_context():
+            return services.create_melding(
+                user=None,
+                received_text="Fictief politiebericht: verdachte persoon (testgegevens).",
+                category="verdachte_situatie",
+                occurred_at=datetime(2025, 3, 4, 14, 5),
+                location=Location(52.2127, 4.413965, label, street, "kaart"),
+                radius_m=100,
+            )
+
+    long = create("Fictieweg 1, Katwijk " + "l" * 250, "Fictieweg " + "s" * 250)
+    assert (long.location_label, long.location_street) == (
+        ("Fictieweg 1, Katwijk " + "l" * 250)[:200],
+        ("Fictieweg " + "s" * 250)[:200],
+    )
+    assert long.created_by_id is None
+    assert [create("Punt op de kaart", s).location_street for s in ("", None)] == [None, None]
+    entry = db.session.scalars(db.select(AuditEntry).filter_by(action="melding.create")).first()
+    assert (entry.target_type, entry.target_id) == ("melding", long.id)
