@@ -24,6 +24,7 @@ when only some targets ran); each target's mutmut output to build/mutation/<targ
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -45,6 +46,8 @@ LINKED = ["buurt", "tests", *ALSO_COPY]
 # mutmut's exit-code verdicts (mutmut.stats.status_by_exit_code) grouped the usual way: a timeout
 # or a crash is the tests noticing the bug.
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
+TIMEOUT_EXIT = 36  # mutmut's exit code for a timeout (mutmut.stats.status_by_exit_code)
+RECHECK_LIMIT_S = 3600  # a recheck's whole budget: a mutant still running then counts as a timeout
 UNDETECTED = {"survived", "no tests", "suspicious"}
 
 
@@ -167,8 +170,97 @@ def run_target(target: Target, jobs: int, log: Path) -> tuple[list[Mutant], floa
     if ran.returncode != 0:  # e.g. the tests fail without any mutant ("Failed to run clean test")
         tail = log.read_text("utf-8", errors="replace")[-3000:]
         raise SystemExit(f"{target.name}: mutmut stopped with exit code {ran.returncode} (see {log}):\n{tail}")
-    (work / "run.json").write_text(json.dumps({"seconds": round(seconds)}), "utf-8")
+    run = {"seconds": round(seconds), "sources": source_fingerprint()}
+    (work / "run.json").write_text(json.dumps(run), "utf-8")
     return collect_target(target, log)
+
+
+def source_fingerprint() -> str:
+    """A hash of everything mutmut copied besides the tests: a recheck is only valid on the same code."""
+    digest = hashlib.sha256()
+    for name in ["buurt", *ALSO_COPY]:
+        path = ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts or file.suffix in {".pyc", ".mo"}:
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def recheck_target(target: Target, jobs: int, log: Path) -> tuple[list[Mutant], float]:
+    """Test a finished run's unexplained survivors again, against the target's current tests.
+
+    For the step after a run: write the tests that kill its survivors, then recheck them in minutes
+    instead of running every mutant again. Each survivor runs the target's whole test list (not only
+    the tests mutmut found reaching it, so new tests count), fastest first, stopping at the first
+    failure; a failure is a kill, exactly as in mutmut. Refused when buurt's code (or the templates,
+    migrations, ...) changed since the run: the mutants would no longer be this code's.
+    """
+    work = WORK / target.name
+    mutants, _ = collect_target(target, log)
+    ran = json.loads((work / "run.json").read_text("utf-8"))
+    if ran.get("sources") != source_fingerprint():
+        raise SystemExit(f"{target.name}: the code changed since its run; run the target again (not --recheck)")
+    explain(target, mutants)
+    survivors = [m.name for m in mutants if not (m.detected or m.explained_by)]
+    env = mutmut_env(work)
+    started = time.monotonic()
+    verdicts: dict[str, int] = {}
+    pending = list(survivors)
+    running: dict[str, subprocess.Popen] = {}
+    with log.open("a") as out:
+        out.write(f"\n== recheck of {len(survivors)} survivors\n")
+        while pending or running:
+            while pending and len(running) < jobs:
+                name = pending.pop(0)
+                command = [sys.executable, "-m", "pytest", "-x", "-q", "-m", "not browser", *target.tests]
+                command += ["-p", "no:cacheprovider", "-p", "tests.mutation.fastest_first"]
+                running[name] = subprocess.Popen(
+                    command, cwd=work / "mutants", env=env | {"MUTANT_UNDER_TEST": name}, stdout=out, stderr=out
+                )
+            time.sleep(0.2)
+            for name, process in list(running.items()):
+                code = process.poll()
+                if code is None and time.monotonic() - started > RECHECK_LIMIT_S:
+                    process.kill()
+                    code = process.wait()
+                    verdicts[name] = TIMEOUT_EXIT
+                elif code is not None:
+                    if code not in (0, 1, 3):  # 3: an internal pytest error, a kill for mutmut too
+                        raise SystemExit(f"{target.name}: pytest ended with {code} on {name} (see {log})")
+                    verdicts[name] = code
+                else:
+                    continue
+                del running[name]
+                out.write(f"   {name}: {'survived' if verdicts[name] == 0 else 'killed'}\n")
+                out.flush()
+    if verdicts:
+        marked = subprocess.run(
+            [sys.executable, __file__, "--mark", json.dumps(verdicts)], cwd=work, capture_output=True, text=True
+        )
+        if marked.returncode != 0:
+            raise SystemExit(f"{target.name}: could not store the recheck's verdicts:\n{marked.stderr[-2000:]}")
+    spent = time.monotonic() - started
+    killed = sum(1 for code in verdicts.values() if code != 0)
+    ran.setdefault("rechecks", []).append({"survivors": len(survivors), "killed": killed, "seconds": round(spent)})
+    ran["seconds"] = round(ran["seconds"] + spent)
+    (work / "run.json").write_text(json.dumps(ran), "utf-8")
+    print(f"   recheck: {killed} of {len(survivors)} unexplained survivors killed in {spent:.0f} s", flush=True)
+    return collect_target(target, log)
+
+
+def mark(verdicts: dict[str, int]) -> None:
+    """Inside a work folder: store pytest's verdicts (0 survived, 1 killed) as mutmut's own."""
+    from mutmut.__main__ import SourceFileMutationData, walk_mutatable_files
+
+    for path in walk_mutatable_files():
+        data = SourceFileMutationData(path=path)
+        data.load()
+        hits = {name: code for name, code in verdicts.items() if name in data.exit_code_by_key}
+        if hits:
+            data.exit_code_by_key.update(hits)
+            data.save()
 
 
 def collect_target(target: Target, log: Path) -> tuple[list[Mutant], float]:
@@ -283,10 +375,19 @@ def main() -> int:
         action="store_true",
         help="report the targets' last finished runs again (e.g. after --jobs 1 runs side by side)",
     )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="test the unexplained survivors of the targets' finished runs again, after new tests (same code only)",
+    )
     parser.add_argument("--collect", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mark", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.collect:
         collect()
+        return 0
+    if args.mark:
+        mark(json.loads(args.mark))
         return 0
     targets = {t.name: t for t in load_targets()}
     if args.list:
@@ -302,7 +403,12 @@ def main() -> int:
     for target in chosen:
         print(f"== {target.name}: {', '.join(target.modules)}", flush=True)
         log = WORK / f"{target.name}.log"
-        mutants, seconds = collect_target(target, log) if args.report else run_target(target, args.jobs, log)
+        if args.report:
+            mutants, seconds = collect_target(target, log)
+        elif args.recheck:
+            mutants, seconds = recheck_target(target, args.jobs, log)
+        else:
+            mutants, seconds = run_target(target, args.jobs, log)
         explain(target, mutants)
         results[target.name] = (target, mutants, seconds)
         print(f"   {len(mutants)} mutants, score {score(mutants):.1f} % in {seconds:.0f} s", flush=True)
