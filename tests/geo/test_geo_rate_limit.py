@@ -44,6 +44,8 @@ class Flaky(OnlineGeocoder):
         kwargs.setdefault("min_delay_seconds", 1.0)
         kwargs.setdefault("max_retries", 0)
         kwargs.setdefault("retry_wait_seconds", 0.0)
+        kwargs.setdefault("max_wait_seconds", 2.0)
+        kwargs.setdefault("timeout", 3.0)
         super().__init__(clock=fake.clock, sleep=fake.sleep, **kwargs)
         self.fake = fake
         self.errors = list(errors or [])
