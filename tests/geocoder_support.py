@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from buurt.geo.online import OnlineGeocoder
+
 MODES = ("hang", "trickle", "error", "ok")
 
 
@@ -434,3 +436,42 @@ class SteppingClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+class FlakyGeocoder(OnlineGeocoder):
+    """An online geocoder without HTTP, for the plumbing of :class:`buurt.geo.online.OnlineGeocoder`.
+
+    Each call records the clock in ``calls``, then raises the next of ``errors``; with none left it
+    waits for ``hold`` when given (a service that does not answer until the test lets it) and
+    answers with the request. ``fake`` (a :class:`SteppingClock`) is its clock and sleep.
+    """
+
+    name = "flaky"
+
+    def __init__(
+        self,
+        fake: SteppingClock | None = None,
+        errors: list[Exception] | None = None,
+        *,
+        hold: threading.Event | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("min_delay_seconds", 1.0)
+        kwargs.setdefault("max_retries", 0)
+        kwargs.setdefault("retry_wait_seconds", 0.0)
+        kwargs.setdefault("max_wait_seconds", 2.0)
+        kwargs.setdefault("timeout", 3.0)
+        if fake is not None:
+            kwargs.update(clock=fake.clock, sleep=fake.sleep)
+        super().__init__(**kwargs)
+        self.errors = list(errors or [])
+        self.hold = hold
+        self.calls: list[float] = []
+
+    def _fetch(self, request: Any) -> Any:
+        self.calls.append(self.limiter.clock())
+        if self.errors:
+            raise self.errors.pop(0)
+        if self.hold is not None:
+            self.hold.wait(30)
+        return request

@@ -17,7 +17,7 @@ import pytest
 from buurt.geo.chain import build_chain
 from buurt.geo.geocoding import AddressQuery, GeocoderUnavailable
 from buurt.geo.nominatim import NominatimGeocoder
-from buurt.geo.online import Busy, OnlineGeocoder, SlotLimiter
+from buurt.geo.online import Busy, SlotLimiter
 from buurt.geo.pdok import PDOKGeocoder
 from buurt.models import ResidentStatus
 from tests.geo.test_geo_geocoding_online import (  # noqa: F401 - fake_service is a fixture
@@ -29,33 +29,11 @@ from tests.geo.test_geo_geocoding_online import (  # noqa: F401 - fake_service i
     pdok_doc,
     pdok_reply,
 )
+from tests.geocoder_support import FlakyGeocoder as Flaky
 from tests.geocoder_support import SteppingClock
 from tests.residents.conftest import form, residents
 
 QUERY = AddressQuery.structured("2221AB", 12)
-
-
-class Flaky(OnlineGeocoder):
-    """An online geocoder without HTTP: each call records the clock, then fails or answers."""
-
-    name = "flaky"
-
-    def __init__(self, fake: SteppingClock, errors: list[Exception] | None = None, **kwargs) -> None:
-        kwargs.setdefault("min_delay_seconds", 1.0)
-        kwargs.setdefault("max_retries", 0)
-        kwargs.setdefault("retry_wait_seconds", 0.0)
-        kwargs.setdefault("max_wait_seconds", 2.0)
-        kwargs.setdefault("timeout", 3.0)
-        super().__init__(clock=fake.clock, sleep=fake.sleep, **kwargs)
-        self.fake = fake
-        self.errors = list(errors or [])
-        self.calls: list[float] = []
-
-    def _fetch(self, request):
-        self.calls.append(self.fake.now)
-        if self.errors:
-            raise self.errors.pop(0)
-        return request
 
 
 # -- the limiter ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ one trial caller found the cap full. Mutation testing found these paths unguarde
 could be blanked, the "no time left" check loosened to let a zero budget through, and a busy
 trial caller could keep the breaker shut for good.
 
-The plumbing itself runs on a scripted service (:class:`Scripted`, no network): how often a
+The plumbing itself runs on a service without HTTP (:class:`tests.geocoder_support.FlakyGeocoder`): how often a
 failing service is retried and which errors are not retried at all, a retry that ends exactly at
 the wait deadline, "no turn" within ``max_wait_seconds``, a call cut at the deadline that keeps
 its place under the cap until its thread ends, and the settings refused at start-up.
@@ -32,9 +32,9 @@ import pytest
 from buurt.geo.addresses import HouseNumber
 from buurt.geo.geocoding import AddressQuery, GeocoderUnavailable
 from buurt.geo.guard import BreakerState, CircuitBreaker, ConcurrencyCap
-from buurt.geo.online import OnlineGeocoder, clean_postcode, reading_rank
+from buurt.geo.online import clean_postcode, reading_rank
 from buurt.ops.metrics import error_kind
-from tests.geocoder_support import FakePDOK, SteppingClock, pdok_body
+from tests.geocoder_support import FakePDOK, FlakyGeocoder, SteppingClock, pdok_body
 
 QUERY = AddressQuery.structured("2221AB", 12)
 ONLINE_LOG = "buurt.geo.online"
@@ -122,41 +122,14 @@ def test_a_postcode_in_an_answer_is_cleaned_or_none(value, expected):
     assert clean_postcode(value) == expected
 
 
-# -- the plumbing itself: retries, turns and the deadline, on a scripted service ------------------
-
-
-class Scripted(OnlineGeocoder):
-    """An online service whose answers are a script: each step is returned, or raised when it is
-    an exception; the last step repeats. ``asked`` counts the requests that reached it."""
-
-    name = "scripted"
-
-    def __init__(self, *script: object, **options) -> None:
-        options.setdefault("min_delay_seconds", 0)
-        options.setdefault("max_retries", 0)
-        options.setdefault("retry_wait_seconds", 0)
-        options.setdefault("max_wait_seconds", 2)
-        options.setdefault("timeout", 3)
-        super().__init__(**options)
-        self.script = list(script)
-        self.asked = 0
-
-    def _fetch(self, request):
-        self.asked += 1
-        step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
-        if isinstance(step, threading.Event):
-            step.wait(30)  # a service that does not answer (until the test lets it)
-            return "late"
-        if isinstance(step, BaseException):
-            raise step
-        return step
+# -- the plumbing itself: retries, turns and the deadline, on a service without HTTP ------------------
 
 
 def online_log(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == ONLINE_LOG]
 
 
-def call(service: Scripted, deadline: float | None = None) -> str:
+def call(service: FlakyGeocoder, deadline: float | None = None) -> str:
     with pytest.raises(GeocoderUnavailable) as caught:
         service._call("request", deadline)
     return caught.value.detail
@@ -164,55 +137,50 @@ def call(service: Scripted, deadline: float | None = None) -> str:
 
 def test_a_failing_service_is_retried_max_retries_times_then_unavailable(caplog):
     clock = SteppingClock()
-    service = Scripted(
-        geopy.exc.GeocoderServiceError("500 for ?q=2221AB 12"),
+    service = FlakyGeocoder(
+        clock,
+        [geopy.exc.GeocoderServiceError("500 for ?q=2221AB 12") for _ in range(9)],
+        min_delay_seconds=0,
         max_retries=2,
         retry_wait_seconds=0.1,
         max_wait_seconds=10,
-        clock=clock.clock,
-        sleep=clock.sleep,
     )
     with caplog.at_level(logging.INFO, logger=ONLINE_LOG):
         detail = call(service)
-    assert service.asked == 3
+    assert len(service.calls) == 3
     assert clock.sleeps == [0.1, 0.1]
-    assert detail == "scripted: GeocoderServiceError"  # the class, never the text (it quotes the URL)
+    assert detail == "flaky: GeocoderServiceError"  # the class, never the text (it quotes the URL)
     assert online_log(caplog) == [
-        "scripted geocoder: GeocoderServiceError, retry 1/2",
-        "scripted geocoder: GeocoderServiceError, retry 2/2",
-        "scripted geocoder unavailable: GeocoderServiceError",
+        "flaky geocoder: GeocoderServiceError, retry 1/2",
+        "flaky geocoder: GeocoderServiceError, retry 2/2",
+        "flaky geocoder unavailable: GeocoderServiceError",
     ]
     assert "2221" not in caplog.text
 
 
 def test_a_retry_that_would_end_exactly_at_the_wait_deadline_is_still_made():
     clock = SteppingClock()
-    service = Scripted(
-        geopy.exc.GeocoderServiceError("boom"),
+    service = FlakyGeocoder(
+        clock,
+        [geopy.exc.GeocoderServiceError("boom") for _ in range(9)],
+        min_delay_seconds=0,
         max_retries=5,
         retry_wait_seconds=1,
         max_wait_seconds=2,
-        clock=clock.clock,
-        sleep=clock.sleep,
     )
-    assert call(service) == "scripted: GeocoderServiceError"
-    assert service.asked == 3  # at 0 s, 1 s and 2 s (the wait deadline); not at 3 s
+    assert call(service) == "flaky: GeocoderServiceError"
+    assert len(service.calls) == 3  # at 0 s, 1 s and 2 s (the wait deadline); not at 3 s
     assert clock.now == 2
 
 
 def test_one_retry_is_enough_when_the_service_answers_then():
     clock = SteppingClock()
-    breaker = CircuitBreaker("scripted", failures=1, cooldown_seconds=60, clock=clock.clock)
-    service = Scripted(
-        geopy.exc.GeocoderTimedOut("slow"),
-        "answer",
-        max_retries=1,
-        breaker=breaker,
-        clock=clock.clock,
-        sleep=clock.sleep,
+    breaker = CircuitBreaker("flaky", failures=1, cooldown_seconds=60, clock=clock.clock)
+    service = FlakyGeocoder(
+        clock, [geopy.exc.GeocoderTimedOut("slow")], min_delay_seconds=0, max_retries=1, breaker=breaker
     )
-    assert service._call("request") == "answer"
-    assert service.asked == 2
+    assert service._call("request") == "request"  # the answer
+    assert len(service.calls) == 2
     assert breaker.state == BreakerState.CLOSED  # a call that ended in an answer is a success
 
 
@@ -223,31 +191,31 @@ def test_one_retry_is_enough_when_the_service_answers_then():
 )
 def test_errors_a_retry_cannot_mend_are_not_retried(error):
     clock = SteppingClock()
-    service = Scripted(error, max_retries=3, clock=clock.clock, sleep=clock.sleep)
-    assert call(service) == f"scripted: {type(error).__name__}"
-    assert service.asked == 1
+    service = FlakyGeocoder(clock, [error for _ in range(9)], min_delay_seconds=0, max_retries=3)
+    assert call(service) == f"flaky: {type(error).__name__}"
+    assert len(service.calls) == 1
 
 
 def test_no_turn_within_max_wait_is_busy_without_asking(caplog):
     clock = SteppingClock()
-    service = Scripted("answer", min_delay_seconds=10, max_wait_seconds=2, clock=clock.clock, sleep=clock.sleep)
-    assert service._call("request") == "answer"
+    service = FlakyGeocoder(clock, min_delay_seconds=10, max_wait_seconds=2)
+    assert service._call("request") == "request"
     with caplog.at_level(logging.INFO, logger=ONLINE_LOG):
         detail = call(service)  # the next turn is 10 s away
-    assert (detail, error_kind("scripted", detail)) == ("scripted: busy", "busy")
-    assert online_log(caplog) == ["scripted geocoder busy: no turn within 2.0 s"]
-    assert (service.asked, clock.sleeps) == (1, [])
+    assert (detail, error_kind("flaky", detail)) == ("flaky: busy", "busy")
+    assert online_log(caplog) == ["flaky geocoder busy: no turn within 2.0 s"]
+    assert (len(service.calls), clock.sleeps) == (1, [])
 
 
 def test_a_call_cut_at_the_deadline_keeps_its_place_under_the_cap_until_it_ends(caplog):
     release = threading.Event()
     cap = ConcurrencyCap(1)
-    service = Scripted(release, cap=cap, timeout=30, max_wait_seconds=30)
+    service = FlakyGeocoder(hold=release, cap=cap, min_delay_seconds=0, timeout=30, max_wait_seconds=30)
     try:
         with caplog.at_level(logging.INFO, logger=ONLINE_LOG):
             detail = call(service, deadline=time.monotonic() + 0.2)
-        assert (detail, error_kind("scripted", detail)) == ("scripted: GeocoderTimedOut (deadline)", "deadline")
-        assert online_log(caplog) == ["scripted geocoder cut off at the deadline"]
+        assert (detail, error_kind("flaky", detail)) == ("flaky: GeocoderTimedOut (deadline)", "deadline")
+        assert online_log(caplog) == ["flaky geocoder cut off at the deadline"]
         # The cut-off call still runs on its thread: it keeps its place, so the cap bounds threads.
         assert cap.in_use == 1
     finally:
@@ -269,12 +237,12 @@ def test_a_call_cut_at_the_deadline_keeps_its_place_under_the_cap_until_it_ends(
 def test_a_negative_setting_is_refused_with_its_name(option, value, message):
     """What an operator sees at start-up after a typo in GEOCODER_* settings."""
     with pytest.raises(ValueError, match=f"^{message}$"):
-        Scripted("answer", **{option: value})
+        FlakyGeocoder(**{option: value})
 
 
 def test_max_wait_zero_means_ask_now_or_not_at_all():
     clock = SteppingClock()
-    service = Scripted("answer", min_delay_seconds=1, max_wait_seconds=0, clock=clock.clock, sleep=clock.sleep)
-    assert service._call("request") == "answer"  # a free turn now is taken
-    assert call(service) == "scripted: busy"  # the next is 1 s away: no waiting at all
+    service = FlakyGeocoder(clock, min_delay_seconds=1, max_wait_seconds=0)
+    assert service._call("request") == "request"  # a free turn now is taken
+    assert call(service) == "flaky: busy"  # the next is 1 s away: no waiting at all
     assert clock.sleeps == []
