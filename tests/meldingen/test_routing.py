@@ -45,10 +45,23 @@ def test_point_inside_one_square(make_squares):
 
 
 def test_point_on_a_shared_edge_goes_to_both_ordered_by_group_order(make_squares):
-    make_squares({"b": 0, "a": 1, "c": 2, "d": 3, "e": 4})  # B sorts before A
+    groups = make_squares({"a": 1, "b": 0, "c": 2, "d": 3, "e": 4})  # B sorts before A ...
+    assert groups["a"].id < groups["b"].id  # ... though A is older: the order, not the id, decides
     routing = route(LAT0 + DLAT / 2, LON0 + DLON, 100)  # on the A|B edge
     assert names(routing.targets) == ["Vierkant B", "Vierkant A"]
     assert [g.distance_m for g in routing.targets] == [0, 0]
+
+
+def test_at_equal_distance_the_neighbourhoods_order_comes_before_the_groups(make_squares):
+    from buurt.extensions import db
+
+    first = make_squares({"a": 0, "b": 1, "c": 2, "d": 3, "e": 4})
+    second = make_squares({"a": 1, "b": 0, "c": 2, "d": 3, "e": 4})  # the same squares again
+    first["a"].neighbourhood.sort_order, second["a"].neighbourhood.sort_order = 1, 0  # the newer one first
+    db.session.commit()
+    routing = route(LAT0 + DLAT / 2, LON0 + DLON, 100)  # on the A|B edge of both
+    expected = [second["b"], second["a"], first["a"], first["b"]]
+    assert [(g.group_id, g.neighbourhood_id) for g in routing.targets] == [(g.id, g.neighbourhood_id) for g in expected]
 
 
 def test_shared_corner_hits_all_four_deterministically(make_squares):
@@ -86,11 +99,14 @@ def test_outside_everything_names_the_nearest_group(make_squares):
 
 
 def test_several_areas_of_one_group_make_one_target(make_squares):
-    make_squares({"a": 0, "c": 1, "d": 2}, extra_areas={"a": ["b"]})  # group A covers squares A and B
+    groups = make_squares({"a": 0, "c": 1, "d": 2}, extra_areas={"a": ["b"]})  # group A covers squares A and B
     routing = route(LAT0 + DLAT / 2, LON0 + DLON + DLON / 2, 100)  # the middle of square B
     assert names(routing.targets) == ["Vierkant A"]
-    assert routing.targets[0].distance_m == 0
-    assert len(routing.targets[0].area_ids) == 2
+    target = routing.targets[0]
+    assert target.distance_m == 0
+    assert len(target.area_ids) == 2
+    assert sorted(target.area_names) == ["A", "B"]
+    assert (target.group_id, target.neighbourhood_id) == (groups["a"].id, groups["a"].neighbourhood_id)
 
 
 def test_inactive_groups_are_not_routed(make_squares):
@@ -99,8 +115,18 @@ def test_inactive_groups_are_not_routed(make_squares):
     groups = make_squares()
     groups["a"].is_active = False
     db.session.commit()
-    routing = route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100)
-    assert "Vierkant A" not in names(routing.targets + routing.neighbours)
+    routing = route(LAT0 + DLAT / 2, LON0 + DLON / 2, 100)  # the middle of A, nearest of all
+    assert routing.targets == ()
+    assert names(routing.neighbours) == ["Vierkant B", "Vierkant C", "Vierkant D"]  # the rest still count
+
+
+def test_without_a_radius_the_configured_default_is_used(app, make_squares):
+    make_squares()
+    assert route(LAT0 + DLAT / 2, LON0 + DLON / 2).radius_m == 500
+    app.config["MELDING_DEFAULT_RADIUS_M"] = 150
+    routing = route(LAT0 + DLAT / 2, LON0 + DLON / 2)
+    assert routing.radius_m == 150
+    assert names(routing.targets) == ["Vierkant A", "Vierkant B", "Vierkant C"]  # ~137 and ~139 m; D ~195 m
 
 
 def test_neighbour_range_and_bad_input(app):
