@@ -132,10 +132,18 @@ def test_without_a_radius_the_configured_default_is_used(app, make_squares):
 def test_neighbour_range_and_bad_input(app):
     assert neighbour_range(100) == 600
     assert neighbour_range(2000) == 4000
-    with pytest.raises(ValueError, match="radius"):
+    refused = r"^lat, lon and a non-negative radius are required$"
+    with pytest.raises(ValueError, match=refused):
         route_point(current_areas(), math.nan, 4.42, 500)
-    with pytest.raises(ValueError, match="radius"):
+    with pytest.raises(ValueError, match=refused):
         route_point(current_areas(), 52.21, 4.42, -1)
+
+
+def test_radius_zero_routes_to_the_area_holding_the_point(make_squares):
+    make_squares()
+    routing = route_point(current_areas(), LAT0 + DLAT / 2, LON0 + DLON / 2, 0)
+    assert names(routing.targets) == ["Vierkant A"]
+    assert routing.in_gemeente  # route_point's default: route() passes the real answer
 
 
 def test_new_generation_is_routed_without_restart(app, make_squares):
