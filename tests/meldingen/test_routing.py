@@ -98,6 +98,21 @@ def test_outside_everything_names_the_nearest_group(make_squares):
     assert "km)" in message
 
 
+def test_the_nearest_group_is_an_active_one_and_ties_go_by_the_groups_order(make_squares):
+    from buurt.extensions import db
+
+    groups = make_squares({"a": 1, "b": 0, "c": 2, "d": 3, "e": 4})
+    # Straight south of the A|B edge: A and B are equally near (their shared corner); B sorts first.
+    south = (LAT0 - 0.02, LON0 + DLON)
+    assert route(*south, 100).nearest.group_id == groups["b"].id
+    groups["b"].is_active = False
+    db.session.commit()
+    assert route(*south, 100).nearest.group_id == groups["a"].id  # never an inactive group
+    groups["a"].is_active = False
+    db.session.commit()
+    assert route(*south, 100).nearest.group_id not in (groups["a"].id, groups["b"].id)
+
+
 def test_several_areas_of_one_group_make_one_target(make_squares):
     groups = make_squares({"a": 0, "c": 1, "d": 2}, extra_areas={"a": ["b"]})  # group A covers squares A and B
     routing = route(LAT0 + DLAT / 2, LON0 + DLON + DLON / 2, 100)  # the middle of square B
