@@ -121,7 +121,8 @@ def test_several_areas_of_one_group_make_one_target(make_squares):
     assert target.distance_m == 0
     assert len(target.area_ids) == 2
     assert sorted(target.area_names) == ["A", "B"]
-    assert (target.group_id, target.neighbourhood_id) == (groups["a"].id, groups["a"].neighbourhood_id)
+    hood = groups["a"].neighbourhood
+    assert (target.group_id, target.neighbourhood_id, target.neighbourhood_name) == (groups["a"].id, hood.id, hood.name)
 
 
 def test_inactive_groups_are_not_routed(make_squares):
