@@ -204,6 +204,8 @@ def recheck_target(target: Target, jobs: int, log: Path) -> tuple[list[Mutant], 
         raise SystemExit(f"{target.name}: the code changed since its run; run the target again (not --recheck)")
     explain(target, mutants)
     survivors = [m.name for m in mutants if not (m.detected or m.explained_by)]
+    # the tests as they are now, as mutmut itself copies them at the start of a run
+    shutil.copytree(ROOT / "tests", work / "mutants" / "tests", dirs_exist_ok=True)
     env = mutmut_env(work)
     started = time.monotonic()
     verdicts: dict[str, int] = {}
