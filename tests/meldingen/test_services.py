@@ -1,5 +1,6 @@
 """Creating, forwarding and closing meldingen: stored routing, audit log, timeline, mail, map data."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -194,7 +195,7 @@ def test_a_melding_without_text_is_refused_in_dutch_and_not_stored(make_melding)
     assert db.session.scalar(db.select(Melding)) is None
 
 
-def test_a_melding_stores_its_place_as_resolved_cut_to_its_columns(app):
+def test_a_melding_stores_its_place_as_resolved_cut_to_its_columns(app, caplog):
     """The label and street are what the beheerders read back (String(200) columns: PostgreSQL would
     refuse 201 characters); no street is NULL, not ""; a melding made without a user (a script)
     has no author; the audit row names the melding."""
@@ -211,7 +212,11 @@ def test_a_melding_stores_its_place_as_resolved_cut_to_its_columns(app):
                 radius_m=100,
             )
 
-    long = create("Fictieweg 1, Katwijk " + "l" * 250, "Fictieweg " + "s" * 250)
+    with caplog.at_level(logging.INFO, logger="buurt.meldingen.services"):
+        long = create("Fictieweg 1, Katwijk " + "l" * 250, "Fictieweg " + "s" * 250)
+    # the log says which melding and how many groups, never its text or place
+    assert f"melding {long.id} created: 1 target group(s)" in [r.getMessage() for r in caplog.records]
+    assert "Fictieweg" not in caplog.text
     assert (long.location_label, long.location_street) == (
         ("Fictieweg 1, Katwijk " + "l" * 250)[:200],
         ("Fictieweg " + "s" * 250)[:200],
