@@ -135,16 +135,15 @@ def call(service: FlakyGeocoder, deadline: float | None = None) -> str:
     return caught.value.detail
 
 
+def always_failing(clock: SteppingClock, text: str, **options) -> FlakyGeocoder:
+    """A service that answers every call with a server error (more than any retry budget here)."""
+    errors = [geopy.exc.GeocoderServiceError(text) for _ in range(20)]
+    return FlakyGeocoder(clock, errors, min_delay_seconds=0, **options)
+
+
 def test_a_failing_service_is_retried_max_retries_times_then_unavailable(caplog):
     clock = SteppingClock()
-    service = FlakyGeocoder(
-        clock,
-        [geopy.exc.GeocoderServiceError("500 for ?q=2221AB 12") for _ in range(9)],
-        min_delay_seconds=0,
-        max_retries=2,
-        retry_wait_seconds=0.1,
-        max_wait_seconds=10,
-    )
+    service = always_failing(clock, "500 for ?q=2221AB 12", max_retries=2, retry_wait_seconds=0.1, max_wait_seconds=10)
     with caplog.at_level(logging.INFO, logger=ONLINE_LOG):
         detail = call(service)
     assert len(service.calls) == 3
@@ -160,14 +159,7 @@ def test_a_failing_service_is_retried_max_retries_times_then_unavailable(caplog)
 
 def test_a_retry_that_would_end_exactly_at_the_wait_deadline_is_still_made():
     clock = SteppingClock()
-    service = FlakyGeocoder(
-        clock,
-        [geopy.exc.GeocoderServiceError("boom") for _ in range(9)],
-        min_delay_seconds=0,
-        max_retries=5,
-        retry_wait_seconds=1,
-        max_wait_seconds=2,
-    )
+    service = always_failing(clock, "boom", max_retries=5, retry_wait_seconds=1, max_wait_seconds=2)
     assert call(service) == "flaky: GeocoderServiceError"
     assert len(service.calls) == 3  # at 0 s, 1 s and 2 s (the wait deadline); not at 3 s
     assert clock.now == 2
