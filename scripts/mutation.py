@@ -106,12 +106,15 @@ def load_targets() -> list[Target]:
 
 
 def module_of(mutant_name: str) -> tuple[str, str]:
-    """buurt.geo.addresses.xǁHouseNumberǁreadings__mutmut_3 -> ("buurt/geo/addresses.py", "HouseNumber.readings")."""
+    """buurt.geo.addresses.xǁHouseNumberǁreadings__mutmut_3 -> ("buurt/geo/addresses.py", "HouseNumber.readings");
+    buurt.retention.x_purge__mutmut_7 -> ("buurt/retention/__init__.py", "purge")."""
     qualified = mutant_name.rsplit("__mutmut_", 1)[0]
     module, _, function = qualified.rpartition(".x")
     # methods are spelled xǁClassǁmethod, functions x_function
     function = function.strip("ǁ").replace("ǁ", ".") if function.startswith("ǁ") else function.removeprefix("_")
-    return module.replace(".", "/") + ".py", function
+    path = module.replace(".", "/")
+    # a package's own code: buurt.retention is buurt/retention/__init__.py
+    return (f"{path}/__init__.py" if (ROOT / path / "__init__.py").is_file() else f"{path}.py"), function
 
 
 def pyproject_for(target: Target) -> str:

@@ -75,7 +75,7 @@ def test_accepted_survivors_point_at_code_that_still_exists(target):
         ("buurt.geo.addresses.xǁHouseNumberǁreadings__mutmut_24", ("buurt/geo/addresses.py", "HouseNumber.readings")),
         ("buurt.geo.addresses.x_house_order__mutmut_1", ("buurt/geo/addresses.py", "house_order")),
         ("buurt.geo.index.x__position__mutmut_2", ("buurt/geo/index.py", "_position")),
-        ("buurt.retention.x_purge__mutmut_7", ("buurt/retention.py", "purge")),
+        ("buurt.retention.x_purge__mutmut_7", ("buurt/retention/__init__.py", "purge")),  # a package
     ],
 )
 def test_mutant_names_map_to_module_and_function(mutant, expected):
