@@ -39,9 +39,7 @@ def fill_colour(fill: float | None) -> str:
     """Colour for a fill fraction (members / capacity)."""
     if fill is None:
         return NO_DATA_COLOUR
-    if fill >= 1.0:
-        return FULL_COLOUR
-    for limit, colour in FILL_STEPS:
+    for limit, colour in FILL_STEPS:  # the last step ends at 1.0: full (and over-full) falls through
         if fill < limit:
             return colour
     return FULL_COLOUR
