@@ -78,6 +78,18 @@ def test_a_legend_is_a_folding_control_with_encoded_rows():
     assert 'L.control({position: "bottomright"})' in html
 
 
+def test_a_map_has_one_legend_a_second_replaces_the_first():
+    from buurt.geo.maps import add_legend, make_map
+
+    m = make_map(location=[52.21, 4.42], zoom_start=14)
+    add_legend(m, "Eerste", [LegendItem("#c7e9c0", "leeg")])
+    add_legend(m, "Tweede", [LegendItem("#b42318", "vol")])
+    legends = [e for e in m._children.values() if isinstance(e, MapLegend)]
+    assert len(legends) == 1
+    assert "Tweede" in legends[0].body
+    assert "Eerste" not in legends[0].body
+
+
 def test_the_chrome_script_comes_once_and_its_hash_is_stable():
     first, second = document(), document()
     assert first.count("window.BUURT_MAP_TEXT = T") == 1
