@@ -247,14 +247,25 @@ def test_a_page_later_than_the_deadline_is_unavailable_not_half_a_list():
 
 
 def test_alone_all_pages_share_one_call_s_budget():
-    with FakePDOK(docs=BLOCK, delays={2: 30.0}) as server:
+    # Each page fits in one call's 1.5 s, the three together (0 + 0.9 + 0.9 s) do not.
+    with FakePDOK(docs=BLOCK, delays={1: 0.9, 2: 0.9}) as server:
         geocoder = pdok_for(server)
         geocoder.timeout, geocoder.max_wait_seconds = 1.0, 0.5
         with pytest.raises(GeocoderUnavailable):
             geocoder.geocode(AddressQuery.from_text("2221CN 1"))
+        assert [r.start for r in server.requests] == [0, 100, 200]  # cut during the third page
 
 
 # -- Solr syntax in typed values ------------------------------------------------------------------------
+
+
+def test_only_numbers_and_plain_ascii_words_go_bare_into_a_filter():
+    from buurt.geo.pdok import _filter
+
+    assert _filter([("postcode", "2221AB"), ("huisnummer", 7)]) == "postcode:2221AB AND huisnummer:7"
+    # letters outside ASCII are quoted: Solr's analysis of a bare term need not match the field's
+    assert _filter([("straatnaam", "Ééndrachtstraat")]) == 'straatnaam:"Ééndrachtstraat"'
+    assert _filter([("woonplaatsnaam", "²")]) == 'woonplaatsnaam:"²"'
 
 
 @pytest.mark.parametrize("street", ["'t Hoen", "Laan 1940-1945", 'a:b OR * "x" \\ (y)'])
