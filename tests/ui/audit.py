@@ -89,6 +89,7 @@ _TAPS_JS = """
 
 def overflow(page) -> list[Finding]:
     """The page scrolls sideways: by how much, and the elements that stick out."""
+    settled(page)
     result = page.evaluate(_OVERFLOW_JS)
     if result["scroll"] <= result["width"]:
         return []
@@ -102,11 +103,13 @@ def overflow(page) -> list[Finding]:
 
 def small_targets(page, selector: str = ACTIONS, minimum: int = MIN_TAP_PX) -> list[Finding]:
     """Visible buttons (and button-like links) smaller than `minimum` px in either direction."""
+    settled(page)
     return [Finding("tap", text) for text in page.evaluate(_TAPS_JS, [selector, minimum])]
 
 
 def axe(page, tags: tuple[str, ...] = AXE_TAGS) -> list[Finding]:
     """axe-core violations in every frame of the page (map iframes included)."""
+    settled(page)
     findings = []
     for frame in page.frames:
         if frame.is_detached() or frame.url.startswith("data:"):
@@ -134,6 +137,18 @@ def axe(page, tags: tuple[str, ...] = AXE_TAGS) -> list[Finding]:
             )
             findings.append(Finding("axe", f"{where}: {violation['id']} ({violation['impact']}): {targets}"))
     return findings
+
+
+def settled(page) -> None:
+    """Wait for the page's load event and its fonts before anything is measured.
+
+    A test that waits for an element of the page a form post redirected to can get it before the
+    stylesheets are in: Chromium lays a page out for a script without its pending stylesheets, so
+    every button measured then has its unstyled size (a 44 px summary measured 24 px in CI, one
+    run in many). The load event comes after the head's stylesheets; fonts can still change sizes.
+    """
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")
 
 
 def audit(page, *, taps: bool = True) -> list[Finding]:
