@@ -47,6 +47,10 @@ def pdok():
         yield running
 
 
+def online_log(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == ONLINE_LOG]
+
+
 def refusal(geocoder, **kwargs) -> str:
     with pytest.raises(GeocoderUnavailable) as caught:
         geocoder.geocode(QUERY, **kwargs)
@@ -77,7 +81,7 @@ def test_an_open_breaker_is_a_counted_kind_and_a_log_line_with_the_service(pdok,
 
     assert (detail, error_kind("pdok", detail)) == ("pdok: breaker open", "breaker_open")
     assert pdok.requests == []
-    assert [r.getMessage() for r in caplog.records if r.name == ONLINE_LOG] == ["pdok geocoder skipped: breaker open"]
+    assert online_log(caplog) == ["pdok geocoder skipped: breaker open"]
 
 
 def test_a_full_cap_is_busy_and_a_busy_trial_caller_hands_the_trial_on(pdok, caplog):
@@ -93,9 +97,7 @@ def test_a_full_cap_is_busy_and_a_busy_trial_caller_hands_the_trial_on(pdok, cap
         detail = refusal(geocoder)
 
     assert (detail, error_kind("pdok", detail)) == ("pdok: busy", "busy")
-    assert [r.getMessage() for r in caplog.records if r.name == ONLINE_LOG] == [
-        "pdok geocoder busy: 1 online calls already running"
-    ]
+    assert online_log(caplog) == ["pdok geocoder busy: 1 online calls already running"]
     assert pdok.requests == []
     held.release()
     # The trial caller never asked PDOK: the next caller gets the trial, PDOK answers, closed again.
@@ -123,10 +125,6 @@ def test_a_postcode_in_an_answer_is_cleaned_or_none(value, expected):
 
 
 # -- the plumbing itself: retries, turns and the deadline, on a service without HTTP ------------------
-
-
-def online_log(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == ONLINE_LOG]
 
 
 def call(service: FlakyGeocoder, deadline: float | None = None) -> str:

@@ -11,6 +11,7 @@ from buurt.meldingen.errors import MeldingClosed, MeldingStillOpen
 from buurt.meldingen.texts import SAAR_LINE
 from buurt.models import AuditEntry, MeldingResult
 from buurt.outbox import MailState
+from tests.meldingen.conftest import DLAT, DLON, LAT0, LON0
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
 
@@ -162,8 +163,6 @@ def test_per_neighbourhood_puts_the_nearest_groups_neighbourhood_first_then_the_
     second = make_squares()["a"].neighbourhood  # the same squares again, in a second neighbourhood
     first.sort_order, second.sort_order, rijnsoever.sort_order = 0, 0, 1
     db.session.commit()
-    from tests.meldingen.conftest import DLAT, DLON, LAT0, LON0
-
     melding = make_melding(lat=LAT0 + DLAT / 2, lon=LON0 + DLON / 2, radius=5000)  # reaches Rijnsoever too
     sections = services.per_neighbourhood(melding.targets)
     assert [s.neighbourhood.id for s in sections] == [first.id, second.id, rijnsoever.id]
@@ -178,8 +177,6 @@ def test_the_nearest_groups_neighbourhood_comes_first_even_when_it_is_last_in_th
     squares = make_squares()["a"].neighbourhood
     squares.sort_order, rijnsoever.sort_order = 2, 1
     db.session.commit()
-    from tests.meldingen.conftest import DLAT, DLON, LAT0, LON0
-
     melding = make_melding(lat=LAT0 + DLAT / 2, lon=LON0 + DLON / 2, radius=5000)  # reaches Rijnsoever too
     assert melding.targets[0].group.neighbourhood_id == squares.id
     sections = services.per_neighbourhood(melding.targets)

@@ -11,6 +11,7 @@ import pytest
 from buurt.models import ResidentStatus
 from tests.house_choice_support import make_proefstraat
 from tests.residents.conftest import residents
+from tests.ui.audit import settled
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +47,7 @@ def answer_of(page):
     arrives would be those of unstyled buttons."""
     answer = page.locator("#antwoord")
     answer.wait_for()
-    page.wait_for_load_state("load")
+    settled(page)
     return answer
 
 
