@@ -362,7 +362,9 @@
           interactive: false
         }).addTo(map);
       }
-      if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), {padding: [8, 8]}); }
+      /* not animated: data-ready says the view is final (a click during Leaflet's zoom animation
+         missed Leaflet.draw's mouse marker and was lost) */
+      if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), {padding: [8, 8], animate: false}); }
       var line = currentLine();
       if (line) { line.bringToFront(); }
       refresh();

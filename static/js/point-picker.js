@@ -193,7 +193,7 @@
           var layer = L.geoJSON(data, {style: {color: "#0b6e4f", weight: 2, fillOpacity: 0.08}, interactive: false});
           layer.addTo(map);
           areas = data;
-          if (!marker && !viewChosen && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), {padding: [8, 8]}); }
+          if (!marker && !viewChosen && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), {padding: [8, 8], animate: false}); }
           if (marker) { describe(marker.getLatLng(), false); }
         })
         .catch(function () { /* the outlines are a help, not a need */ });
@@ -223,7 +223,8 @@
         var b = hits[0].box;
         input.value = hits[0].name;
         onMove();
-        map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {maxZoom: Number(d.streetZoom) || 17, padding: [24, 24]});
+        /* not animated: "Mijn huis staat in het midden" right after would read the old middle */
+        map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {maxZoom: Number(d.streetZoom) || 17, padding: [24, 24], animate: false});
         tell(fill(line && line.getAttribute("data-shown"), {street: hits[0].name}));
       } else if (hits.length > 1) {
         var names = hits.slice(0, 5).map(function (s) { return s.name; }).join(", ") + (hits.length > 5 ? ", ..." : "");

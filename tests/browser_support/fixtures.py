@@ -166,6 +166,38 @@ def _new_page(browser, **context_args):
     return context, page
 
 
+def frames_late(page, ms: int = 300) -> None:
+    """From the next page on, every requestAnimationFrame callback runs `ms` late: a busy phone, or
+    CI's two cores shared by two workers, each with a server and a browser. Leaflet starts a zoom
+    animation on the next frame; with late frames a test sees what a quick person on a slow phone
+    sees (CI failed on a click lost during the area editor's first zoom, stop 29)."""
+    page.add_init_script(
+        """(() => {
+          const late = LATE;
+          const frame = window.requestAnimationFrame.bind(window);
+          const cancel = window.cancelAnimationFrame.bind(window);
+          const waiting = new Map();
+          let last = 0;
+          window.requestAnimationFrame = (callback) => {
+            const id = ++last;
+            const request = {frame: 0};
+            request.timer = setTimeout(() => {
+              request.frame = frame((time) => { waiting.delete(id); callback(time); });
+            }, late);
+            waiting.set(id, request);
+            return id;
+          };
+          window.cancelAnimationFrame = (id) => {
+            const request = waiting.get(id);
+            if (!request) { return; }
+            clearTimeout(request.timer);
+            if (request.frame) { cancel(request.frame); }
+            waiting.delete(id);
+          };
+        })();""".replace("LATE", str(int(ms)))
+    )
+
+
 @pytest.fixture
 def page(browser):
     """A fresh desktop-sized page; `page.errors` lists JS errors and failed requests."""

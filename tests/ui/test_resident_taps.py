@@ -10,6 +10,7 @@ import pytest
 
 from buurt.areas.services import place
 from buurt.models import ResidentStatus
+from tests.browser_support.fixtures import frames_late
 from tests.residents.conftest import INSIDE, residents
 from tests.ui.taps import Taps
 
@@ -97,4 +98,30 @@ def test_the_unknown_address_leads_to_the_map_with_a_street_search(live_server, 
     assert page.locator("#pick-status").inner_text() == expected
     assert page.locator("#pick-bevestigen").is_visible()
     assert not page.locator("#pick_confirmed").is_checked()
+    assert page.errors == []
+
+
+def test_the_middle_right_after_a_street_search_is_the_street(live_server, phone_page, register):
+    """A quick tap on "Mijn huis staat in het midden" right after the street search, on a slow
+    phone: the map used to zoom to the street in an animation that starts on the next frame, and the
+    tap took the middle from before the search (point-picker.js now moves the map at once)."""
+    page = phone_page
+    frames_late(page)
+    page.goto(live_server.url + "/welke-groep")
+    page.get_by_label("Postcode").fill("2221 XA")
+    page.get_by_label("Huisnummer").fill("99")
+    page.get_by_role("button", name="Zoek mijn groep").click()
+    page.get_by_role("button", name="Aanmelden en mijn huis aanwijzen op de kaart").click()
+    page.locator("#pick-map path").first.wait_for()
+    search = page.get_by_label("Zoek uw straat")
+    search.fill("fictieweg3")
+    search.press("Enter")
+    page.get_by_role("button", name="Mijn huis staat in het midden van de kaart").click()
+    lat, lon = INSIDE["rijnsoever-midden-zuid"]  # Fictieweg3's only house: the street's middle
+    assert float(page.input_value("#pick_lat")) == pytest.approx(lat, abs=0.00002)  # about 2 m
+    assert float(page.input_value("#pick_lon")) == pytest.approx(lon, abs=0.00003)
+    area = place(lat, lon).area
+    assert page.locator("#pick-status").inner_text() == (
+        f"U koos een plek in gebied {area.name} (groep {area.group_name}). Klopt dat?"
+    )
     assert page.errors == []
