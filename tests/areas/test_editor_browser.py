@@ -80,6 +80,7 @@ _WATCH_LINE_TOOL = """() => {
       [type, e.clientX, e.clientY, e.target.getAttribute("class"), Math.round(performance.now())]), true);
   }
 }"""
+_LINE_IN_TEXT = "document.querySelector('#lijn').value.trim().split('\\n').length >= 2"  # a finished line
 _LINE_TOOL_TAKES_POINT = """(points) => {
   const tool = window.testLineTool;
   return !!tool && !!tool._markers && tool._markers.length === points && !tool._disableMarkers;
@@ -121,7 +122,7 @@ def _draw_line(page, points: list[tuple[float, float]]) -> None:
         _click_map(page, lat, lon)
         _point_taken(page, n)
     _click_map(page, *points[-1])
-    page.wait_for_function("document.querySelector('#lijn').value.trim().split('\\n').length >= 2")
+    page.wait_for_function(_LINE_IN_TEXT)
 
 
 def _rows(text: str) -> list[tuple[float, float]]:
@@ -379,12 +380,8 @@ def test_the_editor_is_ready_with_its_view_final_on_a_slow_page(live_server, pag
     _open_editor(page, live_server.url + "/beheer/gebieden/bewerken")
     view = """() => {
       const map = document.querySelector('[data-area-editor]').areaEditor.map;
-      let areas = null;
-      map.eachLayer((layer) => {
-        if (layer.feature && layer.getTooltip && layer.getTooltip()) {
-          areas = areas ? areas.extend(layer.getBounds()) : L.latLngBounds([layer.getBounds()]);
-        }
-      });
+      const areas = L.latLngBounds([]);  /* the area layers: the ones with a name label */
+      map.eachLayer((layer) => { if (layer.getTooltip && layer.getTooltip()) { areas.extend(layer.getBounds()); } });
       const fits = map.getBoundsZoom(areas, false, L.point(16, 16));
       return {zoom: map.getZoom(), fits: fits, moving: !!map._animatingZoom};
     }"""
@@ -418,7 +415,7 @@ def test_a_line_drawn_with_a_finger_keeps_every_point(live_server, phone_page, c
         _point_taken(page, n)
         page.wait_for_timeout(600)  # a person's taps are further apart than the guard (500 ms)
     page.touchscreen.tap(*_at(page, *line[-1]))  # the last point again: that ends the line
-    page.wait_for_function("document.querySelector('#lijn').value.trim().split('\\n').length >= 2")
+    page.wait_for_function(_LINE_IN_TEXT)
     assert len(_rows(page.input_value("#lijn"))) == 3
     assert page.input_value("#gebied_a") == ""  # taps while drawing choose no area
     assert "Lijn met 3 punten." in page.locator("#editor-status").inner_text()
