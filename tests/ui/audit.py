@@ -1,4 +1,5 @@
-"""What a page audit measures in Chromium: sideways scrolling, small tap targets, axe-core violations.
+"""What a page audit measures in Chromium: sideways scrolling, small tap targets, links in text
+told apart by colour alone, axe-core violations.
 
 Used by the page sweep (tests/ui/test_page_audit.py) and by any browser test that wants to hold one
 page to the same rules. axe-core comes from the `axe-playwright-python` package (it ships
@@ -35,7 +36,7 @@ def axe_source() -> str:
 class Finding:
     """One thing wrong on a page, in words a failing test can print."""
 
-    kind: str  # "overflow" | "tap" | "axe"
+    kind: str  # "overflow" | "tap" | "link" | "axe"
     what: str
 
     def __str__(self) -> str:
@@ -86,6 +87,46 @@ _TAPS_JS = """
 }
 """
 
+#: links that sit in a line of text and are told from it by colour alone: axe's link-in-text-block
+#: (WCAG 1.4.1) finds them only when it can work out both colours and the block has other text,
+#: which for a map's attribution depends on what lies under it and how its line wraps, so axe saw
+#: the same link fail one run in many. This check asks the rule's own question of every link, every
+#: time: in a block with other text, is it underlined (or bordered)?
+_PLAIN_LINKS_JS = """
+() => {
+  const plain = [];
+  const blockOf = (el) => {
+    let p = el.parentElement;
+    while (p && getComputedStyle(p).display.startsWith('inline')) p = p.parentElement;
+    return p;
+  };
+  const marked = (el) => {
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.textDecorationLine.includes('underline')) return true;
+      if (parseFloat(s.borderBottomWidth) > 0 && s.borderBottomStyle !== 'none') return true;
+      if (!s.display.startsWith('inline')) break;
+    }
+    return false;
+  };
+  for (const a of document.querySelectorAll('a[href]')) {
+    const r = a.getBoundingClientRect();
+    const text = a.innerText.trim();
+    if (!text || r.width === 0 || r.height === 0 || getComputedStyle(a).visibility === 'hidden') continue;
+    if (getComputedStyle(a).display !== 'inline') continue;  // a block or inline-block link is its own box
+    const block = blockOf(a);
+    if (!block || block.innerText.replace(text, '').trim() === '') continue;  // nothing else to tell it from
+    if (marked(a)) continue;
+    const named = (el) => {
+      const cls = typeof el.className === 'string' ? el.className.trim() : '';
+      return el.tagName.toLowerCase() + (cls ? '.' + cls.split(/\\s+/).join('.') : '');
+    };
+    plain.push(`${named(a)} "${text.slice(0, 40)}" in ${named(block)}`);
+  }
+  return plain;
+}
+"""
+
 
 def overflow(page) -> list[Finding]:
     """The page scrolls sideways: by how much, and the elements that stick out."""
@@ -105,6 +146,18 @@ def small_targets(page, selector: str = ACTIONS, minimum: int = MIN_TAP_PX) -> l
     """Visible buttons (and button-like links) smaller than `minimum` px in either direction."""
     settled(page)
     return [Finding("tap", text) for text in page.evaluate(_TAPS_JS, [selector, minimum])]
+
+
+def plain_links(page) -> list[Finding]:
+    """Links in a line of text told from it by colour alone, in every frame (map iframes included)."""
+    settled(page)
+    findings = []
+    for frame in page.frames:
+        if frame.is_detached() or frame.url.startswith("data:"):
+            continue
+        where = "page" if frame == page.main_frame else f"frame {frame.name or frame.url[:60]}"
+        findings += [Finding("link", f"{where}: {text}") for text in frame.evaluate(_PLAIN_LINKS_JS)]
+    return findings
 
 
 def axe(page, tags: tuple[str, ...] = AXE_TAGS) -> list[Finding]:
@@ -153,4 +206,4 @@ def settled(page) -> None:
 
 def audit(page, *, taps: bool = True) -> list[Finding]:
     """Everything above for the page as it is now."""
-    return overflow(page) + (small_targets(page) if taps else []) + axe(page)
+    return overflow(page) + (small_targets(page) if taps else []) + plain_links(page) + axe(page)
