@@ -8,11 +8,19 @@ database; the control shows a slow client really does hold a sync worker, so the
 from __future__ import annotations
 
 import runpy
+import socket
 import urllib.error
 
 import pytest
 
-from tests.gunicorn_support import CONFIG_FILE, SlowBodyClient, running_gunicorn
+from tests.gunicorn_support import (
+    CONFIG_FILE,
+    SlowBodyClient,
+    gunicorn_command,
+    listen_queue,
+    running_gunicorn,
+    wait_until_taken,
+)
 
 HEALTH_TIMEOUT_S = 10.0
 
@@ -82,6 +90,33 @@ def test_control_a_slow_client_holds_a_sync_worker(app, tmp_path, slow_clients):
         assert slow.finish() == 400
         assert server.get("/health", timeout=HEALTH_TIMEOUT_S)[0] == 200
         assert "Using worker: sync" in server.log()
+
+
+def test_sync_workers_asked_for_are_sync_workers(tmp_path):
+    """gunicorn runs gthread for "sync" with threads > 1, and gunicorn.conf.py asks for 4: a test that
+    asked for sync workers got threaded ones, held none with a slow client, and failed one run in many."""
+    command = gunicorn_command(8000, CONFIG_FILE, tmp_path, 2, "sync", None, ())
+    assert command[command.index("--worker-class") + 1 :][:3] == ["sync", "--threads", "1"]
+    with pytest.raises(ValueError, match="one thread"):
+        gunicorn_command(8000, CONFIG_FILE, tmp_path, 2, "sync", 4, ())
+
+
+def test_listen_queue_counts_connections_no_worker_took_yet():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        assert listen_queue(port) == 0
+        with socket.create_connection(("127.0.0.1", port)), socket.create_connection(("127.0.0.1", port)):
+            assert listen_queue(port) == 2
+            server.accept()[0].close()
+            assert listen_queue(port) == 1
+            with pytest.raises(AssertionError, match="1 connection"):
+                wait_until_taken(port, timeout=0.1)
+            server.accept()[0].close()
+            wait_until_taken(port, timeout=0.1)
+    with pytest.raises(AssertionError, match="nothing listens"):
+        listen_queue(port)
 
 
 # --- logs and metrics (issue 16) -------------------------------------------------------------------------
