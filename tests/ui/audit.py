@@ -148,15 +148,31 @@ def small_targets(page, selector: str = ACTIONS, minimum: int = MIN_TAP_PX) -> l
     return [Finding("tap", text) for text in page.evaluate(_TAPS_JS, [selector, minimum])]
 
 
+def _frames(page):
+    """(where, frame) for the page and every live frame in it, the map iframes included."""
+    for frame in page.frames:
+        if frame.is_detached() or frame.url.startswith("data:"):
+            continue
+        yield ("page" if frame == page.main_frame else f"frame {frame.name or frame.url[:60]}"), frame
+
+
+def _gone(error: Exception) -> bool:
+    """The frame navigated away while it was being checked."""
+    return "detached" in str(error) or "destroyed" in str(error)
+
+
 def plain_links(page) -> list[Finding]:
     """Links in a line of text told from it by colour alone, in every frame (map iframes included)."""
     settled(page)
     findings = []
-    for frame in page.frames:
-        if frame.is_detached() or frame.url.startswith("data:"):
-            continue
-        where = "page" if frame == page.main_frame else f"frame {frame.name or frame.url[:60]}"
-        findings += [Finding("link", f"{where}: {text}") for text in frame.evaluate(_PLAIN_LINKS_JS)]
+    for where, frame in _frames(page):
+        try:
+            found = frame.evaluate(_PLAIN_LINKS_JS)
+        except Exception as error:
+            if _gone(error):
+                continue
+            raise
+        findings += [Finding("link", f"{where}: {text}") for text in found]
     return findings
 
 
@@ -164,9 +180,7 @@ def axe(page, tags: tuple[str, ...] = AXE_TAGS) -> list[Finding]:
     """axe-core violations in every frame of the page (map iframes included)."""
     settled(page)
     findings = []
-    for frame in page.frames:
-        if frame.is_detached() or frame.url.startswith("data:"):
-            continue
+    for where, frame in _frames(page):
         try:
             if not frame.evaluate("typeof window.axe !== 'undefined'"):
                 frame.evaluate(axe_source())
@@ -178,11 +192,10 @@ def axe(page, tags: tuple[str, ...] = AXE_TAGS) -> list[Finding]:
                     runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'], preload})""",
                 [list(tags), frame == page.main_frame],
             )
-        except Exception as error:  # a frame that navigated away while being checked
-            if "detached" in str(error) or "destroyed" in str(error):
+        except Exception as error:
+            if _gone(error):
                 continue
             raise
-        where = "page" if frame == page.main_frame else f"frame {frame.name or frame.url[:60]}"
         for violation in result["violations"]:
             targets = "; ".join(
                 " ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
